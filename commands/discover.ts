@@ -1,0 +1,17 @@
+import {BaseCommand, EXIT_CODES_HELP} from '../src/cli/base-command.js'
+import {noCacheFlag} from '../src/cli/flags.js'
+import {NotAvailableError} from '../src/errors.js'
+
+export default class Discover extends BaseCommand {
+  static override summary = 'Run discovery and print the accounts found and the targets they become.'
+  static override description = `Queries AWS Organizations and IAM Identity Center as the discovery blocks of the config say, and prints each account found, why it was included or excluded, and the target it produces.\n\n${EXIT_CODES_HELP}`
+  static override enableJsonFlag = true
+  static override examples = ['<%= config.bin %> discover', '<%= config.bin %> discover --no-cache --json']
+
+  static override flags = {'no-cache': noCacheFlag}
+
+  async run(): Promise<void> {
+    await this.parse(Discover)
+    throw new NotAvailableError('secretsync discover')
+  }
+}

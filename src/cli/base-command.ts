@@ -1,0 +1,40 @@
+import {Command} from '@oclif/core'
+import {ExitCode, SecretSyncError, errorCodeOf, exitCodeOf, mostSevere} from '../errors.js'
+import {globalFlags} from './flags.js'
+
+export const EXIT_CODES_HELP = `EXIT CODES
+  0  success
+  1  failure (nothing applied, or the run aborted)
+  2  usage or config error (nothing contacted)
+  3  partial failure (some targets or secrets failed, the rest applied)
+  4  changes detected (only with --exit-code)`
+
+/**
+ * What every secretsync command shares: the global flags, the one place errors become exit codes and
+ * messages, and exit codes that survive `--json` (oclif 4 drops custom codes there, so set process.exitCode).
+ */
+export abstract class BaseCommand extends Command {
+  static override baseFlags = globalFlags
+
+  /** Records an outcome exit code; the most severe one recorded wins. */
+  protected setExitCode(code: ExitCode): void {
+    const current = (typeof process.exitCode === 'number' ? process.exitCode : 0) as ExitCode
+    process.exitCode = mostSevere(current, code)
+  }
+
+  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    // oclif's own parse errors (unknown flag, bad option) are usage errors: exit 2.
+    const isParseError = error.oclif?.exit === 2 || /Parsing|Nonexistent flag|Unexpected argument|Expected --/i.test(error.name + error.message)
+    const exitCode = isParseError ? ExitCode.usage : exitCodeOf(error)
+    this.setExitCode(exitCode)
+    const hint = error instanceof SecretSyncError ? error.hint : undefined
+    if (this.jsonEnabled()) {
+      this.logJson({error: {code: isParseError ? 'USAGE' : errorCodeOf(error), message: error.message, hint: hint ?? null, exit_code: exitCode}})
+      return
+    }
+    process.stderr.write(`Error: ${error.message}\n${hint ? `Hint: ${hint}\n` : ''}`)
+    if (!(error instanceof SecretSyncError) && !isParseError && process.env.SECRETSYNC_DEBUG) {
+      process.stderr.write(`${error.stack ?? ''}\n`)
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import {isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node} from 'yaml'
+
+export type KeyPath = ReadonlyArray<string | number>
+
+/** Renders `['targets', 1, 'imports', 0]` as `targets[1].imports[0]`. */
+export const formatPath = (path: KeyPath): string =>
+  path.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment), '')
+
+/** Finds where a key path is written in a YAML document, so errors can name a line. */
+export class SourceLocator {
+  constructor(
+    private readonly doc: Document.Parsed,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** Line/column of the value at `path`, or of the key itself when `key` is set; the nearest ancestor when absent. */
+  locate(path: KeyPath, options: {key?: boolean} = {}): {line: number; column: number} | undefined {
+    let node: unknown = this.doc.contents
+    let found: Node | undefined = node as Node | undefined
+    for (const [index, segment] of path.entries()) {
+      const last = index === path.length - 1
+      if (isMap(node)) {
+        const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment))
+        if (!pair) break
+        if (last && options.key && isScalar(pair.key)) {
+          found = pair.key
+          break
+        }
+        node = pair.value
+      } else if (isSeq(node) && typeof segment === 'number') {
+        node = node.items[segment]
+      } else {
+        break
+      }
+      if (node && typeof node === 'object' && 'range' in node) found = node as Node
+    }
+    const offset = found?.range?.[0]
+    if (offset === undefined) return undefined
+    const {line, col} = this.lines.linePos(offset)
+    return {line, column: col}
+  }
+}

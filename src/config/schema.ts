@@ -1,0 +1,273 @@
+import {z} from 'zod'
+import {parseDuration} from './duration.js'
+
+/**
+ * The config contract of DESIGN.md §3 as one zod schema: types are inferred from it, defaults live in it,
+ * and every object is strict so unknown keys are errors. Messages never echo values (they may be secrets),
+ * except for enumerations, whose values are not.
+ */
+
+const duration = z.string({error: 'expected a duration like 500ms, 30s, 10m or 1h'}).transform((text, ctx) => {
+  const ms = parseDuration(text)
+  if (ms === undefined) {
+    ctx.addIssue({code: 'custom', message: `expected a duration like 500ms, 30s, 10m or 1h, got "${text}"`})
+    return z.NEVER
+  }
+  return ms
+})
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .number({error: 'expected a whole number'})
+    .int({error: 'expected a whole number'})
+    .min(min, {error: `must be at least ${min}`})
+    .max(max, {error: `must be at most ${max}`})
+
+const nonEmpty = z.string({error: 'expected a string'}).min(1, {error: 'must not be empty'})
+
+export const ACCOUNT_ID = /^\d{12}$/
+const accountId = z.string({error: 'expected a 12-digit AWS account id in quotes, e.g. "123456789012" (unquoted, YAML reads it as a number and drops leading zeros)'}).regex(ACCOUNT_ID, {error: 'expected a 12-digit AWS account id, e.g. "123456789012"'})
+
+export const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/
+const region = z.string({error: 'expected an AWS region such as us-east-1'}).regex(REGION, {error: 'expected an AWS region such as us-east-1 or eu-west-2'})
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
+const roleArn = z.string({error: 'expected an IAM role ARN'}).regex(ROLE_ARN, {error: 'expected an IAM role ARN like arn:aws:iam::123456789012:role/SecretSync'})
+
+// Templates are checked once rendered; here only their shape: an ARN whose account may be `{{account_id}}`.
+const ROLE_ARN_TEMPLATE = /^arn:aws[a-z-]*:iam::(\d{12}|\{\{account_id\}\}):role\/[\w+=,.@/{}-]{1,512}$/
+const roleArnTemplate = z.string({error: 'expected an IAM role ARN pattern'}).regex(ROLE_ARN_TEMPLATE, {error: 'expected an IAM role ARN pattern like arn:aws:iam::{{account_id}}:role/SecretSync'})
+
+const url = z.string({error: 'expected a URL'}).regex(/^https?:\/\/[^\s/]+/, {error: 'expected an http:// or https:// URL'})
+
+export const NAME = /^[A-Za-z0-9_.-]+$/
+const name = (what: string) => z.string({error: `expected a ${what} name`}).regex(NAME, {error: `${what} names may use only letters, digits, "_", "." and "-"`})
+
+const stringMap = z.record(z.string(), z.string({error: 'expected a string value'}), {error: 'expected a map of strings'})
+const jsonObject = z.record(z.string(), z.unknown(), {error: 'expected a map'})
+const kmsKeyId = nonEmpty
+
+const vault = z.strictObject({
+  address: url,
+  namespace: z.string().default(''),
+  auth: z
+    .strictObject({
+      method: z.enum(['token', 'approle', 'kubernetes']).default('token'),
+      token: z.string().optional(),
+      role_id: z.string().optional(),
+      secret_id: z.string().optional(),
+      role: z.string().optional(),
+      mount: nonEmpty.optional(),
+      jwt_path: nonEmpty.optional(),
+    })
+    .superRefine((auth, ctx) => {
+      const required: Record<string, string[]> = {token: [], approle: ['role_id', 'secret_id'], kubernetes: ['role']}
+      const allowed: Record<string, string[]> = {
+        token: ['token'],
+        approle: ['role_id', 'secret_id', 'mount'],
+        kubernetes: ['role', 'mount', 'jwt_path'],
+      }
+      for (const key of required[auth.method] ?? []) {
+        if (auth[key as keyof typeof auth] === undefined) {
+          ctx.addIssue({code: 'custom', path: [key], message: `required for auth method ${auth.method}`})
+        }
+      }
+      for (const key of ['token', 'role_id', 'secret_id', 'role', 'mount', 'jwt_path'] as const) {
+        if (auth[key] !== undefined && !allowed[auth.method]?.includes(key)) {
+          ctx.addIssue({code: 'custom', path: [key], message: `does not apply to auth method ${auth.method}`})
+        }
+      }
+    })
+    .prefault({method: 'token'}),
+  ca_cert: nonEmpty.optional(),
+  concurrency: int(1, 256).default(16),
+  timeout: duration.prefault('30s'),
+})
+
+const vaultSource = z
+  .strictObject({
+    name: name('source').optional(),
+    mount: nonEmpty.refine((mount) => !/(^|\/)\.\.(\/|$)|\/\/|^\/|\0/.test(mount), {
+      error: 'must be a Vault path without "..", "//", NUL or a leading "/"',
+    }),
+    max_secrets: int(1).default(100_000),
+    max_depth: int(1).default(100),
+    queue_compaction_threshold: int(1).optional(),
+  })
+  .transform((source) => {
+    const mount = source.mount.endsWith('/') ? source.mount : `${source.mount}/`
+    const segments = mount.split('/').filter(Boolean)
+    return {
+      ...source,
+      mount,
+      name: source.name ?? segments.at(-1) ?? mount,
+      // DESIGN.md §4: default min(1000, max(1, max_secrets / 100)).
+      queue_compaction_threshold:
+        source.queue_compaction_threshold ?? Math.min(1000, Math.max(1, Math.floor(source.max_secrets / 100))),
+    }
+  })
+
+const S3_BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
+const mergeStore = z.strictObject({
+  enabled: z.boolean({error: 'expected true or false'}).default(true),
+  type: z.literal('s3', {error: 'the only merge store type is s3'}).default('s3'),
+  bucket: z.string({error: 'expected an S3 bucket name'}).regex(S3_BUCKET, {error: 'expected an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"'}),
+  prefix: z
+    .string()
+    .default('')
+    .refine((prefix) => !prefix.startsWith('/'), {error: 'must not start with "/"'})
+    .transform((prefix) => (prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`)),
+  region: region.optional(),
+  kms_key_id: kmsKeyId.optional(),
+  retain_versions: int(1).default(20),
+  endpoint: url.optional(),
+  force_path_style: z.boolean({error: 'expected true or false'}).default(false),
+})
+
+const aws = z.strictObject({
+  region: region.optional(),
+  role_pattern: roleArnTemplate.optional(),
+  external_id: z.string().default(''),
+  endpoint: url.optional(),
+  timeout: duration.prefault('30s'),
+})
+
+// AWS Secrets Manager name characters (DESIGN.md §4); the full name is checked per secret.
+export const SECRET_NAME_CHARS = /^[A-Za-z0-9/_+=.@-]*$/
+
+const targetBody = {
+  region: region.optional(),
+  imports: z.array(nonEmpty, {error: 'expected a list of source or target names'}).default([]),
+  overrides: jsonObject.default({}),
+  secret_prefix: z
+    .string()
+    .default('')
+    .refine((prefix) => SECRET_NAME_CHARS.test(prefix), {error: 'may use only A-Z a-z 0-9 / _ + = . @ -'})
+    .refine((prefix) => prefix.length <= 256, {error: 'must be at most 256 characters'}),
+  tags: stringMap.default({}),
+  kms_key_id: kmsKeyId.optional(),
+  external_id: z.string().optional(),
+}
+
+const target = z.strictObject({
+  name: name('target'),
+  type: z.literal('aws_secretsmanager', {error: 'the only target type is aws_secretsmanager'}).default('aws_secretsmanager'),
+  account_id: accountId.optional(),
+  role_arn: roleArn.optional(),
+  ...targetBody,
+})
+
+const WILDCARD = /^[^[\]{}\\]+$/
+const tagFilter = z.strictObject({
+  tag: z.string({error: 'expected a tag key'}).min(1).max(128, {error: 'tag keys are at most 128 characters'}),
+  values: z
+    .array(z.string().regex(WILDCARD, {error: 'tag values may use only * and ? as wildcards (no [, ], {, } or \\)'}).max(256), {
+      error: 'expected a list of tag values',
+    })
+    .min(1, {error: 'needs at least one value'}),
+})
+const ouFilter = z.strictObject({
+  ou: z.string({error: 'expected an OU or root id'}).regex(/^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/, {error: 'expected an OU id like ou-ab12-cd34ef56 or a root id like r-ab12'}),
+})
+
+const discovery = z
+  .strictObject({
+    name: name('discovery'),
+    enabled: z.boolean({error: 'expected true or false'}).default(true),
+    type: z.enum(['aws_organizations', 'aws_identity_center']),
+    role_arn: roleArn.optional(),
+    region: region.optional(),
+    filters: z.array(z.union([tagFilter, ouFilter], {error: 'expected a filter with either tag+values or ou'})).default([]),
+    match: z.enum(['all', 'any']).default('all'),
+    statuses: z.array(z.enum(['ACTIVE', 'SUSPENDED', 'PENDING_CLOSURE', 'CLOSED'])).default(['ACTIVE']),
+    exclude_accounts: z.array(accountId).default([]),
+    instance_arn: nonEmpty.optional(),
+    permission_set: nonEmpty.optional(),
+    group: nonEmpty.optional(),
+    cache_ttl: duration.prefault('1h'),
+    target: z
+      .strictObject({
+        name: nonEmpty.default('{{account_name}}'),
+        role_arn: roleArnTemplate.optional(),
+        ...targetBody,
+      })
+      .prefault({}),
+  })
+  .superRefine((block, ctx) => {
+    if (block.type === 'aws_identity_center' && !block.permission_set && !block.group) {
+      ctx.addIssue({code: 'custom', path: ['type'], message: 'aws_identity_center needs permission_set or group'})
+    }
+    if (block.type === 'aws_organizations') {
+      for (const key of ['permission_set', 'group', 'instance_arn'] as const) {
+        if (block[key] !== undefined) {
+          ctx.addIssue({code: 'custom', path: [key], message: 'applies only to type aws_identity_center'})
+        }
+      }
+    }
+  })
+
+const sync = z.strictObject({
+  concurrency: int(1, 256).default(8),
+  write_rate: z.number({error: 'expected a number of writes per second'}).positive({error: 'must be above 0'}).max(1000, {error: 'must be at most 1000'}).default(40),
+  delete_orphans: z.boolean({error: 'expected true or false'}).default(false),
+  recovery_window_days: int(7, 30).default(30),
+  force_delete: z.boolean({error: 'expected true or false'}).default(false),
+  max_deletions: int(0).default(25),
+  ownership_tag: z
+    .strictObject({key: nonEmpty.max(128), value: z.string().max(256)})
+    .default({key: 'managed-by', value: 'secretsync'}),
+  adopt: z.boolean({error: 'expected true or false'}).default(false),
+})
+
+const circuitBreaker = z.strictObject({
+  enabled: z.boolean({error: 'expected true or false'}).default(true),
+  failure_threshold: int(1).default(5),
+  window: duration.prefault('10s'),
+  timeout: duration.prefault('30s'),
+  max_requests: int(1).default(1),
+})
+
+const retry = z
+  .strictObject({
+    max_attempts: int(1, 20).default(5),
+    base_delay: duration.prefault('200ms'),
+    max_delay: duration.prefault('20s'),
+  })
+  .refine((r) => r.base_delay <= r.max_delay, {error: 'base_delay must not exceed max_delay', path: ['base_delay']})
+
+const metrics = z.strictObject({
+  enabled: z.boolean({error: 'expected true or false'}).default(false),
+  port: int(1, 65_535).default(9090),
+  path: z.string().regex(/^\//, {error: 'must start with "/"'}).default('/metrics'),
+  pushgateway: z.union([z.literal(''), url]).default(''),
+  job: nonEmpty.default('secretsync'),
+})
+
+const logging = z.strictObject({
+  level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  format: z.enum(['json', 'text']).default('json'),
+})
+
+export const configSchema = z.strictObject({
+  vault: vault.optional(),
+  vault_sources: z.array(vaultSource).default([]),
+  merge: z.strictObject({lists: z.enum(['append', 'append_unique', 'replace']).default('append')}).prefault({}),
+  merge_store: mergeStore.optional(),
+  aws: aws.prefault({}),
+  targets: z.array(target).default([]),
+  discovery: z.array(discovery).default([]),
+  sync: sync.prefault({}),
+  circuit_breaker: circuitBreaker.prefault({}),
+  retry: retry.prefault({}),
+  metrics: metrics.prefault({}),
+  logging: logging.prefault({}),
+})
+
+export type Config = z.output<typeof configSchema>
+export type VaultConfig = NonNullable<Config['vault']>
+export type VaultSourceConfig = Config['vault_sources'][number]
+export type MergeStoreConfig = NonNullable<Config['merge_store']>
+export type TargetConfig = Config['targets'][number]
+export type DiscoveryConfig = Config['discovery'][number]
+export type SyncConfig = Config['sync']
+export type ListMergeMode = Config['merge']['lists']

@@ -1,0 +1,51 @@
+import {buildTargetGraph} from '../graph/target-graph.js'
+import type {KeyPath} from './locate.js'
+import type {Config} from './schema.js'
+
+export interface SemanticIssue {
+  path: KeyPath
+  message: string
+}
+
+/**
+ * Checks that span sections and cannot be expressed per field: unique source names, the target graph
+ * (unknown/self/duplicate imports, cycles), the sections a setting needs, and AWS name rules for prefixes.
+ */
+export function checkConfigSemantics(config: Config): SemanticIssue[] {
+  const issues: SemanticIssue[] = []
+  const sourceIndex = new Map<string, number>()
+  config.vault_sources.forEach((source, index) => {
+    const previous = sourceIndex.get(source.name)
+    if (previous !== undefined) {
+      issues.push({path: ['vault_sources', index, 'name'], message: `duplicate source name "${source.name}" (also vault_sources[${previous}]); give one of them a distinct name`})
+    } else {
+      sourceIndex.set(source.name, index)
+    }
+  })
+  if (config.vault_sources.length > 0 && !config.vault) {
+    issues.push({path: ['vault'], message: 'is required when vault_sources are configured'})
+  }
+  const names = new Map<string, number>()
+  config.discovery.forEach((block, index) => {
+    if (names.has(block.name)) issues.push({path: ['discovery', index, 'name'], message: `duplicate discovery name "${block.name}"`})
+    names.set(block.name, index)
+  })
+
+  config.targets.forEach((target, index) => {
+    if (!target.region && !config.aws.region) {
+      issues.push({path: ['targets', index, 'region'], message: 'is required when aws.region is not set'})
+    }
+  })
+
+  const result = buildTargetGraph([...sourceIndex.keys()], config.targets)
+  if (!result.ok) {
+    for (const issue of result.issues) {
+      const path: KeyPath =
+        issue.importIndex === undefined
+          ? ['targets', issue.targetIndex, issue.code === 'TARGET_CYCLE' ? 'imports' : 'name']
+          : ['targets', issue.targetIndex, 'imports', issue.importIndex]
+      issues.push({path, message: issue.message})
+    }
+  }
+  return issues
+}

@@ -1,0 +1,153 @@
+import {describe, expect, it} from 'vitest'
+import {runCli, writeTempConfig} from '../support/cli.js'
+
+// Given a config with one mistake, when `secretsync validate` runs, then it exits 2, contacts nothing and names
+// the file, line, key path and what was expected.
+
+const base = `vault:
+  address: http://127.0.0.1:8200
+  auth:
+    method: token
+    token: root
+vault_sources:
+  - name: base
+    mount: secret/base/
+  - name: prod
+    mount: secret/prod/
+aws:
+  region: us-east-1
+targets:
+  - name: a
+    account_id: "111111111111"
+    imports: [base, prod]
+  - name: b
+    imports: [a]
+`
+
+interface BadCase {
+  name: string
+  yaml: string
+  env?: Record<string, string>
+  /** Fragments the error must contain; `@N` stands for `<file>:N:`. */
+  expect: string[]
+}
+
+const replace = (from: string, to: string): string => {
+  if (!base.includes(from)) throw new Error(`fixture does not contain ${from}`)
+  return base.replace(from, to)
+}
+
+const cases: BadCase[] = [
+  {name: 'unknown top-level key', yaml: `${base}targt: []\n`, expect: ['@19', 'targt: unknown key (did you mean "targets"?)']},
+  {name: 'unknown nested key', yaml: replace('  address:', '  adress:'), expect: ['@2', 'vault.adress: unknown key (did you mean "address"?)', 'vault.address: is required']},
+  {name: 'wrong type', yaml: `${base}sync:\n  concurrency: many\n`, expect: ['@20', 'sync.concurrency: expected a whole number, got a string']},
+  {name: 'missing required target name', yaml: replace('  - name: b\n', '  - region: us-east-1\n'), expect: ['targets[1].name: is required']},
+  {name: 'bad duration', yaml: `${base}retry:\n  base_delay: 5 s\n`, expect: ['@20', 'retry.base_delay: expected a duration like 500ms, 30s, 10m or 1h, got "5 s"']},
+  {name: 'unset variable', yaml: replace('http://127.0.0.1:8200', '${SECRETSYNC_TEST_UNSET_ADDR}'), expect: ['@2', 'vault.address: environment variable SECRETSYNC_TEST_UNSET_ADDR is not set']},
+  {name: 'bad account id', yaml: replace('"111111111111"', '"12345"'), expect: ['@15', 'targets[0].account_id: expected a 12-digit AWS account id']},
+  {name: 'unquoted account id', yaml: replace('"111111111111"', '011111111111'), expect: ['@15', 'in quotes', 'got a number']},
+  {name: 'bad role ARN', yaml: replace('  - name: b\n', '  - name: b\n    role_arn: arn:aws:iam::123:role/x\n'), expect: ['@18', 'targets[1].role_arn: expected an IAM role ARN like arn:aws:iam::123456789012:role/SecretSync']},
+  {name: 'duplicate target', yaml: replace('  - name: b\n', '  - name: a\n'), expect: ['@17', 'duplicate name "a"']},
+  {name: 'target named like a source', yaml: replace('  - name: b\n', '  - name: prod\n'), expect: ['duplicate name "prod": a vault source already has it']},
+  {name: 'unknown import', yaml: replace('imports: [base, prod]', 'imports: [bse, prod]'), expect: ['@16', 'targets[0].imports[0]: unknown import "bse"', 'did you mean "base"?']},
+  {name: 'cycle', yaml: replace('imports: [base, prod]', 'imports: [base, b]'), expect: ['import cycle: a -> b -> a']},
+  {name: 'self-import', yaml: replace('imports: [a]', 'imports: [b]'), expect: ['@18', 'targets[1].imports[0]: target "b" imports itself']},
+  {name: 'import listed twice', yaml: replace('imports: [base, prod]', 'imports: [base, base]'), expect: ['targets[0].imports[1]: "base" is imported twice']},
+  {name: 'bad wildcard', yaml: `${base}discovery:\n  - name: d\n    type: aws_organizations\n    filters:\n      - tag: Env\n        values: ["prod[1]"]\n`, expect: ['@24', 'discovery[0].filters[0]', 'only * and ? as wildcards']},
+  {name: 'bad region', yaml: replace('  region: us-east-1', '  region: us-east'), expect: ['@12', 'aws.region: expected an AWS region such as us-east-1']},
+  {name: 'bad enum with suggestion', yaml: `${base}merge:\n  lists: apend\n`, expect: ['@20', 'merge.lists: expected one of "append", "append_unique", "replace"; got "apend" (did you mean "append"?)']},
+  {name: 'approle without secret_id', yaml: replace('    method: token\n    token: root\n', '    method: approle\n    role_id: r\n'), expect: ['vault.auth.secret_id: required for auth method approle']},
+  {name: 'key of another auth method', yaml: replace('    token: root\n', '    token: root\n    role_id: r\n'), expect: ['vault.auth.role_id: does not apply to auth method token']},
+  {name: 'recovery window out of range', yaml: `${base}sync:\n  recovery_window_days: 5\n`, expect: ['@20', 'sync.recovery_window_days: must be at least 7']},
+  {name: 'bad secret prefix', yaml: replace('  - name: b\n', '  - name: b\n    secret_prefix: "app/$x"\n'), expect: ['targets[1].secret_prefix: may use only A-Z a-z 0-9 / _ + = . @ -']},
+  {name: 'bad bucket name', yaml: `${base}merge_store:\n  bucket: My_Bucket\n`, expect: ['@20', 'merge_store.bucket: expected an S3 bucket name']},
+  {name: 'YAML syntax error', yaml: `${base}  - name: [\n`, expect: ['YAML syntax']},
+  {name: 'duplicate YAML key', yaml: `${base}aws:\n  region: us-west-2\n`, expect: ['YAML syntax', 'unique']},
+  {name: 'sources without vault', yaml: base.replace(/^vault:\n(?: {2}.*\n)+/, ''), expect: ['vault: is required when vault_sources are configured']},
+  {name: 'duplicate source name', yaml: replace('  - name: prod\n', '  - name: base\n'), expect: ['@9', 'duplicate source name "base"']},
+  {name: 'identity center without selector', yaml: `${base}discovery:\n  - name: sso\n    type: aws_identity_center\n`, expect: ['discovery[0].type: aws_identity_center needs permission_set or group']},
+  {name: 'bad OU id', yaml: `${base}discovery:\n  - name: d\n    type: aws_organizations\n    filters:\n      - ou: prod\n`, expect: ['@23', 'discovery[0].filters[0].ou: expected an OU id like ou-ab12-cd34ef56']},
+  {name: 'base_delay over max_delay', yaml: `${base}retry:\n  base_delay: 30s\n  max_delay: 1s\n`, expect: ['retry.base_delay: base_delay must not exceed max_delay']},
+  {name: 'metrics path', yaml: `${base}metrics:\n  path: metrics\n`, expect: ['@20', 'metrics.path: must start with "/"']},
+  {name: 'target without region', yaml: replace('aws:\n  region: us-east-1\n', 'aws:\n  external_id: ""\n'), expect: ['targets[0].region: is required when aws.region is not set']},
+  {name: 'unsafe mount', yaml: replace('mount: secret/prod/', 'mount: secret/../x'), expect: ['@10', 'vault_sources[1].mount: must be a Vault path without ".."']},
+  {name: 'bad target type', yaml: replace('  - name: b\n', '  - name: b\n    type: aws_ssm\n'), expect: ['@18', 'targets[1].type: expected one of "aws_secretsmanager"; got "aws_ssm"']},
+]
+
+describe('secretsync validate on a bad config', () => {
+  it.concurrent.each(cases)('$name: exit 2 with a precise message', async ({yaml, env, expect: fragments}) => {
+    const file = await writeTempConfig(yaml)
+    const {code, stdout, stderr} = await runCli(['validate', '-c', file], {env})
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    for (const fragment of fragments) {
+      expect(stderr).toContain(fragment.startsWith('@') ? `${file}:${fragment.slice(1)}:` : fragment)
+    }
+  })
+
+  it('a missing config file: exit 2 naming the file and the flag', async () => {
+    const {code, stderr} = await runCli(['validate', '-c', '/nonexistent/secretsync.yaml'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('/nonexistent/secretsync.yaml: cannot read config: file not found')
+    expect(stderr).toContain('-c/--config')
+  })
+
+  it('--json: the error is one JSON object on stdout and the exit code is still 2', async () => {
+    const file = await writeTempConfig(replace('imports: [base, prod]', 'imports: [base, b]'))
+    const {code, stdout} = await runCli(['validate', '-c', file, '--json'])
+    expect(code).toBe(2)
+    const parsed = JSON.parse(stdout) as {error: {code: string; message: string; exit_code: number}}
+    expect(parsed.error.code).toBe('CONFIG_INVALID')
+    expect(parsed.error.exit_code).toBe(2)
+    expect(parsed.error.message).toContain('a -> b -> a')
+  })
+
+  it('a value in an unknown key is never echoed (it may be a secret)', async () => {
+    const file = await writeTempConfig(replace('    token: root\n', '    token: root\n    passwd: hunter2-very-secret\n'))
+    const {code, stderr} = await runCli(['validate', '-c', file])
+    expect(code).toBe(2)
+    expect(stderr).toContain('vault.auth.passwd: unknown key')
+    expect(stderr).not.toContain('hunter2-very-secret')
+  })
+
+  it('an unknown flag is a usage error: exit 2', async () => {
+    const {code, stderr} = await runCli(['validate', '--no-such-flag'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('no-such-flag')
+  })
+})
+
+describe('secretsync validate on a good config', () => {
+  it('the complete example config validates: exit 0', async () => {
+    const {code, stdout} = await runCli(['validate', '-c', 'examples/secretsync.yaml'])
+    expect(code).toBe(0)
+    expect(stdout).toContain('examples/secretsync.yaml: valid')
+    expect(stdout).toContain('targets:   2 in 2 levels')
+  })
+
+  it('--json lists targets with their levels in topological order', async () => {
+    const file = await writeTempConfig(base)
+    const {code, stdout} = await runCli(['validate', '-c', file, '--json'])
+    expect(code).toBe(0)
+    const result = JSON.parse(stdout) as {valid: boolean; levels: number; targets: Array<{name: string; level: number; region: string}>}
+    expect(result.valid).toBe(true)
+    expect(result.levels).toBe(2)
+    expect(result.targets).toMatchObject([
+      {name: 'a', level: 0, region: 'us-east-1'},
+      {name: 'b', level: 1, region: 'us-east-1'},
+    ])
+  })
+
+  it('interpolates variables from the environment', async () => {
+    const file = await writeTempConfig(replace('http://127.0.0.1:8200', '${TEST_VAULT_ADDR}'))
+    const {code} = await runCli(['validate', '-c', file], {env: {TEST_VAULT_ADDR: 'https://vault.internal:8200'}})
+    expect(code).toBe(0)
+  })
+
+  it('SECRETSYNC_CONFIG names the file when -c is absent', async () => {
+    const file = await writeTempConfig(base)
+    const {code, stdout} = await runCli(['validate'], {env: {SECRETSYNC_CONFIG: file}})
+    expect(code).toBe(0)
+    expect(stdout).toContain(`${file}: valid`)
+  })
+})

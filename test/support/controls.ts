@@ -1,0 +1,166 @@
+/**
+ * Test controls shared by the in-process Vault and AWS servers: per-call latency, per-account-region
+ * quotas (token buckets), injected faults and call counters. Tests and the benchmark drive these
+ * programmatically; the servers consult them on every request.
+ */
+
+export type FaultKind = '5xx' | 'hang' | 'reset'
+
+export interface CallKey {
+  /** `vault`, `secretsmanager`, `sts`, `organizations`, `sso-admin`, `s3`. */
+  service: string
+  /** The API operation name as the service documents it (`ListSecrets`, `PutObject`, `list`, `read`...). */
+  operation: string
+  /** The account whose state the call touches (`-` where there is none, e.g. Vault). */
+  account: string
+  region: string
+}
+
+export interface FaultSpec {
+  service: string
+  /** Operation name, or `*` for every operation of the service. */
+  operation?: string
+  /** Only calls against this account (any account when unset). */
+  account?: string
+  kind: FaultKind
+  /** How many of the next matching calls fail. */
+  count: number
+  /** HTTP status for `5xx` faults (default 500). */
+  status?: number
+}
+
+export interface QuotaSpec {
+  service: string
+  /** Only this operation (every operation of the service when unset). */
+  operation?: string
+  /** Sustained calls per second per account-region. */
+  ratePerSecond: number
+  /** Bucket size (default: ratePerSecond). */
+  burst?: number
+}
+
+export interface LatencySpec {
+  service: string
+  operation?: string
+  ms: number
+}
+
+export type Decision =
+  | {kind: 'pass'; latencyMs: number}
+  | {kind: 'throttle'; latencyMs: number}
+  | {kind: 'fault'; fault: FaultKind; status: number; latencyMs: number}
+
+interface Bucket {
+  tokens: number
+  updatedAt: number
+}
+
+const matches = (spec: {service: string; operation?: string; account?: string}, key: CallKey): boolean =>
+  spec.service === key.service &&
+  (spec.operation === undefined || spec.operation === '*' || spec.operation === key.operation) &&
+  (spec.account === undefined || spec.account === key.account)
+
+export class Controls {
+  private readonly faults: Array<FaultSpec & {remaining: number}> = []
+  private readonly quotas: QuotaSpec[] = []
+  private readonly latencies: LatencySpec[] = []
+  private readonly buckets = new Map<string, Bucket>()
+  private readonly calls = new Map<string, number>()
+  private readonly throttles = new Map<string, number>()
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  injectFault(spec: FaultSpec): void {
+    this.faults.push({...spec, remaining: spec.count})
+  }
+
+  setQuota(spec: QuotaSpec): void {
+    this.quotas.push(spec)
+  }
+
+  setLatency(spec: LatencySpec): void {
+    this.latencies.push(spec)
+  }
+
+  /** Removes faults, quotas and latencies (counters stay; see `resetCounters`). */
+  clear(): void {
+    this.faults.length = 0
+    this.quotas.length = 0
+    this.latencies.length = 0
+    this.buckets.clear()
+  }
+
+  resetCounters(): void {
+    this.calls.clear()
+    this.throttles.clear()
+  }
+
+  /**
+   * Records the call and decides its fate. Every request counts, whether it then succeeds, is
+   * throttled or fails, since that is what an API quota counts too.
+   */
+  decide(key: CallKey): Decision {
+    const id = `${key.service}|${key.operation}|${key.account}|${key.region}`
+    this.calls.set(id, (this.calls.get(id) ?? 0) + 1)
+    const latencyMs = this.latencies.filter((l) => matches(l, key)).reduce((sum, l) => sum + l.ms, 0)
+
+    const fault = this.faults.find((f) => f.remaining > 0 && matches(f, key))
+    if (fault) {
+      fault.remaining--
+      return {kind: 'fault', fault: fault.kind, status: fault.status ?? 500, latencyMs}
+    }
+    for (const quota of this.quotas.filter((q) => matches(q, key))) {
+      if (!this.take(`${id}|${quota.operation ?? '*'}`, quota)) {
+        this.throttles.set(id, (this.throttles.get(id) ?? 0) + 1)
+        return {kind: 'throttle', latencyMs}
+      }
+    }
+    return {kind: 'pass', latencyMs}
+  }
+
+  /** Number of calls matching every given field (omitted fields match anything). */
+  count(filter: Partial<CallKey> = {}): number {
+    return this.sum(this.calls, filter)
+  }
+
+  /** Number of calls that were answered with a throttling error. */
+  throttled(filter: Partial<CallKey> = {}): number {
+    return this.sum(this.throttles, filter)
+  }
+
+  /** Every counter as `{service: {operation: n}}`, handy in failure messages. */
+  snapshot(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {}
+    for (const [id, n] of this.calls) {
+      const [service = '', operation = ''] = id.split('|')
+      const byOp = (out[service] ??= {})
+      byOp[operation] = (byOp[operation] ?? 0) + n
+    }
+    return out
+  }
+
+  private sum(map: Map<string, number>, filter: Partial<CallKey>): number {
+    let total = 0
+    for (const [id, n] of map) {
+      const [service, operation, account, region] = id.split('|')
+      if (filter.service !== undefined && filter.service !== service) continue
+      if (filter.operation !== undefined && filter.operation !== operation) continue
+      if (filter.account !== undefined && filter.account !== account) continue
+      if (filter.region !== undefined && filter.region !== region) continue
+      total += n
+    }
+    return total
+  }
+
+  private take(bucketId: string, quota: QuotaSpec): boolean {
+    const burst = quota.burst ?? quota.ratePerSecond
+    const now = this.now()
+    const bucket = this.buckets.get(bucketId) ?? {tokens: burst, updatedAt: now}
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * quota.ratePerSecond)
+    bucket.updatedAt = now
+    this.buckets.set(bucketId, bucket)
+    if (bucket.tokens < 1) return false
+    bucket.tokens -= 1
+    return true
+  }
+}
