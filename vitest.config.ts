@@ -2,7 +2,8 @@ import {defineConfig} from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // test-integration/ runs here against the in-process fakes; `npm run test:integration` runs it alone (SECRETSYNC_IT=compose for docker-compose).
+    include: ['test/**/*.test.ts', 'test-integration/**/*.test.ts'],
     // oclif's runCommand captures stdout itself; vitest must not intercept the console under it.
     disableConsoleIntercept: true,
     reporters: ['default', './test/support/summary-reporter.ts'],

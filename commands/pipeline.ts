@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, EXIT_CODES_HELP} from '../src/cli/base-command.js'
 import {dryRunFlag, noCacheFlag, outputFlag, showValuesFlag, snapshotVersionFlag} from '../src/cli/flags.js'
-import {NotAvailableError} from '../src/errors.js'
+import {runPipeline, type MergeRunResult} from '../src/pipeline/run-pipeline.js'
+import {renderMergeText} from '../src/report/merge-report.js'
 
 export default class Pipeline extends BaseCommand {
   static override summary = 'Merge Vault sources into targets, then sync them to AWS Secrets Manager.'
@@ -33,8 +34,20 @@ export default class Pipeline extends BaseCommand {
     shard: Flags.string({description: 'Sync only shard i of n (i/n, 0-based); default from JOB_COMPLETION_INDEX when SECRETSYNC_SHARDS is set.', env: 'SECRETSYNC_SHARD'}),
   }
 
-  async run(): Promise<void> {
-    await this.parse(Pipeline)
-    throw new NotAvailableError('secretsync pipeline')
+  async run(): Promise<MergeRunResult | undefined> {
+    const {flags} = await this.parse(Pipeline)
+    const {result, exitCode} = await runPipeline({
+      configPath: flags.config,
+      dryRun: flags['dry-run'] ?? false,
+      mergeOnly: flags['merge-only'] ?? false,
+      syncOnly: flags['sync-only'] ?? false,
+      targets: flags.targets,
+      logLevel: flags['log-level'],
+      logFormat: flags['log-format'],
+    })
+    this.setExitCode(exitCode)
+    if (this.jsonEnabled()) return result
+    process.stdout.write(flags.output === 'json' ? `${JSON.stringify(result, null, 2)}\n` : renderMergeText(result))
+    return undefined
   }
 }

@@ -90,3 +90,16 @@ export class NotAvailableError extends SecretSyncError {
 export const exitCodeOf = (error: unknown): ExitCode => (error instanceof SecretSyncError ? error.exitCode : ExitCode.failure)
 
 export const errorCodeOf = (error: unknown): string => (error instanceof SecretSyncError ? error.code : 'INTERNAL')
+
+export interface OperationContext {
+  runId: string
+  operation: string
+  /** The path or secret name the operation was about: never its value. */
+  subject: string
+  durationMs: number
+  retries: number
+}
+
+/** `[run=<id>] <operation> <path or secret> after <ms> ms (<n> retries): <cause>` (DESIGN.md §4 "Failures"). */
+export const formatOperationError = (context: OperationContext, cause: string): string =>
+  `[run=${context.runId}] ${context.operation} ${context.subject} after ${Math.round(context.durationMs)} ms (${context.retries} ${context.retries === 1 ? 'retry' : 'retries'}): ${cause}`

@@ -3,7 +3,7 @@ import {isScalar, LineCounter, parse as parseYamlValue, parseDocument, Scalar, v
 import type {z} from 'zod'
 import {ConfigError, type ConfigIssue} from '../errors.js'
 import {didYouMean} from './did-you-mean.js'
-import {hasReference, interpolate} from './interpolate.js'
+import {interpolate} from './interpolate.js'
 import {formatPath, SourceLocator, type KeyPath} from './locate.js'
 import {checkConfigSemantics} from './semantics.js'
 import {configSchema, type Config} from './schema.js'
@@ -40,9 +40,11 @@ export async function loadConfig(file: string, options: LoadConfigOptions = {}):
 export function parseConfig(text: string, file: string, options: LoadConfigOptions = {}): LoadedConfig {
   const env = options.env ?? process.env
   const lines = new LineCounter()
-  const doc = parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true})
+  const {masked, unmask} = maskReferences(text)
+  const doc = parseDocument(masked, {lineCounter: lines, prettyErrors: false, uniqueKeys: true})
   const locator = new SourceLocator(doc, lines)
-  const yamlIssues: ConfigIssue[] = doc.errors.map((error) => {
+  // The first syntax error is the one to fix; the ones after it are mostly its echoes.
+  const yamlIssues: ConfigIssue[] = doc.errors.slice(0, 1).map((error) => {
     const {line, col} = lines.linePos(error.pos[0])
     return {file, line, column: col, path: '', message: `YAML syntax: ${error.message.split('\n')[0]}`}
   })
@@ -51,8 +53,8 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
   const issues: ConfigIssue[] = []
   visit(doc, {
     Scalar(_key, node, path) {
-      if (typeof node.value !== 'string' || !hasReference(node.value)) return
-      const result = interpolate(node.value, env)
+      if (typeof node.value !== 'string' || !hasPlaceholder(node.value)) return
+      const result = interpolate(unmask(node.value), env)
       if (!result.ok) {
         const {line, col} = lines.linePos(node.range?.[0] ?? 0)
         issues.push({
@@ -85,6 +87,22 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
   }))
   if (semanticIssues.length > 0) throw new ConfigError(byLine(semanticIssues))
   return {file, config: parsed.data, locator}
+}
+
+// `${VAR}` is not valid YAML in flow collections (`{endpoint: ${URL}}`): each reference is swapped for a
+// same-length placeholder before parsing and restored inside scalars, so lines and columns stay true.
+const PLACEHOLDER = /§([0-9a-z]+)§/g
+const REFERENCE = /\$\$?\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}\n]*)?\}/g
+const hasPlaceholder = (value: string): boolean => value.includes('§')
+
+function maskReferences(text: string): {masked: string; unmask: (value: string) => string} {
+  const references: string[] = []
+  const masked = text.replace(REFERENCE, (reference) => {
+    const id = references.push(reference) - 1
+    return `§${id.toString(36).padStart(reference.length - 2, '0')}§`
+  })
+  const unmask = (value: string): string => value.replace(PLACEHOLDER, (whole, id: string) => references[parseInt(id, 36)] ?? whole)
+  return {masked, unmask}
 }
 
 const byLine = (issues: ConfigIssue[]): ConfigIssue[] =>

@@ -32,6 +32,8 @@ export function checkConfigSemantics(config: Config): SemanticIssue[] {
   })
 
   config.targets.forEach((target, index) => {
+    // The merge store keeps run locks under {prefix}locks/, so a target of that name would collide with them.
+    if (target.name === 'locks') issues.push({path: ['targets', index, 'name'], message: '"locks" is reserved (the merge store keeps run locks under it); choose another name'})
     if (!target.region && !config.aws.region) {
       issues.push({path: ['targets', index, 'region'], message: 'is required when aws.region is not set'})
     }

@@ -1,0 +1,134 @@
+import pLimit from 'p-limit'
+import type {Config, VaultSourceConfig} from '../config/schema.js'
+import {formatOperationError} from '../errors.js'
+import type {TargetGraph} from '../graph/target-graph.js'
+import type {Runtime} from '../runtime.js'
+import {retriesOf} from '../resilience/retry.js'
+import type {JsonObject} from '../util/canonical-json.js'
+import {describeVaultFailure} from '../vault/vault-errors.js'
+import type {VaultReader} from '../vault/vault-client.js'
+import {walkVaultTree, type WalkStats} from '../vault/walk.js'
+import {mergeTargets, type SecretMap, type SourceOutcome} from './merge-targets.js'
+
+export interface SourceReport {
+  name: string
+  mount: string
+  status: 'ok' | 'failed'
+  secrets: number
+  folders: number
+  warnings: string[]
+  error: string | null
+  stats: WalkStats | null
+}
+
+export interface MergedTarget {
+  name: string
+  ok: boolean
+  secrets: SecretMap
+  sources: string[]
+  error: string | null
+}
+
+export interface MergePhaseResult {
+  sources: SourceReport[]
+  targets: MergedTarget[]
+}
+
+export interface MergePhaseInput {
+  config: Config
+  graph: TargetGraph
+  /** Targets to merge, dependencies included, in topological order. */
+  targets: readonly string[]
+  runtime: Runtime
+  /** Connects (and logs in) to Vault; called only when a selected target reads a source. */
+  connectVault: () => Promise<VaultReader>
+  onProgress?: (progress: {source: string; folders: number; secrets: number}) => void
+}
+
+/**
+ * Phase 1 without the store: walk every source the selected targets read (concurrently, every Vault
+ * request under one `vault.concurrency` limiter), then merge targets in topological order. A source that
+ * fails fails the targets that read it; the others go on.
+ */
+export async function runMergePhase(input: MergePhaseInput): Promise<MergePhaseResult> {
+  const {config, graph, runtime} = input
+  const needed = new Set(input.targets.flatMap((target) => graph.sourcesOf(target)))
+  const sources = config.vault_sources.filter((source) => needed.has(source.name))
+  const outcomes = new Map<string, SourceOutcome>()
+  const reports: SourceReport[] = []
+
+  if (sources.length > 0) {
+    const started = runtime.now()
+    let reader: VaultReader | undefined
+    let loginError: string | undefined
+    try {
+      reader = await input.connectVault()
+    } catch (error) {
+      const cause = error instanceof Error ? error.message : String(error)
+      loginError = formatOperationError({runId: runtime.runId, operation: 'vault login', subject: config.vault?.address ?? '', durationMs: runtime.now() - started, retries: retriesOf(error)}, cause)
+      runtime.logger.error('vault login failed; every source fails', {error: loginError})
+    }
+    const limit = pLimit(config.vault?.concurrency ?? 16)
+    await Promise.all(
+      sources.map(async (source) => {
+        const {report, secrets} = reader ? await walkSource(reader, source, limit, input) : failedSource(source, loginError ?? 'not connected')
+        reports.push(report)
+        outcomes.set(source.name, secrets ? {ok: true, secrets} : {ok: false, error: report.error ?? ''})
+      }),
+    )
+  }
+
+  const targetConfigs = config.targets.map((target) => ({name: target.name, imports: target.imports, overrides: target.overrides as JsonObject}))
+  const merged = mergeTargets(graph, targetConfigs, outcomes, config.merge.lists, input.targets)
+  const targets: MergedTarget[] = input.targets.map((name) => {
+    const outcome = merged.get(name)
+    return outcome?.ok
+      ? {name, ok: true, secrets: outcome.secrets, sources: outcome.sources, error: null}
+      : {name, ok: false, secrets: new Map(), sources: graph.sourcesOf(name), error: outcome?.error ?? 'not merged'}
+  })
+  const order = new Map(config.vault_sources.map((source, index) => [source.name, index]))
+  reports.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0))
+  return {sources: reports, targets}
+}
+
+interface WalkedSource {
+  report: SourceReport
+  secrets?: SecretMap
+}
+
+const failedSource = (source: VaultSourceConfig, error: string): WalkedSource => ({
+  report: {name: source.name, mount: source.mount, status: 'failed', secrets: 0, folders: 0, warnings: [], error, stats: null},
+})
+
+async function walkSource(reader: VaultReader, source: VaultSourceConfig, limit: ReturnType<typeof pLimit>, input: MergePhaseInput): Promise<WalkedSource> {
+  const {runtime} = input
+  const started = runtime.now()
+  try {
+    const {mount, relative} = await reader.resolveMount(source.mount)
+    const root = relative === '' || relative.endsWith('/') ? relative : `${relative}/`
+    const result = await walkVaultTree(reader, {
+      mount,
+      root,
+      maxSecrets: source.max_secrets,
+      maxDepth: source.max_depth,
+      compactionThreshold: source.queue_compaction_threshold,
+      limit,
+      logger: runtime.logger,
+      onProgress: (progress) => input.onProgress?.({source: source.name, ...progress}),
+    })
+    runtime.logger.info('source walked', {source: source.name, secrets: result.stats.secrets, folders: result.stats.folders, lists: result.stats.lists, reads: result.stats.reads, duration_ms: runtime.now() - started})
+    return {
+      report: {name: source.name, mount: source.mount, status: 'ok', secrets: result.secrets.size, folders: result.stats.folders, warnings: result.warnings, error: null, stats: result.stats},
+      secrets: result.secrets,
+    }
+  } catch (error) {
+    const failure = error as {operation?: string; path?: string}
+    const cause = error instanceof Error && !('response' in error) && !('code' in error) ? error.message : describeVaultFailure(error).message
+    const message = formatOperationError(
+      {runId: runtime.runId, operation: failure.operation ? `vault ${failure.operation}` : 'walk', subject: failure.path ?? source.mount, durationMs: runtime.now() - started, retries: retriesOf(error)},
+      cause,
+    )
+    runtime.logger.error('source failed', {source: source.name, error: message})
+    return failedSource(source, message)
+  }
+}

@@ -1,0 +1,63 @@
+import type {ListMergeMode} from '../config/schema.js'
+import type {TargetGraph} from '../graph/target-graph.js'
+import type {JsonObject} from '../util/canonical-json.js'
+import {mergeSecret} from './deep-merge.js'
+
+/** Relative secret path → the secret's JSON object. */
+export type SecretMap = ReadonlyMap<string, JsonObject>
+
+export type SourceOutcome = {ok: true; secrets: SecretMap} | {ok: false; error: string}
+
+export interface MergeTargetInput {
+  name: string
+  imports: readonly string[]
+  overrides: JsonObject
+}
+
+export type TargetMergeOutcome =
+  | {ok: true; secrets: SecretMap; sources: string[]}
+  | {ok: false; error: string; failedSources: string[]}
+
+/**
+ * Builds every target's desired state in topological order: each import in order is merged into the
+ * accumulator per relative path (imported targets contribute their final state, after their overrides),
+ * then `overrides` is merged into every secret. A target whose sources failed (directly or through an
+ * imported target) fails with the names of those sources and gets no state. Pure: no I/O.
+ */
+export function mergeTargets(
+  graph: TargetGraph,
+  targets: readonly MergeTargetInput[],
+  sources: ReadonlyMap<string, SourceOutcome>,
+  mode: ListMergeMode,
+  only: readonly string[] = graph.order,
+): Map<string, TargetMergeOutcome> {
+  const byName = new Map(targets.map((target) => [target.name, target]))
+  const results = new Map<string, TargetMergeOutcome>()
+  for (const name of graph.withDependencies(only)) {
+    const target = byName.get(name)
+    if (!target) continue
+    const failed = graph.sourcesOf(name).filter((source) => sources.get(source)?.ok !== true)
+    if (failed.length > 0) {
+      const reasons = failed.map((source) => {
+        const outcome = sources.get(source)
+        return `source "${source}" failed: ${outcome && !outcome.ok ? outcome.error : 'not read'}`
+      })
+      results.set(name, {ok: false, error: reasons.join('; '), failedSources: failed})
+      continue
+    }
+    const accumulator = new Map<string, JsonObject>()
+    for (const imported of target.imports) {
+      const contribution = graph.isTarget(imported) ? results.get(imported) : sources.get(imported)
+      if (!contribution?.ok) continue
+      for (const [path, secret] of contribution.secrets) {
+        const existing = accumulator.get(path)
+        accumulator.set(path, existing ? mergeSecret(existing, secret, mode) : secret)
+      }
+    }
+    if (Object.keys(target.overrides).length > 0) {
+      for (const [path, secret] of accumulator) accumulator.set(path, mergeSecret(secret, target.overrides, mode))
+    }
+    results.set(name, {ok: true, secrets: accumulator, sources: graph.sourcesOf(name)})
+  }
+  return results
+}

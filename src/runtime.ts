@@ -1,0 +1,34 @@
+import {randomBytes} from 'node:crypto'
+import type {Config} from './config/schema.js'
+import {createLogger, type LogFormat, type Logger, type LogLevel} from './observability/logger.js'
+import {Redactor} from './observability/redact.js'
+
+/** What every phase of one run shares: its id, the clock, the one logger and the one redactor. */
+export interface Runtime {
+  runId: string
+  logger: Logger
+  redactor: Redactor
+  now: () => number
+}
+
+export interface RuntimeOptions {
+  config?: Config
+  /** From the flag or its SECRETSYNC_* variable; wins over the file. */
+  logLevel?: LogLevel
+  logFormat?: LogFormat
+  stream?: NodeJS.WritableStream
+}
+
+/** Settings that exist as flags resolve flag > env (both via oclif) > file > default. */
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const runId = randomBytes(6).toString('hex')
+  const redactor = new Redactor()
+  const logger = createLogger({
+    level: options.logLevel ?? options.config?.logging.level ?? 'info',
+    format: options.logFormat ?? options.config?.logging.format ?? 'json',
+    redactor,
+    runId,
+    stream: options.stream,
+  })
+  return {runId, logger, redactor, now: Date.now}
+}

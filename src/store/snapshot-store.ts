@@ -1,0 +1,259 @@
+import type {S3Client} from '@aws-sdk/client-s3'
+import type {JsonObject} from '../util/canonical-json.js'
+import {parseAppliedRecord, type AppliedRecord} from './applied-record.js'
+import {acquireRunLock, releaseRunLock, type AcquireLockOptions, type RunLock} from './run-lock.js'
+import {S3JsonObjects} from './s3-json-objects.js'
+import {
+  buildSnapshot,
+  changedPaths,
+  hasChanges,
+  parseSnapshot,
+  serializeSnapshot,
+  type Snapshot,
+  type SnapshotChanges,
+} from './snapshot.js'
+import {SnapshotNotFoundError, StoreConflictError, StoreCorruptError, type StoreFailedError} from './store-errors.js'
+import {storeKeys, type StoreKeys} from './store-keys.js'
+import {FieldReader, parseStoredObject} from './stored-json.js'
+
+export interface SnapshotStoreOptions {
+  bucket: string
+  /** Key prefix, used as given (`merged/`). */
+  prefix: string
+  /** SSE-KMS key for every write; without it SSE-S3 (AES256). */
+  kmsKeyId?: string
+  /** How many snapshot versions a target keeps; older ones are deleted after each commit. */
+  retainVersions: number
+  now: () => Date
+  /** ListObjectsV2 page size (default and maximum 1000). */
+  listPageSize?: number
+  /** Run id that S3 failure messages start with (`[run=<id>]`). */
+  runId?: string
+}
+
+/** `latest.json` as read: the version it points at and the ETag to replace it conditionally. */
+export interface LatestPointer {
+  version: number
+  etag: string
+}
+
+export interface CommitInput {
+  secrets: Readonly<Record<string, JsonObject>>
+  sources: readonly string[]
+  runId: string
+}
+
+export type CommitResult =
+  | {status: 'unchanged'; version: number; changes: SnapshotChanges}
+  | {
+      status: 'created'
+      version: number
+      previousVersion: number | undefined
+      changes: SnapshotChanges
+      /** Versions deleted by retention, oldest first. */
+      pruned: number[]
+      /** Retention failed after the commit landed: the snapshot stands, old versions stay until the next commit. */
+      pruneError?: StoreFailedError
+    }
+
+/** What `commit` would do, computed without writing (`--dry-run`). */
+export interface CommitPlan {
+  status: 'unchanged' | 'created'
+  /** The latest version when unchanged, else the version a commit would create. */
+  version: number
+  previousVersion: number | undefined
+  changes: SnapshotChanges
+}
+
+type Prepared = CommitPlan & {latest: LatestPointer | undefined; versions: number[]}
+
+/**
+ * The S3 merge store: versioned, immutable snapshots per target, a `latest.json` pointer, per account-region
+ * applied records and a run lock (DESIGN.md §4). Every write is encrypted and every snapshot and pointer write is
+ * conditional, so two runs racing on one target never overwrite each other: the loser gets a StoreConflictError.
+ */
+export class SnapshotStore {
+  private readonly objects: S3JsonObjects
+  private readonly keys: StoreKeys
+
+  constructor(
+    s3: S3Client,
+    private readonly options: SnapshotStoreOptions,
+  ) {
+    this.objects = new S3JsonObjects(s3, {
+      bucket: options.bucket,
+      kmsKeyId: options.kmsKeyId,
+      listPageSize: options.listPageSize,
+      runId: options.runId,
+    })
+    this.keys = storeKeys(options.prefix)
+  }
+
+  async latest(target: string): Promise<LatestPointer | undefined> {
+    const key = this.keys.latest(target)
+    const stored = await this.objects.get(key)
+    if (stored === undefined) return undefined
+    const location = this.objects.location(key)
+    return {
+      version: new FieldReader(parseStoredObject(stored.body, location), location).positiveInteger('version'),
+      etag: stored.etag,
+    }
+  }
+
+  /** Snapshot `version` of `target`; a missing one is a SnapshotNotFoundError, a malformed one a StoreCorruptError. */
+  async read(target: string, version: number): Promise<Snapshot> {
+    const key = this.keys.snapshot(target, version)
+    const location = this.objects.location(key)
+    const stored = await this.objects.get(key)
+    if (stored === undefined) throw new SnapshotNotFoundError(target, version, location)
+    const snapshot = parseSnapshot(stored.body, location)
+    if (snapshot.target !== target || snapshot.version !== version) {
+      throw new StoreCorruptError(location, `holds snapshot ${snapshot.version} of target "${snapshot.target}"`)
+    }
+    return snapshot
+  }
+
+  async readLatest(target: string): Promise<Snapshot | undefined> {
+    const latest = await this.latest(target)
+    return latest && this.read(target, latest.version)
+  }
+
+  /** Stored snapshot versions of the target, ascending. */
+  async listVersions(target: string): Promise<number[]> {
+    const keys = await this.objects.listKeys(this.keys.targetFolder(target))
+    return keys
+      .map((key) => this.keys.versionOf(target, key))
+      .filter((version): version is number => version !== undefined)
+      .sort((a, b) => a - b)
+  }
+
+  async plan(target: string, secrets: Readonly<Record<string, JsonObject>>): Promise<CommitPlan> {
+    const {status, version, previousVersion, changes} = await this.prepare(target, secrets)
+    return {status, version, previousVersion, changes}
+  }
+
+  /**
+   * Stores `secrets` as the target's next snapshot, unless they equal the latest one (by hash: key order does not
+   * matter), then applies retention. Throws StoreConflictError when another run wrote first; nothing is overwritten.
+   */
+  async commit(target: string, input: CommitInput): Promise<CommitResult> {
+    const prepared = await this.prepare(target, input.secrets)
+    const {version, previousVersion, changes} = prepared
+    if (prepared.status === 'unchanged') return {status: 'unchanged', version, changes}
+
+    const snapshotKey = this.keys.snapshot(target, version)
+    const body = serializeSnapshot(
+      buildSnapshot({
+        target,
+        version,
+        createdAt: this.options.now(),
+        runId: input.runId,
+        sources: input.sources,
+        secrets: input.secrets,
+      }),
+    )
+    const written = await this.objects.putIf(snapshotKey, body, {ifNoneMatch: '*'})
+    if (!written.ok && !(await this.holds(snapshotKey, body))) {
+      throw new StoreConflictError(
+        target,
+        this.objects.location(snapshotKey),
+        `version ${version} was created by another run`,
+      )
+    }
+
+    const latestKey = this.keys.latest(target)
+    const pointer = JSON.stringify({version})
+    const moved = await this.objects.putIf(
+      latestKey,
+      pointer,
+      prepared.latest ? {ifMatch: prepared.latest.etag} : {ifNoneMatch: '*'},
+    )
+    if (!moved.ok && (await this.latest(target))?.version !== version) {
+      // Our snapshot is complete but nothing points at it. Delete it so `version list` shows only snapshots that
+      // were latest; if that fails it is harmless: it is immutable, and numbering continues above the highest
+      // stored version, so no later commit ever collides with it.
+      await this.objects.delete(snapshotKey).catch(() => false)
+      throw new StoreConflictError(
+        target,
+        this.objects.location(latestKey),
+        `another run moved it from version ${previousVersion ?? 'none'}`,
+      )
+    }
+
+    return {
+      status: 'created',
+      version,
+      previousVersion,
+      changes,
+      ...(await this.prune(target, [...prepared.versions, version], version)),
+    }
+  }
+
+  async readApplied(target: string, account: string, region: string): Promise<AppliedRecord | undefined> {
+    const key = this.keys.applied(target, account, region)
+    const stored = await this.objects.get(key)
+    return stored && parseAppliedRecord(stored.body, this.objects.location(key))
+  }
+
+  async writeApplied(target: string, account: string, region: string, record: AppliedRecord): Promise<void> {
+    await this.objects.put(this.keys.applied(target, account, region), JSON.stringify(record))
+  }
+
+  acquireLock(target: string, options: AcquireLockOptions): Promise<RunLock> {
+    return acquireRunLock(
+      {objects: this.objects, key: this.keys.lock(target), target, now: this.options.now()},
+      options,
+    )
+  }
+
+  /** Deletes the lock if it is still ours; false when it was gone or another run had taken it over. */
+  releaseLock(lock: RunLock): Promise<boolean> {
+    return releaseRunLock(this.objects, lock)
+  }
+
+  private async prepare(target: string, secrets: Readonly<Record<string, JsonObject>>): Promise<Prepared> {
+    const latest = await this.latest(target)
+    const previous = latest && (await this.read(target, latest.version))
+    const changes = changedPaths(previous, secrets)
+    if (previous && !hasChanges(changes)) {
+      return {
+        status: 'unchanged',
+        version: previous.version,
+        previousVersion: previous.version,
+        changes,
+        latest,
+        versions: [],
+      }
+    }
+    // Next = above every stored version, not just latest + 1: a run that died between writing its snapshot and
+    // moving latest.json leaves an orphan there, and If-None-Match would refuse that number forever.
+    const versions = await this.listVersions(target)
+    const highest = versions.reduce((max, v) => Math.max(max, v), latest?.version ?? 0)
+    return {status: 'created', version: highest + 1, previousVersion: latest?.version, changes, latest, versions}
+  }
+
+  /** Whether the key holds exactly `body`: our own write whose success answer was lost and whose retry got a 412. */
+  private async holds(key: string, body: string): Promise<boolean> {
+    return (await this.objects.get(key))?.body === body
+  }
+
+  /** Deletes the oldest versions beyond `retainVersions`, oldest first, never `latest`. */
+  private async prune(
+    target: string,
+    versions: number[],
+    latest: number,
+  ): Promise<{pruned: number[]; pruneError?: StoreFailedError}> {
+    const sorted = [...new Set(versions)].sort((a, b) => a - b)
+    const excess = sorted.slice(0, Math.max(0, sorted.length - Math.max(1, this.options.retainVersions)))
+    const pruned: number[] = []
+    for (const version of excess.filter((v) => v !== latest)) {
+      try {
+        await this.objects.delete(this.keys.snapshot(target, version))
+      } catch (error) {
+        return {pruned, pruneError: error as StoreFailedError}
+      }
+      pruned.push(version)
+    }
+    return {pruned}
+  }
+}

@@ -1,0 +1,117 @@
+import {contentHash, isPlainObject, type JsonObject} from '../util/canonical-json.js'
+import {StoreCorruptError} from './store-errors.js'
+import {FieldReader, ownRecord, parseStoredObject} from './stored-json.js'
+
+export const SNAPSHOT_FORMAT = 1
+
+/** One immutable version of a target's merged secrets, as stored in `{prefix}{target}/v{N}.json`. */
+export interface Snapshot {
+  format: typeof SNAPSHOT_FORMAT
+  target: string
+  version: number
+  /** ISO 8601. */
+  created_at: string
+  run_id: string
+  /** The vault sources the content was merged from, in import order. */
+  sources: string[]
+  /** Relative secret path → the secret's JSON object. */
+  secrets: Record<string, JsonObject>
+  /** Relative secret path → `contentHash` of the secret (sha256 of its canonical JSON). */
+  hashes: Record<string, string>
+}
+
+/** Secret paths that differ between two contents, each list sorted. */
+export interface SnapshotChanges {
+  added: string[]
+  removed: string[]
+  changed: string[]
+}
+
+export interface BuildSnapshotOptions {
+  target: string
+  version: number
+  createdAt: Date
+  runId: string
+  sources: readonly string[]
+  secrets: Readonly<Record<string, JsonObject>>
+}
+
+const sortedEntries = <T>(record: Readonly<Record<string, T>>): Array<[string, T]> =>
+  Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+
+/** Hash of every secret, by path: equal hashes mean equal content whatever the key order. */
+export const hashSecrets = (secrets: Readonly<Record<string, JsonObject>>): Record<string, string> =>
+  ownRecord(sortedEntries(secrets).map(([path, secret]) => [path, contentHash(secret)] as const))
+
+/** Builds snapshot `version` of a target with paths in sorted order, so equal contents serialise alike. */
+export function buildSnapshot(options: BuildSnapshotOptions): Snapshot {
+  return {
+    format: SNAPSHOT_FORMAT,
+    target: options.target,
+    version: options.version,
+    created_at: options.createdAt.toISOString(),
+    run_id: options.runId,
+    sources: [...options.sources],
+    secrets: ownRecord(sortedEntries(options.secrets)),
+    hashes: hashSecrets(options.secrets),
+  }
+}
+
+export const serializeSnapshot = (snapshot: Snapshot): string => JSON.stringify(snapshot)
+
+/** What changed from `previous` (nothing: every path is added) to `secrets`, by content hash. */
+export function changedPaths(
+  previous: Pick<Snapshot, 'hashes'> | undefined,
+  secrets: Readonly<Record<string, JsonObject>>,
+): SnapshotChanges {
+  const before = new Map(Object.entries(previous?.hashes ?? {}))
+  const after = new Map(Object.entries(hashSecrets(secrets)))
+  const changes: SnapshotChanges = {added: [], removed: [], changed: []}
+  for (const [path, hash] of after) {
+    const old = before.get(path)
+    if (old === undefined) changes.added.push(path)
+    else if (old !== hash) changes.changed.push(path)
+  }
+  for (const path of before.keys()) if (!after.has(path)) changes.removed.push(path)
+  for (const list of Object.values(changes)) list.sort()
+  return changes
+}
+
+export const hasChanges = (changes: SnapshotChanges): boolean =>
+  changes.added.length + changes.removed.length + changes.changed.length > 0
+
+/**
+ * Parses and validates a stored snapshot. Anything secretsync would not have written (bad JSON, unknown format,
+ * wrong field types, a hash that does not match its secret) is a `StoreCorruptError` naming `location`.
+ */
+export function parseSnapshot(body: string, location: string): Snapshot {
+  const object = parseStoredObject(body, location)
+  const fields = new FieldReader(object, location)
+  if (object.format !== SNAPSHOT_FORMAT) {
+    throw new StoreCorruptError(
+      location,
+      `unsupported snapshot format ${JSON.stringify(object.format ?? null)} (expected ${SNAPSHOT_FORMAT})`,
+    )
+  }
+  const secrets = fields.record('secrets')
+  const hashes = fields.record('hashes')
+  for (const [path, secret] of Object.entries(secrets)) {
+    if (!isPlainObject(secret)) throw new StoreCorruptError(location, `secret "${path}" must be a JSON object`)
+    if (!Object.hasOwn(hashes, path)) throw new StoreCorruptError(location, `secret "${path}" has no hash`)
+    if (hashes[path] !== contentHash(secret))
+      throw new StoreCorruptError(location, `the hash of "${path}" does not match its content`)
+  }
+  const extra = Object.keys(hashes).find((path) => !Object.hasOwn(secrets, path))
+  if (extra !== undefined) throw new StoreCorruptError(location, `hash for "${extra}" has no secret`)
+  fields.time('created_at')
+  return {
+    format: SNAPSHOT_FORMAT,
+    target: fields.string('target'),
+    version: fields.positiveInteger('version'),
+    created_at: fields.string('created_at'),
+    run_id: fields.string('run_id'),
+    sources: fields.stringArray('sources'),
+    secrets: ownRecord(Object.entries(secrets as Record<string, JsonObject>)),
+    hashes: ownRecord(Object.entries(hashes as Record<string, string>)),
+  }
+}

@@ -1,0 +1,222 @@
+import {readFile} from 'node:fs/promises'
+import {Agent as HttpAgent} from 'node:http'
+import {Agent as HttpsAgent} from 'node:https'
+import vault from 'node-vault'
+import type {VaultConfig} from '../config/schema.js'
+import {ConfigError} from '../errors.js'
+import type {Logger} from '../observability/logger.js'
+import type {Redactor} from '../observability/redact.js'
+import {withRetry, type RetryPolicy} from '../resilience/retry.js'
+import {describeVaultFailure, isRetryableVaultError, VaultError} from './vault-errors.js'
+
+export type ListResult = {kind: 'ok'; keys: string[]} | {kind: 'missing'} | {kind: 'forbidden'}
+export type ReadResult =
+  | {kind: 'ok'; data: Record<string, unknown>; version: number}
+  | {kind: 'deleted'}
+  | {kind: 'missing'}
+  | {kind: 'forbidden'}
+
+/** The Vault operations the merge phase needs; the walker depends on this, not on node-vault. */
+export interface VaultReader {
+  /** Splits a path into its KV mount and the path below it, the way the `vault` CLI does. */
+  resolveMount(path: string): Promise<{mount: string; relative: string}>
+  list(mount: string, folder: string): Promise<ListResult>
+  read(mount: string, key: string): Promise<ReadResult>
+}
+
+export interface VaultClientOptions {
+  config: VaultConfig
+  logger: Logger
+  redactor: Redactor
+  retry: RetryPolicy
+  env?: Readonly<Record<string, string | undefined>>
+  now?: () => number
+}
+
+const DEFAULT_JWT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+
+// Each path segment is encoded so keys with spaces, '?' or '#' reach Vault as one path.
+const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')
+
+interface TokenState {
+  expiresAt?: number
+  ttlMs?: number
+  renewable: boolean
+}
+
+/**
+ * A logged-in Vault client on node-vault. Lists with `GET ?list=true` (Node servers cannot receive the
+ * LIST verb, and real Vault accepts both), renews its token before it expires (logging in again for
+ * AppRole/Kubernetes when renewal is impossible), and retries throttling, 5xx and network failures.
+ */
+export async function connectVault(options: VaultClientOptions): Promise<VaultReader> {
+  const {config, logger, redactor} = options
+  const env = options.env ?? process.env
+  const now = options.now ?? Date.now
+  const ca = config.ca_cert ? await readCa(config.ca_cert) : undefined
+  // Keep-alive agents sized to the concurrency: a walk makes thousands of requests, and a new TCP (and
+  // TLS) connection per request would cost more than the requests themselves.
+  const agentOptions = {keepAlive: true, maxSockets: config.concurrency}
+  const client = vault({
+    endpoint: config.address,
+    namespace: config.namespace || undefined,
+    noCustomHTTPVerbs: true,
+    kubernetesPath: config.auth.method === 'kubernetes' ? (config.auth.mount ?? 'kubernetes') : undefined,
+    requestOptions: {
+      timeout: config.timeout,
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent({...agentOptions, ...(ca ? {ca} : {})}),
+    },
+  } as vault.VaultOptions)
+
+  const token: TokenState = {renewable: false}
+  const applyAuth = (auth: {client_token?: string; lease_duration?: number; renewable?: boolean} | undefined): void => {
+    if (auth?.client_token) redactor.add(auth.client_token)
+    const ttl = (auth?.lease_duration ?? 0) * 1000
+    token.ttlMs = ttl > 0 ? ttl : undefined
+    token.expiresAt = ttl > 0 ? now() + ttl : undefined
+    token.renewable = auth?.renewable === true
+  }
+
+  const login = async (): Promise<void> => {
+    const auth = config.auth
+    try {
+      if (auth.method === 'approle') {
+        if (!auth.role_id || !auth.secret_id) {
+          throw new ConfigError([{file: 'config', path: 'vault.auth', message: 'role_id and secret_id must not be empty for approle'}])
+        }
+        redactor.add(auth.secret_id)
+        const response = await client.approleLogin({role_id: auth.role_id, secret_id: auth.secret_id, ...(auth.mount ? {mount_point: auth.mount} : {})})
+        applyAuth(response.auth)
+      } else if (auth.method === 'kubernetes') {
+        const jwt = (await readFile(auth.jwt_path ?? DEFAULT_JWT_PATH, 'utf8')).trim()
+        redactor.add(jwt)
+        // node-vault 0.12 leaves {{kubernetesPath}} unfilled in its login path, so the mount is always passed.
+        const response = await client.kubernetesLogin({role: auth.role, jwt, mount_point: auth.mount ?? 'kubernetes'})
+        applyAuth(response.auth)
+      } else {
+        const value = auth.token || env.VAULT_TOKEN
+        if (!value) {
+          throw new ConfigError([{file: 'config', path: 'vault.auth.token', message: 'no Vault token: set vault.auth.token or VAULT_TOKEN'}])
+        }
+        redactor.add(value)
+        client.token = value
+        const response = await client.tokenLookupSelf()
+        const data = response.data as {ttl?: number; renewable?: boolean} | undefined
+        applyAuth({lease_duration: data?.ttl, renewable: data?.renewable})
+      }
+    } catch (error) {
+      if (error instanceof ConfigError) throw error
+      throw new VaultError('VAULT_AUTH_FAILED', `Vault ${auth.method} login at ${config.address} failed: ${describeVaultFailure(error).message}`, 'Check the credentials in vault.auth and that the auth method is enabled at the configured mount.')
+    }
+    logger.debug('vault login succeeded', {method: auth.method, ttl_seconds: token.ttlMs === undefined ? null : token.ttlMs / 1000})
+  }
+
+  // One renewal at a time: concurrent requests wait for the same promise.
+  let refreshing: Promise<void> | undefined
+  const ensureFreshToken = async (): Promise<void> => {
+    if (token.expiresAt === undefined || token.ttlMs === undefined) return
+    const renewAt = token.expiresAt - token.ttlMs / 3
+    if (now() < renewAt) return
+    refreshing ??= (async () => {
+      try {
+        if (token.renewable) {
+          const response = await client.tokenRenewSelf()
+          applyAuth(response.auth)
+          logger.debug('vault token renewed')
+          return
+        }
+      } catch (error) {
+        logger.warn('vault token renewal failed; logging in again', {cause: describeVaultFailure(error).message})
+      }
+      if (config.auth.method !== 'token') await login()
+    })().finally(() => {
+      refreshing = undefined
+    })
+    await refreshing
+  }
+
+  const call = async <T>(operation: string, path: string, fn: () => Promise<T>): Promise<T> => {
+    await ensureFreshToken()
+    const started = now()
+    try {
+      const {value} = await withRetry(fn, options.retry, isRetryableVaultError, {
+        onRetry: (error, attempt, delayMs) =>
+          logger.debug('vault request retried', {operation, path, attempt, delay_ms: delayMs, cause: describeVaultFailure(error).message}),
+      })
+      return value
+    } catch (error) {
+      Object.assign(error as object, {durationMs: now() - started, operation, path})
+      throw error
+    }
+  }
+
+  await login()
+
+  const statusOf = (error: unknown): number | undefined => describeVaultFailure(error).status
+
+  return {
+    async resolveMount(path) {
+      const clean = path.replace(/^\/+/, '')
+      try {
+        const response = await call('mounts', clean, () => client.read(`sys/internal/ui/mounts/${encodePath(clean)}`))
+        const data = response.data as {path?: string; type?: string; options?: {version?: string} | null}
+        const mount = (data.path ?? '').replace(/^\/+/, '')
+        if (data.type !== 'kv' || data.options?.version !== '2') {
+          throw new VaultError('VAULT_MOUNT_UNSUPPORTED', `${mount || clean} is not a KV version 2 mount (type ${data.type ?? 'unknown'}, version ${data.options?.version ?? 'unknown'})`, 'secretsync reads KV v2 mounts only.')
+        }
+        return {mount, relative: clean.startsWith(mount) ? clean.slice(mount.length) : ''}
+      } catch (error) {
+        if (error instanceof VaultError) throw error
+        // The vault CLI falls back to the first path segment when the token may not read the mount table.
+        if (statusOf(error) === 403 || statusOf(error) === 404) {
+          const [first = '', ...rest] = clean.split('/')
+          logger.debug('mount lookup denied; assuming the first path segment is the mount', {path: clean})
+          return {mount: `${first}/`, relative: rest.join('/')}
+        }
+        throw error
+      }
+    },
+
+    async list(mount, folder) {
+      try {
+        const response = await call('list', `${mount}${folder}`, () => client.list(`${mount}metadata/${encodePath(folder)}`.replace(/\/$/, '')))
+        const keys = (response.data as {keys?: unknown} | undefined)?.keys
+        return {kind: 'ok', keys: Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : []}
+      } catch (error) {
+        const status = statusOf(error)
+        if (status === 404) return {kind: 'missing'}
+        if (status === 403) return {kind: 'forbidden'}
+        throw error
+      }
+    },
+
+    async read(mount, key) {
+      try {
+        const response = await call('read', `${mount}${key}`, () => client.read(`${mount}data/${encodePath(key)}`))
+        const body = response.data as {data?: Record<string, unknown> | null; metadata?: {version?: number; deletion_time?: string; destroyed?: boolean}} | undefined
+        if (!body?.data || body.metadata?.destroyed || (body.metadata?.deletion_time ?? '') !== '') return {kind: 'deleted'}
+        redactor.add(body.data)
+        return {kind: 'ok', data: body.data, version: body.metadata?.version ?? 0}
+      } catch (error) {
+        const status = statusOf(error)
+        // KV v2 answers a deleted or destroyed latest version with 404 and its metadata.
+        if (status === 404) {
+          const body = (error as {response?: {body?: {data?: {metadata?: {deletion_time?: string; destroyed?: boolean}}}}}).response?.body
+          const metadata = body?.data?.metadata
+          return metadata && (metadata.destroyed || metadata.deletion_time) ? {kind: 'deleted'} : {kind: 'missing'}
+        }
+        if (status === 403) return {kind: 'forbidden'}
+        throw error
+      }
+    },
+  }
+}
+
+async function readCa(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (error) {
+    throw new ConfigError([{file, path: 'vault.ca_cert', message: `cannot read CA certificate: ${(error as Error).message}`}])
+  }
+}

@@ -1,0 +1,604 @@
+import {randomUUID} from 'node:crypto'
+import {
+  BatchGetSecretValueCommand,
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  RestoreSecretCommand,
+  SecretsManagerClient,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateSecretCommand,
+  type Filter,
+  type SecretListEntry,
+} from '@aws-sdk/client-secrets-manager'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {startAwsServer} from '../support/aws/aws-server.js'
+
+/**
+ * Conformance of the in-process Secrets Manager against the documented API, driven through the real SDK over
+ * HTTP. Every test starts its own server (no shared state) with an injected clock it can move.
+ */
+
+type Server = Awaited<ReturnType<typeof startAwsServer>>
+
+const REGION = 'us-east-1'
+const DAY_MS = 86_400_000
+const OTHER_ACCOUNT = '222222222222'
+
+let server: Server
+let clock: number
+let sm: SecretsManagerClient
+let account: string
+
+const clientFor = (
+  credentials: {accessKeyId: string; secretAccessKey: string; sessionToken?: string},
+  options: {region?: string; maxAttempts?: number} = {},
+): SecretsManagerClient =>
+  new SecretsManagerClient({endpoint: server.url, region: options.region ?? REGION, credentials, ...options})
+
+/** The rejection of a call that must fail, for assertions on its name and status. */
+async function failureOf(call: Promise<unknown>): Promise<Error & {$metadata?: {httpStatusCode?: number}}> {
+  try {
+    await call
+  } catch (error) {
+    return error as Error & {$metadata?: {httpStatusCode?: number}}
+  }
+  throw new Error('expected the call to fail, it succeeded')
+}
+
+async function listAll(input: {Filters?: Filter[]; IncludePlannedDeletion?: boolean} = {}): Promise<SecretListEntry[]> {
+  const entries: SecretListEntry[] = []
+  let token: string | undefined
+  do {
+    const page = await sm.send(new ListSecretsCommand({...input, NextToken: token}))
+    entries.push(...(page.SecretList ?? []))
+    token = page.NextToken
+  } while (token)
+  return entries
+}
+
+const namesOf = (entries: SecretListEntry[]): string[] => entries.map((e) => e.Name ?? '').sort()
+
+beforeEach(async () => {
+  // Start at the real time so request signatures stay valid; tests move the clock forward only.
+  clock = Date.now()
+  server = await startAwsServer({now: () => clock})
+  sm = clientFor({accessKeyId: 'test', secretAccessKey: 'test'})
+  account = server.base.accountId
+})
+
+afterEach(async () => {
+  sm.destroy()
+  await server.close()
+})
+
+describe('CreateSecret', () => {
+  it('returns an ARN with a random 6-character suffix and a UUID version labelled AWSCURRENT', async () => {
+    const created = await sm.send(new CreateSecretCommand({Name: 'app/db', SecretString: '{"a":1}'}))
+
+    expect(created.ARN).toMatch(
+      new RegExp(`^arn:aws:secretsmanager:${REGION}:${account}:secret:app/db-[A-Za-z0-9]{6}$`),
+    )
+    expect(created.VersionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+    const value = await sm.send(new GetSecretValueCommand({SecretId: 'app/db'}))
+    expect(value).toMatchObject({SecretString: '{"a":1}', VersionId: created.VersionId, VersionStages: ['AWSCURRENT']})
+    expect(value.CreatedDate).toBeInstanceOf(Date)
+  })
+
+  it('refuses a second secret with the same name with ResourceExistsException', async () => {
+    await sm.send(new CreateSecretCommand({Name: 'dup', SecretString: 'one'}))
+
+    const error = await failureOf(sm.send(new CreateSecretCommand({Name: 'dup', SecretString: 'two'})))
+
+    expect(error.name).toBe('ResourceExistsException')
+    expect(error.$metadata?.httpStatusCode).toBe(400)
+    expect((await sm.send(new GetSecretValueCommand({SecretId: 'dup'}))).SecretString).toBe('one')
+  })
+
+  it('treats a retry with the same ClientRequestToken and value as the same call, and a changed value as a conflict', async () => {
+    const token = randomUUID()
+    const first = await sm.send(new CreateSecretCommand({Name: 'retry', SecretString: 'v', ClientRequestToken: token}))
+
+    const again = await sm.send(new CreateSecretCommand({Name: 'retry', SecretString: 'v', ClientRequestToken: token}))
+    const changed = await failureOf(
+      sm.send(new CreateSecretCommand({Name: 'retry', SecretString: 'other', ClientRequestToken: token})),
+    )
+
+    expect(again.VersionId).toBe(first.VersionId)
+    expect(first.VersionId).toBe(token)
+    expect(changed.name).toBe('ResourceExistsException')
+    const versions = await sm.send(new ListSecretVersionIdsCommand({SecretId: 'retry', IncludeDeprecated: true}))
+    expect(versions.Versions).toHaveLength(1)
+  })
+
+  it('accepts a 512-character name and rejects 513 characters and characters outside A-Za-z0-9/_+=.@-', async () => {
+    const longest = 'n'.repeat(511) + '/'
+
+    const created = await sm.send(new CreateSecretCommand({Name: longest, SecretString: 'v'}))
+    const tooLong = await failureOf(sm.send(new CreateSecretCommand({Name: 'n'.repeat(513), SecretString: 'v'})))
+    const badChar = await failureOf(sm.send(new CreateSecretCommand({Name: 'has space', SecretString: 'v'})))
+    const empty = await failureOf(sm.send(new CreateSecretCommand({Name: '', SecretString: 'v'})))
+
+    expect(created.Name).toBe(longest)
+    expect(tooLong.name).toBe('ValidationException')
+    expect(badChar.name).toBe('InvalidParameterException')
+    expect(empty.name).toBe('ValidationException')
+    expect(server.secretsManager.listNames(account, REGION)).toEqual([longest])
+  })
+
+  it('accepts a 65,536-byte SecretString and rejects 65,537 bytes, counting bytes, not characters', async () => {
+    // 'é' is two bytes in UTF-8: 32,768 of them are 65,536 bytes in fewer characters.
+    const maxBytes = 'é'.repeat(32_768)
+
+    await sm.send(new CreateSecretCommand({Name: 'big', SecretString: maxBytes}))
+    const tooBig = await failureOf(sm.send(new PutSecretValueCommand({SecretId: 'big', SecretString: maxBytes + 'a'})))
+    const tooBigCreate = await failureOf(
+      sm.send(new CreateSecretCommand({Name: 'big2', SecretString: 'a'.repeat(65_537)})),
+    )
+
+    expect((await sm.send(new GetSecretValueCommand({SecretId: 'big'}))).SecretString).toBe(maxBytes)
+    expect(tooBig.name).toBe('ValidationException')
+    expect(tooBigCreate.name).toBe('ValidationException')
+    expect(server.secretsManager.getSecret(account, REGION, 'big')?.versions).toHaveLength(1)
+  })
+
+  it('stores Tags, Description and KmsKeyId, which DescribeSecret reports', async () => {
+    await sm.send(
+      new CreateSecretCommand({
+        Name: 'described',
+        SecretString: 'v',
+        Description: 'Managed by secretsync',
+        KmsKeyId: 'alias/secretsync',
+        Tags: [
+          {Key: 'secretsync:owner', Value: 'main'},
+          {Key: 'secretsync:target', Value: 'prod'},
+        ],
+      }),
+    )
+
+    const described = await sm.send(new DescribeSecretCommand({SecretId: 'described'}))
+
+    expect(described).toMatchObject({
+      Name: 'described',
+      Description: 'Managed by secretsync',
+      KmsKeyId: 'alias/secretsync',
+      Tags: [
+        {Key: 'secretsync:owner', Value: 'main'},
+        {Key: 'secretsync:target', Value: 'prod'},
+      ],
+    })
+    expect(described.LastChangedDate).toBeInstanceOf(Date)
+    expect(described.DeletedDate).toBeUndefined()
+    expect(Object.values(described.VersionIdsToStages ?? {})).toEqual([['AWSCURRENT']])
+  })
+})
+
+describe('PutSecretValue and version labels', () => {
+  it('moves AWSCURRENT to the new version and AWSPREVIOUS to the one before, dropping older labels', async () => {
+    const v1 = (await sm.send(new CreateSecretCommand({Name: 'labels', SecretString: '1'}))).VersionId ?? ''
+    const v2 = (await sm.send(new PutSecretValueCommand({SecretId: 'labels', SecretString: '2'}))).VersionId ?? ''
+    const put3 = await sm.send(new PutSecretValueCommand({SecretId: 'labels', SecretString: '3'}))
+    const v3 = put3.VersionId ?? ''
+
+    const stages = (await sm.send(new DescribeSecretCommand({SecretId: 'labels'}))).VersionIdsToStages
+
+    expect(put3.VersionStages).toEqual(['AWSCURRENT'])
+    expect(stages).toEqual({[v3]: ['AWSCURRENT'], [v2]: ['AWSPREVIOUS']})
+    expect(stages?.[v1]).toBeUndefined()
+    const previous = await sm.send(new GetSecretValueCommand({SecretId: 'labels', VersionStage: 'AWSPREVIOUS'}))
+    expect(previous.SecretString).toBe('2')
+    const byId = await sm.send(new GetSecretValueCommand({SecretId: 'labels', VersionId: v1}))
+    expect(byId).toMatchObject({SecretString: '1', VersionStages: []})
+  })
+
+  it('ignores a retried PutSecretValue with the same token and value, and refuses the token with another value', async () => {
+    await sm.send(new CreateSecretCommand({Name: 'put-retry', SecretString: 'a'}))
+    const token = randomUUID()
+
+    const first = await sm.send(
+      new PutSecretValueCommand({SecretId: 'put-retry', SecretString: 'b', ClientRequestToken: token}),
+    )
+    const retry = await sm.send(
+      new PutSecretValueCommand({SecretId: 'put-retry', SecretString: 'b', ClientRequestToken: token}),
+    )
+    const conflict = await failureOf(
+      sm.send(new PutSecretValueCommand({SecretId: 'put-retry', SecretString: 'c', ClientRequestToken: token})),
+    )
+
+    expect(retry.VersionId).toBe(first.VersionId)
+    expect(conflict.name).toBe('ResourceExistsException')
+    const versions = await sm.send(new ListSecretVersionIdsCommand({SecretId: 'put-retry'}))
+    expect(versions.Versions).toHaveLength(2)
+    expect((await sm.send(new GetSecretValueCommand({SecretId: 'put-retry'}))).SecretString).toBe('b')
+  })
+
+  it('answers ResourceNotFoundException for a secret that does not exist', async () => {
+    const error = await failureOf(sm.send(new PutSecretValueCommand({SecretId: 'missing', SecretString: 'v'})))
+
+    expect(error.name).toBe('ResourceNotFoundException')
+  })
+
+  it('answers GetSecretValue for an unknown version, a mismatched stage and a secret without value as documented', async () => {
+    const {VersionId: v1} = await sm.send(new CreateSecretCommand({Name: 'versions', SecretString: '1'}))
+    await sm.send(new PutSecretValueCommand({SecretId: 'versions', SecretString: '2'}))
+    await sm.send(new CreateSecretCommand({Name: 'empty'}))
+
+    const unknownVersion = await failureOf(
+      sm.send(new GetSecretValueCommand({SecretId: 'versions', VersionId: randomUUID()})),
+    )
+    const mismatch = await failureOf(
+      sm.send(new GetSecretValueCommand({SecretId: 'versions', VersionId: v1, VersionStage: 'AWSCURRENT'})),
+    )
+    const noValue = await failureOf(sm.send(new GetSecretValueCommand({SecretId: 'empty'})))
+    const described = await sm.send(new DescribeSecretCommand({SecretId: 'empty'}))
+
+    expect(unknownVersion.name).toBe('ResourceNotFoundException')
+    expect(mismatch.name).toBe('InvalidRequestException')
+    expect(noValue.name).toBe('ResourceNotFoundException')
+    expect(described.VersionIdsToStages).toEqual({})
+  })
+
+  it('round-trips a SecretBinary value', async () => {
+    const bytes = Uint8Array.from([0, 1, 2, 250, 255])
+
+    await sm.send(new CreateSecretCommand({Name: 'binary', SecretBinary: bytes}))
+    const value = await sm.send(new GetSecretValueCommand({SecretId: 'binary'}))
+
+    expect(value.SecretString).toBeUndefined()
+    expect(Array.from(value.SecretBinary ?? [])).toEqual([0, 1, 2, 250, 255])
+  })
+
+  it('finds a secret by full ARN and by partial ARN (without the random suffix)', async () => {
+    const {ARN: arn = ''} = await sm.send(new CreateSecretCommand({Name: 'by-arn', SecretString: 'v'}))
+    const partial = arn.slice(0, -7)
+
+    const full = await sm.send(new GetSecretValueCommand({SecretId: arn}))
+    const viaPartial = await sm.send(new DescribeSecretCommand({SecretId: partial}))
+
+    expect(full.Name).toBe('by-arn')
+    expect(viaPartial.ARN).toBe(arn)
+  })
+
+  it('UpdateSecret changes the description and, with a value, makes a new AWSCURRENT version', async () => {
+    await sm.send(new CreateSecretCommand({Name: 'upd', SecretString: 'old', Description: 'before'}))
+
+    const updated = await sm.send(new UpdateSecretCommand({SecretId: 'upd', SecretString: 'new', Description: 'after'}))
+
+    expect(updated.VersionId).toBeDefined()
+    expect((await sm.send(new GetSecretValueCommand({SecretId: 'upd'}))).SecretString).toBe('new')
+    expect((await sm.send(new DescribeSecretCommand({SecretId: 'upd'}))).Description).toBe('after')
+  })
+
+  it('shows an out-of-band edit (putValueOutOfBand) as a new AWSCURRENT version in ListSecrets', async () => {
+    const seeded = server.secretsManager.seedSecret(account, REGION, {name: 'drifty', value: '{"a":1}'})
+
+    const edit = server.secretsManager.putValueOutOfBand(account, REGION, 'drifty', '{"a":2}')
+    const [entry] = await listAll({Filters: [{Key: 'name', Values: ['drifty']}]})
+
+    expect(entry?.SecretVersionsToStages).toEqual({
+      [edit.versionId]: ['AWSCURRENT'],
+      [seeded.versionId]: ['AWSPREVIOUS'],
+    })
+    expect((await sm.send(new GetSecretValueCommand({SecretId: 'drifty'}))).SecretString).toBe('{"a":2}')
+  })
+})
+
+describe('ListSecrets', () => {
+  it('pages 250 secrets 100 at a time with NextToken, each entry carrying SecretVersionsToStages', async () => {
+    const seeded = new Map<string, string>()
+    for (let i = 0; i < 250; i++) {
+      const name = `bulk/s${String(i).padStart(3, '0')}`
+      seeded.set(name, server.secretsManager.seedSecret(account, REGION, {name, value: `v${i}`}).versionId)
+    }
+
+    const sizes: number[] = []
+    const entries: SecretListEntry[] = []
+    let token: string | undefined
+    do {
+      const page = await sm.send(new ListSecretsCommand({NextToken: token}))
+      sizes.push(page.SecretList?.length ?? 0)
+      entries.push(...(page.SecretList ?? []))
+      token = page.NextToken
+    } while (token)
+
+    expect(sizes).toEqual([100, 100, 50])
+    expect(new Set(entries.map((e) => e.Name)).size).toBe(250)
+    for (const entry of entries) {
+      expect(entry.SecretVersionsToStages).toEqual({[seeded.get(entry.Name ?? '') ?? '']: ['AWSCURRENT']})
+      expect(entry.ARN).toMatch(new RegExp(`:secret:${entry.Name}-[A-Za-z0-9]{6}$`))
+    }
+  })
+
+  it('honours MaxResults within 1..100 and refuses others and foreign NextTokens', async () => {
+    for (let i = 0; i < 5; i++) server.secretsManager.seedSecret(account, REGION, {name: `m${i}`, value: 'v'})
+
+    const small = await sm.send(new ListSecretsCommand({MaxResults: 2}))
+    const tooMany = await failureOf(sm.send(new ListSecretsCommand({MaxResults: 101})))
+    const zero = await failureOf(sm.send(new ListSecretsCommand({MaxResults: 0})))
+    const forged = await failureOf(sm.send(new ListSecretsCommand({NextToken: 'bm90LWEtdG9rZW4='})))
+
+    expect(small.SecretList).toHaveLength(2)
+    expect(small.NextToken).toBeTruthy()
+    expect(tooMany.name).toBe('ValidationException')
+    expect(zero.name).toBe('ValidationException')
+    expect(forged.name).toBe('InvalidNextTokenException')
+  })
+
+  it('filters by name prefix (case-sensitive), tag key and value, description (case-insensitive), negation and all', async () => {
+    const seed = (name: string, tags: Record<string, string> = {}, description?: string): void => {
+      server.secretsManager.seedSecret(account, REGION, {name, value: 'v', tags, ...(description && {description})})
+    }
+    seed('team-a/db', {'secretsync:owner': 'main', env: 'prod'}, 'Managed by secretsync')
+    seed('team-a/api', {'secretsync:owner': 'main', env: 'dev'})
+    seed('team-b/db', {owner: 'someone'}, 'hand made')
+    seed('Team-a/upper')
+
+    const byName = await listAll({Filters: [{Key: 'name', Values: ['team-a/']}]})
+    const byTagKey = await listAll({Filters: [{Key: 'tag-key', Values: ['secretsync:']}]})
+    const byTagValue = await listAll({Filters: [{Key: 'tag-value', Values: ['pro']}]})
+    const byDescription = await listAll({Filters: [{Key: 'description', Values: ['MANAGED by']}]})
+    const negated = await listAll({Filters: [{Key: 'name', Values: ['!team-a/']}]})
+    const anded = await listAll({
+      Filters: [
+        {Key: 'name', Values: ['team-a/']},
+        {Key: 'tag-value', Values: ['dev']},
+      ],
+    })
+    const ored = await listAll({Filters: [{Key: 'name', Values: ['team-b/', 'Team-']}]})
+    const all = await listAll({Filters: [{Key: 'all', Values: ['someone']}]})
+    const badKey = await failureOf(
+      sm.send(new ListSecretsCommand({Filters: [{Key: 'colour' as 'name', Values: ['x']}]})),
+    )
+
+    expect(namesOf(byName)).toEqual(['team-a/api', 'team-a/db'])
+    expect(namesOf(byTagKey)).toEqual(['team-a/api', 'team-a/db'])
+    expect(namesOf(byTagValue)).toEqual(['team-a/db'])
+    expect(namesOf(byDescription)).toEqual(['team-a/db'])
+    expect(namesOf(negated)).toEqual(['Team-a/upper', 'team-b/db'])
+    expect(namesOf(anded)).toEqual(['team-a/api'])
+    expect(namesOf(ored)).toEqual(['Team-a/upper', 'team-b/db'])
+    expect(namesOf(all)).toEqual(['team-b/db'])
+    expect(badKey.name).toBe('ValidationException')
+  })
+
+  it('sorts by SortBy and SortOrder, by creation date ascending when neither is given', async () => {
+    for (const name of ['b', 'c', 'a']) {
+      server.secretsManager.seedSecret(account, REGION, {name, value: 'v'})
+      clock += 1000
+    }
+
+    const byDefault = await sm.send(new ListSecretsCommand({}))
+    const byNameDesc = await sm.send(new ListSecretsCommand({SortBy: 'name', SortOrder: 'desc'}))
+
+    expect(byDefault.SecretList?.map((e) => e.Name)).toEqual(['b', 'c', 'a'])
+    expect(byNameDesc.SecretList?.map((e) => e.Name)).toEqual(['c', 'b', 'a'])
+  })
+
+  it('leaves out secrets scheduled for deletion unless IncludePlannedDeletion, then shows DeletedDate', async () => {
+    server.secretsManager.seedSecret(account, REGION, {name: 'live', value: 'v'})
+    server.secretsManager.seedSecret(account, REGION, {name: 'doomed', value: 'v', scheduledForDeletion: true})
+
+    const plain = await listAll()
+    const withPlanned = await listAll({IncludePlannedDeletion: true})
+
+    expect(namesOf(plain)).toEqual(['live'])
+    expect(namesOf(withPlanned)).toEqual(['doomed', 'live'])
+    expect(withPlanned.find((e) => e.Name === 'doomed')?.DeletedDate).toBeInstanceOf(Date)
+    expect(withPlanned.find((e) => e.Name === 'live')?.DeletedDate).toBeUndefined()
+  })
+})
+
+describe('DeleteSecret and RestoreSecret', () => {
+  it('accepts recovery windows of 7 and 30 days, refuses 6 and 31, and refuses combining it with force', async () => {
+    for (const name of ['w7', 'w30', 'wdefault', 'w6', 'w31', 'both']) {
+      server.secretsManager.seedSecret(account, REGION, {name, value: 'v'})
+    }
+
+    const seven = await sm.send(new DeleteSecretCommand({SecretId: 'w7', RecoveryWindowInDays: 7}))
+    const thirty = await sm.send(new DeleteSecretCommand({SecretId: 'w30', RecoveryWindowInDays: 30}))
+    const byDefault = await sm.send(new DeleteSecretCommand({SecretId: 'wdefault'}))
+    const six = await failureOf(sm.send(new DeleteSecretCommand({SecretId: 'w6', RecoveryWindowInDays: 6})))
+    const thirtyOne = await failureOf(sm.send(new DeleteSecretCommand({SecretId: 'w31', RecoveryWindowInDays: 31})))
+    const both = await failureOf(
+      sm.send(new DeleteSecretCommand({SecretId: 'both', RecoveryWindowInDays: 7, ForceDeleteWithoutRecovery: true})),
+    )
+
+    expect(seven.DeletionDate?.getTime()).toBe(clock + 7 * DAY_MS)
+    expect(thirty.DeletionDate?.getTime()).toBe(clock + 30 * DAY_MS)
+    expect(byDefault.DeletionDate?.getTime()).toBe(clock + 30 * DAY_MS)
+    expect(six.name).toBe('InvalidParameterException')
+    expect(thirtyOne.name).toBe('InvalidParameterException')
+    expect(both.name).toBe('InvalidParameterException')
+    expect(server.secretsManager.listNames(account, REGION)).toEqual(['both', 'w31', 'w6'])
+  })
+
+  it('refuses PutSecretValue, GetSecretValue and CreateSecret of the name while scheduled; RestoreSecret brings it back', async () => {
+    server.secretsManager.seedSecret(account, REGION, {name: 'paused', value: 'before'})
+    await sm.send(new DeleteSecretCommand({SecretId: 'paused', RecoveryWindowInDays: 7}))
+
+    const put = await failureOf(sm.send(new PutSecretValueCommand({SecretId: 'paused', SecretString: 'x'})))
+    const get = await failureOf(sm.send(new GetSecretValueCommand({SecretId: 'paused'})))
+    const create = await failureOf(sm.send(new CreateSecretCommand({Name: 'paused', SecretString: 'x'})))
+    const described = await sm.send(new DescribeSecretCommand({SecretId: 'paused'}))
+
+    expect(put.name).toBe('InvalidRequestException')
+    expect(get.name).toBe('InvalidRequestException')
+    expect(create.name).toBe('InvalidRequestException')
+    expect(create.message).toBe(
+      "You can't create this secret because a secret with this name is already scheduled for deletion.",
+    )
+    expect(described.DeletedDate?.getTime()).toBe(clock)
+
+    await sm.send(new RestoreSecretCommand({SecretId: 'paused'}))
+    await sm.send(new PutSecretValueCommand({SecretId: 'paused', SecretString: 'after'}))
+
+    expect((await sm.send(new GetSecretValueCommand({SecretId: 'paused'}))).SecretString).toBe('after')
+    expect((await sm.send(new DescribeSecretCommand({SecretId: 'paused'}))).DeletedDate).toBeUndefined()
+  })
+
+  it('really removes the secret once the recovery window has elapsed, freeing the name', async () => {
+    server.secretsManager.seedSecret(account, REGION, {name: 'expiring', value: 'v'})
+    await sm.send(new DeleteSecretCommand({SecretId: 'expiring', RecoveryWindowInDays: 7}))
+
+    clock += 7 * DAY_MS - 1
+    const stillThere = await sm.send(new DescribeSecretCommand({SecretId: 'expiring'}))
+    clock += 1
+    const gone = await failureOf(sm.send(new DescribeSecretCommand({SecretId: 'expiring'})))
+    const restore = await failureOf(sm.send(new RestoreSecretCommand({SecretId: 'expiring'})))
+    const recreated = await sm.send(new CreateSecretCommand({Name: 'expiring', SecretString: 'fresh'}))
+
+    expect(stillThere.DeletedDate).toBeInstanceOf(Date)
+    expect(gone.name).toBe('ResourceNotFoundException')
+    expect(restore.name).toBe('ResourceNotFoundException')
+    expect(recreated.Name).toBe('expiring')
+  })
+
+  it('deletes at once with ForceDeleteWithoutRecovery, which also succeeds for a secret that does not exist', async () => {
+    server.secretsManager.seedSecret(account, REGION, {name: 'forced', value: 'v'})
+
+    await sm.send(new DeleteSecretCommand({SecretId: 'forced', ForceDeleteWithoutRecovery: true}))
+    const missing = await sm.send(new DeleteSecretCommand({SecretId: 'never-was', ForceDeleteWithoutRecovery: true}))
+    const plainMissing = await failureOf(sm.send(new DeleteSecretCommand({SecretId: 'never-was'})))
+
+    expect(server.secretsManager.getSecret(account, REGION, 'forced')).toBeUndefined()
+    expect(missing.DeletionDate).toBeInstanceOf(Date)
+    expect(plainMissing.name).toBe('ResourceNotFoundException')
+  })
+})
+
+describe('BatchGetSecretValue', () => {
+  it('returns up to 20 secrets by id, reporting missing ones in Errors, and refuses 21 ids', async () => {
+    const ids: string[] = []
+    for (let i = 0; i < 18; i++) {
+      server.secretsManager.seedSecret(account, REGION, {name: `batch/${i}`, value: `value-${i}`})
+      ids.push(`batch/${i}`)
+    }
+    ids.push('batch/missing-1', 'batch/missing-2')
+
+    const batch = await sm.send(new BatchGetSecretValueCommand({SecretIdList: ids}))
+    const tooMany = await failureOf(sm.send(new BatchGetSecretValueCommand({SecretIdList: [...ids, 'one-more']})))
+
+    expect(batch.SecretValues).toHaveLength(18)
+    expect(batch.SecretValues?.find((v) => v.Name === 'batch/7')).toMatchObject({
+      SecretString: 'value-7',
+      VersionStages: ['AWSCURRENT'],
+    })
+    expect(batch.Errors?.map((e) => [e.SecretId, e.ErrorCode])).toEqual([
+      ['batch/missing-1', 'ResourceNotFoundException'],
+      ['batch/missing-2', 'ResourceNotFoundException'],
+    ])
+    expect(tooMany.name).toBe('ValidationException')
+  })
+
+  it('pages by Filters with MaxResults up to 20, and needs Filters for MaxResults', async () => {
+    for (let i = 0; i < 25; i++) server.secretsManager.seedSecret(account, REGION, {name: `f/${i}`, value: `${i}`})
+    server.secretsManager.seedSecret(account, REGION, {name: 'other', value: 'x'})
+    const filters: Filter[] = [{Key: 'name', Values: ['f/']}]
+
+    const first = await sm.send(new BatchGetSecretValueCommand({Filters: filters, MaxResults: 20}))
+    const second = await sm.send(
+      new BatchGetSecretValueCommand({Filters: filters, MaxResults: 20, NextToken: first.NextToken}),
+    )
+    const over = await failureOf(sm.send(new BatchGetSecretValueCommand({Filters: filters, MaxResults: 21})))
+    const noFilters = await failureOf(sm.send(new BatchGetSecretValueCommand({SecretIdList: ['f/1'], MaxResults: 5})))
+
+    expect(first.SecretValues).toHaveLength(20)
+    expect(second.SecretValues).toHaveLength(5)
+    expect(second.NextToken).toBeUndefined()
+    expect(over.name).toBe('ValidationException')
+    expect(noFilters.name).toBe('InvalidParameterException')
+  })
+})
+
+describe('tags, versions and isolation', () => {
+  it('TagResource adds or replaces tags by key and UntagResource removes them', async () => {
+    server.secretsManager.seedSecret(account, REGION, {name: 'tagged', value: 'v', tags: {a: '1', b: '2'}})
+
+    await sm.send(
+      new TagResourceCommand({
+        SecretId: 'tagged',
+        Tags: [
+          {Key: 'b', Value: '3'},
+          {Key: 'c', Value: '4'},
+        ],
+      }),
+    )
+    await sm.send(new UntagResourceCommand({SecretId: 'tagged', TagKeys: ['a']}))
+
+    expect(server.secretsManager.getSecret(account, REGION, 'tagged')?.tags).toEqual({b: '3', c: '4'})
+  })
+
+  it('ListSecretVersionIds hides unlabelled versions unless IncludeDeprecated', async () => {
+    await sm.send(new CreateSecretCommand({Name: 'many', SecretString: '1'}))
+    for (const value of ['2', '3', '4'])
+      await sm.send(new PutSecretValueCommand({SecretId: 'many', SecretString: value}))
+
+    const labelled = await sm.send(new ListSecretVersionIdsCommand({SecretId: 'many'}))
+    const everything = await sm.send(new ListSecretVersionIdsCommand({SecretId: 'many', IncludeDeprecated: true}))
+
+    expect(labelled.Versions?.map((v) => v.VersionStages)).toEqual([['AWSPREVIOUS'], ['AWSCURRENT']])
+    expect(everything.Versions).toHaveLength(4)
+  })
+
+  it('keeps accounts apart: a second account sees none of the first one’s secrets and may reuse names', async () => {
+    await sm.send(new CreateSecretCommand({Name: 'shared/name', SecretString: 'first'}))
+    const creds = server.credentials.issue({
+      accountId: OTHER_ACCOUNT,
+      arn: `arn:aws:sts::${OTHER_ACCOUNT}:assumed-role/R/s`,
+      userId: 'X',
+    })
+    const other = clientFor(creds)
+
+    const before = await other.send(new ListSecretsCommand({}))
+    const missing = await failureOf(other.send(new GetSecretValueCommand({SecretId: 'shared/name'})))
+    const created = await other.send(new CreateSecretCommand({Name: 'shared/name', SecretString: 'second'}))
+    other.destroy()
+
+    expect(before.SecretList).toEqual([])
+    expect(missing.name).toBe('ResourceNotFoundException')
+    expect(created.ARN).toContain(`:${OTHER_ACCOUNT}:secret:shared/name-`)
+    expect(server.secretsManager.getSecret(account, REGION, 'shared/name')?.value).toBe('first')
+    expect(server.secretsManager.getSecret(OTHER_ACCOUNT, REGION, 'shared/name')?.value).toBe('second')
+  })
+
+  it('keeps regions apart within an account', async () => {
+    await sm.send(new CreateSecretCommand({Name: 'regional', SecretString: 'east'}))
+    const west = clientFor({accessKeyId: 'test', secretAccessKey: 'test'}, {region: 'eu-west-1'})
+
+    const listed = await west.send(new ListSecretsCommand({}))
+    west.destroy()
+
+    expect(listed.SecretList).toEqual([])
+    expect(server.secretsManager.listNames(account, 'eu-west-1')).toEqual([])
+  })
+
+  it('records write calls, but not reads, in the write log', async () => {
+    await sm.send(new CreateSecretCommand({Name: 'logged', SecretString: '1'}))
+    await sm.send(new PutSecretValueCommand({SecretId: 'logged', SecretString: '2'}))
+    await sm.send(new GetSecretValueCommand({SecretId: 'logged'}))
+    await sm.send(new ListSecretsCommand({}))
+
+    const writes = server.secretsManager.writeCalls({accountId: account, region: REGION})
+
+    expect(writes.map((w) => `${w.operation} ${w.secretId}`)).toEqual(['CreateSecret logged', 'PutSecretValue logged'])
+  })
+})
+
+describe('throttling', () => {
+  it('surfaces a quota as the SDK error ThrottlingException when the client does not retry', async () => {
+    server.controls.setQuota({service: 'secretsmanager', ratePerSecond: 1, burst: 1})
+    const once = clientFor({accessKeyId: 'test', secretAccessKey: 'test'}, {maxAttempts: 1})
+
+    await once.send(new ListSecretsCommand({}))
+    const throttled = await failureOf(once.send(new ListSecretsCommand({})))
+    once.destroy()
+
+    expect(throttled.name).toBe('ThrottlingException')
+    expect(server.controls.throttled({service: 'secretsmanager', operation: 'ListSecrets'})).toBe(1)
+  })
+})

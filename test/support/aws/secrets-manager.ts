@@ -1,0 +1,68 @@
+import {jsonResponse} from './protocol.js'
+import {
+  batchGetSecretValue,
+  describeSecret,
+  getSecretValue,
+  listSecrets,
+  listSecretVersionIds,
+} from './secrets-manager-reads.js'
+import {SecretsManagerState} from './secrets-manager-state.js'
+import {
+  createSecret,
+  deleteSecret,
+  putSecretValue,
+  restoreSecret,
+  tagResource,
+  untagResource,
+  updateSecret,
+} from './secrets-manager-writes.js'
+import {AwsError, type AwsContext, type AwsRequest, type AwsServiceHandler} from './types.js'
+
+export {SecretsManagerState} from './secrets-manager-state.js'
+export type {SecretView, SecretVersionView, SeedSecretOptions, WriteCall} from './secrets-manager-state.js'
+
+type Operation = (state: SecretsManagerState, req: AwsRequest) => unknown
+
+const WRITES: Record<string, Operation> = {
+  CreateSecret: createSecret,
+  PutSecretValue: putSecretValue,
+  UpdateSecret: updateSecret,
+  DeleteSecret: deleteSecret,
+  RestoreSecret: restoreSecret,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+}
+
+const READS: Record<string, Operation> = {
+  GetSecretValue: getSecretValue,
+  BatchGetSecretValue: batchGetSecretValue,
+  DescribeSecret: describeSecret,
+  ListSecrets: listSecrets,
+  ListSecretVersionIds: listSecretVersionIds,
+}
+
+/**
+ * The Secrets Manager service of the AWS test server (JSON 1.1, `X-Amz-Target: secretsmanager.<Operation>`).
+ * State is kept per account (of the signing credentials) and region; the router applies quotas, faults and
+ * counters before a request gets here.
+ */
+export function createSecretsManagerService(ctx: AwsContext): {handler: AwsServiceHandler; state: SecretsManagerState} {
+  const state = new SecretsManagerState(() => ctx.now())
+  const handler: AwsServiceHandler = {
+    service: 'secretsmanager',
+    handle(req) {
+      const write = WRITES[req.operation]
+      const operation = write ?? READS[req.operation]
+      if (!operation) {
+        throw new AwsError('UnknownOperationException', `Operation ${req.operation} is not supported by this server.`)
+      }
+      const body = operation(state, req)
+      if (write) {
+        const secretId = typeof req.json.SecretId === 'string' ? req.json.SecretId : String(req.json.Name)
+        state.recordWrite({operation: req.operation, accountId: req.accountId, region: req.region, secretId})
+      }
+      return jsonResponse(body)
+    },
+  }
+  return {handler, state}
+}
