@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, EXIT_CODES_HELP} from '../src/cli/base-command.js'
 import {dryRunFlag, noCacheFlag, outputFlag, showValuesFlag, snapshotVersionFlag} from '../src/cli/flags.js'
-import {runPipeline, type MergeRunResult} from '../src/pipeline/run-pipeline.js'
-import {renderMergeText} from '../src/report/merge-report.js'
+import {runPipeline} from '../src/pipeline/run-pipeline.js'
+import {renderPipelineOutput} from '../src/report/render-pipeline.js'
 
 export default class Pipeline extends BaseCommand {
   static override summary = 'Merge Vault sources into targets, then sync them to AWS Secrets Manager.'
@@ -19,7 +19,7 @@ export default class Pipeline extends BaseCommand {
 
   static override flags = {
     'dry-run': dryRunFlag,
-    'merge-only': Flags.boolean({description: 'Run only the merge phase (write snapshots, no sync).', env: 'SECRETSYNC_MERGE_ONLY', exclusive: ['sync-only']}),
+    'merge-only': Flags.boolean({description: 'Run only the merge phase (write snapshots, no sync).', env: 'SECRETSYNC_MERGE_ONLY'}),
     'sync-only': Flags.boolean({description: 'Run only the sync phase, from the latest snapshots in the merge store.', env: 'SECRETSYNC_SYNC_ONLY'}),
     targets: Flags.string({description: 'Comma-separated target names; their imports are included. Unknown names are an error.', env: 'SECRETSYNC_TARGETS'}),
     diff: Flags.boolean({description: 'Print the diff also when applying.', env: 'SECRETSYNC_DIFF'}),
@@ -34,20 +34,27 @@ export default class Pipeline extends BaseCommand {
     shard: Flags.string({description: 'Sync only shard i of n (i/n, 0-based); default from JOB_COMPLETION_INDEX when SECRETSYNC_SHARDS is set.', env: 'SECRETSYNC_SHARD'}),
   }
 
-  async run(): Promise<MergeRunResult | undefined> {
+  async run(): Promise<unknown> {
     const {flags} = await this.parse(Pipeline)
-    const {result, exitCode} = await runPipeline({
+    const outcome = await runPipeline({
       configPath: flags.config,
       dryRun: flags['dry-run'] ?? false,
       mergeOnly: flags['merge-only'] ?? false,
       syncOnly: flags['sync-only'] ?? false,
       targets: flags.targets,
+      version: flags.version,
+      adopt: flags.adopt || undefined,
+      showValues: flags['show-values'] ?? false,
+      exitCodeOnChanges: flags['exit-code'] ?? false,
+      shard: flags.shard,
       logLevel: flags['log-level'],
       logFormat: flags['log-format'],
     })
-    this.setExitCode(exitCode)
-    if (this.jsonEnabled()) return result
-    process.stdout.write(flags.output === 'json' ? `${JSON.stringify(result, null, 2)}\n` : renderMergeText(result))
+    this.setExitCode(outcome.exitCode)
+    const format = this.jsonEnabled() ? 'json' : flags.output
+    const rendered = await renderPipelineOutput(outcome, {format, showValues: flags['show-values'] ?? false, diff: flags.diff ?? false})
+    if (this.jsonEnabled()) return rendered.json
+    process.stdout.write(rendered.stdout)
     return undefined
   }
 }

@@ -1,0 +1,45 @@
+# Vault policy for secretsync: read-only access to the KV v2 subtrees it walks, nothing else.
+#
+#   vault policy write secretsync examples/vault/secretsync-policy.hcl
+#
+# Written for the sources of examples/secretsync.yaml (KV v2 mount "secret", subtrees base/ and production/).
+# Add a pair of blocks per vault_sources entry: a source "mount: <mount>/<path>/" needs
+# <mount>/data/<path>/* (secret values) and <mount>/metadata/<path>/* (folder listings, version state).
+# In a Vault Enterprise namespace, write the policy inside that namespace; paths are relative to it.
+# Vault denies everything not granted here: secretsync never writes to Vault.
+
+# Source "base" (mount: secret/base/).
+path "secret/data/base/*" {
+  capabilities = ["read", "list"]
+}
+path "secret/metadata/base/*" {
+  capabilities = ["read", "list"]
+}
+
+# Source "production" (mount: secret/production/).
+path "secret/data/production/*" {
+  capabilities = ["read", "list"]
+}
+path "secret/metadata/production/*" {
+  capabilities = ["read", "list"]
+}
+
+# Mount root: only for a source that walks a whole mount ("mount: secret/"), whose walk starts with
+# LIST secret/metadata/. Lists top-level key names only, no values. Delete this block if no source does.
+path "secret/metadata/" {
+  capabilities = ["list"]
+}
+
+# Mount resolution, as the vault CLI does it: which mount (and KV version) serves a path. Without it
+# secretsync falls back to the first path segment, which breaks nested mounts such as "team/kv/".
+path "sys/internal/ui/mounts/*" {
+  capabilities = ["read"]
+}
+
+# Token upkeep: look up the TTL and renew the token during long runs.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}

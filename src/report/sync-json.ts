@@ -1,0 +1,92 @@
+import type {
+  ChangeAction,
+  SecretChange,
+  SyncRunResult,
+  SyncSummary,
+  TargetStatus,
+  TargetSyncResult,
+} from '../sync/types.js'
+import type {JsonObject} from '../util/canonical-json.js'
+
+export interface SyncJsonOptions {
+  showValues: boolean
+}
+
+/** One change in `pipeline --output json`; `before`/`after` only with `--show-values`. */
+export interface SyncJsonChange {
+  action: Exclude<ChangeAction, 'unchanged'>
+  name: string
+  path: string
+  drift: boolean
+  keys_added: string[]
+  keys_removed: string[]
+  keys_changed: string[]
+  error: string | null
+  before?: JsonObject | null
+  after?: JsonObject | null
+}
+
+export interface SyncJsonTarget {
+  name: string
+  account_id: string | null
+  region: string
+  status: TargetStatus
+  snapshot_version: number | null
+  error: string | null
+  changes: SyncJsonChange[]
+}
+
+/** The stable JSON contract of DESIGN.md §2; changing it is a breaking change. */
+export interface SyncJson {
+  run_id: string
+  dry_run: boolean
+  summary: SyncSummary
+  targets: SyncJsonTarget[]
+}
+
+// Fields are copied one by one, in contract order, so nothing the input happens to carry leaks out.
+function jsonChange(change: SecretChange, showValues: boolean): SyncJsonChange {
+  const base: SyncJsonChange = {
+    action: change.action,
+    name: change.name,
+    path: change.path,
+    drift: change.drift,
+    keys_added: [...change.keys_added],
+    keys_removed: [...change.keys_removed],
+    keys_changed: [...change.keys_changed],
+    error: change.error,
+  }
+  return showValues ? {...base, before: change.before ?? null, after: change.after ?? null} : base
+}
+
+const jsonTarget = (target: TargetSyncResult, showValues: boolean): SyncJsonTarget => ({
+  name: target.name,
+  account_id: target.account_id,
+  region: target.region,
+  status: target.status,
+  snapshot_version: target.snapshot_version,
+  error: target.error,
+  changes: target.changes.map((change) => jsonChange(change, showValues)),
+})
+
+/** The `pipeline --output json` object (the command stringifies it with 2-space indent). */
+export function renderSyncJson(result: SyncRunResult, options: SyncJsonOptions): SyncJson {
+  const s = result.summary
+  return {
+    run_id: result.run_id,
+    dry_run: result.dry_run,
+    summary: {
+      targets: s.targets,
+      failed_targets: s.failed_targets,
+      created: s.created,
+      updated: s.updated,
+      restored: s.restored,
+      deleted: s.deleted,
+      unchanged: s.unchanged,
+      conflicts: s.conflicts,
+      drifted: s.drifted,
+      failed: s.failed,
+    },
+    targets: result.targets.map((target) => jsonTarget(target, options.showValues)),
+  }
+}

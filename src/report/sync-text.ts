@@ -1,0 +1,125 @@
+import type {SecretChange, SyncRunResult, SyncSummary, TargetSyncResult} from '../sync/types.js'
+import type {JsonObject} from '../util/canonical-json.js'
+
+export interface SyncTextOptions {
+  showValues: boolean
+  /** ANSI colours; the command passes `process.stdout.isTTY && !NO_COLOR`. */
+  color: boolean
+}
+
+const MARK: Record<SecretChange['action'], string> = {
+  create: '+',
+  update: '~',
+  restore: '!',
+  delete: '-',
+  conflict: '?',
+}
+
+const ANSI = {bold: 1, red: 31, green: 32, yellow: 33, magenta: 35, cyan: 36} as const
+type Style = keyof typeof ANSI
+
+const STYLE: Record<SecretChange['action'], Style> = {
+  create: 'green',
+  update: 'yellow',
+  restore: 'cyan',
+  delete: 'red',
+  conflict: 'magenta',
+}
+
+const paint = (style: Style, text: string, color: boolean): string =>
+  color ? `\u001b[${ANSI[style]}m${text}\u001b[0m` : text
+
+const CONTROL_ESCAPES: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
+
+/**
+ * Key names, errors and values come from Vault and AWS: escaping control characters keeps each
+ * on its own line, so they can neither break the layout, drive the terminal, nor forge a CI log line.
+ */
+export const inline = (text: string): string =>
+  text.replace(/\p{Cc}/gu, (c) => CONTROL_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+
+/** Changes that write something; conflicts and failures are never written. */
+export const hasChanges = (summary: SyncSummary): boolean =>
+  summary.created + summary.updated + summary.restored + summary.deleted > 0
+
+/** `Plan: …` for a dry run, `Applied: …` otherwise; secret counts, then failed targets when there are any. */
+export function syncSummaryLine(result: SyncRunResult): string {
+  const s = result.summary
+  const counts = [
+    `${s.created} to create`,
+    `${s.updated} to update`,
+    `${s.restored} to restore`,
+    `${s.deleted} to delete`,
+    `${s.unchanged} unchanged`,
+    plural(s.conflicts, 'conflict'),
+    `${s.drifted} drifted`,
+    `${s.failed} failed`,
+  ].join(', ')
+  const targets = s.failed_targets > 0 ? `; ${s.failed_targets} of ${plural(s.targets, 'target')} failed` : ''
+  return `${result.dry_run ? 'Plan' : 'Applied'}: ${counts}${targets}`
+}
+
+/** `target <name> (<account or base identity> / <region>) — <status>[ snapshot vN]` */
+export function targetHeading(target: TargetSyncResult): string {
+  const snapshot = target.snapshot_version === null ? '' : ` snapshot v${target.snapshot_version}`
+  return `target ${inline(target.name)} (${inline(target.account_id ?? 'base identity')} / ${inline(target.region)}) — ${target.status}${snapshot}`
+}
+
+// Values are looked up by top-level key: the plan lists top-level keys of the secret's JSON object.
+const valueAt = (secret: JsonObject | null | undefined, key: string): string | undefined =>
+  secret && Object.hasOwn(secret, key) ? inline(JSON.stringify(secret[key])) : undefined
+
+function keyLines(change: SecretChange, options: SyncTextOptions): string[] {
+  const before = options.showValues ? change.before : undefined
+  const after = options.showValues ? change.after : undefined
+  const line = (style: Style, mark: string, key: string, value: string | undefined): string =>
+    `    ${paint(style, `${mark} ${inline(key)}${value === undefined ? '' : `: ${value}`}`, options.color)}`
+  const changed = (key: string): string | undefined => {
+    const from = valueAt(before, key)
+    const to = valueAt(after, key)
+    return from === undefined || to === undefined ? undefined : `${from} -> ${to}`
+  }
+  return [
+    ...change.keys_added.map((key) => line('green', '+', key, valueAt(after, key))),
+    ...change.keys_removed.map((key) => line('red', '-', key, valueAt(before, key))),
+    ...change.keys_changed.map((key) => line('yellow', '~', key, changed(key))),
+  ]
+}
+
+function changeLine(change: SecretChange, color: boolean): string {
+  const drift = change.drift ? ' (drift)' : ''
+  const head = paint(STYLE[change.action], `${MARK[change.action]} ${inline(change.name)}${drift}`, color)
+  if (change.action === 'conflict') {
+    const why = change.error === null ? '' : `: ${inline(change.error)}`
+    return `  ${head} — ${paint('magenta', `conflict${why}`, color)}`
+  }
+  return change.error === null ? `  ${head}` : `  ${head} — ${paint('red', `failed: ${inline(change.error)}`, color)}`
+}
+
+/** The lines under a target's heading: changes with key detail, the target's error, the unchanged count. */
+export function targetBodyLines(target: TargetSyncResult, options: SyncTextOptions): string[] {
+  const lines: string[] = []
+  if (target.error !== null) lines.push(`  ${paint('red', `error: ${inline(target.error)}`, options.color)}`)
+  for (const change of target.changes) {
+    lines.push(changeLine(change, options.color))
+    // Key detail is what reviewers need for an update; for a create or delete the whole secret is the change.
+    if (change.action === 'update' || change.action === 'restore') lines.push(...keyLines(change, options))
+  }
+  // A healthy target with nothing to do still says so, rather than printing a bare heading.
+  if (target.unchanged > 0 || (target.changes.length === 0 && target.error === null)) {
+    lines.push(`  (${target.unchanged} unchanged)`)
+  }
+  return lines
+}
+
+/** Human diff of a sync run, grouped per target; values only with `showValues`. */
+export function renderSyncText(result: SyncRunResult, options: SyncTextOptions): string {
+  const lines: string[] = []
+  for (const target of result.targets) {
+    lines.push(paint('bold', targetHeading(target), options.color), ...targetBodyLines(target, options))
+  }
+  lines.push(paint('bold', syncSummaryLine(result), options.color))
+  return `${lines.join('\n')}\n`
+}

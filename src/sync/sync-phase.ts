@@ -1,0 +1,87 @@
+import pLimit from 'p-limit'
+import type {Config, TargetConfig} from '../config/schema.js'
+import type {TargetGraph} from '../graph/target-graph.js'
+import type {Runtime} from '../runtime.js'
+import type {SnapshotStore} from '../store/index.js'
+import type {JsonObject} from '../util/canonical-json.js'
+import {roleArnFor} from '../aws/target-credentials.js'
+import type {WriteLimiter} from './apply.js'
+import {syncTarget, type ResolvedTarget, type SyncSettings, type SyncTargetInput} from './sync-target.js'
+import type {SyncSummary, TargetSyncResult} from './types.js'
+
+/** What the merge phase (or the store, with --sync-only) hands to sync for one target. */
+export type DesiredTarget =
+  | {name: string; ok: true; secrets: ReadonlyMap<string, JsonObject>; snapshotVersion: number | null}
+  | {name: string; ok: false; error: string; snapshotVersion: number | null}
+
+export interface SyncPhaseInput {
+  config: Config
+  graph: TargetGraph
+  targets: readonly DesiredTarget[]
+  settings: SyncSettings
+  runtime: Runtime
+  store?: SnapshotStore
+  limiter: WriteLimiter
+  connect: SyncTargetInput['connect']
+  onTargetDone?: (result: TargetSyncResult) => void
+}
+
+export function resolveTarget(config: Config, target: TargetConfig): ResolvedTarget {
+  return {
+    name: target.name,
+    accountId: target.account_id,
+    region: target.region ?? config.aws.region ?? 'us-east-1',
+    roleArn: roleArnFor(target.role_arn, target.account_id, config.aws.role_pattern),
+    externalId: target.external_id ?? config.aws.external_id,
+    prefix: target.secret_prefix,
+    tags: target.tags,
+    kmsKeyId: target.kms_key_id,
+  }
+}
+
+/**
+ * Phase 2: targets level by level in topological order, in parallel within a level under
+ * `sync.concurrency`. Each target ends with a result; none throws.
+ */
+export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncResult[]> {
+  const {config, graph} = input
+  const byName = new Map(input.targets.map((target) => [target.name, target]))
+  const configs = new Map(config.targets.map((target) => [target.name, target]))
+  const limit = pLimit(config.sync.concurrency)
+  const results = new Map<string, TargetSyncResult>()
+  for (const level of graph.levels) {
+    const names = level.filter((name) => byName.has(name))
+    await Promise.all(
+      names.map((name) =>
+        limit(async () => {
+          const desired = byName.get(name) as DesiredTarget
+          const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
+          const result = desired.ok
+            ? await syncTarget({target: resolved, desired: desired.secrets, snapshotVersion: desired.snapshotVersion, settings: input.settings, runtime: input.runtime, store: input.store, limiter: input.limiter, connect: input.connect})
+            : {name, account_id: resolved.accountId ?? null, region: resolved.region, status: 'failed' as const, snapshot_version: desired.snapshotVersion, error: `not synced: ${desired.error}`, changes: [], unchanged: 0}
+          results.set(name, result)
+          input.onTargetDone?.(result)
+        }),
+      ),
+    )
+  }
+  return input.targets.map((target) => results.get(target.name)).filter((r): r is TargetSyncResult => r !== undefined)
+}
+
+export function summarise(results: readonly TargetSyncResult[]): SyncSummary {
+  // A failed target applied nothing: its listed changes are not counted as done.
+  const changes = results.filter((r) => r.status !== 'failed').flatMap((result) => result.changes)
+  const ok = (action: string) => changes.filter((c) => c.action === action && c.error === null).length
+  return {
+    targets: results.length,
+    failed_targets: results.filter((r) => r.status === 'failed').length,
+    created: ok('create'),
+    updated: ok('update'),
+    restored: ok('restore'),
+    deleted: ok('delete'),
+    unchanged: results.reduce((sum, r) => sum + r.unchanged, 0),
+    conflicts: changes.filter((c) => c.action === 'conflict').length,
+    drifted: changes.filter((c) => c.drift).length,
+    failed: changes.filter((c) => c.error !== null && c.action !== 'conflict').length,
+  }
+}
