@@ -1,6 +1,7 @@
 import {BaseCommand, EXIT_CODES_HELP} from '../src/cli/base-command.js'
 import {noCacheFlag} from '../src/cli/flags.js'
-import {NotAvailableError} from '../src/errors.js'
+import {runDiscover, type DiscoverResult} from '../src/pipeline/run-discover.js'
+import {renderDiscoverText} from '../src/report/discover-report.js'
 
 export default class Discover extends BaseCommand {
   static override summary = 'Run discovery and print the accounts found and the targets they become.'
@@ -10,8 +11,11 @@ export default class Discover extends BaseCommand {
 
   static override flags = {'no-cache': noCacheFlag}
 
-  async run(): Promise<void> {
-    await this.parse(Discover)
-    throw new NotAvailableError('secretsync discover')
+  async run(): Promise<DiscoverResult> {
+    const {flags} = await this.parse(Discover)
+    const {result, exitCode} = await runDiscover({configPath: flags.config, noCache: flags['no-cache'] ?? false, logLevel: flags['log-level'], logFormat: flags['log-format']})
+    this.setExitCode(exitCode)
+    if (!this.jsonEnabled()) process.stdout.write(renderDiscoverText(result))
+    return result
   }
 }

@@ -47,6 +47,9 @@ export default class Pipeline extends BaseCommand {
       showValues: flags['show-values'] ?? false,
       exitCodeOnChanges: flags['exit-code'] ?? false,
       shard: flags.shard,
+      metricsPort: flags['metrics-port'],
+      noCache: flags['no-cache'] ?? false,
+      pushgateway: flags.pushgateway,
       logLevel: flags['log-level'],
       logFormat: flags['log-format'],
     })

@@ -1,6 +1,7 @@
 import {BaseCommand, EXIT_CODES_HELP} from '../../src/cli/base-command.js'
 import {secretPathFlag, targetFlag} from '../../src/cli/flags.js'
-import {NotAvailableError} from '../../src/errors.js'
+import {renderVersionList} from '../../src/report/history.js'
+import {listHistory, openHistory, type VersionListResult} from '../../src/versions/history.js'
 
 export default class VersionList extends BaseCommand {
   static override summary = 'List the snapshots of a target, or the versions where one secret changed.'
@@ -16,8 +17,11 @@ export default class VersionList extends BaseCommand {
     path: {...secretPathFlag, exactlyOne: ['target', 'path']},
   }
 
-  async run(): Promise<void> {
-    await this.parse(VersionList)
-    throw new NotAvailableError('secretsync version list')
+  async run(): Promise<VersionListResult> {
+    const {flags} = await this.parse(VersionList)
+    const context = await openHistory({configPath: flags.config, logLevel: flags['log-level'], logFormat: flags['log-format']})
+    const result = await listHistory(context, {target: flags.target, path: flags.path})
+    if (!this.jsonEnabled()) process.stdout.write(renderVersionList(result))
+    return result
   }
 }

@@ -1,6 +1,9 @@
 import {BaseCommand, EXIT_CODES_HELP} from '../../src/cli/base-command.js'
-import {dryRunFlag, outputFlag, secretPathFlag, showValuesFlag, snapshotVersionFlag, targetFlag} from '../../src/cli/flags.js'
-import {NotAvailableError} from '../../src/errors.js'
+import {Flags} from '@oclif/core'
+import {dryRunFlag, outputFlag, secretPathFlag, showValuesFlag, targetFlag} from '../../src/cli/flags.js'
+import {renderPipelineOutput} from '../../src/report/render-pipeline.js'
+import {openHistory} from '../../src/versions/history.js'
+import {rollback} from '../../src/versions/rollback.js'
 
 export default class VersionRollback extends BaseCommand {
   static override summary = 'Roll a target (or one secret) back to snapshot N and sync it.'
@@ -14,14 +17,25 @@ export default class VersionRollback extends BaseCommand {
   static override flags = {
     target: {...targetFlag, exactlyOne: ['target', 'path']},
     path: {...secretPathFlag, exactlyOne: ['target', 'path']},
-    version: {...snapshotVersionFlag, required: true},
+    version: Flags.integer({description: 'Snapshot version number to roll back to.', env: 'SECRETSYNC_VERSION', min: 1, required: true}),
     'dry-run': dryRunFlag,
     output: outputFlag,
     'show-values': showValuesFlag,
   }
 
-  async run(): Promise<void> {
-    await this.parse(VersionRollback)
-    throw new NotAvailableError('secretsync version rollback')
+  async run(): Promise<unknown> {
+    const {flags} = await this.parse(VersionRollback)
+    const context = await openHistory({configPath: flags.config, logLevel: flags['log-level'], logFormat: flags['log-format']})
+    const showValues = flags['show-values'] ?? false
+    const outcome = await rollback(context, {target: flags.target, path: flags.path, version: flags.version, dryRun: flags['dry-run'] ?? false, showValues})
+    this.setExitCode(outcome.exitCode)
+    const format = this.jsonEnabled() ? 'json' : flags.output
+    const rendered = await renderPipelineOutput({kind: 'sync', result: outcome.sync, exitCode: outcome.exitCode}, {format, showValues, diff: true})
+    const json = {snapshot: outcome.snapshot, ...(rendered.json as object)}
+    if (this.jsonEnabled()) return json
+    const {version, status, from_version: from} = outcome.snapshot
+    const note = status === 'unchanged' ? `content of v${from} equals the latest snapshot v${version}` : `${status === 'planned' ? 'would write' : 'wrote'} v${version} with the content of v${from}`
+    process.stdout.write(format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : `rollback: ${note}\n${rendered.stdout}`)
+    return undefined
   }
 }

@@ -1,6 +1,8 @@
 import {BaseCommand, EXIT_CODES_HELP} from '../../src/cli/base-command.js'
-import {secretPathFlag, showValuesFlag, snapshotVersionFlag, targetFlag} from '../../src/cli/flags.js'
-import {NotAvailableError} from '../../src/errors.js'
+import {Flags} from '@oclif/core'
+import {secretPathFlag, showValuesFlag} from '../../src/cli/flags.js'
+import {renderVersionShow} from '../../src/report/history.js'
+import {openHistory, showHistory, type VersionShowResult} from '../../src/versions/history.js'
 
 export default class VersionShow extends BaseCommand {
   static override summary = 'Show one snapshot of a target (values masked unless --show-values).'
@@ -12,14 +14,17 @@ export default class VersionShow extends BaseCommand {
   ]
 
   static override flags = {
-    target: {...targetFlag, required: true},
-    version: {...snapshotVersionFlag, required: true},
+    target: Flags.string({description: 'Target name.', env: 'SECRETSYNC_TARGET', required: true}),
+    version: Flags.integer({description: 'Snapshot version number.', env: 'SECRETSYNC_VERSION', min: 1, required: true}),
     path: {...secretPathFlag, description: 'Relative path of one secret in the snapshot.'},
     'show-values': showValuesFlag,
   }
 
-  async run(): Promise<void> {
-    await this.parse(VersionShow)
-    throw new NotAvailableError('secretsync version show')
+  async run(): Promise<VersionShowResult> {
+    const {flags} = await this.parse(VersionShow)
+    const context = await openHistory({configPath: flags.config, logLevel: flags['log-level'], logFormat: flags['log-format']})
+    const result = await showHistory(context, {target: flags.target, version: flags.version, path: flags.path, showValues: flags['show-values'] ?? false})
+    if (!this.jsonEnabled()) process.stdout.write(renderVersionShow(result))
+    return result
   }
 }

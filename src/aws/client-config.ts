@@ -1,17 +1,19 @@
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy/types'
 import type {Config} from '../config/schema.js'
+import {awsRetryStrategy} from '../resilience/aws-middleware.js'
+import type {RetryPolicy} from '../resilience/retry.js'
 
 export interface AwsClientConfigOptions {
   region: string
   endpoint?: string
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider
   timeoutMs: number
-  maxAttempts: number
+  retry: RetryPolicy
 }
 
 /**
  * The one way AWS SDK clients are configured: region, optional endpoint (LocalStack, the test stack),
- * credentials, the SDK's own retries, and timeouts that really fail the call (the SDK's requestTimeout
+ * credentials, the SDK's own retries driven by the run's one policy (full jitter), and timeouts that really fail the call (the SDK's requestTimeout
  * only warns unless throwOnRequestTimeout is set).
  */
 export function awsClientConfig(options: AwsClientConfigOptions) {
@@ -19,7 +21,9 @@ export function awsClientConfig(options: AwsClientConfigOptions) {
     region: options.region,
     ...(options.endpoint ? {endpoint: options.endpoint} : {}),
     ...(options.credentials ? {credentials: options.credentials} : {}),
-    maxAttempts: options.maxAttempts,
+    maxAttempts: options.retry.maxAttempts,
+    // A strategy per client: the SDK's retry quota lives in the instance.
+    retryStrategy: awsRetryStrategy(options.retry),
     requestHandler: {
       requestTimeout: options.timeoutMs,
       connectionTimeout: Math.min(options.timeoutMs, 10_000),

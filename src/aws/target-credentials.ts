@@ -2,6 +2,9 @@ import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import type {AwsCredentialIdentityProvider} from '@smithy/types'
 import {SecretSyncError} from '../errors.js'
+import type {Metrics} from '../observability/metrics.js'
+import {breakerPlugin, withBreaker} from '../resilience/aws-middleware.js'
+import type {Breakers} from '../resilience/breakers.js'
 import {awsClientConfig, type AwsClientConfigOptions} from './client-config.js'
 
 export interface TargetIdentityInput {
@@ -12,6 +15,8 @@ export interface TargetIdentityInput {
   accountId?: string
   runId: string
   client: Omit<AwsClientConfigOptions, 'region' | 'credentials'>
+  breakers: Breakers
+  metrics?: Metrics
 }
 
 export interface TargetIdentity {
@@ -41,21 +46,29 @@ function shareCredentials(provider: AwsCredentialIdentityProvider): AwsCredentia
  * one), then, when `account_id` is set, GetCallerIdentity must report that account or the target fails
  * before any write.
  */
+export type RoleCredentialsInput = Omit<TargetIdentityInput, 'target' | 'accountId'>
+
+/** Credentials of the role (one shared AssumeRole), or undefined for the base identity of the default chain. */
+export function roleCredentials(input: RoleCredentialsInput): AwsCredentialIdentityProvider | undefined {
+  if (!input.roleArn) return undefined
+  return shareCredentials(
+    fromTemporaryCredentials({
+      params: {
+        RoleArn: input.roleArn,
+        // Session names show in CloudTrail: say who and which run.
+        RoleSessionName: `secretsync-${input.runId}`.slice(0, 64),
+        ...(input.externalId ? {ExternalId: input.externalId} : {}),
+      },
+      clientConfig: awsClientConfig({...input.client, region: input.region}),
+      clientPlugins: [breakerPlugin('sts', input.breakers, {metrics: input.metrics})],
+    }),
+  )
+}
+
 export async function resolveTargetIdentity(input: TargetIdentityInput): Promise<TargetIdentity> {
-  const clientConfig = awsClientConfig({...input.client, region: input.region})
-  const credentials = input.roleArn
-    ? shareCredentials(fromTemporaryCredentials({
-        params: {
-          RoleArn: input.roleArn,
-          // Session names show in CloudTrail: say who and which run.
-          RoleSessionName: `secretsync-${input.runId}`.slice(0, 64),
-          ...(input.externalId ? {ExternalId: input.externalId} : {}),
-        },
-        clientConfig,
-      }))
-    : undefined
+  const credentials = roleCredentials(input)
   if (!input.accountId) return {credentials}
-  const sts = new STSClient({...clientConfig, ...(credentials ? {credentials} : {})})
+  const sts = withBreaker(new STSClient({...awsClientConfig({...input.client, region: input.region}), ...(credentials ? {credentials} : {})}), 'sts', input.breakers, {metrics: input.metrics})
   try {
     const identity = await sts.send(new GetCallerIdentityCommand({}))
     if (identity.Account !== input.accountId) {

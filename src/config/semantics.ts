@@ -33,15 +33,19 @@ export function checkConfigSemantics(config: Config): SemanticIssue[] {
 
   config.targets.forEach((target, index) => {
     // The merge store keeps run locks under {prefix}locks/, so a target of that name would collide with them.
-    if (target.name === 'locks') issues.push({path: ['targets', index, 'name'], message: '"locks" is reserved (the merge store keeps run locks under it); choose another name'})
+    if (target.name === 'locks' || target.name === 'discovery') {
+      issues.push({path: ['targets', index, 'name'], message: `"${target.name}" is reserved (the merge store keeps ${target.name === 'locks' ? 'run locks' : 'discovery results'} under it); choose another name`})
+    }
     if (!target.region && !config.aws.region) {
       issues.push({path: ['targets', index, 'region'], message: 'is required when aws.region is not set'})
     }
   })
 
   const result = buildTargetGraph([...sourceIndex.keys()], config.targets)
+  // Static targets may import discovered ones; those names exist only after discovery, which checks them then.
+  const deferUnknown = config.discovery.some((block) => block.enabled)
   if (!result.ok) {
-    for (const issue of result.issues) {
+    for (const issue of result.issues.filter((i) => !(deferUnknown && i.code === 'IMPORT_UNKNOWN'))) {
       const path: KeyPath =
         issue.importIndex === undefined
           ? ['targets', issue.targetIndex, issue.code === 'TARGET_CYCLE' ? 'imports' : 'name']

@@ -3,32 +3,31 @@ import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import type {Config} from '../config/schema.js'
 import {awsClientConfig, defaultRegion} from '../aws/client-config.js'
 import {resolveTargetIdentity} from '../aws/target-credentials.js'
-import type {WriteLimiter} from '../sync/apply.js'
-import type {SyncTargetInput} from '../sync/sync-target.js'
+import {createMetrics, type Metrics} from '../observability/metrics.js'
+import {withBreaker} from '../resilience/aws-middleware.js'
+import {createBreakers, type Breakers} from '../resilience/breakers.js'
+import {createRateLimiter} from '../resilience/rate-limiter.js'
 import type {Runtime} from '../runtime.js'
 import {SnapshotStore} from '../store/index.js'
+import type {WriteLimiter} from '../sync/apply.js'
+import type {SyncTargetInput} from '../sync/sync-target.js'
 import {connectVault, type VaultReader} from '../vault/vault-client.js'
 
 /** The composition root: the only place that turns config into clients and adapters. */
 export interface Adapters {
   connectVault: () => Promise<VaultReader>
   store: SnapshotStore | undefined
+  /** The merge store's S3 client (discovery caches its results beside the snapshots). */
+  s3: S3Client | undefined
   /** Assumes a target's role, checks its account and returns a Secrets Manager client acting there. */
   connectTarget: SyncTargetInput['connect']
+  /** Paces writes per account-region at `sync.write_rate`. */
   limiter: WriteLimiter
-}
-
-/** Interim pacing until the shared token-bucket limiter lands: at most `rate` writes a second per key. */
-function createWriteLimiter(rate: number): WriteLimiter {
-  const next = new Map<string, number>()
-  return {
-    async acquire(key) {
-      const now = Date.now()
-      const slot = Math.max(now, next.get(key) ?? now)
-      next.set(key, slot + 1000 / rate)
-      if (slot > now) await new Promise((resolve) => setTimeout(resolve, slot - now))
-    },
-  }
+  /** One registry and one breaker per service for the whole run. */
+  metrics: Metrics
+  breakers: Breakers
+  /** Options every AWS client of the run is built with (discovery builds its own clients from them). */
+  awsClient: {endpoint?: string; timeoutMs: number; retry: ReturnType<typeof retryPolicyOf>}
 }
 
 export const retryPolicyOf = (config: Config) => ({
@@ -38,30 +37,39 @@ export const retryPolicyOf = (config: Config) => ({
 })
 
 export function buildAdapters(config: Config, runtime: Runtime): Adapters {
-  const store = config.merge_store?.enabled
-    ? new SnapshotStore(
+  const metrics = createMetrics()
+  const breakers = createBreakers(config.circuit_breaker, {logger: runtime.logger, metrics, now: runtime.now})
+  const awsClient = {endpoint: config.aws.endpoint, timeoutMs: config.aws.timeout, retry: retryPolicyOf(config)}
+  const storeConfig = config.merge_store?.enabled ? config.merge_store : undefined
+  const s3 = storeConfig
+    ? withBreaker(
         new S3Client({
-          ...awsClientConfig({
-            region: config.merge_store.region ?? defaultRegion(config),
-            endpoint: config.merge_store.endpoint ?? config.aws.endpoint,
-            timeoutMs: config.aws.timeout,
-            maxAttempts: config.retry.max_attempts,
-          }),
-          forcePathStyle: config.merge_store.force_path_style || Boolean(config.merge_store.endpoint ?? config.aws.endpoint),
+          ...awsClientConfig({...awsClient, region: storeConfig.region ?? defaultRegion(config), endpoint: storeConfig.endpoint ?? config.aws.endpoint}),
+          // Custom endpoints (LocalStack, MinIO, the test stack) rarely serve virtual-hosted buckets.
+          forcePathStyle: storeConfig.force_path_style || Boolean(storeConfig.endpoint ?? config.aws.endpoint),
         }),
-        {
-          bucket: config.merge_store.bucket,
-          prefix: config.merge_store.prefix,
-          kmsKeyId: config.merge_store.kms_key_id,
-          retainVersions: config.merge_store.retain_versions,
-          now: () => new Date(runtime.now()),
-        },
+        's3',
+        breakers,
+        {metrics},
       )
     : undefined
-  const client = {endpoint: config.aws.endpoint, timeoutMs: config.aws.timeout, maxAttempts: config.retry.max_attempts}
+  const store = storeConfig && s3
+    ? new SnapshotStore(s3, {
+          bucket: storeConfig.bucket,
+          prefix: storeConfig.prefix,
+          kmsKeyId: storeConfig.kms_key_id,
+          retainVersions: storeConfig.retain_versions,
+          now: () => new Date(runtime.now()),
+          runId: runtime.runId,
+        })
+    : undefined
   return {
     store,
-    limiter: createWriteLimiter(config.sync.write_rate),
+    s3,
+    metrics,
+    breakers,
+    awsClient,
+    limiter: createRateLimiter({ratePerSecond: config.sync.write_rate}),
     connectTarget: async (target) => {
       const identity = await resolveTargetIdentity({
         target: target.name,
@@ -70,14 +78,16 @@ export function buildAdapters(config: Config, runtime: Runtime): Adapters {
         externalId: target.externalId,
         accountId: target.accountId,
         runId: runtime.runId,
-        client,
+        client: awsClient,
+        breakers,
+        metrics,
       })
-      const sm = new SecretsManagerClient(awsClientConfig({...client, region: target.region, credentials: identity.credentials}))
-      return {client: sm, accountId: identity.accountId}
+      const client = new SecretsManagerClient(awsClientConfig({...awsClient, region: target.region, credentials: identity.credentials}))
+      return {client: withBreaker(client, 'secretsmanager', breakers, {metrics}), accountId: identity.accountId}
     },
     connectVault: () => {
       if (!config.vault) throw new Error('vault is not configured')
-      return connectVault({config: config.vault, logger: runtime.logger, redactor: runtime.redactor, retry: retryPolicyOf(config)})
+      return connectVault({config: config.vault, logger: runtime.logger, redactor: runtime.redactor, retry: retryPolicyOf(config), breakers, metrics})
     },
   }
 }

@@ -1,6 +1,7 @@
 import {loadProject} from '../config/index.js'
 import {ExitCode, mostSevere, UsageError} from '../errors.js'
 import type {Config} from '../config/schema.js'
+import type {TargetGraph} from '../graph/target-graph.js'
 import {runMergePhase, type SourceReport} from '../merge/merge-phase.js'
 import type {LogFormat, LogLevel} from '../observability/logger.js'
 import {createRuntime, type Runtime} from '../runtime.js'
@@ -8,7 +9,10 @@ import type {SnapshotStore} from '../store/index.js'
 import {runSyncPhase, summarise, type DesiredTarget} from '../sync/sync-phase.js'
 import type {SyncSettings} from '../sync/sync-target.js'
 import type {SyncRunResult} from '../sync/types.js'
+import {serveMetrics, pushMetrics} from '../observability/metrics-server.js'
+import {createProgress, type Progress} from '../observability/progress.js'
 import {buildAdapters, type Adapters} from './compose.js'
+import {discoverProject} from './discovery-stage.js'
 import {recordSnapshots, type TargetMergeReport} from './merge-stage.js'
 import {selectTargets} from './select-targets.js'
 import {resolveShard, shardOf} from './shard.js'
@@ -24,6 +28,9 @@ export interface PipelineOptions {
   showValues?: boolean
   exitCodeOnChanges?: boolean
   shard?: string
+  metricsPort?: number
+  pushgateway?: string
+  noCache?: boolean
   logLevel?: LogLevel
   logFormat?: LogFormat
   env?: Readonly<Record<string, string | undefined>>
@@ -44,46 +51,122 @@ export type PipelineOutcome = {kind: 'merge'; result: MergeRunResult; exitCode: 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineOutcome> {
   if (options.mergeOnly && options.syncOnly) throw new UsageError('--merge-only and --sync-only exclude each other')
   const syncOnly = options.syncOnly || options.version !== undefined
-  const {config, graph} = await loadProject(options.configPath)
-  const selected = selectTargets(graph, options.targets)
+  const loaded = await loadProject(options.configPath)
   if (options.version !== undefined && (options.targets === undefined || options.targets.split(',').filter(Boolean).length !== 1)) {
     throw new UsageError('--version N needs exactly one target in --targets', {code: 'VERSION_NEEDS_TARGET'})
   }
-  if (syncOnly && !config.merge_store?.enabled) {
+  if (syncOnly && !loaded.config.merge_store?.enabled) {
     throw new UsageError('--sync-only and --version read snapshots from the merge store, and merge_store is not configured', {code: 'NO_MERGE_STORE'})
   }
   const shard = resolveShard(options.shard, options.env ?? process.env)
-  const syncTargets = shard ? selected.filter((name) => shardOf(name, shard.count) === shard.index) : selected
-  // A shard still merges what its targets import: their desired state is built from it.
-  const mergeTargets = shard ? graph.withDependencies(syncTargets) : selected
+  const runtime = createRuntime({config: loaded.config, logLevel: options.logLevel, logFormat: options.logFormat})
+  const adapters = buildAdapters(loaded.config, runtime)
+  const observability = await startObservability(loaded.config, runtime, adapters, options)
+  let outcome: PipelineOutcome | undefined
+  try {
+    const discovered = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {noCache: options.noCache ?? false, dryRun: options.dryRun})
+    const {config, graph} = discovered
+    const selected = selectTargets(graph, options.targets)
+    const syncTargets = shard ? selected.filter((name) => shardOf(name, shard.count) === shard.index) : selected
+    // A shard still merges what its targets import: their desired state is built from it.
+    const mergeTargets = shard ? graph.withDependencies(syncTargets) : selected
 
-  const runtime = createRuntime({config, logLevel: options.logLevel, logFormat: options.logFormat})
-  const adapters = buildAdapters(config, runtime)
-
-  if (options.mergeOnly) {
-    const {result, exitCode} = await mergeStage(config, graph, mergeTargets, options.dryRun, runtime, adapters)
-    return {kind: 'merge', result, exitCode}
+    const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+      const started = runtime.now()
+      try {
+        return await work()
+      } finally {
+        adapters.metrics.observePhase(phase, (runtime.now() - started) / 1000)
+      }
+    }
+    const merge = () => timed('merge', () => mergeStage(config, graph, mergeTargets, options.dryRun, runtime, adapters, observability.progress))
+    if (options.mergeOnly) {
+      const {result, exitCode} = await merge()
+      outcome = {kind: 'merge', result, exitCode: mostSevere(exitCode, discovered.exitCode)}
+      return outcome
+    }
+    const desired: DesiredTarget[] = syncOnly
+      ? await snapshotsFromStore(adapters.store as SnapshotStore, syncTargets, options.version)
+      : (await merge()).desired.filter((t) => syncTargets.includes(t.name))
+    const result = await timed('sync', () =>
+      syncStage({config, graph, runtime, adapters, desired, dryRun: options.dryRun, adopt: options.adopt, showValues: options.showValues, progress: observability.progress}),
+    )
+    for (const target of result.targets) {
+      for (const change of target.changes) if (change.error === null) adapters.metrics.countSynced(target.name, change.action)
+      adapters.metrics.countSynced(target.name, 'unchanged', target.unchanged)
+    }
+    outcome = {kind: 'sync', result, exitCode: mostSevere(syncExitCode(result, options.exitCodeOnChanges ?? false), discovered.exitCode)}
+    return outcome
+  } finally {
+    await observability.stop(outcome?.exitCode)
   }
+}
 
-  const desired: DesiredTarget[] = syncOnly
-    ? await snapshotsFromStore(adapters.store as SnapshotStore, syncTargets, options.version)
-    : (await mergeStage(config, graph, mergeTargets, options.dryRun, runtime, adapters)).desired.filter((t) => syncTargets.includes(t.name))
+/**
+ * Metrics served during the run (`--metrics-port`, or metrics.enabled with metrics.port) and pushed at the end
+ * (`--pushgateway` or metrics.pushgateway), plus progress on stderr. A failed push is a warning, never a failure.
+ */
+async function startObservability(config: Config, runtime: Runtime, adapters: Adapters, options: PipelineOptions) {
+  const port = options.metricsPort ?? (config.metrics.enabled ? config.metrics.port : undefined)
+  const server = port !== undefined ? await serveMetrics(adapters.metrics.registry, {port, path: config.metrics.path}) : undefined
+  if (server) runtime.logger.info('serving metrics', {url: server.url})
+  const progress = createProgress({logger: runtime.logger})
+  return {
+    progress,
+    async stop(exitCode: ExitCode | undefined) {
+      progress.stop()
+      if (exitCode === ExitCode.success || exitCode === ExitCode.changes) adapters.metrics.markSuccess(runtime.now())
+      const pushgateway = options.pushgateway ?? config.metrics.pushgateway
+      if (pushgateway) {
+        const error = await pushMetrics(adapters.metrics.registry, {url: pushgateway, job: config.metrics.job})
+        if (error) runtime.logger.warn(error.message)
+      }
+      adapters.breakers.shutdown()
+      await server?.close()
+    },
+  }
+}
 
+export interface SyncStageInput {
+  config: Config
+  graph: TargetGraph
+  runtime: Runtime
+  adapters: Adapters
+  desired: DesiredTarget[]
+  dryRun: boolean
+  adopt?: boolean
+  showValues?: boolean
+  progress?: Progress
+}
+
+/** Phase 2 for already-built desired states (from the merge, the store, or a rollback). */
+export async function syncStage(input: SyncStageInput): Promise<SyncRunResult> {
+  const {config, runtime, adapters} = input
   const settings: SyncSettings = {
-    dryRun: options.dryRun,
-    adopt: options.adopt ?? config.sync.adopt,
-    showValues: options.showValues ?? false,
+    dryRun: input.dryRun,
+    adopt: input.adopt ?? config.sync.adopt,
+    showValues: input.showValues ?? false,
     deleteOrphans: config.sync.delete_orphans,
     maxDeletions: config.sync.max_deletions,
     recoveryWindowDays: config.sync.recovery_window_days,
     forceDelete: config.sync.force_delete,
     ownership: config.sync.ownership_tag,
   }
-  runtime.logger.info('sync phase started', {targets: desired.length, dry_run: options.dryRun})
-  const results = await runSyncPhase({config, graph, targets: desired, settings, runtime, store: adapters.store, limiter: adapters.limiter, connect: adapters.connectTarget})
-  const summary = summarise(results)
-  const result: SyncRunResult = {run_id: runtime.runId, dry_run: options.dryRun, summary, targets: results}
-  return {kind: 'sync', result, exitCode: syncExitCode(result, options.exitCodeOnChanges ?? false)}
+  runtime.logger.info('sync phase started', {targets: input.desired.length, dry_run: input.dryRun})
+  let done = 0
+  input.progress?.update({targetsDone: 0, targetsTotal: input.desired.length})
+  const results = await runSyncPhase({
+    config,
+    graph: input.graph,
+    targets: input.desired,
+    settings,
+    runtime,
+    store: adapters.store,
+    limiter: adapters.limiter,
+    connect: adapters.connectTarget,
+    onTargetDone: () => input.progress?.update({targetsDone: ++done}),
+  })
+  return {run_id: runtime.runId, dry_run: input.dryRun, summary: summarise(results), targets: results}
 }
 
 /** 0 ok; 3 when a target or secret failed (1 when every target failed); 4 for changes with --exit-code. */
@@ -95,9 +178,20 @@ export function syncExitCode(result: SyncRunResult, exitCodeOnChanges: boolean):
   return mostSevere(failure, exitCodeOnChanges && changed ? ExitCode.changes : ExitCode.success)
 }
 
-async function mergeStage(config: Config, graph: Awaited<ReturnType<typeof loadProject>>['graph'], targets: string[], dryRun: boolean, runtime: Runtime, adapters: Adapters) {
+async function mergeStage(config: Config, graph: TargetGraph, targets: string[], dryRun: boolean, runtime: Runtime, adapters: Adapters, progress?: Progress) {
   runtime.logger.info('merge phase started', {targets: targets.length, dry_run: dryRun})
-  const merge = await runMergePhase({config, graph, targets, runtime, connectVault: adapters.connectVault})
+  const walked = new Map<string, number>()
+  const merge = await runMergePhase({
+    config,
+    graph,
+    targets,
+    runtime,
+    connectVault: adapters.connectVault,
+    onProgress: ({source, secrets}) => {
+      walked.set(source, secrets)
+      progress?.update({secretsWalked: [...walked.values()].reduce((a, b) => a + b, 0)})
+    },
+  })
   const reports = await recordSnapshots({merge, store: adapters.store, dryRun, concurrency: config.sync.concurrency, runtime})
   const failedTargets = reports.filter((r) => r.status === 'failed').length
   const result: MergeRunResult = {

@@ -47,11 +47,13 @@ export const hasChanges = (summary: SyncSummary): boolean =>
 /** `Plan: …` for a dry run, `Applied: …` otherwise; secret counts, then failed targets when there are any. */
 export function syncSummaryLine(result: SyncRunResult): string {
   const s = result.summary
+  // A plan says what would happen; an applied run says what did.
+  const verb = (n: number, plan: string, done: string): string => `${n} ${result.dry_run ? plan : done}`
   const counts = [
-    `${s.created} to create`,
-    `${s.updated} to update`,
-    `${s.restored} to restore`,
-    `${s.deleted} to delete`,
+    verb(s.created, 'to create', 'created'),
+    verb(s.updated, 'to update', 'updated'),
+    verb(s.restored, 'to restore', 'restored'),
+    verb(s.deleted, 'to delete', 'deleted'),
     `${s.unchanged} unchanged`,
     plural(s.conflicts, 'conflict'),
     `${s.drifted} drifted`,

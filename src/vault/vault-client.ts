@@ -5,6 +5,8 @@ import vault from 'node-vault'
 import type {VaultConfig} from '../config/schema.js'
 import {ConfigError} from '../errors.js'
 import type {Logger} from '../observability/logger.js'
+import type {Metrics} from '../observability/metrics.js'
+import {statusOf as breakerStatusOf, type Breakers} from '../resilience/breakers.js'
 import type {Redactor} from '../observability/redact.js'
 import {withRetry, type RetryPolicy} from '../resilience/retry.js'
 import {describeVaultFailure, isRetryableVaultError, VaultError} from './vault-errors.js'
@@ -29,6 +31,8 @@ export interface VaultClientOptions {
   logger: Logger
   redactor: Redactor
   retry: RetryPolicy
+  breakers: Breakers
+  metrics?: Metrics
   env?: Readonly<Record<string, string | undefined>>
   now?: () => number
 }
@@ -139,11 +143,25 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
   const call = async <T>(operation: string, path: string, fn: () => Promise<T>): Promise<T> => {
     await ensureFreshToken()
     const started = now()
+    const attempt = async (): Promise<T> => {
+      const begun = now()
+      try {
+        const value = await fn()
+        options.metrics?.observeVault(operation, 200, (now() - begun) / 1000)
+        return value
+      } catch (error) {
+        options.metrics?.observeVault(operation, breakerStatusOf(error), (now() - begun) / 1000)
+        throw error
+      }
+    }
     try {
-      const {value} = await withRetry(fn, options.retry, isRetryableVaultError, {
-        onRetry: (error, attempt, delayMs) =>
-          logger.debug('vault request retried', {operation, path, attempt, delay_ms: delayMs, cause: describeVaultFailure(error).message}),
-      })
+      // The breaker wraps the whole retried call, and retries stop once other calls have opened it.
+      const {value} = await options.breakers.fire('vault', operation, () =>
+        withRetry(attempt, options.retry, (error) => isRetryableVaultError(error) && options.breakers.state('vault') !== 'open', {
+          onRetry: (error, attemptNumber, delayMs) =>
+            logger.debug('vault request retried', {operation, path, attempt: attemptNumber, delay_ms: delayMs, cause: describeVaultFailure(error).message}),
+        }),
+      )
       return value
     } catch (error) {
       Object.assign(error as object, {durationMs: now() - started, operation, path})

@@ -48,14 +48,7 @@ describe('secretsync graph', () => {
   })
 })
 
-describe('commands that have not landed yet', () => {
-  it.each([['pipeline', '--dry-run'], ['discover'], ['version', 'list', '--target', 'core']])('%s refuses clearly with exit 1', async (...args) => {
-    const {code, stdout, stderr} = await runCli([...args, '-c', await writeTempConfig(config)])
-    expect(code).toBe(1)
-    expect(stdout).toBe('')
-    expect(stderr).toContain('is not available yet')
-  })
-
+describe('help', () => {
   it('--help lists every command with a summary', async () => {
     const {code, stdout} = await runCli(['--help'])
     expect(code).toBe(0)

@@ -75,7 +75,7 @@ describe('renderSyncText', () => {
 
     // Then the last line is the applied summary, with no failed-targets clause
     expect(lines.at(-1)).toBe(
-      'Applied: 0 to create, 0 to update, 0 to restore, 0 to delete, 0 unchanged, 2 conflicts, 0 drifted, 0 failed',
+      'Applied: 0 created, 0 updated, 0 restored, 0 deleted, 0 unchanged, 2 conflicts, 0 drifted, 0 failed',
     )
   })
 

@@ -1,0 +1,121 @@
+import {Counter, Gauge, Histogram, Registry} from 'prom-client'
+
+/** What `secretsync_circuit_breaker_state` encodes: 0 closed, 1 half-open, 2 open (DESIGN.md §5). */
+export type BreakerState = 'closed' | 'half-open' | 'open'
+
+export const BREAKER_STATE_VALUE: Record<BreakerState, number> = {closed: 0, 'half-open': 1, open: 2}
+
+/** Request status as a label: an HTTP status code, or `timeout` / `error` when no response came back. */
+export type RequestStatus = number | string
+
+/**
+ * The metrics of DESIGN.md §5 on one registry per run (never prom-client's global registry, so two runs in
+ * one process, or two tests, never share counters). Label values are operation, service and target names
+ * and status codes only.
+ */
+export interface Metrics {
+  readonly registry: Registry
+  observeVault(operation: string, status: RequestStatus, seconds: number): void
+  observeAws(service: string, operation: string, status: RequestStatus, seconds: number): void
+  countSynced(target: string, action: string, count?: number): void
+  observePhase(phase: string, seconds: number): void
+  setBreakerState(service: string, state: BreakerState): void
+  /** The end of a successful run, in epoch milliseconds. */
+  markSuccess(atMs: number): void
+}
+
+export const METRIC_PREFIX = 'secretsync_'
+
+// Remote calls run from milliseconds up to the 30 s default timeout.
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+// Anything that does not look like a name or a code (a slash, spaces, a long string) is replaced, so a wiring
+// mistake cannot turn a secret path into a label value.
+const SAFE_LABEL = /^[A-Za-z0-9_.:-]{1,64}$/
+
+/** A label value as given when it is a plain name or code, else `invalid`. */
+export const safeLabel = (value: string | number): string => {
+  const text = String(value)
+  return SAFE_LABEL.test(text) ? text : 'invalid'
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry()
+  const registers = [registry]
+  const name = (base: string): string => `${METRIC_PREFIX}${base}`
+
+  const vaultRequests = new Counter({
+    name: name('vault_requests_total'),
+    help: 'Vault HTTP requests by operation and status (HTTP code, timeout or error).',
+    labelNames: ['operation', 'status'] as const,
+    registers,
+  })
+  const vaultDuration = new Histogram({
+    name: name('vault_request_duration_seconds'),
+    help: 'Duration of Vault HTTP requests.',
+    labelNames: ['operation'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  })
+  const awsRequests = new Counter({
+    name: name('aws_requests_total'),
+    help: 'AWS HTTP requests (each SDK attempt) by service, operation and status (HTTP code, timeout or error).',
+    labelNames: ['service', 'operation', 'status'] as const,
+    registers,
+  })
+  const awsDuration = new Histogram({
+    name: name('aws_request_duration_seconds'),
+    help: 'Duration of AWS HTTP requests (each SDK attempt).',
+    labelNames: ['service', 'operation'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  })
+  const synced = new Counter({
+    name: name('secrets_synced_total'),
+    help: 'Secrets handled by sync, by target and action.',
+    labelNames: ['target', 'action'] as const,
+    registers,
+  })
+  // One value per phase per run: a gauge reads directly on a Pushgateway, where a histogram of one sample would not.
+  const phaseDuration = new Gauge({
+    name: name('pipeline_duration_seconds'),
+    help: 'Duration of each pipeline phase in this run.',
+    labelNames: ['phase'] as const,
+    registers,
+  })
+  const breakerState = new Gauge({
+    name: name('circuit_breaker_state'),
+    help: 'Circuit breaker state per service: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['service'] as const,
+    registers,
+  })
+  const lastSuccess = new Gauge({
+    name: name('last_success_timestamp_seconds'),
+    help: 'Unix time of the end of the last successful run.',
+    registers,
+  })
+
+  return {
+    registry,
+    observeVault(operation, status, seconds) {
+      vaultRequests.inc({operation: safeLabel(operation), status: safeLabel(status)})
+      vaultDuration.observe({operation: safeLabel(operation)}, seconds)
+    },
+    observeAws(service, operation, status, seconds) {
+      awsRequests.inc({service: safeLabel(service), operation: safeLabel(operation), status: safeLabel(status)})
+      awsDuration.observe({service: safeLabel(service), operation: safeLabel(operation)}, seconds)
+    },
+    countSynced(target, action, count = 1) {
+      if (count > 0) synced.inc({target: safeLabel(target), action: safeLabel(action)}, count)
+    },
+    observePhase(phase, seconds) {
+      phaseDuration.set({phase: safeLabel(phase)}, seconds)
+    },
+    setBreakerState(service, state) {
+      breakerState.set({service: safeLabel(service)}, BREAKER_STATE_VALUE[state])
+    },
+    markSuccess(atMs) {
+      lastSuccess.set(atMs / 1000)
+    },
+  }
+}

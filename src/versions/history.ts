@@ -1,0 +1,109 @@
+import {loadProject} from '../config/index.js'
+import type {Config} from '../config/schema.js'
+import {UsageError} from '../errors.js'
+import type {TargetGraph} from '../graph/target-graph.js'
+import type {LogFormat, LogLevel} from '../observability/logger.js'
+import {buildAdapters, type Adapters} from '../pipeline/compose.js'
+import {selectTargets} from '../pipeline/select-targets.js'
+import {createRuntime, type Runtime} from '../runtime.js'
+import type {Snapshot, SnapshotStore} from '../store/index.js'
+
+export interface HistoryContext {
+  config: Config
+  graph: TargetGraph
+  runtime: Runtime
+  adapters: Adapters
+  store: SnapshotStore
+}
+
+export interface HistoryOptions {
+  configPath: string
+  logLevel?: LogLevel
+  logFormat?: LogFormat
+}
+
+/** Loads the project and its merge store; the history commands have nothing to read without one. */
+export async function openHistory(options: HistoryOptions): Promise<HistoryContext> {
+  const {config, graph} = await loadProject(options.configPath)
+  if (!config.merge_store?.enabled) {
+    throw new UsageError('the merge store is not configured: there is no version history to read', {code: 'NO_MERGE_STORE', hint: 'Add a merge_store section to the config.'})
+  }
+  const runtime = createRuntime({config, logLevel: options.logLevel, logFormat: options.logFormat})
+  const adapters = buildAdapters(config, runtime)
+  return {config, graph, runtime, adapters, store: adapters.store as SnapshotStore}
+}
+
+/** `T/relative/path` → target T (checked against the config) and the relative path. */
+export function splitSecretPath(graph: TargetGraph, path: string): {target: string; secret: string} {
+  const slash = path.indexOf('/')
+  if (slash <= 0 || slash === path.length - 1) throw new UsageError(`--path "${path}" must be <target>/<relative secret path>`, {code: 'PATH_INVALID'})
+  const target = path.slice(0, slash)
+  selectTargets(graph, target)
+  return {target, secret: path.slice(slash + 1)}
+}
+
+export interface VersionEntry {
+  version: number
+  created_at: string
+  run_id: string
+  secrets: number
+  latest: boolean
+  /** With --path: how that secret changed in this version. */
+  change?: 'added' | 'changed' | 'removed'
+}
+
+export interface VersionListResult {
+  target: string
+  path: string | null
+  versions: VersionEntry[]
+}
+
+/** Snapshots of a target, newest first; with a secret path only the versions where that secret changed. */
+export async function listHistory(context: HistoryContext, selection: {target?: string; path?: string}): Promise<VersionListResult> {
+  const {target, secret} = selection.path ? splitSecretPath(context.graph, selection.path) : {target: selection.target as string, secret: undefined}
+  selectTargets(context.graph, target)
+  const versions = await context.store.listVersions(target)
+  const latest = (await context.store.latest(target))?.version
+  const snapshots: Snapshot[] = []
+  for (const version of versions) snapshots.push(await context.store.read(target, version))
+  const entries: VersionEntry[] = []
+  let previousHash: string | undefined
+  for (const snapshot of snapshots) {
+    const entry: VersionEntry = {version: snapshot.version, created_at: snapshot.created_at, run_id: snapshot.run_id, secrets: Object.keys(snapshot.secrets).length, latest: snapshot.version === latest}
+    if (secret === undefined) {
+      entries.push(entry)
+      continue
+    }
+    const hash = snapshot.hashes[secret]
+    if (hash !== previousHash) entries.push({...entry, change: hash === undefined ? 'removed' : previousHash === undefined ? 'added' : 'changed'})
+    previousHash = hash
+  }
+  return {target, path: secret ?? null, versions: entries.reverse()}
+}
+
+export interface VersionShowResult {
+  target: string
+  version: number
+  created_at: string
+  run_id: string
+  sources: string[]
+  /** Path → the secret (masked: key names with "***") unless values were asked for. */
+  secrets: Record<string, Record<string, unknown>>
+}
+
+const mask = (secret: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.keys(secret).map((key) => [key, '***']))
+
+export async function showHistory(context: HistoryContext, options: {target: string; version: number; path?: string; showValues: boolean}): Promise<VersionShowResult> {
+  selectTargets(context.graph, options.target)
+  const snapshot = await context.store.read(options.target, options.version)
+  const paths = options.path ? [options.path] : Object.keys(snapshot.secrets).sort()
+  if (options.path && !(options.path in snapshot.secrets)) {
+    throw new UsageError(`snapshot v${options.version} of ${options.target} has no secret "${options.path}"`, {code: 'PATH_UNKNOWN'})
+  }
+  const secrets: VersionShowResult['secrets'] = {}
+  for (const path of paths) {
+    const value = snapshot.secrets[path] as Record<string, unknown>
+    secrets[path] = options.showValues ? value : mask(value)
+  }
+  return {target: snapshot.target, version: snapshot.version, created_at: snapshot.created_at, run_id: snapshot.run_id, sources: snapshot.sources, secrets}
+}

@@ -1,0 +1,291 @@
+import {afterEach, describe, expect, it, vi} from 'vitest'
+import {SecretSyncError} from '../../src/errors.js'
+import type {BreakerState} from '../../src/observability/metrics.js'
+import {
+  CircuitOpenError,
+  createBreakers,
+  isBreakerFailure,
+  statusOf,
+  type Breakers,
+  type CircuitBreakerConfig,
+} from '../../src/resilience/breakers.js'
+import {recordingRuntime} from '../support/runtime.js'
+
+/**
+ * The per-service breakers on plain async functions. The failure window runs on a clock the tests move; the
+ * open → half-open wait is opossum's own timer, set to a few milliseconds where a test needs it, and tests wait
+ * for the state to change rather than for a time to pass.
+ */
+
+const START = Date.parse('2024-05-01T12:00:00.000Z')
+const LONG = 60_000
+
+let breakers: Breakers | undefined
+afterEach(() => {
+  breakers?.shutdown()
+  breakers = undefined
+})
+
+function setup(overrides: Partial<CircuitBreakerConfig> = {}) {
+  const clock = {now: START}
+  const runtime = recordingRuntime()
+  const states: Array<[string, BreakerState]> = []
+  const config: CircuitBreakerConfig = {
+    enabled: true,
+    failure_threshold: 3,
+    window: 10_000,
+    timeout: LONG,
+    max_requests: 1,
+    ...overrides,
+  }
+  breakers = createBreakers(config, {
+    logger: runtime.logger,
+    metrics: {setBreakerState: (service, state) => states.push([service, state])},
+    now: () => clock.now,
+  })
+  return {breakers, clock, logs: runtime.logs, states, config}
+}
+
+// The shapes the real clients throw: node-vault puts the response on the error, the AWS SDK v3 its $metadata.
+const vaultError = (status: number) => Object.assign(new Error(`Status ${status}`), {response: {statusCode: status}})
+const awsError = (name: string, status: number) =>
+  Object.assign(new Error(name), {name, $metadata: {httpStatusCode: status}})
+const networkError = (code: string) => Object.assign(new Error(`connect ${code}`), {code})
+
+/** An async function that always fails with `error` and counts its calls. */
+function failing(error: unknown) {
+  const fn = vi.fn(() => Promise.reject(error))
+  return fn
+}
+
+async function failTimes(b: Breakers, times: number, error: unknown, fn = failing(error)) {
+  for (let i = 0; i < times; i++) await expect(b.fire('vault', 'read', fn)).rejects.toBe(error)
+  return fn
+}
+
+const ok = () => Promise.resolve('ok')
+
+async function openVault(b: Breakers, threshold: number) {
+  await failTimes(b, threshold, vaultError(503))
+  expect(b.state('vault')).toBe('open')
+}
+
+describe('opening', () => {
+  it('opens after failure_threshold failures within the window and then fails fast, naming the service and the retry time', async () => {
+    // Given a vault breaker that opens after 3 failures
+    const {breakers, clock, logs, states} = setup()
+    const outage = vaultError(503)
+    const fn = failing(outage)
+
+    // When three calls fail
+    await failTimes(breakers, 2, outage, fn)
+    expect(breakers.state('vault')).toBe('closed')
+    clock.now += 1000
+    await failTimes(breakers, 1, outage, fn)
+
+    // Then it is open, and the next call is refused without reaching the service
+    expect(breakers.state('vault')).toBe('open')
+    const refused = await breakers.fire('vault', 'list', fn).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(CircuitOpenError)
+    expect(refused).toMatchObject({code: 'CIRCUIT_OPEN', service: 'vault', operation: 'list'})
+    const retryAt = new Date(START + 1000 + LONG).toISOString()
+    expect((refused as Error).message).toContain('vault circuit breaker is open')
+    expect((refused as Error).message).toContain(`retry after ${retryAt}`)
+    expect(fn).toHaveBeenCalledTimes(3)
+    // And the change is reported to metrics and the log
+    expect(states.filter(([service]) => service === 'vault')).toEqual([
+      ['vault', 'closed'],
+      ['vault', 'open'],
+    ])
+    expect(logs()).toContain('circuit breaker opened')
+  })
+
+  it('does not open when the same number of failures is spread wider than the window', async () => {
+    const {breakers, clock} = setup({failure_threshold: 3, window: 10_000})
+    const outage = vaultError(500)
+
+    // Given failures 6 s apart (at 0, 6, 12, 18 and 24 s): never 3 within 10 s
+    for (let i = 0; i < 5; i++) {
+      if (i > 0) clock.now += 6000
+      await failTimes(breakers, 1, outage)
+    }
+    expect(breakers.state('vault')).toBe('closed')
+
+    // When one more comes right after the last, three (18 s, 24 s, 24.001 s) fall within the window
+    clock.now += 1
+    await failTimes(breakers, 1, outage)
+    expect(breakers.state('vault')).toBe('open')
+  })
+
+  it('ignores successes in between: it counts failures, not an error rate', async () => {
+    const {breakers} = setup({failure_threshold: 3})
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 20; j++) await breakers.fire('vault', 'read', ok)
+      await failTimes(breakers, 1, networkError('ECONNRESET'))
+    }
+    expect(breakers.state('vault')).toBe('open')
+  })
+
+  it('does not count client errors (4xx other than throttling): they are rethrown as they are', async () => {
+    const {breakers} = setup({failure_threshold: 2})
+    const errors = [
+      vaultError(404),
+      vaultError(403),
+      awsError('ResourceNotFoundException', 400),
+      awsError('AccessDeniedException', 403),
+    ]
+    for (const error of errors) {
+      const fn = await failTimes(breakers, 3, error)
+      expect(fn).toHaveBeenCalledTimes(3)
+    }
+    expect(breakers.state('vault')).toBe('closed')
+  })
+
+  it('counts throttling although it is a 4xx', async () => {
+    const {breakers} = setup({failure_threshold: 2})
+    await failTimes(breakers, 2, awsError('ThrottlingException', 400))
+    expect(breakers.state('vault')).toBe('open')
+  })
+
+  it('keeps one breaker per service: an open vault breaker leaves s3 alone', async () => {
+    const {breakers} = setup({failure_threshold: 2})
+    await openVault(breakers, 2)
+    await expect(breakers.fire('s3', 'GetObject', ok)).resolves.toBe('ok')
+    expect(breakers.state('s3')).toBe('closed')
+  })
+
+  it('passes every call through when disabled', async () => {
+    const {breakers} = setup({enabled: false, failure_threshold: 1})
+    const fn = await failTimes(breakers, 5, vaultError(503))
+    expect(fn).toHaveBeenCalledTimes(5)
+    expect(breakers.state('vault')).toBe('closed')
+  })
+})
+
+describe('half-open', () => {
+  const waitForState = (b: Breakers, state: BreakerState) =>
+    vi.waitFor(() => expect(b.state('vault')).toBe(state), {timeout: 5000, interval: 5})
+
+  it('lets one trial call through after the timeout and closes when it succeeds', async () => {
+    const {breakers, states} = setup({failure_threshold: 2, timeout: 20})
+    await openVault(breakers, 2)
+
+    await waitForState(breakers, 'half-open')
+    await expect(breakers.fire('vault', 'read', ok)).resolves.toBe('ok')
+
+    expect(breakers.state('vault')).toBe('closed')
+    expect(states.filter(([service]) => service === 'vault').map(([, state]) => state)).toEqual([
+      'closed',
+      'open',
+      'half-open',
+      'closed',
+    ])
+  })
+
+  it('reopens at once when the trial call fails, without waiting for the threshold', async () => {
+    const {breakers} = setup({failure_threshold: 3, timeout: 20})
+    await openVault(breakers, 3)
+    await waitForState(breakers, 'half-open')
+
+    await failTimes(breakers, 1, vaultError(502))
+
+    expect(breakers.state('vault')).toBe('open')
+    await expect(breakers.fire('vault', 'read', ok)).rejects.toMatchObject({code: 'CIRCUIT_OPEN'})
+  })
+
+  it('treats a client error on trial as the service answering', async () => {
+    const {breakers} = setup({failure_threshold: 2, timeout: 20})
+    await openVault(breakers, 2)
+    await waitForState(breakers, 'half-open')
+
+    await failTimes(breakers, 1, vaultError(404))
+
+    expect(breakers.state('vault')).toBe('closed')
+  })
+
+  it('with max_requests 2 closes only after two good trials and refuses calls beyond them', async () => {
+    const {breakers} = setup({failure_threshold: 2, timeout: 20, max_requests: 2})
+    await openVault(breakers, 2)
+    await waitForState(breakers, 'half-open')
+
+    // Given the first trial call is still out
+    let finish: (value: string) => void = () => {}
+    const first = breakers.fire('vault', 'read', () => new Promise<string>((resolve) => (finish = resolve)))
+    // Then a second call is refused while it is
+    const refused = await breakers.fire('vault', 'read', ok).catch((error: unknown) => error)
+    expect(refused).toMatchObject({code: 'CIRCUIT_OPEN', service: 'vault'})
+    expect((refused as Error).message).toContain('half-open')
+
+    // When the first trial succeeds the breaker is still on trial
+    finish('ok')
+    await expect(first).resolves.toBe('ok')
+    expect(breakers.state('vault')).toBe('half-open')
+
+    // And the second good trial closes it
+    await expect(breakers.fire('vault', 'read', ok)).resolves.toBe('ok')
+    expect(breakers.state('vault')).toBe('closed')
+    await expect(breakers.fire('vault', 'read', ok)).resolves.toBe('ok')
+  })
+
+  it('with max_requests 2 reopens when the second trial fails', async () => {
+    const {breakers} = setup({failure_threshold: 5, timeout: 20, max_requests: 2})
+    await openVault(breakers, 5)
+    await waitForState(breakers, 'half-open')
+
+    await breakers.fire('vault', 'read', ok)
+    await failTimes(breakers, 1, networkError('ECONNREFUSED'))
+
+    expect(breakers.state('vault')).toBe('open')
+  })
+})
+
+describe('isBreakerFailure', () => {
+  it.each([
+    ['Vault 503', vaultError(503), true],
+    ['Vault 500', vaultError(500), true],
+    ['Vault 429', vaultError(429), true],
+    ['Vault 408', vaultError(408), true],
+    ['Vault 404', vaultError(404), false],
+    ['Vault 403', vaultError(403), false],
+    ['Vault 400', vaultError(400), false],
+    ['connection reset', networkError('ECONNRESET'), true],
+    ['connection refused', networkError('ECONNREFUSED'), true],
+    ['node-vault timeout', networkError('ECONNABORTED'), true],
+    ['DNS failure', networkError('ENOTFOUND'), true],
+    ['invalid URL', networkError('ERR_INVALID_URL'), false],
+    ['AWS ThrottlingException', awsError('ThrottlingException', 400), true],
+    ['AWS TooManyRequestsException', awsError('TooManyRequestsException', 429), true],
+    ['S3 SlowDown', awsError('SlowDown', 503), true],
+    ['S3 RequestTimeout', awsError('RequestTimeout', 400), true],
+    [
+      'SDK TimeoutError',
+      Object.assign(new Error('Request did not complete within 30000 ms'), {name: 'TimeoutError'}),
+      true,
+    ],
+    ['AWS InternalServiceError', awsError('InternalServiceError', 500), true],
+    ['AWS ResourceNotFoundException', awsError('ResourceNotFoundException', 400), false],
+    ['AWS AccessDeniedException', awsError('AccessDeniedException', 400), false],
+    ['S3 PreconditionFailed', awsError('PreconditionFailed', 412), false],
+    ['Secrets Manager quota', awsError('LimitExceededException', 400), false],
+    ['fetch failed (cause carries the code)', new TypeError('fetch failed', {cause: networkError('ECONNRESET')}), true],
+    ['aborted by us', Object.assign(new Error('aborted'), {name: 'AbortError'}), false],
+    ['our own error', new SecretSyncError('CIRCUIT_OPEN', 'sts circuit breaker is open'), false],
+    ['our own error wrapping an outage', new SecretSyncError('X', 'wrapped', 1, {cause: vaultError(503)}), true],
+    ['an unknown error', new Error('something odd'), true],
+  ])('%s → %s', (_name, error, expected) => {
+    expect(isBreakerFailure(error)).toBe(expected)
+  })
+})
+
+describe('statusOf', () => {
+  it.each([
+    [vaultError(503), '503'],
+    [awsError('ResourceNotFoundException', 400), '400'],
+    [Object.assign(new Error('slow'), {name: 'TimeoutError'}), 'timeout'],
+    [networkError('ECONNABORTED'), 'timeout'],
+    [networkError('ECONNRESET'), 'error'],
+    ['thrown string', 'error'],
+  ])('%o → %s', (error, expected) => {
+    expect(statusOf(error)).toBe(expected)
+  })
+})
