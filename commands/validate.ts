@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, EXIT_CODES_HELP} from '../src/cli/base-command.js'
+import {ExitCode} from '../src/errors.js'
 import {renderValidateText, validateProject, type ValidateResult} from '../src/validate.js'
 
 export default class Validate extends BaseCommand {
@@ -22,6 +23,7 @@ export default class Validate extends BaseCommand {
   async run(): Promise<ValidateResult> {
     const {flags} = await this.parse(Validate)
     const result = await validateProject({configPath: flags.config, checkAccess: flags['check-access']})
+    if (result.access?.some((check) => !check.ok)) this.setExitCode(ExitCode.failure)
     if (!this.jsonEnabled()) process.stdout.write(renderValidateText(result))
     return result
   }

@@ -1,5 +1,5 @@
 import {loadProject} from './config/index.js'
-import {NotAvailableError} from './errors.js'
+import {checkAccess, type AccessCheck} from './check-access.js'
 
 export interface ValidateOptions {
   configPath: string
@@ -15,11 +15,12 @@ export interface ValidateResult {
   discovery: Array<{name: string; type: string; enabled: boolean}>
   merge_store: {bucket: string; prefix: string} | null
   warnings: string[]
+  /** With --check-access: reachability per source, target and the merge store. */
+  access?: AccessCheck[]
 }
 
 /** Loads and validates the config and its graph; names and prefixes are checked by the schema. */
 export async function validateProject(options: ValidateOptions): Promise<ValidateResult> {
-  if (options.checkAccess) throw new NotAvailableError('validate --check-access')
   const {config, graph} = await loadProject(options.configPath)
   const warnings: string[] = []
   for (const target of config.targets) {
@@ -47,6 +48,7 @@ export async function validateProject(options: ValidateOptions): Promise<Validat
     discovery: config.discovery.map((d) => ({name: d.name, type: d.type, enabled: d.enabled})),
     merge_store: store ? {bucket: store.bucket, prefix: store.prefix} : null,
     warnings,
+    ...(options.checkAccess ? {access: await checkAccess(config, graph)} : {}),
   }
 }
 
@@ -58,6 +60,7 @@ export function renderValidateText(result: ValidateResult): string {
     `  discovery: ${result.discovery.length}${result.discovery.length ? ` (${result.discovery.map((d) => `${d.name}${d.enabled ? '' : ' disabled'}`).join(', ')})` : ''}`,
     `  merge store: ${result.merge_store ? `s3://${result.merge_store.bucket}/${result.merge_store.prefix}` : 'none (merge result flows to sync in memory)'}`,
     ...result.warnings.map((w) => `warning: ${w}`),
+    ...(result.access ?? []).map((check) => `${check.ok ? 'ok  ' : 'FAIL'} ${check.kind} ${check.name}: ${check.detail}`),
   ]
   return `${lines.join('\n')}\n`
 }
