@@ -1,40 +1,14 @@
-import type {
-  ChangeAction,
-  SecretChange,
-  SyncRunResult,
-  SyncSummary,
-  TargetStatus,
-  TargetSyncResult,
-} from '../sync/types.js'
-import type {JsonObject} from '../util/canonical-json.js'
+import type {SecretChange, SyncRunResult, SyncSummary, TargetSyncResult} from '../sync/types.js'
 
 export interface SyncJsonOptions {
   showValues: boolean
 }
 
-/** One change in `pipeline --output json`; `before`/`after` only with `--show-values`. */
-export interface SyncJsonChange {
-  action: Exclude<ChangeAction, 'unchanged'>
-  name: string
-  path: string
-  drift: boolean
-  keys_added: string[]
-  keys_removed: string[]
-  keys_changed: string[]
-  error: string | null
-  before?: JsonObject | null
-  after?: JsonObject | null
-}
+/** One change in `pipeline --output json`: the planner's change; `before`/`after` only with `--show-values`. */
+export type SyncJsonChange = SecretChange
 
-export interface SyncJsonTarget {
-  name: string
-  account_id: string | null
-  region: string
-  status: TargetStatus
-  snapshot_version: number | null
-  error: string | null
-  changes: SyncJsonChange[]
-}
+/** A target in the JSON output: the sync result without its internal unchanged count. */
+export type SyncJsonTarget = Omit<TargetSyncResult, 'unchanged' | 'changes'> & {changes: SyncJsonChange[]}
 
 /** The stable JSON contract of DESIGN.md §2; changing it is a breaking change. */
 export interface SyncJson {
