@@ -104,7 +104,8 @@ async function walkSource(reader: VaultReader, source: VaultSourceConfig, limit:
   const {runtime} = input
   const started = runtime.now()
   try {
-    const {mount, relative} = await reader.resolveMount(source.mount)
+    // The mount lookup is a Vault request too: it waits its turn under vault.concurrency like the walk's.
+    const {mount, relative} = await limit(() => reader.resolveMount(source.mount))
     const root = relative === '' || relative.endsWith('/') ? relative : `${relative}/`
     const result = await walkVaultTree(reader, {
       mount,

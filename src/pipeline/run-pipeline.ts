@@ -66,7 +66,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineOut
   try {
     const discovered = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {noCache: options.noCache ?? false, dryRun: options.dryRun})
     const {config, graph} = discovered
-    const selected = selectTargets(graph, options.targets)
+    const requested = selectTargets(graph, options.targets)
+    // --version N is snapshot N of the one named target; its imports are already merged into it and keep their own snapshots.
+    const selected = options.version === undefined ? requested : requested.filter((name) => options.targets?.split(',').map((n) => n.trim()).includes(name))
     const syncTargets = shard ? selected.filter((name) => shardOf(name, shard.count) === shard.index) : selected
     // A shard still merges what its targets import: their desired state is built from it.
     const mergeTargets = shard ? graph.withDependencies(syncTargets) : selected

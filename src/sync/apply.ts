@@ -8,6 +8,7 @@ import {
   TagResourceCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager'
+import {formatOperationError} from '../errors.js'
 import type {AppliedRecord} from '../store/index.js'
 import type {PlannedChange, TargetPlan} from './plan.js'
 import {TARGET_TAG, type OwnershipTag} from './read-current.js'
@@ -29,6 +30,8 @@ export interface ApplyOptions {
   recoveryWindowDays: number
   forceDelete: boolean
   limiter: WriteLimiter
+  runId: string
+  now: () => number
 }
 
 export interface ApplyResult {
@@ -47,7 +50,10 @@ export function requestToken(name: string, hash: string, currentVersionId: strin
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
 }
 
-const describeError = (error: unknown): string => {
+/** The SDK's own count of attempts, so an error can say how often it was retried. */
+export const awsRetries = (error: unknown): number => Math.max(0, ((error as {$metadata?: {attempts?: number}}).$metadata?.attempts ?? 1) - 1)
+
+export const describeAwsError = (error: unknown): string => {
   const e = error as {name?: string; message?: string}
   return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`
 }
@@ -64,9 +70,16 @@ export async function applyPlan(client: SecretsManagerClient, plan: TargetPlan, 
     {Key: TARGET_TAG, Value: options.target},
     ...Object.entries(options.tags).map(([Key, Value]) => ({Key, Value})),
   ]
-  const write = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const write = async <T>(operation: string, subject: string, fn: () => Promise<T>): Promise<T> => {
     await options.limiter.acquire(options.limiterKey)
-    return fn()
+    const started = options.now()
+    try {
+      return await fn()
+    } catch (error) {
+      // DESIGN.md §4: every error says run, operation, secret, duration and retries; never a value.
+      const context = {runId: options.runId, operation, subject, durationMs: options.now() - started, retries: awsRetries(error)}
+      throw new Error(formatOperationError(context, describeAwsError(error)), {cause: error})
+    }
   }
 
   // Several writes in flight so latency does not cap throughput; the limiter alone sets the pace.
@@ -77,23 +90,23 @@ export async function applyPlan(client: SecretsManagerClient, plan: TargetPlan, 
     try {
       if (change.action === 'create' && desired) {
         const token = requestToken(desired.name, desired.hash, undefined)
-        const response = await write(() =>
+        const response = await write('CreateSecret', desired.name, () =>
           client.send(new CreateSecretCommand({Name: desired.name, SecretString: JSON.stringify(desired.value), Description: MANAGED_DESCRIPTION, KmsKeyId: options.kmsKeyId, Tags: tags, ClientRequestToken: token})),
         )
         if (response.VersionId) applied[desired.name] = {hash: desired.hash, version_id: response.VersionId}
       } else if ((change.action === 'update' || change.action === 'restore') && desired) {
-        if (change.action === 'restore') await write(() => client.send(new RestoreSecretCommand({SecretId: desired.name})))
-        if (change.adopt) await write(() => client.send(new TagResourceCommand({SecretId: desired.name, Tags: tags})))
+        if (change.action === 'restore') await write('RestoreSecret', desired.name, () => client.send(new RestoreSecretCommand({SecretId: desired.name})))
+        if (change.adopt) await write('TagResource', desired.name, () => client.send(new TagResourceCommand({SecretId: desired.name, Tags: tags})))
         const valueChanges = change.action === 'restore' || change.keys_added.length + change.keys_removed.length + change.keys_changed.length > 0 || !change.adopt
         if (valueChanges) {
           const token = requestToken(desired.name, desired.hash, change.currentVersionId)
-          const response = await write(() => client.send(new PutSecretValueCommand({SecretId: desired.name, SecretString: JSON.stringify(desired.value), ClientRequestToken: token})))
+          const response = await write('PutSecretValue', desired.name, () => client.send(new PutSecretValueCommand({SecretId: desired.name, SecretString: JSON.stringify(desired.value), ClientRequestToken: token})))
           if (response.VersionId) applied[desired.name] = {hash: desired.hash, version_id: response.VersionId}
         } else if (change.currentVersionId) {
           applied[desired.name] = {hash: desired.hash, version_id: change.currentVersionId}
         }
       } else if (change.action === 'delete') {
-        await write(() =>
+        await write('DeleteSecret', change.name, () =>
           client.send(
             new DeleteSecretCommand(
               options.forceDelete ? {SecretId: change.name, ForceDeleteWithoutRecovery: true} : {SecretId: change.name, RecoveryWindowInDays: options.recoveryWindowDays},
@@ -103,7 +116,7 @@ export async function applyPlan(client: SecretsManagerClient, plan: TargetPlan, 
       }
       return change
     } catch (error) {
-      return {...change, error: describeError(error)}
+      return {...change, error: error instanceof Error ? error.message : String(error)}
     }
   }
   const changes = await Promise.all(plan.changes.map((change) => inFlight(() => applyOne(change))))

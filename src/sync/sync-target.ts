@@ -1,10 +1,10 @@
 import {hostname} from 'node:os'
 import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
-import {SecretSyncError} from '../errors.js'
+import {formatOperationError, SecretSyncError} from '../errors.js'
 import type {Runtime} from '../runtime.js'
 import type {AppliedRecord, SnapshotStore} from '../store/index.js'
 import type {JsonObject} from '../util/canonical-json.js'
-import {applyPlan, type WriteLimiter} from './apply.js'
+import {applyPlan, awsRetries, describeAwsError, type WriteLimiter} from './apply.js'
 import {desiredSecret, namesToRead, planTarget, type PlannedChange, type TargetPlan} from './plan.js'
 import {findUnlistedSecrets, listOwnedSecrets, readValues, type OwnershipTag} from './read-current.js'
 import type {SecretChange, TargetSyncResult} from './types.js'
@@ -72,6 +72,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<TargetSyncResu
     unchanged: 0,
   }
   let client: SecretsManagerClient | undefined
+  const started = runtime.now()
   try {
     const connected = await input.connect(target)
     client = connected.client
@@ -110,6 +111,8 @@ export async function syncTarget(input: SyncTargetInput): Promise<TargetSyncResu
         recoveryWindowDays: settings.recoveryWindowDays,
         forceDelete: settings.forceDelete,
         limiter: input.limiter,
+        runId: runtime.runId,
+        now: runtime.now,
       })
       result.changes = outcome.changes.map(publicChange)
       if (store) {
@@ -124,7 +127,10 @@ export async function syncTarget(input: SyncTargetInput): Promise<TargetSyncResu
     }
     return result
   } catch (error) {
-    const message = error instanceof SecretSyncError ? error.message : `${(error as Error).name ?? 'Error'}: ${(error as Error).message}`
+    const message =
+      error instanceof SecretSyncError
+        ? error.message
+        : formatOperationError({runId: runtime.runId, operation: `sync ${target.name}`, subject: `${target.accountId ?? 'base'}/${target.region}`, durationMs: runtime.now() - started, retries: awsRetries(error)}, describeAwsError(error))
     runtime.logger.error('target failed', {target: target.name, error: message})
     return {...result, status: 'failed', error: message}
   } finally {

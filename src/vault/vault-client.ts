@@ -6,9 +6,9 @@ import type {VaultConfig} from '../config/schema.js'
 import {ConfigError} from '../errors.js'
 import type {Logger} from '../observability/logger.js'
 import type {Metrics} from '../observability/metrics.js'
-import {statusOf as breakerStatusOf, type Breakers} from '../resilience/breakers.js'
+import {CircuitOpenError, statusOf as breakerStatusOf, type Breakers} from '../resilience/breakers.js'
 import type {Redactor} from '../observability/redact.js'
-import {withRetry, type RetryPolicy} from '../resilience/retry.js'
+import {retriesOf, withRetry, type RetryPolicy} from '../resilience/retry.js'
 import {describeVaultFailure, isRetryableVaultError, VaultError} from './vault-errors.js'
 
 export type ListResult = {kind: 'ok'; keys: string[]} | {kind: 'missing'} | {kind: 'forbidden'}
@@ -90,13 +90,15 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
           throw new ConfigError([{file: 'config', path: 'vault.auth', message: 'role_id and secret_id must not be empty for approle'}])
         }
         redactor.add(auth.secret_id)
-        const response = await client.approleLogin({role_id: auth.role_id, secret_id: auth.secret_id, ...(auth.mount ? {mount_point: auth.mount} : {})})
+        const request = {role_id: auth.role_id, secret_id: auth.secret_id, ...(auth.mount ? {mount_point: auth.mount} : {})}
+        const response = await guarded('login', `auth/${auth.mount ?? 'approle'}/login`, () => client.approleLogin(request))
         applyAuth(response.auth)
       } else if (auth.method === 'kubernetes') {
         const jwt = (await readFile(auth.jwt_path ?? DEFAULT_JWT_PATH, 'utf8')).trim()
         redactor.add(jwt)
         // node-vault 0.12 leaves {{kubernetesPath}} unfilled in its login path, so the mount is always passed.
-        const response = await client.kubernetesLogin({role: auth.role, jwt, mount_point: auth.mount ?? 'kubernetes'})
+        const mount = auth.mount ?? 'kubernetes'
+        const response = await guarded('login', `auth/${mount}/login`, () => client.kubernetesLogin({role: auth.role, jwt, mount_point: mount}))
         applyAuth(response.auth)
       } else {
         const value = auth.token || env.VAULT_TOKEN
@@ -105,13 +107,16 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
         }
         redactor.add(value)
         client.token = value
-        const response = await client.tokenLookupSelf()
+        const response = await guarded('login', 'auth/token/lookup-self', () => client.tokenLookupSelf())
         const data = response.data as {ttl?: number; renewable?: boolean} | undefined
         applyAuth({lease_duration: data?.ttl, renewable: data?.renewable})
       }
     } catch (error) {
       if (error instanceof ConfigError) throw error
-      throw new VaultError('VAULT_AUTH_FAILED', `Vault ${auth.method} login at ${config.address} failed: ${describeVaultFailure(error).message}`, 'Check the credentials in vault.auth and that the auth method is enabled at the configured mount.')
+      const cause = error instanceof CircuitOpenError ? error.message : describeVaultFailure(error).message
+      const failed = new VaultError('VAULT_AUTH_FAILED', `Vault ${auth.method} login at ${config.address} failed: ${cause}`, 'Check the credentials in vault.auth and that the auth method is enabled at the configured mount.')
+      // Login is retried like every Vault call; the report says how often.
+      throw Object.assign(failed, {retries: retriesOf(error)})
     }
     logger.debug('vault login succeeded', {method: auth.method, ttl_seconds: token.ttlMs === undefined ? null : token.ttlMs / 1000})
   }
@@ -142,6 +147,11 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
 
   const call = async <T>(operation: string, path: string, fn: () => Promise<T>): Promise<T> => {
     await ensureFreshToken()
+    return guarded(operation, path, fn)
+  }
+
+  /** One Vault operation (login included) through the vault breaker, retried under the run's one policy. */
+  const guarded = async <T>(operation: string, path: string, fn: () => Promise<T>): Promise<T> => {
     const started = now()
     const attempt = async (): Promise<T> => {
       const begun = now()

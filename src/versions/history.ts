@@ -4,6 +4,7 @@ import {UsageError} from '../errors.js'
 import type {TargetGraph} from '../graph/target-graph.js'
 import type {LogFormat, LogLevel} from '../observability/logger.js'
 import {buildAdapters, type Adapters} from '../pipeline/compose.js'
+import {discoverProject} from '../pipeline/discovery-stage.js'
 import {selectTargets} from '../pipeline/select-targets.js'
 import {createRuntime, type Runtime} from '../runtime.js'
 import type {Snapshot, SnapshotStore} from '../store/index.js'
@@ -24,12 +25,14 @@ export interface HistoryOptions {
 
 /** Loads the project and its merge store; the history commands have nothing to read without one. */
 export async function openHistory(options: HistoryOptions): Promise<HistoryContext> {
-  const {config, graph} = await loadProject(options.configPath)
-  if (!config.merge_store?.enabled) {
+  const loaded = await loadProject(options.configPath)
+  if (!loaded.config.merge_store?.enabled) {
     throw new UsageError('the merge store is not configured: there is no version history to read', {code: 'NO_MERGE_STORE', hint: 'Add a merge_store section to the config.'})
   }
-  const runtime = createRuntime({config, logLevel: options.logLevel, logFormat: options.logFormat})
-  const adapters = buildAdapters(config, runtime)
+  const runtime = createRuntime({config: loaded.config, logLevel: options.logLevel, logFormat: options.logFormat})
+  const adapters = buildAdapters(loaded.config, runtime)
+  // Discovered targets have history too: resolve them as the pipeline does (a fresh cache answers; nothing is written).
+  const {config, graph} = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {noCache: false, dryRun: true})
   return {config, graph, runtime, adapters, store: adapters.store as SnapshotStore}
 }
 
@@ -38,7 +41,7 @@ export function splitSecretPath(graph: TargetGraph, path: string): {target: stri
   const slash = path.indexOf('/')
   if (slash <= 0 || slash === path.length - 1) throw new UsageError(`--path "${path}" must be <target>/<relative secret path>`, {code: 'PATH_INVALID'})
   const target = path.slice(0, slash)
-  selectTargets(graph, target)
+  selectTargets(graph, target, '--path')
   return {target, secret: path.slice(slash + 1)}
 }
 
@@ -61,7 +64,7 @@ export interface VersionListResult {
 /** Snapshots of a target, newest first; with a secret path only the versions where that secret changed. */
 export async function listHistory(context: HistoryContext, selection: {target?: string; path?: string}): Promise<VersionListResult> {
   const {target, secret} = selection.path ? splitSecretPath(context.graph, selection.path) : {target: selection.target as string, secret: undefined}
-  selectTargets(context.graph, target)
+  selectTargets(context.graph, target, '--target')
   const versions = await context.store.listVersions(target)
   const latest = (await context.store.latest(target))?.version
   const snapshots: Snapshot[] = []
@@ -94,7 +97,7 @@ export interface VersionShowResult {
 const mask = (secret: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.keys(secret).map((key) => [key, '***']))
 
 export async function showHistory(context: HistoryContext, options: {target: string; version: number; path?: string; showValues: boolean}): Promise<VersionShowResult> {
-  selectTargets(context.graph, options.target)
+  selectTargets(context.graph, options.target, '--target')
   const snapshot = await context.store.read(options.target, options.version)
   const paths = options.path ? [options.path] : Object.keys(snapshot.secrets).sort()
   if (options.path && !(options.path in snapshot.secrets)) {

@@ -26,7 +26,7 @@ export interface RollbackOutcome {
  */
 export async function rollback(context: HistoryContext, options: RollbackOptions): Promise<RollbackOutcome> {
   const {target, secret} = options.path ? splitSecretPath(context.graph, options.path) : {target: options.target as string, secret: undefined}
-  selectTargets(context.graph, target)
+  selectTargets(context.graph, target, options.path ? '--path' : '--target')
   const chosen = await context.store.read(target, options.version)
   let secrets: Record<string, JsonObject> = chosen.secrets
   let sources = chosen.sources

@@ -1,0 +1,144 @@
+import {afterEach, describe, expect, it} from 'vitest'
+import {runCli, writeTempConfig} from '../support/cli.js'
+import {freePort, parseExposition, scrapeWhile, startFakePushgateway, type Sample} from '../support/metrics-probe.js'
+import {startTestStack, type TestStack} from '../support/stack.js'
+
+// The metrics of DESIGN.md §5 as a user's Prometheus sees them: scraped from `--metrics-port` during a run, and
+// pushed to a Pushgateway at its end.
+
+const ACCOUNT = '111111111111'
+const SECRET_PATHS = ['db', 'api', 'nested/cfg']
+const SERVICES = ['vault', 's3', 'secretsmanager', 'organizations', 'sso-admin', 'sts']
+
+/** Every metric of DESIGN.md §5 with the label names its samples carry (histograms add `le` to their buckets). */
+const METRICS: Record<string, string[]> = {
+  secretsync_vault_requests_total: ['operation', 'status'],
+  secretsync_vault_request_duration_seconds: ['operation'],
+  secretsync_aws_requests_total: ['service', 'operation', 'status'],
+  secretsync_aws_request_duration_seconds: ['service', 'operation'],
+  secretsync_secrets_synced_total: ['target', 'action'],
+  secretsync_pipeline_duration_seconds: ['phase'],
+  secretsync_circuit_breaker_state: ['service'],
+  secretsync_last_success_timestamp_seconds: [],
+}
+
+let stack: TestStack | undefined
+let closeGateway: (() => Promise<void>) | undefined
+afterEach(async () => {
+  await closeGateway?.()
+  await stack?.close()
+  stack = closeGateway = undefined
+})
+
+async function start(): Promise<{s: TestStack; config: string}> {
+  stack = await startTestStack({
+    vault: {secrets: {'secret/base/db': {user: 'app', password: 'pw-1'}, 'secret/base/api': {key: 'k-1'}, 'secret/base/nested/cfg': {list: [1, 2]}}},
+    aws: {buckets: ['merge-store']},
+  })
+  const config = await writeTempConfig(`vault:
+  address: \${VAULT_ADDR}
+  auth: {method: token}
+vault_sources:
+  - {name: base, mount: secret/base/}
+merge_store:
+  bucket: merge-store
+  endpoint: \${AWS_ENDPOINT_URL}
+aws:
+  region: us-east-1
+  endpoint: \${AWS_ENDPOINT_URL}
+  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
+targets:
+  - {name: app, account_id: "${ACCOUNT}", imports: [base], secret_prefix: app/}
+retry: {max_attempts: 2, base_delay: 10ms}
+logging: {level: warn}
+`)
+  return {s: stack, config}
+}
+
+const pipeline = (s: TestStack, config: string, ...args: string[]) => runCli(['pipeline', '-c', config, '--json', ...args], {env: s.env, timeoutMs: 45_000})
+
+const samplesOf = (samples: Sample[], name: string) => samples.filter((sample) => sample.name === name)
+const labelNames = (sample: Sample) => Object.keys(sample.labels).sort()
+
+/** No label value is a secret path or name, and none is the `invalid` that wiring mistakes are replaced by. */
+function expectNoSecretPathsInLabels(samples: Sample[]): void {
+  const values = new Set(samples.flatMap((sample) => Object.values(sample.labels)))
+  for (const value of values) {
+    expect(value).not.toContain('/')
+    expect(value).not.toBe('invalid')
+    expect(SECRET_PATHS).not.toContain(value)
+  }
+}
+
+describe('metrics', () => {
+  it('/metrics on --metrics-port answers during the run with the names and labels of DESIGN.md §5', async () => {
+    // Given a run kept busy by slow Secrets Manager calls, with metrics on a free port
+    const {s, config} = await start()
+    s.controls.setLatency({service: 'secretsmanager', ms: 300})
+    const port = await freePort()
+
+    // When it is scraped while it runs
+    const {result, scrapes} = await scrapeWhile(`http://127.0.0.1:${port}/metrics`, pipeline(s, config, '--metrics-port', String(port)))
+
+    // Then the run succeeded and a scrape taken during its sync phase holds every metric with its labels
+    expect(result.code, result.stderr).toBe(0)
+    const duringSync = scrapes.filter((text) => text.includes('service="secretsmanager"'))
+    expect(duringSync.length, `${scrapes.length} scrapes, none during sync`).toBeGreaterThan(0)
+    const text = duringSync.at(-1) as string
+    for (const name of Object.keys(METRICS)) expect(text).toContain(`# TYPE ${name} `)
+    const samples = parseExposition(text)
+    for (const name of ['secretsync_vault_requests_total', 'secretsync_aws_requests_total', 'secretsync_circuit_breaker_state']) {
+      expect(samplesOf(samples, name).length, name).toBeGreaterThan(0)
+      for (const sample of samplesOf(samples, name)) expect(labelNames(sample), name).toEqual([...(METRICS[name] as string[])].sort())
+    }
+    for (const name of ['secretsync_vault_request_duration_seconds', 'secretsync_aws_request_duration_seconds']) {
+      for (const sample of samplesOf(samples, `${name}_bucket`)) expect(labelNames(sample)).toEqual([...(METRICS[name] as string[]), 'le'].sort())
+    }
+    expect(samplesOf(samples, 'secretsync_vault_requests_total')).toContainEqual({name: 'secretsync_vault_requests_total', labels: {operation: 'read', status: '200'}, value: 3})
+    const awsServices = new Set(samplesOf(samples, 'secretsync_aws_requests_total').map((sample) => sample.labels.service))
+    expect([...awsServices].sort()).toEqual(['s3', 'secretsmanager', 'sts'])
+    expect(samplesOf(samples, 'secretsync_circuit_breaker_state').map((sample) => [sample.labels.service, sample.value]).sort()).toEqual(SERVICES.map((service) => [service, 0]).sort())
+    expectNoSecretPathsInLabels(samples)
+  })
+
+  it('--pushgateway receives a PUT to /metrics/job/secretsync with the end-of-run values', async () => {
+    const {s, config} = await start()
+    const gateway = await startFakePushgateway()
+    closeGateway = gateway.close
+    const before = Date.now() / 1000
+
+    const {code, stderr} = await pipeline(s, config, '--pushgateway', gateway.url)
+
+    expect(code, stderr).toBe(0)
+    expect(gateway.pushes.map((push) => [push.method, push.path])).toEqual([['PUT', '/metrics/job/secretsync']])
+    const samples = parseExposition(gateway.pushes[0]?.body ?? '')
+    expect(samplesOf(samples, 'secretsync_secrets_synced_total')).toEqual([{name: 'secretsync_secrets_synced_total', labels: {target: 'app', action: 'create'}, value: 3}])
+    const phases = samplesOf(samples, 'secretsync_pipeline_duration_seconds')
+    expect(phases.map((sample) => sample.labels.phase).sort()).toEqual(['merge', 'sync'])
+    for (const phase of phases) expect(phase.value).toBeGreaterThan(0)
+    const [lastSuccess] = samplesOf(samples, 'secretsync_last_success_timestamp_seconds')
+    expect(lastSuccess?.value).toBeGreaterThanOrEqual(Math.floor(before))
+    expect(lastSuccess?.value).toBeLessThanOrEqual(Date.now() / 1000)
+    expect(samplesOf(samples, 'secretsync_aws_requests_total')).toContainEqual({name: 'secretsync_aws_requests_total', labels: {service: 'secretsmanager', operation: 'CreateSecret', status: '200'}, value: 3})
+    expectNoSecretPathsInLabels(samples)
+  })
+
+  it('metrics.pushgateway in the config pushes under metrics.job; a failed run pushes its errors and no success time', async () => {
+    const {s, config} = await start()
+    const gateway = await startFakePushgateway()
+    closeGateway = gateway.close
+    const {readFile, writeFile} = await import('node:fs/promises')
+    await writeFile(config, `${await readFile(config, 'utf8')}metrics: {pushgateway: "${gateway.url}", job: nightly-sync}\n`)
+    s.controls.injectFault({service: 'secretsmanager', kind: '5xx', count: 1000})
+
+    const {code} = await pipeline(s, config)
+
+    expect(code).toBe(1)
+    expect(gateway.pushes.map((push) => [push.method, push.path])).toEqual([['PUT', '/metrics/job/nightly-sync']])
+    const samples = parseExposition(gateway.pushes[0]?.body ?? '')
+    expect(samplesOf(samples, 'secretsync_last_success_timestamp_seconds').map((sample) => sample.value)).toEqual([0])
+    expect(samplesOf(samples, 'secretsync_aws_requests_total')).toContainEqual({name: 'secretsync_aws_requests_total', labels: {service: 'secretsmanager', operation: 'ListSecrets', status: '500'}, value: 2})
+    expect(samplesOf(samples, 'secretsync_secrets_synced_total')).toEqual([])
+    expectNoSecretPathsInLabels(samples)
+  })
+})
