@@ -64,7 +64,9 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
   let index = 0
   const visited = new Set<string>([normalise(root)])
   let discovered = 0
-  const pending = new Set<Promise<void>>()
+  // In-flight work is counted, not kept: racing thousands of queued reads on every turn made the walk quadratic.
+  let inFlight = 0
+  let wake: (() => void) | undefined
   let failure: unknown
 
   const warn = (message: string): void => {
@@ -73,11 +75,15 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
   }
 
   const track = (promise: Promise<void>): void => {
-    const tracked = promise.catch((error: unknown) => {
-      failure ??= error
-    })
-    pending.add(tracked)
-    void tracked.finally(() => pending.delete(tracked))
+    inFlight++
+    void promise
+      .catch((error: unknown) => {
+        failure ??= error
+      })
+      .finally(() => {
+        inFlight--
+        wake?.()
+      })
   }
 
   const readSecret = async (key: string): Promise<void> => {
@@ -150,8 +156,10 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
       }
       track(limit(() => listFolder(entry)))
     }
-    if (pending.size === 0) break
-    await Promise.race(pending)
+    if (inFlight === 0) break
+    // Set before yielding, so no completion can slip between the check and the wait.
+    await new Promise<void>((resolve) => (wake = resolve))
+    wake = undefined
   }
   if (failure !== undefined) throw failure
   return {secrets, warnings, stats}
