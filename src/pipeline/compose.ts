@@ -46,7 +46,7 @@ export function buildAdapters(config: Config, runtime: Runtime): Adapters {
         new S3Client({
           ...awsClientConfig({...awsClient, region: storeConfig.region ?? defaultRegion(config), endpoint: storeConfig.endpoint ?? config.aws.endpoint}),
           // Custom endpoints (LocalStack, MinIO, the test stack) rarely serve virtual-hosted buckets.
-          forcePathStyle: storeConfig.force_path_style || Boolean(storeConfig.endpoint ?? config.aws.endpoint),
+          forcePathStyle: storeConfig.force_path_style || Boolean(storeConfig.endpoint ?? config.aws.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL),
         }),
         's3',
         breakers,

@@ -208,7 +208,8 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
 
     async list(mount, folder) {
       try {
-        const response = await call('list', `${mount}${folder}`, () => client.list(`${mount}metadata/${encodePath(folder)}`.replace(/\/$/, '')))
+        // `GET ?list=true` is Vault's documented alternative to the LIST verb (node-vault's own fallback sends list=1).
+        const response = await call('list', `${mount}${folder}`, () => client.read(`${`${mount}metadata/${encodePath(folder)}`.replace(/\/$/, '')}?list=true`))
         const keys = (response.data as {keys?: unknown} | undefined)?.keys
         return {kind: 'ok', keys: Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : []}
       } catch (error) {
