@@ -1,5 +1,6 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
+import {parseJsonOutput} from '../support/e2e.js'
 import type {FixtureAccount, FixtureOu, StackFixture} from '../support/fixture.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
@@ -131,13 +132,7 @@ async function cli(config: string, command: string, ...args: string[]) {
   return runCli([...command.split(' '), '-c', config, ...args], {env: stack.env})
 }
 
-function parsed<T>(result: {code: number; stdout: string; stderr: string}): T {
-  try {
-    return JSON.parse(result.stdout) as T
-  } catch {
-    throw new Error(`no JSON on stdout (exit ${result.code}): ${result.stderr}`)
-  }
-}
+const parsed = <T>(result: {code: number; stdout: string; stderr: string}): T => parseJsonOutput<T>(result)
 
 const orgCalls = (): number => stack?.controls.count({service: 'organizations'}) ?? 0
 const discoveryObjects = (): string[] => stack?.aws.s3.listKeys(BUCKET, 'discovery/') ?? []

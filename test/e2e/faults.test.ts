@@ -1,5 +1,6 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
+import {parseJsonOutput} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Stories of `secretsync pipeline` under the faults infrastructure meets: throttling, outages, 5xx storms,
@@ -56,13 +57,7 @@ ${options.settings ?? ''}`)
 /** Runs the built CLI with --json; a run that hangs fails the test long before vitest's own timeout would. */
 async function pipeline(s: TestStack, config: string, ...args: string[]) {
   const result = await runCli(['pipeline', '-c', config, '--json', ...args], {env: s.env, timeoutMs: 45_000})
-  let json: SyncJson
-  try {
-    json = JSON.parse(result.stdout) as SyncJson
-  } catch {
-    throw new Error(`no JSON on stdout (exit ${result.code}): ${result.stderr}`)
-  }
-  return {...result, json}
+  return {...result, json: parseJsonOutput<SyncJson>(result)}
 }
 
 const targetNamed = (json: SyncJson, name: string) => json.targets.find((t) => t.name === name)

@@ -3,22 +3,13 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
+import {parseJsonOutput, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Stories of `secretsync pipeline`'s flags (DESIGN.md §2), run as the built CLI against the in-process stack.
 
 const ACCOUNT = '111111111111'
 const BUCKET = 'merge-store'
-const SM_WRITES = [
-  'CreateSecret',
-  'PutSecretValue',
-  'UpdateSecret',
-  'DeleteSecret',
-  'RestoreSecret',
-  'TagResource',
-  'UntagResource',
-]
-
 let stack: TestStack
 let config: string
 
@@ -57,16 +48,9 @@ interface SyncJson {
   }>
 }
 
-function json<T = SyncJson>(result: {code: number; stdout: string; stderr: string}): T {
-  try {
-    return JSON.parse(result.stdout) as T
-  } catch {
-    throw new Error(`no JSON on stdout (exit ${result.code}): ${result.stderr}`)
-  }
-}
+const json = <T = SyncJson>(result: {code: number; stdout: string; stderr: string}): T => parseJsonOutput<T>(result)
 
-const writes = (): number =>
-  SM_WRITES.reduce((sum, operation) => sum + stack.controls.count({service: 'secretsmanager', operation}), 0)
+const writes = (): number => secretsManagerWrites(stack.controls)
 const awsValue = (name: string): unknown =>
   JSON.parse(stack.aws.secretsManager.getSecret(ACCOUNT, 'us-east-1', name)?.value ?? 'null')
 const changeDb = () => stack.vault.putSecret('secret/', 'base/db', {user: 'app', password: 'pw-2'})

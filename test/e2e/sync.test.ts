@@ -1,11 +1,11 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
+import {parseJsonOutput, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Stories of `secretsync pipeline` against the in-process Vault and AWS servers, run as a user runs the CLI.
 
 const ACCOUNT = '111111111111'
-const SM_WRITES = ['CreateSecret', 'PutSecretValue', 'UpdateSecret', 'DeleteSecret', 'RestoreSecret', 'TagResource', 'UntagResource']
 
 let stack: TestStack
 let config: string
@@ -36,16 +36,10 @@ ${extra}`)
 
 const pipeline = async (...args: string[]) => {
   const result = await runCli(['pipeline', '-c', config, '--json', ...args], {env: stack.env})
-  let json: SyncJson
-  try {
-    json = JSON.parse(result.stdout) as SyncJson
-  } catch {
-    throw new Error(`no JSON on stdout (exit ${result.code}): ${result.stderr}`)
-  }
-  return {...result, json}
+  return {...result, json: parseJsonOutput<SyncJson>(result)}
 }
 
-const writes = (service = 'secretsmanager') => SM_WRITES.reduce((sum, operation) => sum + stack.controls.count({service, operation}), 0)
+const writes = () => secretsManagerWrites(stack.controls)
 const secretIn = (name: string) => stack.aws.secretsManager.getSecret(ACCOUNT, 'us-east-1', name)
 
 beforeEach(async () => {

@@ -1,5 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
+import {parseJsonOutput, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Stories of the merge store's history: `secretsync version list|show|rollback` after real pipeline runs, run as the
@@ -7,16 +8,6 @@ import {startTestStack, type TestStack} from '../support/stack.js'
 
 const ACCOUNT = '111111111111'
 const BUCKET = 'merge-store'
-const SM_WRITES = [
-  'CreateSecret',
-  'PutSecretValue',
-  'UpdateSecret',
-  'DeleteSecret',
-  'RestoreSecret',
-  'TagResource',
-  'UntagResource',
-]
-
 let stack: TestStack
 let config: string
 
@@ -43,13 +34,7 @@ const cli = (...args: string[]) => {
   return runCli([...words, '-c', config, ...rest], {env: stack.env})
 }
 
-function json<T>(result: {code: number; stdout: string; stderr: string}): T {
-  try {
-    return JSON.parse(result.stdout) as T
-  } catch {
-    throw new Error(`no JSON on stdout (exit ${result.code}): ${result.stderr}`)
-  }
-}
+const json = <T>(result: {code: number; stdout: string; stderr: string}): T => parseJsonOutput<T>(result)
 
 interface VersionList {
   target: string
@@ -69,8 +54,7 @@ interface RollbackJson {
   }>
 }
 
-const writes = (): number =>
-  SM_WRITES.reduce((sum, operation) => sum + stack.controls.count({service: 'secretsmanager', operation}), 0)
+const writes = (): number => secretsManagerWrites(stack.controls)
 const awsValue = (name: string): unknown =>
   JSON.parse(stack.aws.secretsManager.getSecret(ACCOUNT, 'us-east-1', name)?.value ?? 'null')
 const snapshotObject = (
