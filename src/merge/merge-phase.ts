@@ -27,6 +27,8 @@ export interface MergedTarget {
   secrets: SecretMap
   sources: string[]
   error: string | null
+  /** Why the merged state may be missing secrets (a feeding source was not walked completely); empty when complete. */
+  incomplete: string[]
 }
 
 export interface MergePhaseResult {
@@ -83,8 +85,8 @@ export async function runMergePhase(input: MergePhaseInput): Promise<MergePhaseR
   const targets: MergedTarget[] = input.targets.map((name) => {
     const outcome = merged.get(name)
     return outcome?.ok
-      ? {name, ok: true, secrets: outcome.secrets, sources: outcome.sources, error: null}
-      : {name, ok: false, secrets: new Map(), sources: graph.sourcesOf(name), error: outcome?.error ?? 'not merged'}
+      ? {name, ok: true, secrets: outcome.secrets, sources: outcome.sources, error: null, incomplete: []}
+      : {name, ok: false, secrets: new Map(), sources: graph.sourcesOf(name), error: outcome?.error ?? 'not merged', incomplete: []}
   })
   const order = new Map(config.vault_sources.map((source, index) => [source.name, index]))
   reports.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0))

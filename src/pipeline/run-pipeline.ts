@@ -217,7 +217,7 @@ async function mergeStage(config: Config, graph: TargetGraph, targets: string[],
     const version = report?.version ?? null
     return report?.status === 'failed' || !target.ok
       ? {name: target.name, ok: false, error: report?.error ?? target.error ?? 'merge failed', snapshotVersion: null}
-      : {name: target.name, ok: true, secrets: target.secrets, snapshotVersion: version}
+      : {name: target.name, ok: true, secrets: target.secrets, snapshotVersion: version, incomplete: target.incomplete}
   })
   return {result, exitCode, desired}
 }
@@ -228,7 +228,7 @@ async function snapshotsFromStore(store: SnapshotStore, targets: readonly string
       try {
         const snapshot = version !== undefined ? await store.read(name, version) : await store.readLatest(name)
         if (!snapshot) return {name, ok: false, error: 'no snapshot in the merge store yet; run the merge first', snapshotVersion: null}
-        return {name, ok: true, secrets: new Map(Object.entries(snapshot.secrets)), snapshotVersion: snapshot.version}
+        return {name, ok: true, secrets: new Map(Object.entries(snapshot.secrets)), snapshotVersion: snapshot.version, incomplete: []}
       } catch (error) {
         return {name, ok: false, error: (error as Error).message, snapshotVersion: version ?? null}
       }

@@ -9,9 +9,13 @@ import type {WriteLimiter} from './apply.js'
 import {syncTarget, type ResolvedTarget, type SyncSettings, type SyncTargetInput} from './sync-target.js'
 import type {SyncSummary, TargetSyncResult} from './types.js'
 
-/** What the merge phase (or the store, with --sync-only) hands to sync for one target. */
+/**
+ * What the merge phase (or the store, with --sync-only) hands to sync for one target. `incomplete` lists why
+ * the desired state may lack secrets that exist in Vault (a source feeding the target was not walked
+ * completely); while it is non-empty the target's orphan deletions are held, never applied.
+ */
 export type DesiredTarget =
-  | {name: string; ok: true; secrets: ReadonlyMap<string, JsonObject>; snapshotVersion: number | null}
+  | {name: string; ok: true; secrets: ReadonlyMap<string, JsonObject>; snapshotVersion: number | null; incomplete: readonly string[]}
   | {name: string; ok: false; error: string; snapshotVersion: number | null}
 
 export interface SyncPhaseInput {

@@ -50,7 +50,7 @@ export async function rollback(context: HistoryContext, options: RollbackOptions
     graph: context.graph,
     runtime: context.runtime,
     adapters: context.adapters,
-    desired: [{name: target, ok: true, secrets: new Map(Object.entries(secrets)), snapshotVersion: stored.version}],
+    desired: [{name: target, ok: true, secrets: new Map(Object.entries(secrets)), snapshotVersion: stored.version, incomplete: []}],
     dryRun: options.dryRun,
     showValues: options.showValues,
   })
