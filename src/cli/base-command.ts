@@ -1,5 +1,6 @@
 import {Command} from '@oclif/core'
 import {ExitCode, SecretSyncError, errorCodeOf, exitCodeOf, mostSevere} from '../errors.js'
+import {stringifyJson} from '../util/exact-json.js'
 import {globalFlags} from './flags.js'
 
 export const EXIT_CODES_HELP = `EXIT CODES
@@ -20,6 +21,11 @@ export abstract class BaseCommand extends Command {
   protected setExitCode(code: ExitCode): void {
     const current = (typeof process.exitCode === 'number' ? process.exitCode : 0) as ExitCode
     process.exitCode = mostSevere(current, code)
+  }
+
+  /** `--json` output through the exact serialiser: shown secret values keep their exact numbers and every key. */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${stringifyJson(json, 2)}\n`)
   }
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {

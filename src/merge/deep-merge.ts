@@ -1,38 +1,63 @@
-import deepmerge from 'deepmerge'
-import {isDeepStrictEqual} from 'node:util'
 import type {ListMergeMode} from '../config/schema.js'
-import {isPlainObject, type JsonObject} from '../util/canonical-json.js'
+import {canonicalJson} from '../util/canonical-json.js'
+import {isJsonObject, jsonObject, type JsonObject, type JsonValue} from '../util/exact-json.js'
 
-const arrayMergers: Record<ListMergeMode, deepmerge.Options['arrayMerge']> = {
-  append: (earlier, later) => [...earlier, ...later],
-  // isDeepStrictEqual ignores key order, so {a,b} and {b,a} are one item.
-  append_unique: (earlier, later) =>
-    later.reduce<unknown[]>((out, item) => (out.some((kept) => isDeepStrictEqual(kept, item)) ? out : [...out, item]), [...earlier]),
-  replace: (_earlier, later) => [...later],
+// Not the `deepmerge` package: its object merge skips every key that exists on the target's prototype chain
+// (`__proto__`, `constructor`, `toString` ...) and cannot be told otherwise, and it builds `{}` objects, where
+// assigning `__proto__` changes the prototype instead of adding the key. Secret keys are data, so this merge
+// copies every own key into null-prototype objects and keeps the DESIGN.md §4 rules deepmerge was used for.
+
+const appendUnique = (earlier: readonly JsonValue[], later: readonly JsonValue[]): JsonValue[] => {
+  // Deep JSON equality by canonical text: key order does not matter, numbers compare by their exact text.
+  const seen = new Set(earlier.map((item) => canonicalJson(item)))
+  const out = earlier.map(copy)
+  for (const item of later) {
+    const text = canonicalJson(item)
+    if (seen.has(text)) continue
+    seen.add(text)
+    out.push(copy(item))
+  }
+  return out
 }
 
-/**
- * deepmerge lets a later null overwrite; our rule is that a later null keeps the earlier value. So drop
- * those nulls from the later side first, recursing where both sides are objects that will merge.
- */
-function withoutShadowingNulls(earlier: unknown, later: unknown): unknown {
-  if (!isPlainObject(earlier) || !isPlainObject(later)) return later
-  const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(later)) {
-    if (value === null && earlier[key] !== undefined) continue
-    out[key] = withoutShadowingNulls(earlier[key], value)
+const listMergers: Record<ListMergeMode, (earlier: readonly JsonValue[], later: readonly JsonValue[]) => JsonValue[]> = {
+  append: (earlier, later) => [...earlier, ...later].map(copy),
+  append_unique: appendUnique,
+  replace: (_earlier, later) => later.map(copy),
+}
+
+/** A copy with every object rebuilt null-prototype (YAML overrides arrive as ordinary objects). */
+function copy(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(copy)
+  if (isJsonObject(value)) return jsonObject(Object.keys(value).map((key) => [key, copy(value[key] as JsonValue)] as const))
+  return value
+}
+
+function mergeValue(earlier: JsonValue | undefined, later: JsonValue, mode: ListMergeMode): JsonValue {
+  if (isJsonObject(earlier) && isJsonObject(later)) return mergeObjects(earlier, later, mode)
+  if (Array.isArray(earlier) && Array.isArray(later)) return listMergers[mode](earlier, later)
+  // Scalars and type conflicts: the later value wins.
+  return copy(later)
+}
+
+function mergeObjects(earlier: JsonObject, later: JsonObject, mode: ListMergeMode): JsonObject {
+  const out = copy(earlier) as JsonObject
+  for (const key of Object.keys(later)) {
+    const value = later[key] as JsonValue
+    const before = Object.hasOwn(earlier, key) ? earlier[key] : undefined
+    // A later null keeps the earlier value; it only sets a key the earlier side does not have.
+    if (value === null && before !== undefined) continue
+    out[key] = mergeValue(before, value, mode)
   }
   return out
 }
 
 /**
- * Deep-merges `later` into `earlier` by DESIGN.md §4: objects recurse, lists follow `mode`, scalars and type
- * conflicts take the later value, a later null keeps the earlier value. Neither input is mutated.
+ * Deep-merges `later` into `earlier` by DESIGN.md §4: objects recurse, lists follow `mode` (append,
+ * append_unique dropping later duplicates by deep JSON equality, replace), scalars and type conflicts take the
+ * later value, a later null keeps the earlier value. Every own key of both sides is kept, whatever its name; the
+ * result is built of null-prototype objects and shares nothing mutable with the inputs, which are not mutated.
  */
 export function mergeSecret(earlier: JsonObject, later: JsonObject, mode: ListMergeMode): JsonObject {
-  return deepmerge(earlier, withoutShadowingNulls(earlier, later) as JsonObject, {
-    arrayMerge: arrayMergers[mode],
-    // Only plain objects and arrays merge; anything else is a value that the later side replaces.
-    isMergeableObject: (value) => Array.isArray(value) || isPlainObject(value),
-  }) as JsonObject
+  return mergeObjects(earlier, later, mode)
 }

@@ -1,3 +1,5 @@
+import {isExactNumber} from '../util/exact-json.js'
+
 /**
  * Removes secret material from anything about to leave the process (logs, errors, metrics labels).
  * Two mechanisms: values registered at run time (every secret value read, every token and credential)
@@ -13,7 +15,8 @@ export class Redactor {
   /** Registers a string that must never be printed. Very short strings are ignored: masking them would mangle ordinary text. */
   add(secret: unknown): void {
     if (typeof secret === 'string' && secret.length >= 4) this.secrets.add(secret)
-    else if (typeof secret === 'number' || typeof secret === 'boolean') return
+    // Numbers are not registered (masking "5432" would mangle every duration), whatever form they are kept in.
+    else if (typeof secret === 'number' || typeof secret === 'boolean' || isExactNumber(secret)) return
     else if (secret && typeof secret === 'object') for (const value of Object.values(secret)) this.add(value)
   }
 

@@ -1,4 +1,5 @@
 import type {VersionListResult, VersionShowResult} from '../versions/history.js'
+import {stringifyJson} from '../util/exact-json.js'
 
 export function renderVersionList(result: VersionListResult): string {
   const title = result.path ? `versions of ${result.target} where ${result.path} changed` : `snapshots of ${result.target}`
@@ -13,7 +14,7 @@ export function renderVersionShow(result: VersionShowResult): string {
   const lines = [`${result.target} v${result.version}  created ${result.created_at}  run ${result.run_id}  sources ${result.sources.join(', ') || '(none)'}`]
   for (const [path, secret] of Object.entries(result.secrets)) {
     lines.push(`  ${path}`)
-    for (const [key, value] of Object.entries(secret)) lines.push(`    ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    for (const [key, value] of Object.entries(secret)) lines.push(`    ${key}: ${typeof value === 'string' ? value : stringifyJson(value)}`)
   }
   return `${lines.join('\n')}\n`
 }

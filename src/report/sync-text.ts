@@ -1,5 +1,6 @@
 import type {SecretChange, SyncRunResult, SyncSummary, TargetSyncResult} from '../sync/types.js'
 import type {JsonObject} from '../util/canonical-json.js'
+import {stringifyJson} from '../util/exact-json.js'
 
 export interface SyncTextOptions {
   showValues: boolean
@@ -71,7 +72,7 @@ export function targetHeading(target: TargetSyncResult): string {
 
 // Values are looked up by top-level key: the plan lists top-level keys of the secret's JSON object.
 const valueAt = (secret: JsonObject | null | undefined, key: string): string | undefined =>
-  secret && Object.hasOwn(secret, key) ? inline(JSON.stringify(secret[key])) : undefined
+  secret && Object.hasOwn(secret, key) ? inline(stringifyJson(secret[key])) : undefined
 
 function keyLines(change: SecretChange, options: SyncTextOptions): string[] {
   const before = options.showValues ? change.before : undefined

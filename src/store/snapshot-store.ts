@@ -1,5 +1,6 @@
 import type {S3Client} from '@aws-sdk/client-s3'
 import type {JsonObject} from '../util/canonical-json.js'
+import {stringifyJson} from '../util/exact-json.js'
 import {parseAppliedRecord, type AppliedRecord} from './applied-record.js'
 import {acquireRunLock, releaseRunLock, type AcquireLockOptions, type RunLock} from './run-lock.js'
 import {S3JsonObjects} from './s3-json-objects.js'
@@ -196,7 +197,7 @@ export class SnapshotStore {
   }
 
   async writeApplied(target: string, account: string, region: string, record: AppliedRecord): Promise<void> {
-    await this.objects.put(this.keys.applied(target, account, region), JSON.stringify(record))
+    await this.objects.put(this.keys.applied(target, account, region), stringifyJson(record))
   }
 
   acquireLock(target: string, options: AcquireLockOptions): Promise<RunLock> {

@@ -1,4 +1,5 @@
 import {contentHash, isPlainObject, type JsonObject} from '../util/canonical-json.js'
+import {isJsonObject, jsonObject, stringifyJson, type JsonValue} from '../util/exact-json.js'
 import {StoreCorruptError} from './store-errors.js'
 import {FieldReader, ownRecord, parseStoredObject} from './stored-json.js'
 
@@ -57,7 +58,24 @@ export function buildSnapshot(options: BuildSnapshotOptions): Snapshot {
   }
 }
 
-export const serializeSnapshot = (snapshot: Snapshot): string => JSON.stringify(snapshot)
+/** Exact: the numbers and keys of every secret are written as they are held, so a read gives them back. */
+export const serializeSnapshot = (snapshot: Snapshot): string => stringifyJson(snapshot)
+
+// Releases before exact keys hashed secrets without their `__proto__` keys (the key was lost while hashing), so
+// a snapshot they wrote for such a secret carries that hash. It is still theirs and intact: accept it, and the
+// next merge, hashing every key, writes a new version.
+const hasProtoKey = (value: JsonValue): boolean =>
+  Array.isArray(value)
+    ? value.some(hasProtoKey)
+    : isJsonObject(value) && Object.keys(value).some((key) => key === '__proto__' || hasProtoKey(value[key] as JsonValue))
+const withoutProtoKeys = (value: JsonValue): JsonValue =>
+  Array.isArray(value)
+    ? value.map(withoutProtoKeys)
+    : isJsonObject(value)
+      ? jsonObject(Object.keys(value).filter((key) => key !== '__proto__').map((key) => [key, withoutProtoKeys(value[key] as JsonValue)] as const))
+      : value
+const matchesHash = (secret: JsonObject, hash: unknown): boolean =>
+  hash === contentHash(secret) || (hasProtoKey(secret) && hash === contentHash(withoutProtoKeys(secret)))
 
 /** What changed from `previous` (nothing: every path is added) to `secrets`, by content hash. */
 export function changedPaths(
@@ -98,7 +116,7 @@ export function parseSnapshot(body: string, location: string): Snapshot {
   for (const [path, secret] of Object.entries(secrets)) {
     if (!isPlainObject(secret)) throw new StoreCorruptError(location, `secret "${path}" must be a JSON object`)
     if (!Object.hasOwn(hashes, path)) throw new StoreCorruptError(location, `secret "${path}" has no hash`)
-    if (hashes[path] !== contentHash(secret))
+    if (!matchesHash(secret, hashes[path]))
       throw new StoreCorruptError(location, `the hash of "${path}" does not match its content`)
   }
   const extra = Object.keys(hashes).find((path) => !Object.hasOwn(secrets, path))

@@ -1,14 +1,16 @@
 import {isPlainObject} from '../util/canonical-json.js'
+import {parseJson} from '../util/exact-json.js'
 import {StoreCorruptError} from './store-errors.js'
 
 /**
- * Parses a stored object's body as a JSON object. Never quotes the body in the error (V8's JSON.parse messages do,
- * and a snapshot holds secret values), only where parsing failed.
+ * Parses a stored object's body as a JSON object, losslessly (exact numbers, null-prototype objects: a snapshot
+ * holds secret values, an applied record is keyed by secret names). Never quotes the body in the error, only
+ * where parsing failed.
  */
 export function parseStoredObject(body: string, location: string): Record<string, unknown> {
   let parsed: unknown
   try {
-    parsed = JSON.parse(body)
+    parsed = parseJson(body)
   } catch {
     throw new StoreCorruptError(location, `not valid JSON (${body.length} characters)`)
   }

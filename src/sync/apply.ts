@@ -10,6 +10,8 @@ import {
 } from '@aws-sdk/client-secrets-manager'
 import {formatOperationError} from '../errors.js'
 import type {AppliedRecord} from '../store/index.js'
+import {ownRecord} from '../store/stored-json.js'
+import {stringifyJson} from '../util/exact-json.js'
 import type {PlannedChange, TargetPlan} from './plan.js'
 import {TARGET_TAG, type OwnershipTag} from './read-current.js'
 
@@ -63,7 +65,8 @@ export const describeAwsError = (error: unknown): string => {
  * rest go on; the result says which secrets now hold their desired value, for the applied record.
  */
 export async function applyPlan(client: SecretsManagerClient, plan: TargetPlan, options: ApplyOptions): Promise<ApplyResult> {
-  const applied: AppliedRecord['secrets'] = {}
+  // Keyed by secret name, which is user data: no prototype, so a secret named `__proto__` is recorded too.
+  const applied: AppliedRecord['secrets'] = ownRecord([])
   for (const entry of plan.unchanged) if (entry.versionId) applied[entry.name] = {hash: entry.hash, version_id: entry.versionId}
   const tags = [
     {Key: options.ownership.key, Value: options.ownership.value},
@@ -91,7 +94,7 @@ export async function applyPlan(client: SecretsManagerClient, plan: TargetPlan, 
       if (change.action === 'create' && desired) {
         const token = requestToken(desired.name, desired.hash, undefined)
         const response = await write('CreateSecret', desired.name, () =>
-          client.send(new CreateSecretCommand({Name: desired.name, SecretString: JSON.stringify(desired.value), Description: MANAGED_DESCRIPTION, KmsKeyId: options.kmsKeyId, Tags: tags, ClientRequestToken: token})),
+          client.send(new CreateSecretCommand({Name: desired.name, SecretString: stringifyJson(desired.value), Description: MANAGED_DESCRIPTION, KmsKeyId: options.kmsKeyId, Tags: tags, ClientRequestToken: token})),
         )
         if (response.VersionId) applied[desired.name] = {hash: desired.hash, version_id: response.VersionId}
       } else if ((change.action === 'update' || change.action === 'restore') && desired) {
@@ -100,7 +103,7 @@ export async function applyPlan(client: SecretsManagerClient, plan: TargetPlan, 
         const valueChanges = change.action === 'restore' || change.keys_added.length + change.keys_removed.length + change.keys_changed.length > 0 || !change.adopt
         if (valueChanges) {
           const token = requestToken(desired.name, desired.hash, change.currentVersionId)
-          const response = await write('PutSecretValue', desired.name, () => client.send(new PutSecretValueCommand({SecretId: desired.name, SecretString: JSON.stringify(desired.value), ClientRequestToken: token})))
+          const response = await write('PutSecretValue', desired.name, () => client.send(new PutSecretValueCommand({SecretId: desired.name, SecretString: stringifyJson(desired.value), ClientRequestToken: token})))
           if (response.VersionId) applied[desired.name] = {hash: desired.hash, version_id: response.VersionId}
         } else if (change.currentVersionId) {
           applied[desired.name] = {hash: desired.hash, version_id: change.currentVersionId}

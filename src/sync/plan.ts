@@ -1,6 +1,6 @@
-import {isDeepStrictEqual} from 'node:util'
 import type {AppliedRecord} from '../store/index.js'
-import {contentHash, isPlainObject, type JsonObject} from '../util/canonical-json.js'
+import {contentHash, isPlainObject, jsonEqual, type JsonObject} from '../util/canonical-json.js'
+import {stringifyJson} from '../util/exact-json.js'
 import {nameProblem, sizeProblem} from './secret-rules.js'
 import type {SecretChange} from './types.js'
 
@@ -83,9 +83,9 @@ function keyDiff(before: JsonObject | string | undefined, after: JsonObject | un
   const next = after ?? {}
   const sort = (keys: string[]): string[] => keys.sort()
   return {
-    keys_added: sort(Object.keys(next).filter((key) => !(key in old))),
-    keys_removed: sort(Object.keys(old).filter((key) => !(key in next))),
-    keys_changed: sort(Object.keys(next).filter((key) => key in old && !isDeepStrictEqual(old[key], next[key]))),
+    keys_added: sort(Object.keys(next).filter((key) => !Object.hasOwn(old, key))),
+    keys_removed: sort(Object.keys(old).filter((key) => !Object.hasOwn(next, key))),
+    keys_changed: sort(Object.keys(next).filter((key) => Object.hasOwn(old, key) && !jsonEqual(old[key], next[key]))),
   }
 }
 
@@ -107,7 +107,7 @@ export function planTarget(
 
   for (const secret of desired) {
     const existing = current.get(secret.name)
-    const problem = nameProblem(secret.name) ?? sizeProblem(JSON.stringify(secret.value))
+    const problem = nameProblem(secret.name) ?? sizeProblem(stringifyJson(secret.value))
     if (!existing) {
       changes.push({...base(secret), action: 'create', ...keyDiff(undefined, secret.value), error: problem ?? null, ...values(null, secret.value)})
       continue
@@ -137,7 +137,7 @@ export function planTarget(
       continue
     }
     if (existing.value === undefined) throw new Error(`planTarget: the value of ${secret.name} was not read`)
-    if (isPlainObject(existing.value) && isDeepStrictEqual(existing.value, secret.value) && existing.owned) {
+    if (isPlainObject(existing.value) && jsonEqual(existing.value, secret.value) && existing.owned) {
       unchanged.push({name: secret.name, hash: secret.hash, versionId: existing.currentVersionId})
       continue
     }

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-secrets-manager'
 import type {Redactor} from '../observability/redact.js'
 import {isPlainObject, type JsonObject} from '../util/canonical-json.js'
+import {parseJson} from '../util/exact-json.js'
 import type {CurrentSecret} from './plan.js'
 
 export const TARGET_TAG = 'secretsync:target'
@@ -33,8 +34,9 @@ function parseValue(text: string | undefined, redactor: Redactor): JsonObject | 
   redactor.add(text)
   if (text === undefined) return ''
   try {
-    const parsed: unknown = JSON.parse(text)
-    return isPlainObject(parsed) ? (parsed as JsonObject) : text
+    // Exact, like the desired value, so equal JSON text compares equal and nothing is rounded into a false diff.
+    const parsed: unknown = parseJson(text)
+    return isPlainObject(parsed) ? parsed : text
   } catch {
     return text
   }

@@ -9,11 +9,13 @@ import type {Metrics} from '../observability/metrics.js'
 import {CircuitOpenError, statusOf as breakerStatusOf, type Breakers} from '../resilience/breakers.js'
 import type {Redactor} from '../observability/redact.js'
 import {retriesOf, withRetry, type RetryPolicy} from '../resilience/retry.js'
+import {isJsonObject, parseJson, type JsonObject} from '../util/exact-json.js'
 import {describeVaultFailure, isRetryableVaultError, VaultError} from './vault-errors.js'
+import {createVaultTransport, type VaultTransport} from './vault-transport.js'
 
 export type ListResult = {kind: 'ok'; keys: string[]} | {kind: 'missing'} | {kind: 'forbidden'}
 export type ReadResult =
-  | {kind: 'ok'; data: Record<string, unknown>; version: number}
+  | {kind: 'ok'; data: JsonObject; version: number}
   | {kind: 'deleted'}
   | {kind: 'missing'}
   | {kind: 'forbidden'}
@@ -61,7 +63,9 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
   // Keep-alive agents sized to the concurrency: a walk makes thousands of requests, and a new TCP (and
   // TLS) connection per request would cost more than the requests themselves.
   const agentOptions = {keepAlive: true, maxSockets: config.concurrency}
+  const transport = createVaultTransport()
   const client = vault({
+    'request-promise': transport.requestPromise,
     endpoint: config.address,
     namespace: config.namespace || undefined,
     noCustomHTTPVerbs: true,
@@ -225,8 +229,9 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
         const response = await call('read', `${mount}${key}`, () => client.read(`${mount}data/${encodePath(key)}`))
         const body = response.data as {data?: Record<string, unknown> | null; metadata?: {version?: number; deletion_time?: string; destroyed?: boolean}} | undefined
         if (!body?.data || body.metadata?.destroyed || (body.metadata?.deletion_time ?? '') !== '') return {kind: 'deleted'}
-        redactor.add(body.data)
-        return {kind: 'ok', data: body.data, version: body.metadata?.version ?? 0}
+        const data = exactData(transport, response, `${mount}${key}`)
+        redactor.add(data)
+        return {kind: 'ok', data, version: body.metadata?.version ?? 0}
       } catch (error) {
         const status = statusOf(error)
         // KV v2 answers a deleted or destroyed latest version with 404 and its metadata.
@@ -240,6 +245,23 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
       }
     },
   }
+}
+
+/**
+ * The secret's `data` re-read losslessly from the response text (numbers keep their digits, every key is kept).
+ * A body that cannot be read exactly fails that secret, naming it; it is never passed on altered.
+ */
+function exactData(transport: VaultTransport, response: unknown, path: string): JsonObject {
+  const text = transport.textOf(response)
+  let exact: unknown
+  try {
+    exact = text === undefined ? undefined : parseJson(text)
+  } catch (error) {
+    throw new VaultError('VAULT_REQUEST_FAILED', `read ${path}: the secret's data cannot be read exactly: ${(error as Error).message}`)
+  }
+  const data = isJsonObject(exact) && isJsonObject(exact.data) ? exact.data.data : undefined
+  if (!isJsonObject(data)) throw new VaultError('VAULT_REQUEST_FAILED', `read ${path}: the response text of the secret is not available to read its data exactly`)
+  return data
 }
 
 async function readCa(file: string): Promise<string> {

@@ -8,6 +8,7 @@ import {discoverProject} from '../pipeline/discovery-stage.js'
 import {selectTargets} from '../pipeline/select-targets.js'
 import {createRuntime, type Runtime} from '../runtime.js'
 import type {Snapshot, SnapshotStore} from '../store/index.js'
+import {ownRecord} from '../store/stored-json.js'
 
 export interface HistoryContext {
   config: Config
@@ -100,10 +101,10 @@ export async function showHistory(context: HistoryContext, options: {target: str
   selectTargets(context.graph, options.target, '--target')
   const snapshot = await context.store.read(options.target, options.version)
   const paths = options.path ? [options.path] : Object.keys(snapshot.secrets).sort()
-  if (options.path && !(options.path in snapshot.secrets)) {
+  if (options.path && !Object.hasOwn(snapshot.secrets, options.path)) {
     throw new UsageError(`snapshot v${options.version} of ${options.target} has no secret "${options.path}"`, {code: 'PATH_UNKNOWN'})
   }
-  const secrets: VersionShowResult['secrets'] = {}
+  const secrets: VersionShowResult['secrets'] = ownRecord([])
   for (const path of paths) {
     const value = snapshot.secrets[path] as Record<string, unknown>
     secrets[path] = options.showValues ? value : mask(value)

@@ -1,6 +1,7 @@
 import {ExitCode, UsageError} from '../errors.js'
 import {syncExitCode, syncStage} from '../pipeline/run-pipeline.js'
 import {selectTargets} from '../pipeline/select-targets.js'
+import {ownRecord} from '../store/stored-json.js'
 import type {SyncRunResult} from '../sync/types.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import {splitSecretPath, type HistoryContext} from './history.js'
@@ -33,7 +34,7 @@ export async function rollback(context: HistoryContext, options: RollbackOptions
   if (secret !== undefined) {
     const latest = await context.store.readLatest(target)
     if (!latest) throw new UsageError(`${target} has no snapshots`, {code: 'SNAPSHOT_NOT_FOUND'})
-    secrets = {...latest.secrets}
+    secrets = ownRecord(Object.entries(latest.secrets))
     const old = chosen.secrets[secret]
     // The secret did not exist at N: rolling it back means removing it.
     if (old === undefined) delete secrets[secret]
