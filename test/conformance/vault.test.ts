@@ -156,6 +156,17 @@ describe('KV v2 data and metadata', () => {
     expect(stale.body).toEqual({errors: ['check-and-set parameter did not match the current version']})
     expect(server.readSecret('secret/', 'cas')).toEqual({v: 1})
   })
+
+  it('stores data as written: numbers keep their digits and every key (__proto__ too) reads back as sent', async () => {
+    server.mountKv('secret/')
+    // Vault decodes with UseNumber and KV v2 stores the JSON it was given, so nothing is rounded or dropped.
+    const data = '{"__proto__":{"inner":-0},"big":1152921504606846977,"huge":1e400,"long":0.1000000000000000055511151231257827,"one":1.0}'
+    const headers = {'x-vault-token': server.rootToken, 'content-type': 'application/json'}
+    const write = await fetch(`${server.url}/v1/secret/data/exact`, {method: 'POST', headers, body: `{"data":${data}}`})
+    expect(write.status).toBe(200)
+    const text = await (await fetch(`${server.url}/v1/secret/data/exact`, {headers})).text()
+    expect(text).toContain(`"data":{"data":${data},"metadata":`)
+  })
 })
 
 describe('listing test hooks', () => {

@@ -2,6 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Controls} from '../controls.js'
 import {applyTransportDecision, readBody} from '../http-server.js'
 import {authRoute} from './auth-routes.js'
+import {parseVaultJson, stringifyVaultJson} from './exact-json.js'
 import {kvRoute} from './kv-routes.js'
 import {uiMountsRoute} from './mounts-routes.js'
 import {Acl} from './policy.js'
@@ -75,7 +76,7 @@ function parseJson(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {}
   let parsed: unknown
   try {
-    parsed = JSON.parse(body.toString('utf8'))
+    parsed = parseVaultJson(body.toString('utf8'))
   } catch (error) {
     throw badRequest(`failed to parse JSON input: ${(error as Error).message}`)
   }
@@ -92,7 +93,7 @@ function send(res: ServerResponse, response: VaultResponse): void {
     return
   }
   // Vault encodes with Go's json.Encoder, which ends every body with a newline.
-  res.writeHead(response.status, headers).end(`${JSON.stringify(response.body)}\n`)
+  res.writeHead(response.status, headers).end(`${stringifyVaultJson(response.body)}\n`)
 }
 
 const errorResponse = (error: VaultError): VaultResponse => ({status: error.status, body: {errors: error.errors}})

@@ -1,4 +1,4 @@
-import {asFolder, type KvSecret, type KvStore, type KvVersion} from './kv-store.js'
+import {asFolder, versionData, type KvSecret, type KvStore, type KvVersion} from './kv-store.js'
 import {
   badRequest,
   envelope,
@@ -51,7 +51,7 @@ function readData(kv: KvStore, key: string, ctx: RouteContext): VaultResponse {
   const metadata = versionMetadata(result.version, result.record, result.secret)
   // A deleted or destroyed version answers 404 with the full envelope (data null, metadata set), not an error.
   if (result.kind === 'gone') return {status: 404, body: envelope({data: {data: null, metadata}, mountType: 'kv'})}
-  return kvOk({data: structuredClone(result.record.data), metadata})
+  return kvOk({data: versionData(result.record), metadata})
 }
 
 function writeData(kv: KvStore, key: string, ctx: RouteContext): VaultResponse {

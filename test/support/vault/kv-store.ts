@@ -1,8 +1,9 @@
+import {parseVaultJson, stringifyVaultJson} from './exact-json.js'
 import {badRequest} from './responses.js'
 
 export interface KvVersion {
-  /** Null once destroyed. */
-  data: Record<string, unknown> | null
+  /** The data as the JSON text it was written with (numbers exact, every key kept); null once destroyed. */
+  data: string | null
   createdAt: number
   /** Soft-delete time; the version reads as deleted once the clock passes it. */
   deletedAt: number | null
@@ -46,6 +47,10 @@ const emptySecret = (now: number): KvSecret => ({
   customMetadata: null,
 })
 
+/** A version's data as a fresh object (numbers a JS number cannot hold exactly as lossless-json's LosslessNumber). */
+export const versionData = (record: KvVersion): Record<string, unknown> | null =>
+  record.data === null ? null : (parseVaultJson(record.data) as Record<string, unknown>)
+
 /** Folder form of a path: `''` for the mount root, otherwise ending in `/`. */
 export const asFolder = (path: string): string => (path === '' || path.endsWith('/') ? path : `${path}/`)
 
@@ -81,7 +86,7 @@ export class KvStore {
     }
     if (cas === undefined && secret.casRequired) throw badRequest('check-and-set parameter required for this call')
     const version = secret.currentVersion + 1
-    const record: KvVersion = {data: structuredClone(data), createdAt: now, deletedAt: null, destroyed: false}
+    const record: KvVersion = {data: stringifyVaultJson(data), createdAt: now, deletedAt: null, destroyed: false}
     secret.versions.set(version, record)
     secret.currentVersion = version
     secret.updatedAt = now

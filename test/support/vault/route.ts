@@ -1,3 +1,4 @@
+import {isLosslessNumber} from 'lossless-json'
 import {asFolder} from './kv-store.js'
 import type {Acl, Capability} from './policy.js'
 import type {VaultError, VaultResponse} from './responses.js'
@@ -71,7 +72,7 @@ export const failingRoute = (path: string, input: RouteInput, error: () => Vault
 /** Reads a JSON body field that must be an object (`data`, `custom_metadata`). */
 export const objectField = (body: Record<string, unknown>, name: string): Record<string, unknown> | undefined => {
   const value = body[name]
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !isLosslessNumber(value)
     ? (value as Record<string, unknown>)
     : undefined
 }

@@ -2,6 +2,7 @@ import {randomUUID} from 'node:crypto'
 import {Controls} from '../controls.js'
 import {listen} from '../http-server.js'
 import {handleVaultRequest} from './http-handler.js'
+import {versionData} from './kv-store.js'
 import type {Policy} from './policy.js'
 import {VaultState} from './state.js'
 import {TokenStore} from './tokens.js'
@@ -153,7 +154,7 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
     revokeToken: (token) => tokens.revoke(token),
     readSecret: (mountPath, key, opts) => {
       const result = state.kv(opts?.namespace, mountPath).read(key)
-      return result.kind === 'live' && result.record.data ? structuredClone(result.record.data) : undefined
+      return result.kind === 'live' ? (versionData(result.record) ?? undefined) : undefined
     },
     currentVersion: (mountPath, key, opts) => state.kv(opts?.namespace, mountPath).latestVersion(key),
   }
