@@ -44,7 +44,9 @@ export const NAME = /^[A-Za-z0-9_.-]+$/
 const name = (what: string) => z.string({error: `expected a ${what} name`}).regex(NAME, {error: `${what} names may use only letters, digits, "_", "." and "-"`})
 
 const stringMap = z.record(z.string(), z.string({error: 'expected a string value'}), {error: 'expected a map of strings'})
-const jsonObject = z.record(z.string(), z.unknown(), {error: 'expected a map'})
+// Kept as parsed, not rebuilt: z.record assigns each key into a new {}, which drops `__proto__` (and sets the
+// prototype instead), and override keys are secret data like any other.
+const jsonObject = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), {error: 'expected a map'})
 const kmsKeyId = nonEmpty
 
 const vault = z.strictObject({

@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest'
+import {parseConfig} from '../../src/config/load.js'
 import {mergeSecret} from '../../src/merge/deep-merge.js'
 import {parseAppliedRecord} from '../../src/store/applied-record.js'
 import {buildSnapshot, parseSnapshot, serializeSnapshot} from '../../src/store/snapshot.js'
@@ -92,6 +93,13 @@ describe('every key exact (issue 17 item 7)', () => {
     const merged = mergeSecret(parse('{"a":1}'), overrides, 'append')
     expect(stringifyJson(merged)).toBe('{"a":1,"__proto__":{"env":"prod"},"hasOwnProperty":"h"}')
     expect(Object.getPrototypeOf(merged.__proto__)).toBeNull()
+  })
+
+  it('config overrides keep a __proto__ key through the schema and merge it into the secret', () => {
+    const {config} = parseConfig('targets:\n  - name: t\n    region: us-east-1\n    overrides: {__proto__: {env: prod}, constructor: c}\n', 'secretsync.yaml', {env: {}})
+    const overrides = config.targets[0]?.overrides as JsonObject
+    expect(Object.keys(overrides)).toEqual(['__proto__', 'constructor'])
+    expect(stringifyJson(mergeSecret(parse('{"a":1}'), overrides, 'append'))).toBe('{"a":1,"__proto__":{"env":"prod"},"constructor":"c"}')
   })
 
   it('a change inside __proto__ changes the hash, so it is synced', () => {
