@@ -44,9 +44,14 @@ export const NAME = /^[A-Za-z0-9_.-]+$/
 const name = (what: string) => z.string({error: `expected a ${what} name`}).regex(NAME, {error: `${what} names may use only letters, digits, "_", "." and "-"`})
 
 const stringMap = z.record(z.string(), z.string({error: 'expected a string value'}), {error: 'expected a map of strings'})
+const hasNonFiniteNumber = (value: unknown): boolean =>
+  typeof value === 'number' ? !Number.isFinite(value) : value !== null && typeof value === 'object' && Object.values(value).some(hasNonFiniteNumber)
+
 // Kept as parsed, not rebuilt: z.record assigns each key into a new {}, which drops `__proto__` (and sets the
 // prototype instead), and override keys are secret data like any other.
-const jsonObject = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), {error: 'expected a map'})
+const jsonObject = z
+  .custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), {error: 'expected a map'})
+  .refine((value) => !hasNonFiniteNumber(value), {error: 'JSON has no .inf or .nan: secret values must be finite numbers'})
 const kmsKeyId = nonEmpty
 
 const vault = z.strictObject({

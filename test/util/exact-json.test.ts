@@ -102,6 +102,12 @@ describe('every key exact (issue 17 item 7)', () => {
     expect(stringifyJson(mergeSecret(parse('{"a":1}'), overrides, 'append'))).toBe('{"a":1,"__proto__":{"env":"prod"},"constructor":"c"}')
   })
 
+  it('config overrides with a number JSON cannot hold (.inf, .nan) are a config error naming the key, never null', () => {
+    expect(() => parseConfig('targets:\n  - name: t\n    region: us-east-1\n    overrides: {a: {b: .inf}}\n', 'secretsync.yaml', {env: {}})).toThrow(
+      /secretsync\.yaml:4:\d+: targets\[0\]\.overrides: JSON has no \.inf or \.nan/,
+    )
+  })
+
   it('a change inside __proto__ changes the hash, so it is synced', () => {
     expect(contentHash(parse('{"__proto__":{"k":"old"}}'))).not.toBe(contentHash(parse('{"__proto__":{"k":"new"}}')))
   })
