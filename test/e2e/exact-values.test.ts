@@ -128,6 +128,14 @@ describe('exact values from Vault to Secrets Manager', () => {
     expect((await pipeline()).code).toBe(0)
     await putVault('base/exact', BASE.replace('"t-1"', '"t-2"'))
 
+    // The plan shows the values exactly too, in JSON and in text.
+    const planned = await pipeline('--dry-run', '--show-values')
+    const shown = planned.json.targets.find((t) => t.name === 'root')?.changes.find((c) => c.name === 'exact')
+    expect(planned.stdout).toContain('"id": 1152921504606846977')
+    expect(shown?.keys_changed).toEqual(['__proto__'])
+    const text = await runCli(['pipeline', '-c', config, '--dry-run', '--show-values', '-o', 'text'], {env: stack.env})
+    expect(text.stdout).toContain('{"token":"t-2"}')
+
     stack.controls.resetCounters()
     const run = await pipeline()
     expect(run.code).toBe(0)
