@@ -1,6 +1,6 @@
 import pLimit from 'p-limit'
 import type {Config, VaultSourceConfig} from '../config/schema.js'
-import {formatOperationError} from '../errors.js'
+import {formatOperationError, SecretSyncError} from '../errors.js'
 import type {TargetGraph} from '../graph/target-graph.js'
 import type {Runtime} from '../runtime.js'
 import {retriesOf} from '../resilience/retry.js'
@@ -155,7 +155,7 @@ async function walkSource(reader: VaultReader, source: VaultSourceConfig, limit:
       return failedSource(source, message)
     }
     const failure = error as {operation?: string; path?: string}
-    const cause = error instanceof Error && !('response' in error) && !('code' in error) ? error.message : describeVaultFailure(error).message
+    const cause = error instanceof SecretSyncError || (error instanceof Error && !('response' in error) && !('code' in error)) ? error.message : describeVaultFailure(error).message
     const message = formatOperationError(
       {runId: runtime.runId, operation: failure.operation ? `vault ${failure.operation}` : 'walk', subject: failure.path ?? source.mount, durationMs: runtime.now() - started, retries: retriesOf(error)},
       cause,

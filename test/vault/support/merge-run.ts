@@ -2,7 +2,7 @@ import {parseConfig, type VaultConfig} from '../../../src/config/index.js'
 import {buildTargetGraph} from '../../../src/graph/target-graph.js'
 import {runMergePhase, type MergePhaseResult} from '../../../src/merge/merge-phase.js'
 import {createBreakers} from '../../../src/resilience/breakers.js'
-import {connectVault} from '../../../src/vault/vault-client.js'
+import {connectVault, type VaultReader} from '../../../src/vault/vault-client.js'
 import {recordingRuntime} from '../../support/runtime.js'
 
 export interface MergeRunOptions {
@@ -14,6 +14,8 @@ export interface MergeRunOptions {
   /** Retry attempts for 5xx (default 5, with millisecond delays). */
   maxAttempts?: number
   now?: () => number
+  /** Wraps the connected reader (e.g. to move a test clock on every read). */
+  wrapReader?: (reader: VaultReader) => VaultReader
 }
 
 /** The merge phase in-process, as the pipeline runs it: a config, its graph, the real Vault client over HTTP. */
@@ -36,15 +38,15 @@ export async function runMerge(options: MergeRunOptions): Promise<MergePhaseResu
     graph: built.graph,
     targets: built.graph.order,
     runtime,
-    connectVault: () =>
-      connectVault({
+    connectVault: async () =>
+      (options.wrapReader ?? ((reader: VaultReader) => reader))(await connectVault({
         config: vault,
         logger: runtime.logger,
         redactor: runtime.redactor,
         retry: {maxAttempts: options.maxAttempts ?? 5, baseDelayMs: 1, maxDelayMs: 3},
         breakers: createBreakers({enabled: false, failure_threshold: 5, window: 10_000, timeout: 30_000, max_requests: 1}, {logger: runtime.logger}),
         now: options.now,
-      }),
+      })),
   })
   return {...result, logs: runtime.logs}
 }
