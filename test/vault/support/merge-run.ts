@@ -16,6 +16,8 @@ export interface MergeRunOptions {
   now?: () => number
   /** Wraps the connected reader (e.g. to move a test clock on every read). */
   wrapReader?: (reader: VaultReader) => VaultReader
+  /** An already connected reader to use instead of logging in (many runs against one server). */
+  reader?: VaultReader
 }
 
 /** The merge phase in-process, as the pipeline runs it: a config, its graph, the real Vault client over HTTP. */
@@ -39,6 +41,7 @@ export async function runMerge(options: MergeRunOptions): Promise<MergePhaseResu
     targets: built.graph.order,
     runtime,
     connectVault: async () =>
+      options.reader ??
       (options.wrapReader ?? ((reader: VaultReader) => reader))(await connectVault({
         config: vault,
         logger: runtime.logger,
