@@ -231,7 +231,8 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
   return {secrets, warnings, stats, skipped, complete: skipped.every((item) => item.reason === 'deleted'), books}
 }
 
-function checkBooks(books: WalkBooks, queued: number, where: string): void {
+/** Throws a WalkAccountingError unless every folder and key found ended done, skipped or failed, with nothing queued. */
+export function checkBooks(books: WalkBooks, queued: number, where: string): void {
   const {folders, secrets} = books
   const problems = [
     queued !== 0 && `${queued} still queued`,

@@ -2,7 +2,7 @@ import pLimit from 'p-limit'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createBreakers} from '../../src/resilience/breakers.js'
 import {connectVault, type VaultReader} from '../../src/vault/vault-client.js'
-import {walkVaultTree} from '../../src/vault/walk.js'
+import {checkBooks, walkVaultTree, WalkAccountingError} from '../../src/vault/walk.js'
 import {recordingRuntime} from '../support/runtime.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
@@ -37,9 +37,18 @@ describe('several sources sharing one Vault limiter', () => {
     const runtime = recordingRuntime('info')
     stack.controls.resetCounters()
     // When they are walked at once
+    let mostQueued = 0
+    const watching: VaultReader = {
+      resolveMount: (path) => reader.resolveMount(path),
+      list: (mount, folder) => reader.list(mount, folder),
+      read: (mount, key) => {
+        mostQueued = Math.max(mostQueued, limit.activeCount + limit.pendingCount)
+        return reader.read(mount, key)
+      },
+    }
     const results = await Promise.all(
       Array.from({length: SOURCES}, (_, s) =>
-        walkVaultTree(reader, {mount: 'secret/', root: `src${s}/`, maxSecrets: 100_000, maxDepth: 10, compactionThreshold: 5, limit, logger: runtime.logger}),
+        walkVaultTree(watching, {mount: 'secret/', root: `src${s}/`, maxSecrets: 100_000, maxDepth: 10, compactionThreshold: 5, limit, logger: runtime.logger}),
       ),
     )
     // Then each one read every secret of its own tree, and nothing was listed or read twice
@@ -50,5 +59,25 @@ describe('several sources sharing one Vault limiter', () => {
     expect(stack.controls.count({service: 'vault', operation: 'list'})).toBe(SOURCES * (1 + FOLDERS))
     expect(stack.controls.count({service: 'vault', operation: 'read'})).toBe(SOURCES * FOLDERS * SECRETS)
     expect(limit.activeCount + limit.pendingCount).toBe(0)
+    // ... and no walk handed the shared limiter more than its own window of `concurrency` requests
+    expect(mostQueued).toBeLessThanOrEqual(SOURCES * concurrency)
+    for (const result of results) expect(result.books).toEqual({folders: {found: 1 + FOLDERS, listed: 1 + FOLDERS, skipped: 0, failed: 0}, secrets: {found: FOLDERS * SECRETS, read: FOLDERS * SECRETS, skipped: 0, failed: 0}})
+  })
+})
+
+describe('the walk books', () => {
+  const balanced = {folders: {found: 3, listed: 2, skipped: 1, failed: 0}, secrets: {found: 5, read: 3, skipped: 1, failed: 1}}
+
+  it('balance when everything found ended done, skipped or failed', () => {
+    expect(() => checkBooks(balanced, 0, 'secret/a/')).not.toThrow()
+  })
+
+  it.each([
+    ['work still queued', balanced, 2, '2 still queued'],
+    ['a folder unaccounted for', {...balanced, folders: {...balanced.folders, found: 4}}, 0, 'folders found 4 != listed 2 + skipped 1 + failed 0'],
+    ['a key unaccounted for', {...balanced, secrets: {...balanced.secrets, read: 2}}, 0, 'keys found 5 != read 2 + skipped 1 + failed 1'],
+  ])('fail loudly with %s', (_case, books, queued, text) => {
+    expect(() => checkBooks(books, queued, 'secret/a/')).toThrow(WalkAccountingError)
+    expect(() => checkBooks(books, queued, 'secret/a/')).toThrow(text)
   })
 })
