@@ -72,7 +72,7 @@ export function generateModel(seed: number): VaultTreeModel {
       const key = `${path}${name}`
       return {key, state: chance(0.1) ? 'deleted' : chance(0.05) ? 'destroyed' : 'live', denied: chance(0.06), data: {v: `${seed}:${mount}${key}`}}
     })
-    const folders = depth >= 3 ? [] : names(int(0, 2)).map((name) => folder(mount, `${path}${name}/`, depth + 1))
+    const folders = depth >= 3 ? [] : names(int(depth === 0 ? 1 : 0, depth === 0 ? 2 : 1)).map((name) => folder(mount, `${path}${name}/`, depth + 1))
     return {path, denied: depth > 0 && chance(0.07), folders, secrets, unsafe: chance(0.08) ? [pick(UNSAFE)] : []}
   }
 
@@ -88,7 +88,7 @@ export function generateModel(seed: number): VaultTreeModel {
     mounts,
     sources,
     concurrency: int(1, 32),
-    jitterMs: int(0, 3),
+    jitterMs: int(0, 2),
     faults: {list: int(0, 2), read: int(0, 3), status: pick([500, 502, 503])},
   }
 }
