@@ -1,13 +1,14 @@
 import pLimit from 'p-limit'
 import type {Config, VaultSourceConfig} from '../config/schema.js'
-import {formatOperationError} from '../errors.js'
+import {formatOperationError, SecretSyncError} from '../errors.js'
 import type {TargetGraph} from '../graph/target-graph.js'
 import type {Runtime} from '../runtime.js'
 import {retriesOf} from '../resilience/retry.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import {describeVaultFailure} from '../vault/vault-errors.js'
 import type {VaultReader} from '../vault/vault-client.js'
-import {walkVaultTree, type WalkStats} from '../vault/walk.js'
+import {walkVaultTree, WalkAccountingError, type SkippedItem, type WalkStats} from '../vault/walk.js'
+import {countSkips, describeIncomplete, incompleteItems, type SkipCounts} from './completeness.js'
 import {mergeTargets, type SecretMap, type SourceOutcome} from './merge-targets.js'
 
 export interface SourceReport {
@@ -18,6 +19,12 @@ export interface SourceReport {
   folders: number
   warnings: string[]
   error: string | null
+  /** Nothing was skipped for a reason other than "deleted" (false for a failed source). */
+  complete: boolean
+  /** Skipped folders and keys per reason. */
+  skipped: SkipCounts
+  /** Every skip that makes the source incomplete (all but deleted secrets), with its Vault path. */
+  skipped_items: SkippedItem[]
   stats: WalkStats | null
 }
 
@@ -58,6 +65,7 @@ export async function runMergePhase(input: MergePhaseInput): Promise<MergePhaseR
   const sources = config.vault_sources.filter((source) => needed.has(source.name))
   const outcomes = new Map<string, SourceOutcome>()
   const reports: SourceReport[] = []
+  const incompleteBySource = new Map<string, string[]>()
 
   if (sources.length > 0) {
     const started = runtime.now()
@@ -75,6 +83,7 @@ export async function runMergePhase(input: MergePhaseInput): Promise<MergePhaseR
       sources.map(async (source) => {
         const {report, secrets} = reader ? await walkSource(reader, source, limit, input) : failedSource(source, loginError ?? 'not connected')
         reports.push(report)
+        incompleteBySource.set(source.name, describeIncomplete(source.name, report.skipped_items))
         outcomes.set(source.name, secrets ? {ok: true, secrets} : {ok: false, error: report.error ?? ''})
       }),
     )
@@ -85,7 +94,7 @@ export async function runMergePhase(input: MergePhaseInput): Promise<MergePhaseR
   const targets: MergedTarget[] = input.targets.map((name) => {
     const outcome = merged.get(name)
     return outcome?.ok
-      ? {name, ok: true, secrets: outcome.secrets, sources: outcome.sources, error: null, incomplete: []}
+      ? {name, ok: true, secrets: outcome.secrets, sources: outcome.sources, error: null, incomplete: outcome.sources.flatMap((source) => incompleteBySource.get(source) ?? [])}
       : {name, ok: false, secrets: new Map(), sources: graph.sourcesOf(name), error: outcome?.error ?? 'not merged', incomplete: []}
   })
   const order = new Map(config.vault_sources.map((source, index) => [source.name, index]))
@@ -99,7 +108,7 @@ interface WalkedSource {
 }
 
 const failedSource = (source: VaultSourceConfig, error: string): WalkedSource => ({
-  report: {name: source.name, mount: source.mount, status: 'failed', secrets: 0, folders: 0, warnings: [], error, stats: null},
+  report: {name: source.name, mount: source.mount, status: 'failed', secrets: 0, folders: 0, warnings: [], error, complete: false, skipped: countSkips([]), skipped_items: [], stats: null},
 })
 
 async function walkSource(reader: VaultReader, source: VaultSourceConfig, limit: ReturnType<typeof pLimit>, input: MergePhaseInput): Promise<WalkedSource> {
@@ -119,14 +128,34 @@ async function walkSource(reader: VaultReader, source: VaultSourceConfig, limit:
       logger: runtime.logger,
       onProgress: (progress) => input.onProgress?.({source: source.name, ...progress}),
     })
-    runtime.logger.info('source walked', {source: source.name, secrets: result.stats.secrets, folders: result.stats.folders, lists: result.stats.lists, reads: result.stats.reads, duration_ms: runtime.now() - started})
+    const skipped = countSkips(result.skipped)
+    runtime.logger.info('source walked', {source: source.name, secrets: result.stats.secrets, folders: result.stats.folders, lists: result.stats.lists, reads: result.stats.reads, complete: result.complete, skipped, duration_ms: runtime.now() - started})
+    if (!result.complete) runtime.logger.warn('source walked incompletely; targets reading it hold their deletions', {source: source.name, reasons: describeIncomplete(source.name, result.skipped)})
+    const report: SourceReport = {
+      name: source.name,
+      mount: source.mount,
+      status: 'ok',
+      secrets: result.secrets.size,
+      folders: result.stats.folders,
+      warnings: result.warnings,
+      error: null,
+      complete: result.complete,
+      skipped,
+      skipped_items: incompleteItems(result.skipped),
+      stats: result.stats,
+    }
     return {
-      report: {name: source.name, mount: source.mount, status: 'ok', secrets: result.secrets.size, folders: result.stats.folders, warnings: result.warnings, error: null, stats: result.stats},
+      report,
       secrets: result.secrets,
     }
   } catch (error) {
+    if (error instanceof WalkAccountingError) {
+      const message = `[run=${runtime.runId}] source "${source.name}": ${error.message}`
+      runtime.logger.error('source failed', {source: source.name, error: message})
+      return failedSource(source, message)
+    }
     const failure = error as {operation?: string; path?: string}
-    const cause = error instanceof Error && !('response' in error) && !('code' in error) ? error.message : describeVaultFailure(error).message
+    const cause = error instanceof SecretSyncError || (error instanceof Error && !('response' in error) && !('code' in error)) ? error.message : describeVaultFailure(error).message
     const message = formatOperationError(
       {runId: runtime.runId, operation: failure.operation ? `vault ${failure.operation}` : 'walk', subject: failure.path ?? source.mount, durationMs: runtime.now() - started, retries: retriesOf(error)},
       cause,

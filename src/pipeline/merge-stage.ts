@@ -42,8 +42,8 @@ export async function recordSnapshots(input: SnapshotStageInput): Promise<Target
         const secrets: Record<string, JsonObject> = Object.fromEntries(target.secrets)
         try {
           const outcome = input.dryRun
-            ? await store.plan(target.name, secrets)
-            : await store.commit(target.name, {secrets, sources: target.sources, runId: runtime.runId})
+            ? await store.plan(target.name, secrets, target.incomplete)
+            : await store.commit(target.name, {secrets, sources: target.sources, runId: runtime.runId, incomplete: target.incomplete})
           const status: TargetMergeStatus = outcome.status === 'unchanged' ? 'unchanged' : input.dryRun ? 'planned' : 'created'
           runtime.logger.info('target merged', {target: target.name, status, version: outcome.version, secrets: target.secrets.size})
           const previous = outcome.status !== 'unchanged' ? (outcome.previousVersion ?? null) : null

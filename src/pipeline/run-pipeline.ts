@@ -228,7 +228,8 @@ async function snapshotsFromStore(store: SnapshotStore, targets: readonly string
       try {
         const snapshot = version !== undefined ? await store.read(name, version) : await store.readLatest(name)
         if (!snapshot) return {name, ok: false, error: 'no snapshot in the merge store yet; run the merge first', snapshotVersion: null}
-        return {name, ok: true, secrets: new Map(Object.entries(snapshot.secrets)), snapshotVersion: snapshot.version, incomplete: []}
+        // A snapshot merged from an incomplete walk holds deletions in a later --sync-only run too.
+        return {name, ok: true, secrets: new Map(Object.entries(snapshot.secrets)), snapshotVersion: snapshot.version, incomplete: snapshot.incomplete ?? []}
       } catch (error) {
         return {name, ok: false, error: (error as Error).message, snapshotVersion: version ?? null}
       }

@@ -8,7 +8,7 @@ export function renderMergeText(result: MergeRunResult): string {
   for (const source of result.sources) {
     lines.push(
       source.status === 'ok'
-        ? `  source ${source.name}: ${plural(source.secrets, 'secret')} in ${plural(source.folders, 'folder')}${source.warnings.length ? `, ${plural(source.warnings.length, 'warning')}` : ''}`
+        ? `  source ${source.name}: ${plural(source.secrets, 'secret')} in ${plural(source.folders, 'folder')}${source.warnings.length ? `, ${plural(source.warnings.length, 'warning')}` : ''}${source.complete ? '' : `, INCOMPLETE (${plural(source.skipped_items.length, 'item')} skipped)`}`
         : `  source ${source.name}: FAILED ${source.error ?? ''}`,
     )
   }

@@ -9,6 +9,7 @@ import {
   changedPaths,
   hasChanges,
   parseSnapshot,
+  sameIncomplete,
   serializeSnapshot,
   type Snapshot,
   type SnapshotChanges,
@@ -42,6 +43,8 @@ export interface CommitInput {
   secrets: Readonly<Record<string, JsonObject>>
   sources: readonly string[]
   runId: string
+  /** Why the content may be missing secrets (recorded in the snapshot when non-empty). */
+  incomplete?: readonly string[]
 }
 
 export type CommitResult =
@@ -128,8 +131,8 @@ export class SnapshotStore {
       .sort((a, b) => a - b)
   }
 
-  async plan(target: string, secrets: Readonly<Record<string, JsonObject>>): Promise<CommitPlan> {
-    const {status, version, previousVersion, changes} = await this.prepare(target, secrets)
+  async plan(target: string, secrets: Readonly<Record<string, JsonObject>>, incomplete?: readonly string[]): Promise<CommitPlan> {
+    const {status, version, previousVersion, changes} = await this.prepare(target, secrets, incomplete)
     return {status, version, previousVersion, changes}
   }
 
@@ -138,7 +141,7 @@ export class SnapshotStore {
    * matter), then applies retention. Throws StoreConflictError when another run wrote first; nothing is overwritten.
    */
   async commit(target: string, input: CommitInput): Promise<CommitResult> {
-    const prepared = await this.prepare(target, input.secrets)
+    const prepared = await this.prepare(target, input.secrets, input.incomplete)
     const {version, previousVersion, changes} = prepared
     if (prepared.status === 'unchanged') return {status: 'unchanged', version, changes}
 
@@ -151,6 +154,7 @@ export class SnapshotStore {
         runId: input.runId,
         sources: input.sources,
         secrets: input.secrets,
+        incomplete: input.incomplete,
       }),
     )
     const written = await this.objects.putIf(snapshotKey, body, {ifNoneMatch: '*'})
@@ -212,11 +216,12 @@ export class SnapshotStore {
     return releaseRunLock(this.objects, lock)
   }
 
-  private async prepare(target: string, secrets: Readonly<Record<string, JsonObject>>): Promise<Prepared> {
+  private async prepare(target: string, secrets: Readonly<Record<string, JsonObject>>, incomplete?: readonly string[]): Promise<Prepared> {
     const latest = await this.latest(target)
     const previous = latest && (await this.read(target, latest.version))
     const changes = changedPaths(previous, secrets)
-    if (previous && !hasChanges(changes)) {
+    // Same content from a walk that saw more (or less) is still a new version: completeness decides deletions.
+    if (previous && !hasChanges(changes) && sameIncomplete(previous.incomplete, incomplete)) {
       return {
         status: 'unchanged',
         version: previous.version,

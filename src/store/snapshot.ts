@@ -19,6 +19,11 @@ export interface Snapshot {
   secrets: Record<string, JsonObject>
   /** Relative secret path → `contentHash` of the secret (sha256 of its canonical JSON). */
   hashes: Record<string, string>
+  /**
+   * Why the content may lack secrets that exist in Vault (a feeding source was not walked completely), so a
+   * later `--sync-only` holds deletions too. Written only when non-empty.
+   */
+  incomplete?: string[]
 }
 
 /** Secret paths that differ between two contents, each list sorted. */
@@ -35,6 +40,7 @@ export interface BuildSnapshotOptions {
   runId: string
   sources: readonly string[]
   secrets: Readonly<Record<string, JsonObject>>
+  incomplete?: readonly string[]
 }
 
 const sortedEntries = <T>(record: Readonly<Record<string, T>>): Array<[string, T]> =>
@@ -55,8 +61,13 @@ export function buildSnapshot(options: BuildSnapshotOptions): Snapshot {
     sources: [...options.sources],
     secrets: ownRecord(sortedEntries(options.secrets)),
     hashes: hashSecrets(options.secrets),
+    ...(options.incomplete && options.incomplete.length > 0 ? {incomplete: [...options.incomplete]} : {}),
   }
 }
+
+/** Whether two snapshots record the same reasons for being incomplete (none equals none). */
+export const sameIncomplete = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
+  JSON.stringify(a ?? []) === JSON.stringify(b ?? [])
 
 /** Exact: the numbers and keys of every secret are written as they are held, so a read gives them back. */
 export const serializeSnapshot = (snapshot: Snapshot): string => stringifyJson(snapshot)
@@ -122,6 +133,7 @@ export function parseSnapshot(body: string, location: string): Snapshot {
   const extra = Object.keys(hashes).find((path) => !Object.hasOwn(secrets, path))
   if (extra !== undefined) throw new StoreCorruptError(location, `hash for "${extra}" has no secret`)
   fields.time('created_at')
+  const incomplete = object.incomplete === undefined ? [] : fields.stringArray('incomplete')
   return {
     format: SNAPSHOT_FORMAT,
     target: fields.string('target'),
@@ -131,5 +143,6 @@ export function parseSnapshot(body: string, location: string): Snapshot {
     sources: fields.stringArray('sources'),
     secrets: ownRecord(Object.entries(secrets as Record<string, JsonObject>)),
     hashes: ownRecord(Object.entries(hashes as Record<string, string>)),
+    ...(incomplete.length > 0 ? {incomplete} : {}),
   }
 }

@@ -45,10 +45,25 @@ const DEFAULT_JWT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token'
 const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')
 
 interface TokenState {
+  /** When the token stops working; undefined for one that never expires (a root token). */
   expiresAt?: number
+  /** The TTL it was issued with: what a renewal asks for, and what "renew when a third is left" measures. */
   ttlMs?: number
   renewable: boolean
+  /** A renewal gave less than it asked: the max TTL is near, and only a new login gives more time. */
+  atMaxTtl: boolean
+  /** Counts logins, so requests that failed on an old token retry without logging in again. */
+  generation: number
 }
+
+/** Vault's error strings from a failed call (node-vault keeps only the first in its message). */
+const vaultErrorsOf = (error: unknown): string[] => {
+  const errors = (error as {response?: {body?: {errors?: unknown}}})?.response?.body?.errors
+  return Array.isArray(errors) ? errors.filter((e): e is string => typeof e === 'string') : []
+}
+
+// Vault 1.16+ names an unknown, expired or revoked token in the 403 body; older servers say only "permission denied".
+const saysInvalidToken = (error: unknown): boolean => vaultErrorsOf(error).some((text) => /invalid token|token is expired|bad token/i.test(text))
 
 /**
  * A logged-in Vault client on node-vault. Lists with `GET ?list=true` (Node servers cannot receive the
@@ -77,14 +92,19 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
     },
   } as vault.VaultOptions)
 
-  const token: TokenState = {renewable: false}
-  const applyAuth = (auth: {client_token?: string; lease_duration?: number; renewable?: boolean} | undefined): void => {
+  const token: TokenState = {renewable: false, atMaxTtl: false, generation: 0}
+  /** A fresh token: from a login, or the configured token as lookup-self describes it. */
+  const applyAuth = (auth: {client_token?: string; lease_duration?: number; creation_ttl?: number; renewable?: boolean} | undefined): void => {
     if (auth?.client_token) redactor.add(auth.client_token)
-    const ttl = (auth?.lease_duration ?? 0) * 1000
-    token.ttlMs = ttl > 0 ? ttl : undefined
-    token.expiresAt = ttl > 0 ? now() + ttl : undefined
+    const left = (auth?.lease_duration ?? 0) * 1000
+    const issued = Math.max(left, (auth?.creation_ttl ?? 0) * 1000)
+    token.ttlMs = left > 0 ? issued : undefined
+    token.expiresAt = left > 0 ? now() + left : undefined
     token.renewable = auth?.renewable === true
+    token.atMaxTtl = false
+    token.generation++
   }
+  const canLogInAgain = config.auth.method !== 'token'
 
   const login = async (): Promise<void> => {
     const auth = config.auth
@@ -112,8 +132,8 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
         redactor.add(value)
         client.token = value
         const response = await guarded('login', 'auth/token/lookup-self', () => client.tokenLookupSelf())
-        const data = response.data as {ttl?: number; renewable?: boolean} | undefined
-        applyAuth({lease_duration: data?.ttl, renewable: data?.renewable})
+        const data = response.data as {ttl?: number; creation_ttl?: number; renewable?: boolean} | undefined
+        applyAuth({lease_duration: data?.ttl, creation_ttl: data?.creation_ttl, renewable: data?.renewable})
       }
     } catch (error) {
       if (error instanceof ConfigError) throw error
@@ -125,33 +145,121 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
     logger.debug('vault login succeeded', {method: auth.method, ttl_seconds: token.ttlMs === undefined ? null : token.ttlMs / 1000})
   }
 
-  // One renewal at a time: concurrent requests wait for the same promise.
+  // One renewal or login at a time: concurrent requests wait for the same promise.
   let refreshing: Promise<void> | undefined
-  const ensureFreshToken = async (): Promise<void> => {
-    if (token.expiresAt === undefined || token.ttlMs === undefined) return
-    const renewAt = token.expiresAt - token.ttlMs / 3
-    if (now() < renewAt) return
-    refreshing ??= (async () => {
-      try {
-        if (token.renewable) {
-          const response = await client.tokenRenewSelf()
-          applyAuth(response.auth)
-          logger.debug('vault token renewed')
-          return
-        }
-      } catch (error) {
-        logger.warn('vault token renewal failed; logging in again', {cause: describeVaultFailure(error).message})
-      }
-      if (config.auth.method !== 'token') await login()
-    })().finally(() => {
+  const refresh = (work: () => Promise<void>): Promise<void> => {
+    refreshing ??= work().finally(() => {
       refreshing = undefined
     })
-    await refreshing
+    return refreshing
   }
 
+  /**
+   * Renews the token once a third of its TTL is left. A renewal that gives less than it asked has hit the
+   * max TTL: AppRole/Kubernetes log in again (at once, and whenever that happens again), a configured
+   * token cannot and runs until it expires — then its requests fail the source, they are never skips.
+   */
+  const ensureFreshToken = async (): Promise<void> => {
+    if (token.expiresAt === undefined || token.ttlMs === undefined) return
+    if (now() < token.expiresAt - token.ttlMs / 3) return
+    if (token.atMaxTtl && !canLogInAgain) return
+    await refresh(async () => {
+      if (token.renewable && !token.atMaxTtl) {
+        const asked = Math.round((token.ttlMs ?? 0) / 1000)
+        try {
+          const response = await guarded('renew-self', 'auth/token/renew-self', () => client.tokenRenewSelf({increment: asked}))
+          const granted = (response.auth as {lease_duration?: number} | undefined)?.lease_duration ?? 0
+          if (granted > 0) token.expiresAt = now() + granted * 1000
+          if (granted >= asked) {
+            logger.debug('vault token renewed', {ttl_seconds: granted})
+            return
+          }
+          token.atMaxTtl = true
+          logger.info('vault token reached its max TTL', {ttl_seconds: granted, asked_seconds: asked, logs_in_again: canLogInAgain})
+          // Still more than a third of a TTL left: the next check logs in again, no renewal is tried before.
+          if (granted * 1000 > (token.ttlMs ?? 0) / 3) return
+        } catch (error) {
+          token.atMaxTtl = true
+          logger.warn('vault token renewal failed', {cause: describeVaultFailure(error).message, logs_in_again: canLogInAgain})
+        }
+      } else {
+        token.atMaxTtl = true
+      }
+      if (canLogInAgain) await login()
+    })
+  }
+
+  // Whether a 403 came from a token that no longer works rather than from a policy. Without Vault's
+  // "invalid token" text, `lookup-self` (which every live token may call) decides: a 403 there too means
+  // the token is gone. A probe answers only for 403s received before it started; tokens never come back.
+  let probes = 0
+  let probe: {seq: number; settled: boolean; invalid: Promise<boolean>} | undefined
+  const tokenIsInvalid = async (error: unknown): Promise<boolean> => {
+    if (saysInvalidToken(error)) return true
+    const received = ++probes
+    for (;;) {
+      if (probe && probe.seq > received) return probe.invalid
+      if (probe && !probe.settled) {
+        await probe.invalid.catch(() => undefined)
+        continue
+      }
+      const current = {
+        seq: ++probes,
+        settled: false,
+        invalid: guarded('lookup-self', 'auth/token/lookup-self', () => client.tokenLookupSelf()).then(
+          () => false,
+          (lookupError: unknown) => {
+            if (describeVaultFailure(lookupError).status === 403) return true
+            throw lookupError
+          },
+        ),
+      }
+      void current.invalid.finally(() => (current.settled = true)).catch(() => undefined)
+      probe = current
+      return current.invalid
+    }
+  }
+
+  const tokenLost = (operation: string, path: string): VaultError =>
+    Object.assign(
+      new VaultError(
+        'VAULT_TOKEN_INVALID',
+        canLogInAgain
+          ? `the Vault token stopped working (expired or revoked) and a new ${config.auth.method} login did not help`
+          : 'the Vault token expired or was revoked, and vault.auth.method token cannot log in again; nothing from this source is synced',
+        canLogInAgain ? 'Check the auth role: its token must be able to list and read the sources.' : 'Use a token whose TTL (and max TTL) outlasts the run, or an auth method that can log in again (approle, kubernetes).',
+      ),
+      {operation, path},
+    )
+
+  /**
+   * One request with a working token: renewed or replaced before expiry, and, when a 403 turns out to come
+   * from a token that stopped working, one new login and one retry. A 403 that remains is a real denial.
+   */
   const call = async <T>(operation: string, path: string, fn: () => Promise<T>): Promise<T> => {
     await ensureFreshToken()
-    return guarded(operation, path, fn)
+    const generation = token.generation
+    try {
+      return await guarded(operation, path, fn)
+    } catch (error) {
+      if (describeVaultFailure(error).status !== 403) throw error
+      // A request sent with an older token just retries: another one has logged in again meanwhile.
+      if (token.generation === generation) {
+        const invalid = await tokenIsInvalid(error)
+        if (!invalid && token.generation === generation) throw error
+        if (invalid && !canLogInAgain) throw tokenLost(operation, path)
+        if (invalid && token.generation === generation) {
+          logger.info('vault token stopped working; logging in again', {operation})
+          await refresh(login)
+        }
+      }
+    }
+    try {
+      return await guarded(operation, path, fn)
+    } catch (error) {
+      if (describeVaultFailure(error).status === 403 && (await tokenIsInvalid(error))) throw tokenLost(operation, path)
+      throw error
+    }
   }
 
   /** One Vault operation (login included) through the vault breaker, retried under the run's one policy. */

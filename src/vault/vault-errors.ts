@@ -28,7 +28,7 @@ export function isRetryableVaultError(error: unknown): boolean {
 }
 
 export class VaultError extends SecretSyncError {
-  constructor(code: 'VAULT_AUTH_FAILED' | 'VAULT_REQUEST_FAILED' | 'VAULT_MOUNT_UNSUPPORTED', message: string, hint?: string) {
+  constructor(code: 'VAULT_AUTH_FAILED' | 'VAULT_REQUEST_FAILED' | 'VAULT_MOUNT_UNSUPPORTED' | 'VAULT_TOKEN_INVALID', message: string, hint?: string) {
     super(code, message, ExitCode.failure, {hint})
   }
 }

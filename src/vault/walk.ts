@@ -1,7 +1,9 @@
-import pLimit from 'p-limit'
+import type pLimit from 'p-limit'
+import {SecretSyncError} from '../errors.js'
 import type {Logger} from '../observability/logger.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import type {VaultReader} from './vault-client.js'
+import {CompactingQueue} from './walk-queue.js'
 
 export interface WalkOptions {
   /** KV v2 mount, e.g. `secret/`. */
@@ -13,6 +15,8 @@ export interface WalkOptions {
   compactionThreshold: number
   /** Shared limiter so every Vault request of the run respects `vault.concurrency`. */
   limit: ReturnType<typeof pLimit>
+  /** Most requests this walk has handed to the limiter at once (default: the limiter's concurrency). */
+  window?: number
   logger: Logger
   onProgress?: (progress: {folders: number; secrets: number}) => void
 }
@@ -24,10 +28,26 @@ export interface WalkStats {
   secrets: number
   skippedDeleted: number
   compactions: number
-  /** Largest number of already-processed entries the queue array held: what compaction bounds. */
+  /** Largest number of already-processed entries the folder queue array held: what compaction bounds. */
   maxProcessedRetained: number
-  /** Largest physical length of the queue array. */
+  /** Largest physical length of the folder queue array. */
   maxQueueLength: number
+}
+
+/** Why a folder or key the walk found was not read. Only `deleted` leaves the source complete. */
+export type SkipReason = 'deleted' | 'forbidden' | 'not_found' | 'max_depth' | 'unsafe_key'
+
+export interface SkippedItem {
+  kind: 'folder' | 'secret'
+  /** Full Vault path (mount included); a folder ends in `/`. Never a value. */
+  path: string
+  reason: SkipReason
+}
+
+/** What the walk did with every folder and key it found; `found = done + skipped + failed` for each. */
+export interface WalkBooks {
+  folders: {found: number; listed: number; skipped: number; failed: number}
+  secrets: {found: number; read: number; skipped: number; failed: number}
 }
 
 export interface WalkResult {
@@ -35,14 +55,27 @@ export interface WalkResult {
   secrets: Map<string, JsonObject>
   warnings: string[]
   stats: WalkStats
+  skipped: SkippedItem[]
+  /** Nothing was skipped for a reason other than `deleted` (DESIGN §4 Completeness). */
+  complete: boolean
+  books: WalkBooks
 }
 
 export class SourceLimitError extends Error {}
 
-interface QueueEntry {
+/** The walk's own accounting does not add up: a bug, never a partial result passed on as complete. */
+export class WalkAccountingError extends SecretSyncError {
+  constructor(message: string) {
+    super('WALK_ACCOUNTING', message, undefined, {hint: 'This is a secretsync bug; please report it with the log. Nothing was synced from this source.'})
+  }
+}
+
+interface FolderEntry {
   folder: string
   depth: number
 }
+
+type Task = {kind: 'list'; entry: FolderEntry} | {kind: 'read'; key: string}
 
 // A key is refused when it could escape or alias its folder: `..` segments, NUL, `//`, or a leading `/`.
 export const isUnsafeKey = (key: string): boolean => /(^|\/)\.\.(\/|$)/.test(key) || key.includes('\0') || key.includes('//') || key.startsWith('/')
@@ -51,20 +84,27 @@ export const isUnsafeKey = (key: string): boolean => /(^|\/)\.\.(\/|$)/.test(key
 const normalise = (path: string): string => path.split('/').filter((segment, i, all) => segment !== '.' && (segment !== '' || i === all.length - 1)).join('/')
 
 /**
- * Walks one KV v2 subtree breadth-first: each folder is listed at most once (cycle detection), the queue
- * drops its processed prefix once `index > threshold && index > queue.length / 2`, secrets are read
- * concurrently under the shared limiter. More than `maxSecrets` secrets fails the walk; it never truncates.
+ * Walks one KV v2 subtree breadth-first: each folder is listed at most once (cycle detection), the folder
+ * queue drops its processed prefix once `index > threshold && index > queue.length / 2`, and secrets are read
+ * concurrently under the shared limiter. The walk owns its work (STYLE rule 11): it never asks the shared
+ * limiter how busy it is, keeps at most `window` requests of its own outstanding, and ends only when its
+ * queues are drained and nothing of it is in flight. Every folder and key found ends read, skipped with a
+ * reason, or failed, and the books are checked at the end. More than `maxSecrets` fails the walk; it never
+ * truncates.
  */
 export async function walkVaultTree(reader: VaultReader, options: WalkOptions): Promise<WalkResult> {
   const {mount, root, limit, logger} = options
+  const window = Math.max(1, options.window ?? limit.concurrency)
   const secrets = new Map<string, JsonObject>()
   const warnings: string[] = []
+  const skipped: SkippedItem[] = []
   const stats: WalkStats = {lists: 0, reads: 0, folders: 0, secrets: 0, skippedDeleted: 0, compactions: 0, maxProcessedRetained: 0, maxQueueLength: 1}
-  let queue: QueueEntry[] = [{folder: root, depth: 0}]
-  let index = 0
+  const books: WalkBooks = {folders: {found: 1, listed: 0, skipped: 0, failed: 0}, secrets: {found: 0, read: 0, skipped: 0, failed: 0}}
+  const folders = new CompactingQueue<FolderEntry>(options.compactionThreshold, (before, after) => logger.debug('walk queue compacted', {mount, before, after}))
+  const reads = new CompactingQueue<string>(options.compactionThreshold)
+  folders.push({folder: root, depth: 0})
   const visited = new Set<string>([normalise(root)])
-  let discovered = 0
-  // In-flight work is counted, not kept: racing thousands of queued reads on every turn made the walk quadratic.
+  // In-flight work is counted, not kept: racing thousands of pending promises on every turn made the walk quadratic.
   let inFlight = 0
   let wake: (() => void) | undefined
   let failure: unknown
@@ -74,10 +114,87 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
     logger.warn(message, {mount})
   }
 
-  const track = (promise: Promise<void>): void => {
+  const skip = (item: SkippedItem): void => {
+    skipped.push(item)
+    books[item.kind === 'folder' ? 'folders' : 'secrets'].skipped++
+  }
+
+  const readSecret = async (key: string): Promise<void> => {
+    stats.reads++
+    const path = `${mount}${root}${key}`
+    const result = await reader.read(mount, `${root}${key}`)
+    if (result.kind === 'ok') {
+      secrets.set(key, result.data as JsonObject)
+      stats.secrets++
+      books.secrets.read++
+      options.onProgress?.({folders: stats.folders, secrets: stats.secrets})
+    } else if (result.kind === 'deleted') {
+      stats.skippedDeleted++
+      skip({kind: 'secret', path, reason: 'deleted'})
+      logger.debug('skipped a secret whose latest version is deleted', {mount, path: `${root}${key}`})
+    } else if (result.kind === 'missing') {
+      skip({kind: 'secret', path, reason: 'not_found'})
+      warn(`not found (404) reading ${path}; skipped`)
+    } else {
+      skip({kind: 'secret', path, reason: 'forbidden'})
+      warn(`permission denied reading ${path}; skipped`)
+    }
+  }
+
+  const listFolder = async ({folder, depth}: FolderEntry): Promise<void> => {
+    stats.lists++
+    const result = await reader.list(mount, folder)
+    if (result.kind !== 'ok') {
+      // An empty subtree answers 404 too: the root of an empty source is listed, empty, not skipped.
+      if (result.kind === 'missing' && folder === root) {
+        books.folders.listed++
+        return
+      }
+      skip({kind: 'folder', path: `${mount}${folder}`, reason: result.kind === 'forbidden' ? 'forbidden' : 'not_found'})
+      warn(`${result.kind === 'forbidden' ? 'permission denied (403)' : 'not found (404)'} listing ${mount}${folder}; folder skipped`)
+      return
+    }
+    stats.folders++
+    books.folders.listed++
+    for (const key of result.keys) {
+      const isFolder = key.endsWith('/')
+      const path = `${folder}${key}`
+      if (isUnsafeKey(isFolder ? key.slice(0, -1) : key)) {
+        books[isFolder ? 'folders' : 'secrets'].found++
+        skip({kind: isFolder ? 'folder' : 'secret', path: `${mount}${path}`, reason: 'unsafe_key'})
+        warn(`refused unsafe key ${JSON.stringify(key)} in ${mount}${folder} (contains "..", NUL, "//" or a leading "/"); not read`)
+        continue
+      }
+      if (isFolder) {
+        const normalised = normalise(path)
+        if (visited.has(normalised)) {
+          logger.debug('folder already listed; cycle skipped', {mount, path})
+          continue
+        }
+        visited.add(normalised)
+        books.folders.found++
+        if (depth + 1 > options.maxDepth) {
+          skip({kind: 'folder', path: `${mount}${normalised}`, reason: 'max_depth'})
+          warn(`${mount}${path} is deeper than max_depth ${options.maxDepth}; not walked`)
+          continue
+        }
+        folders.push({folder: normalised, depth: depth + 1})
+      } else {
+        books.secrets.found++
+        if (books.secrets.found > options.maxSecrets) {
+          throw new SourceLimitError(`more than max_secrets (${options.maxSecrets}) secrets under ${mount}${root}; raise max_secrets or narrow the mount (nothing is synced from a truncated source)`)
+        }
+        reads.push(path.slice(root.length))
+      }
+    }
+  }
+
+  const start = (task: Task): void => {
     inFlight++
-    void promise
+    const run = task.kind === 'list' ? () => listFolder(task.entry) : () => readSecret(task.key)
+    void limit(run)
       .catch((error: unknown) => {
+        books[task.kind === 'list' ? 'folders' : 'secrets'].failed++
         failure ??= error
       })
       .finally(() => {
@@ -86,81 +203,41 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
       })
   }
 
-  const readSecret = async (key: string): Promise<void> => {
-    // After a failure the source is lost anyway: queued reads end without a request.
-    if (failure !== undefined) return
-    stats.reads++
-    const result = await reader.read(mount, `${root}${key}`)
-    if (result.kind === 'ok') {
-      secrets.set(key, result.data as JsonObject)
-      stats.secrets++
-      options.onProgress?.({folders: stats.folders, secrets: stats.secrets})
-    } else if (result.kind === 'deleted' || result.kind === 'missing') {
-      stats.skippedDeleted++
-      logger.debug('skipped a secret whose latest version is deleted', {mount, path: `${root}${key}`})
-    } else {
-      warn(`permission denied reading ${mount}${root}${key}; skipped`)
-    }
-  }
-
-  const listFolder = async ({folder, depth}: QueueEntry): Promise<void> => {
-    if (failure !== undefined) return
-    stats.lists++
-    const result = await reader.list(mount, folder)
-    if (result.kind !== 'ok') {
-      // An empty subtree is a 404 too; only a folder below the root deserves a warning.
-      if (result.kind === 'forbidden' || folder !== root) warn(`${result.kind === 'forbidden' ? 'permission denied (403)' : 'not found (404)'} listing ${mount}${folder}; folder skipped`)
-      return
-    }
-    stats.folders++
-    for (const key of result.keys) {
-      if (isUnsafeKey(key.endsWith('/') ? key.slice(0, -1) : key)) {
-        warn(`refused unsafe key ${JSON.stringify(key)} in ${mount}${folder} (contains "..", NUL, "//" or a leading "/"); not read`)
-        continue
-      }
-      const path = `${folder}${key}`
-      if (key.endsWith('/')) {
-        const normalised = normalise(path)
-        if (visited.has(normalised)) {
-          logger.debug('folder already listed; cycle skipped', {mount, path})
-          continue
-        }
-        if (depth + 1 > options.maxDepth) {
-          warn(`${mount}${path} is deeper than max_depth ${options.maxDepth}; not walked`)
-          continue
-        }
-        visited.add(normalised)
-        queue.push({folder: normalised, depth: depth + 1})
-        stats.maxQueueLength = Math.max(stats.maxQueueLength, queue.length)
-      } else {
-        discovered++
-        if (discovered > options.maxSecrets) {
-          throw new SourceLimitError(`more than max_secrets (${options.maxSecrets}) secrets under ${mount}${root}; raise max_secrets or narrow the mount (nothing is synced from a truncated source)`)
-        }
-        const relative = path.slice(root.length)
-        track(limit(() => readSecret(relative)))
-      }
-    }
+  // Reads go first: they are leaves, so the queues of found-but-unread work stay short.
+  const next = (): Task | undefined => {
+    const key = reads.shift()
+    if (key !== undefined) return {kind: 'read', key}
+    const entry = folders.shift()
+    return entry && {kind: 'list', entry}
   }
 
   for (;;) {
-    while (failure === undefined && index < queue.length && limit.activeCount + limit.pendingCount < limit.concurrency) {
-      const entry = queue[index++] as QueueEntry
-      stats.maxProcessedRetained = Math.max(stats.maxProcessedRetained, index)
-      if (index > options.compactionThreshold && index > queue.length / 2) {
-        const before = queue.length
-        queue = queue.slice(index)
-        index = 0
-        stats.compactions++
-        logger.debug('walk queue compacted', {mount, before, after: queue.length})
-      }
-      track(limit(() => listFolder(entry)))
+    while (failure === undefined && inFlight < window) {
+      const task = next()
+      if (!task) break
+      start(task)
     }
     if (inFlight === 0) break
     // Set before yielding, so no completion can slip between the check and the wait.
     await new Promise<void>((resolve) => (wake = resolve))
     wake = undefined
   }
+  // After a failure the source is lost anyway: what is still queued is never requested.
   if (failure !== undefined) throw failure
-  return {secrets, warnings, stats}
+  stats.compactions = folders.compactions
+  stats.maxProcessedRetained = folders.maxProcessedRetained
+  stats.maxQueueLength = Math.max(1, folders.maxLength)
+  checkBooks(books, folders.size + reads.size, `${mount}${root}`)
+  return {secrets, warnings, stats, skipped, complete: skipped.every((item) => item.reason === 'deleted'), books}
+}
+
+/** Throws a WalkAccountingError unless every folder and key found ended done, skipped or failed, with nothing queued. */
+export function checkBooks(books: WalkBooks, queued: number, where: string): void {
+  const {folders, secrets} = books
+  const problems = [
+    queued !== 0 && `${queued} still queued`,
+    folders.found !== folders.listed + folders.skipped + folders.failed && `folders found ${folders.found} != listed ${folders.listed} + skipped ${folders.skipped} + failed ${folders.failed}`,
+    secrets.found !== secrets.read + secrets.skipped + secrets.failed && `keys found ${secrets.found} != read ${secrets.read} + skipped ${secrets.skipped} + failed ${secrets.failed}`,
+  ].filter((problem): problem is string => typeof problem === 'string')
+  if (problems.length > 0) throw new WalkAccountingError(`internal error: the walk of ${where} does not account for everything it found (${problems.join('; ')}); nothing is synced from it`)
 }

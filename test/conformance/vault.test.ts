@@ -352,6 +352,42 @@ describe('auth methods and tokens', () => {
   })
 })
 
+describe('tokens at their max TTL', () => {
+  const readApp: Policy[] = [{path: 'secret/data/app/*', capabilities: ['read'], name: 'app-read'}]
+
+  it("an AppRole's token_max_ttl caps renewals; under a second before it renew-self answers lease_duration 0, then the token is gone", async () => {
+    server.mountKv('secret/')
+    server.putSecret('secret/', 'app/db', {password: 'p'})
+    const {roleId, secretId} = server.addAppRole('capped', {policies: readApp, tokenTtlSeconds: 60, tokenMaxTtlSeconds: 100})
+    const login = await clientFor({token: ''}).approleLogin({role_id: roleId, secret_id: secretId})
+    const client = clientFor({token: login.auth.client_token})
+    advanceSeconds(50)
+    expect((await client.tokenRenewSelf({increment: 60})).auth.lease_duration).toBe(50)
+    clockMs += 49_500
+    // Vault's CalculateTTL caps at the exact remaining time; lease_duration is its whole seconds
+    const renewed = await client.tokenRenewSelf({increment: 60})
+    expect(renewed.auth.lease_duration).toBe(0)
+    expect(renewed.warnings).toEqual(['TTL of "1m0s" exceeded the effective max_ttl of "0s"; TTL value is capped accordingly'])
+    clockMs += 500
+    const expired = await failureOf(client.read('secret/data/app/db'))
+    expect([expired.status, expired.body]).toEqual([403, {errors: ['2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n']}])
+  })
+
+  it('with legacyTokenErrors a dead token answers plain "permission denied", as Vault before 1.16', async () => {
+    const legacy = await startVaultServer({now: () => clockMs, legacyTokenErrors: true})
+    try {
+      legacy.mountKv('secret/')
+      const token = legacy.createToken({policies: readApp, ttlSeconds: 10})
+      advanceSeconds(10)
+      const client = vault({endpoint: legacy.url, token, noCustomHTTPVerbs: true})
+      const expired = await failureOf(client.read('secret/data/app/db'))
+      expect([expired.status, expired.body]).toEqual([403, {errors: ['permission denied']}])
+    } finally {
+      await legacy.close()
+    }
+  })
+})
+
 describe('namespaces', () => {
   it('keeps state per namespace, selected by header or path prefix, and scopes tokens to theirs', async () => {
     server.mountKv('secret/')

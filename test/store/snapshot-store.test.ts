@@ -125,6 +125,24 @@ describe('committing snapshots', () => {
     expect(await store.listVersions(TARGET)).toEqual([1])
   })
 
+  it('the same content from a walk that was incomplete (or complete again) is a new version recording it', async () => {
+    // Given v1 from a complete walk
+    const store = storeWith()
+    await commitOf(store, base)
+    const reasons = ['source "base": 1 folder denied (403): secret/base/x/']
+
+    // When the same content comes from an incomplete walk, then the same again, then from a complete walk
+    const partial = await store.commit(TARGET, {secrets: base, sources: ['base'], runId: 'run-2', incomplete: reasons})
+    const again = await store.commit(TARGET, {secrets: base, sources: ['base'], runId: 'run-3', incomplete: reasons})
+    const whole = await store.commit(TARGET, {secrets: base, sources: ['base'], runId: 'run-4', incomplete: []})
+
+    // Then v2 records why (read back by --sync-only), the repeat is unchanged, and v3 is complete again
+    expect([partial.status, again.status, whole.status]).toEqual(['created', 'unchanged', 'created'])
+    expect(storedJson(keyOf('v2.json')).incomplete).toEqual(reasons)
+    expect((await store.read(TARGET, 2)).incomplete).toEqual(reasons)
+    expect(storedJson(keyOf('v3.json'))).not.toHaveProperty('incomplete')
+  })
+
   it('a change writes the next version, reports the changed paths and moves latest.json with If-Match', async () => {
     // Given v1
     const store = storeWith()

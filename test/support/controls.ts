@@ -45,6 +45,26 @@ export interface LatencySpec {
   ms: number
 }
 
+export interface JitterSpec {
+  service: string
+  operation?: string
+  /** Each matching call waits a further 0..maxMs (uniform), drawn from a PRNG seeded with `seed`. */
+  maxMs: number
+  seed: number
+}
+
+/** mulberry32: a small, fast, seedable PRNG, so a jittered run replays from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
 export type Decision =
   | {kind: 'pass'; latencyMs: number}
   | {kind: 'throttle'; latencyMs: number}
@@ -64,6 +84,7 @@ export class Controls {
   private readonly faults: Array<FaultSpec & {remaining: number}> = []
   private readonly quotas: QuotaSpec[] = []
   private readonly latencies: LatencySpec[] = []
+  private readonly jitters: Array<JitterSpec & {random: () => number}> = []
   private readonly buckets = new Map<string, Bucket>()
   private readonly calls = new Map<string, number>()
   private readonly throttles = new Map<string, number>()
@@ -82,11 +103,17 @@ export class Controls {
     this.latencies.push(spec)
   }
 
-  /** Removes faults, quotas and latencies (counters stay; see `resetCounters`). */
+  /** Random extra latency per call, reproducible from the seed (the order of calls still varies). */
+  setJitter(spec: JitterSpec): void {
+    this.jitters.push({...spec, random: seededRandom(spec.seed)})
+  }
+
+  /** Removes faults, quotas, latencies and jitter (counters stay; see `resetCounters`). */
   clear(): void {
     this.faults.length = 0
     this.quotas.length = 0
     this.latencies.length = 0
+    this.jitters.length = 0
     this.buckets.clear()
   }
 
@@ -102,7 +129,9 @@ export class Controls {
   decide(key: CallKey): Decision {
     const id = `${key.service}|${key.operation}|${key.account}|${key.region}`
     this.calls.set(id, (this.calls.get(id) ?? 0) + 1)
-    const latencyMs = this.latencies.filter((l) => matches(l, key)).reduce((sum, l) => sum + l.ms, 0)
+    const latencyMs =
+      this.latencies.filter((l) => matches(l, key)).reduce((sum, l) => sum + l.ms, 0) +
+      this.jitters.filter((j) => matches(j, key)).reduce((sum, j) => sum + Math.floor(j.random() * (j.maxMs + 1)), 0)
 
     const fault = this.faults.find((f) => f.remaining > 0 && matches(f, key))
     if (fault) {

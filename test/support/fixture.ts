@@ -15,7 +15,8 @@ export interface StackFixture {
     secrets?: Record<string, Record<string, unknown>>
     /** Full paths whose latest version is soft-deleted. */
     deleted?: string[]
-    approles?: Record<string, {policies: Policy[]}>
+    /** `token_ttl`/`token_max_ttl` in seconds, as the role sets them. */
+    approles?: Record<string, {policies: Policy[]; token_ttl?: number; token_max_ttl?: number}>
     kubernetes_roles?: Record<string, {policies: Policy[]; jwt: string}>
   }
   aws?: {
@@ -70,7 +71,7 @@ export function seedVault(vault: VaultServer, fixture: StackFixture['vault'] = {
   for (const [path, data] of Object.entries(fixture.secrets ?? {})) vault.putSecret(...splitMount(path, mounts), data)
   for (const path of fixture.deleted ?? []) vault.deleteLatest(...splitMount(path, mounts))
   const approles: SeededCredentials['approles'] = {}
-  for (const [name, role] of Object.entries(fixture.approles ?? {})) approles[name] = vault.addAppRole(name, {policies: role.policies})
+  for (const [name, role] of Object.entries(fixture.approles ?? {})) approles[name] = vault.addAppRole(name, {policies: role.policies, tokenTtlSeconds: role.token_ttl, tokenMaxTtlSeconds: role.token_max_ttl})
   for (const [name, role] of Object.entries(fixture.kubernetes_roles ?? {})) {
     vault.addKubernetesRole(name, {policies: role.policies, serviceAccountJwt: role.jwt})
   }

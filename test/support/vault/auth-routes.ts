@@ -98,6 +98,7 @@ function approleLogin(tokens: TokenStore, mount: Extract<AuthMount, {type: 'appr
     namespace: ctx.namespace.path,
     policies: role.policies,
     ttlSeconds: role.tokenTtlSeconds,
+    maxTtlSeconds: role.tokenMaxTtlSeconds,
     path: `auth/${mount.path}login`,
     displayName: 'approle',
     meta: {role_name: role.name},
@@ -138,6 +139,7 @@ function kubernetesLogin(tokens: TokenStore, mount: Extract<AuthMount, {type: 'k
     namespace: ctx.namespace.path,
     policies: role.policies,
     ttlSeconds: role.tokenTtlSeconds,
+    maxTtlSeconds: role.tokenMaxTtlSeconds,
     path: `auth/${mount.path}login`,
     displayName: `kubernetes-${sa.namespace}-${sa.name}`,
     meta: {

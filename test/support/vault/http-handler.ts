@@ -25,6 +25,8 @@ export interface HandlerDeps {
   state: VaultState
   tokens: TokenStore
   controls: Controls
+  /** Pre-1.16 answers for dead tokens: plain "permission denied". */
+  legacyTokenErrors?: boolean
 }
 
 const UI_MOUNTS = 'sys/internal/ui/mounts'
@@ -63,7 +65,7 @@ function authorize(
   if (id === undefined) throw missingToken()
   const token: TokenRecord | undefined = deps.tokens.lookup(id)
   // A token only exists in its own namespace and those below it.
-  if (!token || !ns.path.startsWith(token.namespace)) throw invalidToken()
+  if (!token || !ns.path.startsWith(token.namespace)) throw deps.legacyTokenErrors ? missingToken() : invalidToken()
   const aclPrefix = ns.path.slice(token.namespace.length)
   const acl = new Acl(token.policies, token.root)
   if (chosen.access.kind === 'acl' && !acl.allows(aclPrefix + chosen.access.path, chosen.access.capability)) {

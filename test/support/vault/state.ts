@@ -21,6 +21,8 @@ export interface AppRoleRole {
   secretIds: Set<string>
   policies: Policy[]
   tokenTtlSeconds?: number
+  /** The role's `token_max_ttl`: no renewal of its tokens reaches beyond it. */
+  tokenMaxTtlSeconds?: number
 }
 
 export interface KubernetesRole {
@@ -28,6 +30,7 @@ export interface KubernetesRole {
   serviceAccountJwt: string
   policies: Policy[]
   tokenTtlSeconds?: number
+  tokenMaxTtlSeconds?: number
 }
 
 interface AuthMountBase {

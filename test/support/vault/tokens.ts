@@ -128,7 +128,8 @@ export class TokenStore {
 
   /**
    * `renew-self`: the new TTL is the increment (else the creation TTL) from now, capped at the token's max TTL
-   * with the warning Vault's `framework.CalculateTTL` gives.
+   * with the warning Vault's `framework.CalculateTTL` gives. As in Vault, the cap is exact to the millisecond
+   * while `lease_duration` is whole seconds: under a second before the max TTL a renewal answers 0.
    */
   renew(record: TokenRecord, incrementSeconds: number | undefined): {ttl: number; warnings: string[]} {
     if (!record.renewable || record.expiresAt === null || record.maxExpiresAt === null) {
@@ -136,21 +137,29 @@ export class TokenStore {
     }
     const now = this.now()
     const wanted = incrementSeconds && incrementSeconds > 0 ? incrementSeconds : record.creationTtl
-    const left = Math.floor((record.maxExpiresAt - now) / 1000)
-    if (left <= 0) throw badRequest('past the max TTL, cannot renew')
-    const ttl = Math.min(wanted, left)
+    const leftMs = record.maxExpiresAt - now
+    if (leftMs < 0) throw badRequest('past the max TTL, cannot renew')
+    const ttlMs = Math.min(wanted * 1000, leftMs)
+    const ttl = Math.floor(ttlMs / 1000)
     const warnings =
-      ttl < wanted
+      ttlMs < wanted * 1000
         ? [
             `TTL of ${JSON.stringify(goDuration(wanted))} exceeded the effective max_ttl of ${JSON.stringify(goDuration(ttl))}; TTL value is capped accordingly`,
           ]
         : []
-    record.expiresAt = now + ttl * 1000
+    record.expiresAt = now + ttlMs
     return {ttl, warnings}
   }
 
   revoke(id: string): boolean {
     return this.tokens.delete(id)
+  }
+
+  /** Revokes every token but the root token (an operator's emergency revocation); returns how many. */
+  revokeAll(): number {
+    const ids = [...this.tokens.values()].filter((record) => !record.root).map((record) => record.id)
+    for (const id of ids) this.tokens.delete(id)
+    return ids.length
   }
 
   /** Live tokens other than the root token. */

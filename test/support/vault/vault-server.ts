@@ -18,6 +18,11 @@ export interface VaultServerOptions {
   now?: () => number
   /** Default `root`. */
   rootToken?: string
+  /**
+   * Answer unknown, expired and revoked tokens as Vault before 1.16 did: 403 `{"errors":["permission denied"]}`,
+   * indistinguishable from a policy denial (default: 1.16+, which adds "invalid token").
+   */
+  legacyTokenErrors?: boolean
 }
 
 export interface NamespaceOption {
@@ -38,6 +43,8 @@ export interface CreateTokenOptions extends NamespaceOption {
 export interface AppRoleOptions extends NamespaceOption {
   policies: Policy[]
   tokenTtlSeconds?: number
+  /** The role's `token_max_ttl` (default 768h). */
+  tokenMaxTtlSeconds?: number
   /** Auth mount path (default `approle`). */
   mount?: string
 }
@@ -47,6 +54,7 @@ export interface KubernetesRoleOptions extends NamespaceOption {
   /** The one JWT this role accepts (stands in for Kubernetes' TokenReview). */
   serviceAccountJwt: string
   tokenTtlSeconds?: number
+  tokenMaxTtlSeconds?: number
   /** Auth mount path (default `kubernetes`). */
   mount?: string
 }
@@ -83,6 +91,8 @@ export interface VaultServer {
   tokenCount(): number
   /** Revokes a token; returns whether it existed. */
   revokeToken(token: string): boolean
+  /** Revokes every token but the root token; returns how many there were. */
+  revokeAllTokens(): number
   /** Data of the latest live version, or undefined when missing, deleted or destroyed. */
   readSecret(mountPath: string, key: string, options?: NamespaceOption): Record<string, unknown> | undefined
   /** Current version number of a key (0 when it has none). */
@@ -98,7 +108,7 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
   const tokens = new TokenStore(now)
   tokens.addRoot(rootToken)
 
-  const deps = {state, tokens, controls}
+  const deps = {state, tokens, controls, legacyTokenErrors: options.legacyTokenErrors ?? false}
   const running = await listen((req, res) => {
     handleVaultRequest(deps, req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, {'content-type': 'application/json'})
@@ -140,6 +150,7 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
       const role = mount.roles.get(name) ?? {name, roleId: randomUUID(), secretIds: new Set<string>(), policies: []}
       role.policies = opts.policies
       role.tokenTtlSeconds = opts.tokenTtlSeconds
+      role.tokenMaxTtlSeconds = opts.tokenMaxTtlSeconds
       const secretId = randomUUID()
       role.secretIds.add(secretId)
       mount.roles.set(name, role)
@@ -147,11 +158,12 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
     },
     addKubernetesRole: (name, opts) => {
       const mount = state.authMount(opts.namespace, opts.mount ?? 'kubernetes', 'kubernetes')
-      const {policies, serviceAccountJwt, tokenTtlSeconds} = opts
-      mount.roles.set(name, {name, policies, serviceAccountJwt, tokenTtlSeconds})
+      const {policies, serviceAccountJwt, tokenTtlSeconds, tokenMaxTtlSeconds} = opts
+      mount.roles.set(name, {name, policies, serviceAccountJwt, tokenTtlSeconds, tokenMaxTtlSeconds})
     },
     tokenCount: () => tokens.count(),
     revokeToken: (token) => tokens.revoke(token),
+    revokeAllTokens: () => tokens.revokeAll(),
     readSecret: (mountPath, key, opts) => {
       const result = state.kv(opts?.namespace, mountPath).read(key)
       return result.kind === 'live' ? (versionData(result.record) ?? undefined) : undefined
