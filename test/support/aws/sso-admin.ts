@@ -2,10 +2,8 @@
  * IAM Identity Center admin API (JSON 1.1, `X-Amz-Target: SWBExternalService.<Operation>`) for the AWS
  * test server: the read operations discovery needs to find accounts by permission set or by group.
  *
- * Group lookup by display name belongs to another service, the Identity Store (`identitystore`
- * ListGroups with `Filters: [{AttributePath: 'DisplayName', AttributeValue}]`). Its SDK client is not a
- * dependency yet, so no handler serves it; groups are still seeded here (`addGroup`) and exposed through
- * `state.groups(identityStoreId)` so that a future `identitystore` handler can answer from this state.
+ * Group lookup by display name belongs to another service, the Identity Store (identity-store.ts, GetGroupId);
+ * groups are seeded here (`addGroup`) with their instance's identity store, and it answers from this state.
  */
 import {createHash} from 'node:crypto'
 import {takePage} from './paging.js'
@@ -53,7 +51,7 @@ export interface AddGroupOptions {
   description?: string
 }
 
-/** A group as the Identity Store's ListGroups returns it. */
+/** A group as the Identity Store describes it. */
 export interface IdentityStoreGroup {
   GroupId: string
   DisplayName: string
@@ -69,8 +67,10 @@ export interface SsoAdminState {
   /** Assigns a principal to an account with a permission set; provisions it there too, as AWS does. */
   assign(instanceArn: string, options: AssignOptions): void
   addGroup(options: AddGroupOptions): string
-  /** Groups of an identity store, for a future `identitystore` handler. */
+  /** Groups of an identity store (what the Identity Store handler answers from). */
   groups(identityStoreId: string): IdentityStoreGroup[]
+  /** Whether an account may read an identity store: as for its instance (owner or delegated admin); unknown store: undefined. */
+  identityStoreVisibleTo(identityStoreId: string, accountId: string): boolean | undefined
   /** Lets a member account use instances owned by another account. */
   addDelegatedAdmin(accountId: string): void
   /** Insert an empty page carrying a NextToken before every real page of every list operation. */
@@ -248,6 +248,10 @@ export function createSsoAdminService(ctx: AwsContext): {handler: AwsServiceHand
     },
     groups(identityStoreId) {
       return (groupsByStore.get(identityStoreId) ?? []).map((g) => ({...g}))
+    },
+    identityStoreVisibleTo(identityStoreId, accountId) {
+      const instance = [...instances.values()].find((i) => i.identityStoreId === identityStoreId)
+      return instance === undefined ? undefined : visibleTo(instance, accountId)
     },
     addDelegatedAdmin(accountId) {
       delegatedAdmins.add(accountId)
