@@ -232,10 +232,11 @@ export function createSsoAdminService(ctx: AwsContext): {handler: AwsServiceHand
     addGroup(options) {
       const identityStoreId = options.identityStoreId ?? instances.values().next().value?.identityStoreId
       if (identityStoreId === undefined) throw new Error('sso-admin test state: add an instance before its groups')
-      const seed = hex(`group:${++counter}`, 32)
+      // The documented GroupId form: 10 hex digits of the store, then a UUID (8-4-4-4-12).
+      const seed = hex(`group:${++counter}`, 42)
       const id =
         options.id ??
-        `${seed.slice(0, 10)}-${seed.slice(10, 18)}-${seed.slice(18, 22)}-${seed.slice(22, 26)}-${seed.slice(26, 32)}`
+        `${seed.slice(0, 10)}-${seed.slice(10, 18)}-${seed.slice(18, 22)}-${seed.slice(22, 26)}-${seed.slice(26, 30)}-${seed.slice(30, 42)}`
       const groups = groupsByStore.get(identityStoreId) ?? []
       groups.push({
         GroupId: id,
