@@ -22,7 +22,7 @@ import {startAwsServer} from '../support/aws/aws-server.js'
 // Identity Center is exercised end to end by test-integration/discovery.test.ts (SECRETSYNC_IT=moto); its known
 // gap: ProvisionPermissionSet ignores TargetId and provisions to the caller's account only, so
 // ListAccountsForProvisionedPermissionSet never lists member accounts there. The Identity Store half runs on both
-// (aws-identity-store.test.ts).
+// (aws-identity-store.test.ts), and the reads discovery makes run on both in aws-discovery-apis.test.ts.
 
 type AwsServer = Awaited<ReturnType<typeof startAwsServer>>
 

@@ -14,6 +14,10 @@ import {sleep} from './http-server.js'
  *   for any account.
  * - No throttling, no injected faults, no call counters: tests assert on state and on the CLI's JSON instead.
  * - Secrets Manager deletion: the recovery window is recorded but time cannot be moved, so expiry is untestable.
+ * - Secrets Manager skips documented input checks (name length/characters, 65,536-byte values, MaxResults ranges,
+ *   BatchGetSecretValue's 20 ids, writes to a secret scheduled for deletion) and lists unlabelled versions.
+ * - S3 applies no default SSE-S3 and verifies no checksums; Identity Store ids are `d-` + 10 letters, not hex.
+ * The conformance files name each where it matters; the AWS API reference decides every difference.
  */
 export interface MotoServer {
   url: string
