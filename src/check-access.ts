@@ -53,7 +53,7 @@ export async function checkAccess(config: Config, graph: TargetGraph): Promise<A
         const {client, accountId} = await adapters.connectTarget(resolved)
         try {
           await client.send(new ListSecretsCommand({MaxResults: 1}))
-          checks.push({kind: 'target', name: target.name, ok: true, detail: `${accountId ?? 'base identity'} / ${resolved.region}: Secrets Manager reachable`})
+          checks.push({kind: 'target', name: target.name, ok: true, detail: `${accountId} / ${resolved.region}: Secrets Manager reachable`})
         } finally {
           client.destroy()
         }

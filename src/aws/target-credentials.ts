@@ -22,8 +22,8 @@ export interface TargetIdentityInput {
 export interface TargetIdentity {
   /** Undefined: the base identity from the default credential chain. */
   credentials?: AwsCredentialIdentityProvider
-  /** The account the credentials act in, as STS reports it (when checked). */
-  accountId?: string
+  /** The account the credentials act in, as STS GetCallerIdentity reports it: names the target's applied record. */
+  accountId: string
 }
 
 /** The role a target assumes: its `role_arn`, else `aws.role_pattern` for its account, else none (base identity). */
@@ -41,11 +41,6 @@ function shareCredentials(provider: AwsCredentialIdentityProvider): AwsCredentia
   }
 }
 
-/**
- * Credentials for one target: AssumeRole into its role (ExternalId only when non-empty: STS rejects an empty
- * one), then, when `account_id` is set, GetCallerIdentity must report that account or the target fails
- * before any write.
- */
 export type RoleCredentialsInput = Omit<TargetIdentityInput, 'target' | 'accountId'>
 
 /** Credentials of the role (one shared AssumeRole), or undefined for the base identity of the default chain. */
@@ -65,16 +60,22 @@ export function roleCredentials(input: RoleCredentialsInput): AwsCredentialIdent
   )
 }
 
+/**
+ * Credentials for one target: AssumeRole into its role (ExternalId only when non-empty: STS rejects an empty
+ * one), then one GetCallerIdentity per target, always: it names the account actually used (the applied record's
+ * key, also for targets on the base identity), and when `account_id` is set it must report that account or the
+ * target fails before any write.
+ */
 export async function resolveTargetIdentity(input: TargetIdentityInput): Promise<TargetIdentity> {
   const credentials = roleCredentials(input)
-  if (!input.accountId) return {credentials}
   const sts = withBreaker(new STSClient({...awsClientConfig({...input.client, region: input.region}), ...(credentials ? {credentials} : {})}), 'sts', input.breakers, {metrics: input.metrics})
   try {
     const identity = await sts.send(new GetCallerIdentityCommand({}))
-    if (identity.Account !== input.accountId) {
+    // STS always answers with Account; a reply without it cannot name the applied record, so it fails like a mismatch.
+    if (identity.Account === undefined || (input.accountId !== undefined && identity.Account !== input.accountId)) {
       throw new SecretSyncError(
         'ACCOUNT_MISMATCH',
-        `target "${input.target}" expects account ${input.accountId} but ${input.roleArn ? `role ${input.roleArn}` : 'the base identity'} acts in account ${identity.Account ?? 'unknown'}; nothing was written`,
+        `target "${input.target}" expects account ${input.accountId ?? '(the caller\'s)'} but ${input.roleArn ? `role ${input.roleArn}` : 'the base identity'} acts in account ${identity.Account ?? 'unknown'}; nothing was written`,
         1,
         {hint: 'Check the target\'s account_id and role_arn (or aws.role_pattern).'},
       )

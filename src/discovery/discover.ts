@@ -4,6 +4,7 @@ import {isFresh, type DiscoveryCache} from './cache.js'
 import {TemplateError} from './errors.js'
 import {evaluateAccount, filtersReadTags, ouFilterIds} from './filters.js'
 import {listIdentityCenterAccountIds} from './identity-center.js'
+import {identityStoreGroupResolver} from './identity-store.js'
 import {DEFAULT_DISCOVERY_CONCURRENCY, describeAccounts, listOrganizationAccounts} from './organizations.js'
 import {renderTarget, resolveNameCollisions, templateReadsTags} from './templates.js'
 import type {
@@ -14,7 +15,6 @@ import type {
   DiscoveryClients,
   DiscoveryLogger,
   DiscoveryReport,
-  GroupResolver,
 } from './types.js'
 
 /**
@@ -38,8 +38,6 @@ export interface DiscoverTargetsOptions {
   logger: DiscoveryLogger
   /** AWS calls in flight per block (default 8). */
   concurrency?: number
-  /** Resolves a `group` given by display name; without it only group ids work. */
-  resolveGroup?: GroupResolver
   /** For error messages (`[run=<id>] …`). */
   runId?: string
 }
@@ -105,7 +103,8 @@ async function queryAccounts(
     instanceArn: block.instance_arn,
     permissionSet: block.permission_set,
     group: block.group,
-    resolveGroup: options.resolveGroup,
+    // The client is built only when a display name must be resolved: ids need no Identity Store call.
+    resolveGroup: (name, where) => identityStoreGroupResolver(options.clients.identityStore(block.role_arn, block.region))(name, where),
     concurrency,
     context,
   })

@@ -24,9 +24,9 @@ export interface IdentityCenterQuery {
   instanceArn?: string
   /** Permission set name: accounts where it is provisioned (or, with `group`, where the group holds it). */
   permissionSet?: string
-  /** Group id, or display name when `resolveGroup` is given: accounts where the group holds an assignment. */
+  /** Group id, or display name (resolved with `resolveGroup` in the instance's identity store): accounts where the group holds an assignment. */
   group?: string
-  resolveGroup?: GroupResolver
+  resolveGroup: GroupResolver
   concurrency?: number
   context: CallContext
 }
@@ -44,17 +44,6 @@ export async function listIdentityCenterAccountIds(
   const {context} = query
   const limit = pLimit(query.concurrency ?? DEFAULT_DISCOVERY_CONCURRENCY)
   const needsStore = query.group !== undefined && !isGroupId(query.group)
-  if (needsStore && !query.resolveGroup) {
-    throw new DiscoveryError(
-      context.block,
-      'resolving a group by display name needs its id; set group to the group id',
-      {
-        code: 'DISCOVERY_GROUP_NAME',
-        exitCode: ExitCode.usage,
-        hint: 'Find it with `aws identitystore list-groups --identity-store-id <id> --filters AttributePath=DisplayName,AttributeValue=<name>`.',
-      },
-    )
-  }
   const instance = await findInstance(client, query.instanceArn, needsStore, context)
   const groupId = query.group === undefined ? undefined : await resolveGroupId(query, instance, context)
   const {instanceArn} = instance
@@ -141,11 +130,9 @@ async function resolveGroupId(query: IdentityCenterQuery, instance: Instance, co
   if (isGroupId(group)) return group
   const {identityStoreId} = instance
   const resolved =
-    identityStoreId === undefined || !query.resolveGroup
+    identityStoreId === undefined
       ? undefined
-      : await callAws(context, 'identitystore:ListGroups', identityStoreId, () =>
-          (query.resolveGroup as GroupResolver)(group, {identityStoreId}),
-        )
+      : await callAws(context, 'identitystore:GetGroupId', identityStoreId, () => query.resolveGroup(group, {identityStoreId}))
   if (resolved === undefined) {
     throw new DiscoveryError(
       context.block,

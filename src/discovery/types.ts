@@ -1,3 +1,4 @@
+import type {IdentitystoreClient} from '@aws-sdk/client-identitystore'
 import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import type {SSOAdminClient} from '@aws-sdk/client-sso-admin'
 
@@ -25,9 +26,11 @@ export interface AccountVerdict {
 export interface DiscoveryClients {
   organizations(roleArn?: string, region?: string): OrganizationsClient
   ssoAdmin(roleArn?: string, region?: string): SSOAdminClient
+  /** Identity Center's directory: resolves `group` display names (GetGroupId). */
+  identityStore(roleArn?: string, region?: string): IdentitystoreClient
 }
 
-/** Resolves an Identity Center group display name to its id (Identity Store ListGroups); undefined when absent. */
+/** Resolves an Identity Center group display name to its id (Identity Store GetGroupId); undefined when absent. */
 export type GroupResolver = (displayName: string, context: {identityStoreId: string}) => Promise<string | undefined>
 
 /** The few logger methods discovery uses; the winston logger of the runtime fits. */

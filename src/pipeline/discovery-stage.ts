@@ -1,3 +1,4 @@
+import {IdentitystoreClient} from '@aws-sdk/client-identitystore'
 import {OrganizationsClient} from '@aws-sdk/client-organizations'
 import {SSOAdminClient} from '@aws-sdk/client-sso-admin'
 import {awsClientConfig, defaultRegion} from '../aws/client-config.js'
@@ -29,9 +30,10 @@ export interface DiscoveredProject {
 
 /** Clients for discovery, one per (role, region), through the run's breakers and retry policy. */
 function discoveryClients(config: Config, runtime: Runtime, adapters: Adapters): DiscoveryClients & {destroy(): void} {
-  const made = new Map<string, OrganizationsClient | SSOAdminClient>()
-  const build = <C extends OrganizationsClient | SSOAdminClient>(kind: 'organizations' | 'sso-admin', Client: new (config: object) => C, roleArn?: string, region?: string): C => {
-    const key = `${kind}|${roleArn ?? ''}|${region ?? ''}`
+  type Client = OrganizationsClient | SSOAdminClient | IdentitystoreClient
+  const made = new Map<string, Client>()
+  const build = <C extends Client>(kind: 'organizations' | 'sso-admin', Client: new (config: object) => C, roleArn?: string, region?: string): C => {
+    const key = `${kind}|${Client.name}|${roleArn ?? ''}|${region ?? ''}`
     const existing = made.get(key)
     if (existing) return existing as C
     const actualRegion = region ?? defaultRegion(config)
@@ -44,6 +46,8 @@ function discoveryClients(config: Config, runtime: Runtime, adapters: Adapters):
   return {
     organizations: (roleArn, region) => build('organizations', OrganizationsClient, roleArn, region),
     ssoAdmin: (roleArn, region) => build('sso-admin', SSOAdminClient, roleArn, region),
+    // The Identity Store is Identity Center's directory: it shares the sso-admin breaker (one outage, one breaker).
+    identityStore: (roleArn, region) => build('sso-admin', IdentitystoreClient, roleArn, region),
     destroy: () => made.forEach((client) => client.destroy()),
   }
 }

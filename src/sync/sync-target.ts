@@ -44,7 +44,7 @@ export interface SyncTargetInput {
   store?: SnapshotStore
   limiter: WriteLimiter
   /** Assumes the target's role, checks its account, and returns a Secrets Manager client acting there. */
-  connect(target: ResolvedTarget): Promise<{client: SecretsManagerClient; accountId?: string}>
+  connect(target: ResolvedTarget): Promise<{client: SecretsManagerClient; accountId: string}>
 }
 
 const LOCK_TTL_MS = 30 * 60 * 1000
@@ -76,7 +76,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<TargetSyncResu
   try {
     const connected = await input.connect(target)
     client = connected.client
-    const account = connected.accountId ?? target.accountId ?? 'base'
+    const account = connected.accountId
     const readOptions = {target: target.name, prefix: target.prefix, ownership: settings.ownership, redactor: runtime.redactor}
     const desired = [...input.desired].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, value]) => desiredSecret(path, target.prefix, value))
     const applied = store ? await store.readApplied(target.name, account, target.region) : undefined

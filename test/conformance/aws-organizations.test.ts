@@ -21,6 +21,12 @@ import {startAwsServer} from '../support/aws/aws-server.js'
 // The Organizations fake is checked against the AWS Organizations API Reference through the real SDK client:
 // page limits, NextToken pagination (including the empty pages AWS warns about), the account shape, errors and
 // who may call what. Discovery relies on each of these.
+//
+// Against the project's server only: the tests seed organizations of hundreds of accounts from state (the reads
+// discovery makes run on moto too in aws-discovery-apis.test.ts). moto's
+// Organizations (CreateOrganization, nested OUs, CreateAccount with tags, CloseAccount → SUSPENDED, MoveAccount) is
+// exercised end to end by test-integration/discovery.test.ts (SECRETSYNC_IT=moto); moto 5.2.1 has no throttling
+// and no empty pages, so those paths are proven here only.
 
 type AwsServer = Awaited<ReturnType<typeof startAwsServer>>
 

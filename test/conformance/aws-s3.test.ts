@@ -17,7 +17,8 @@ import {
 } from '@aws-sdk/client-s3'
 import {fromTemporaryCredentials} from '@aws-sdk/credential-providers'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
-import {startAwsServer, type AwsServer} from '../support/aws/aws-server.js'
+import type {AwsServer} from '../support/aws/aws-server.js'
+import {onMoto, useAwsEndpoint} from './endpoint.js'
 
 interface Failure {
   name: string
@@ -69,23 +70,39 @@ function raw(url: string, method: string, headers: Record<string, string> = {}, 
 
 const md5Etag = (text: string): string => `"${createHash('md5').update(text).digest('hex')}"`
 
-describe('AWS test server: S3 (REST/XML, path style)', () => {
-  let server: AwsServer
+// S3 as the merge store uses it, against the project's server and (SECRETSYNC_CONFORMANCE=moto) moto: objects,
+// SSE, conditional writes and listing run on both (moto 5.2.1 agrees with the server on conditional writes, 412s,
+// 304s, SSE-KMS and listing; it applies no default SSE-S3, verifies no checksums and sends other request ids). Accounts,
+// regions, virtual hosts, faults and quotas need the project's server (moto keeps no bucket owners per account,
+// checks no signature region, and has no faults or throttling), as does the 1001-key listing (cheap only from state).
+describe('S3 (REST/XML, path style)', () => {
+  const endpoint = useAwsEndpoint()
+  /** The project's server: seeding from state and its put records; undefined on moto. */
+  const own = (): AwsServer | undefined => endpoint.current().server
+  const projectServer = (): AwsServer => {
+    const server = own()
+    if (!server) throw new Error('this test needs the project server')
+    return server
+  }
   const s3 = (config: Partial<S3ClientConfig> = {}): S3Client =>
     new S3Client({
-      endpoint: server.url,
+      endpoint: endpoint.current().url,
       region: 'us-east-1',
       forcePathStyle: true,
       credentials: {accessKeyId: 'test', secretAccessKey: 'test'},
       ...config,
     })
-
-  beforeEach(async () => {
-    server = await startAwsServer()
-  })
-  afterEach(async () => {
-    await server.close()
-  })
+  const put = (bucket: string, key: string, body: string) => s3().send(new PutObjectCommand({Bucket: bucket, Key: key, Body: body}))
+  const bodyOf = async (bucket: string, key: string): Promise<string | undefined> => {
+    try {
+      return await (await s3().send(new GetObjectCommand({Bucket: bucket, Key: key}))).Body?.transformToString()
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined
+      throw error
+    }
+  }
+  const keysOf = async (bucket: string): Promise<string[]> =>
+    ((await s3().send(new ListObjectsV2Command({Bucket: bucket}))).Contents ?? []).map((c) => c.Key ?? '')
 
   describe('objects', () => {
     beforeEach(async () => {
@@ -111,7 +128,7 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
       expect(got.ContentLength).toBe(7)
       expect(got.Metadata).toEqual({'run-id': 'r-1'})
       expect(got.LastModified).toBeInstanceOf(Date)
-      expect(server.s3.getObject('store', 'merged/app/v1.json')?.body.toString()).toBe('{"a":1}')
+      expect(await bodyOf('store', 'merged/app/v1.json')).toBe('{"a":1}')
     })
 
     it('records the SSE headers of every PutObject and answers them back', async () => {
@@ -130,7 +147,10 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
       expect(head.ServerSideEncryption).toBe('aws:kms')
       expect(head.SSEKMSKeyId).toBe('alias/secretsync')
       // S3 applies SSE-S3 to requests that ask for nothing, but the record shows what the request carried.
-      expect(plain.ServerSideEncryption).toBe('AES256')
+      // (moto 5.2.1 predates default SSE-S3 and reports none; secretsync always asks for SSE, so it never relies on it)
+      if (own()) expect(plain.ServerSideEncryption).toBe('AES256')
+      const server = own()
+      if (!server) return
       expect(server.s3.putRecords().map((r) => [r.key, r.serverSideEncryption, r.kmsKeyId])).toEqual([
         ['kms.json', 'aws:kms', 'alias/secretsync'],
         ['plain.json', undefined, undefined],
@@ -149,8 +169,8 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
       const failure = await failureOf(create('second'))
 
       expect(failure).toMatchObject({name: 'PreconditionFailed', status: 412})
-      expect(server.s3.getObject('store', 't/v1.json')?.body.toString()).toBe('first')
-      expect(server.s3.putRecords().map((r) => r.status)).toEqual([200, 412])
+      expect(await bodyOf('store', 't/v1.json')).toBe('first')
+      if (own()) expect(projectServer().s3.putRecords().map((r) => r.status)).toEqual([200, 412])
     })
 
     it('If-Match replaces the object only when the ETag is current', async () => {
@@ -163,7 +183,7 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
 
       expect(second.ETag).toBe(md5Etag('{"version":2}'))
       expect(stale).toMatchObject({name: 'PreconditionFailed', status: 412})
-      expect(server.s3.getObject('store', 'latest.json')?.body.toString()).toBe('{"version":2}')
+      expect(await bodyOf('store', 'latest.json')).toBe('{"version":2}')
     })
 
     it('If-Match on a missing key is 404 NoSuchKey, as the S3 User Guide documents for conditional writes', async () => {
@@ -179,7 +199,7 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
       )
 
       expect(failure).toMatchObject({name: 'NoSuchKey', status: 404})
-      expect(server.s3.getObject('store', 'absent.json')).toBeUndefined()
+      expect(await bodyOf('store', 'absent.json')).toBeUndefined()
     })
 
     it('conditional reads: If-None-Match on the current ETag is 304, a stale If-Match is 412', async () => {
@@ -199,18 +219,19 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
     it('GetObject of a missing key is NoSuchKey; HeadObject is a bodiless 404 the SDK names NotFound', async () => {
       const get = await failureOf(s3().send(new GetObjectCommand({Bucket: 'store', Key: 'nope'})))
       const head = await failureOf(s3().send(new HeadObjectCommand({Bucket: 'store', Key: 'nope'})))
-      const rawHead = await raw(`${server.url}/store/nope`, 'HEAD')
+      const rawHead = await raw(`${endpoint.current().url}/store/nope`, 'HEAD')
 
       expect(get.error).toBeInstanceOf(NoSuchKey)
       expect(get.status).toBe(404)
       expect(head).toMatchObject({name: 'NotFound', status: 404})
       expect(rawHead.body).toBe('')
-      expect(rawHead.headers['x-amz-request-id']).toMatch(/^[0-9A-F]{16}$/)
+      // moto 5.2.1 sends 52-character request ids; S3's are 16 upper-case hex digits
+      if (own()) expect(rawHead.headers['x-amz-request-id']).toMatch(/^[0-9A-F]{16}$/)
     })
 
     it('a missing bucket is NoSuchBucket with the bucket named in the XML error', async () => {
       const failure = await failureOf(s3().send(new GetObjectCommand({Bucket: 'no-such-bucket', Key: 'k'})))
-      const rawGet = await raw(`${server.url}/no-such-bucket/k`, 'GET')
+      const rawGet = await raw(`${endpoint.current().url}/no-such-bucket/k`, 'GET')
 
       expect(failure).toMatchObject({name: 'NoSuchBucket', status: 404})
       expect(rawGet.body).toMatch(
@@ -219,7 +240,7 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
     })
 
     it('DeleteObject answers 204 whether or not the key exists; DeleteObjects removes a batch', async () => {
-      for (const key of ['a', 'b', 'c']) server.s3.putObject('store', key, key)
+      for (const key of ['a', 'b', 'c']) await put('store', key, key)
 
       const first = await s3().send(new DeleteObjectCommand({Bucket: 'store', Key: 'a'}))
       const again = await s3().send(new DeleteObjectCommand({Bucket: 'store', Key: 'a'}))
@@ -230,7 +251,7 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
       expect(first.$metadata.httpStatusCode).toBe(204)
       expect(again.$metadata.httpStatusCode).toBe(204)
       expect(batch.Deleted?.map((d) => d.Key)).toEqual(['b', 'c', 'never'])
-      expect(server.s3.listKeys('store')).toEqual([])
+      expect(await keysOf('store')).toEqual([])
     })
 
     it('a streamed upload (aws-chunked with a trailing checksum) is stored decoded', async () => {
@@ -245,10 +266,11 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
         }),
       )
 
-      expect(server.s3.getObject('store', 'stream')?.body.toString()).toBe(text)
+      expect(await bodyOf('store', 'stream')).toBe(text)
     })
 
-    it('a checksum that does not match the body is BadDigest', async () => {
+    // moto 5.2.1 does not verify flexible checksums
+    it.skipIf(onMoto)('a checksum that does not match the body is BadDigest', async () => {
       const failure = await failureOf(
         s3().send(new PutObjectCommand({Bucket: 'store', Key: 'k', Body: 'hello', ChecksumCRC32: 'AAAAAA=='})),
       )
@@ -264,7 +286,7 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
 
     it('pages with max-keys and continuation tokens until IsTruncated is false', async () => {
       const keys = Array.from({length: 25}, (_, i) => `snap/v${String(i).padStart(2, '0')}.json`)
-      for (const key of keys) server.s3.putObject('list', key, key)
+      for (const key of keys) await put('list', key, key)
 
       const pages = []
       let token: string | undefined
@@ -284,7 +306,7 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
 
     it('rolls keys up into CommonPrefixes with a delimiter and starts after start-after', async () => {
       for (const key of ['t1/v1.json', 't1/latest.json', 't2/v1.json', 'locks/t1.json', 'readme']) {
-        server.s3.putObject('list', key, 'x')
+        await put('list', key, 'x')
       }
 
       const top = await s3().send(new ListObjectsV2Command({Bucket: 'list', Delimiter: '/'}))
@@ -298,7 +320,8 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
       expect(after.Contents?.map((c) => c.Key)).toEqual(['t1/v1.json'])
     })
 
-    it('caps a page at 1000 keys and orders keys by UTF-8 bytes, not UTF-16 units', async () => {
+    it.skipIf(onMoto)('caps a page at 1000 keys and orders keys by UTF-8 bytes, not UTF-16 units', async () => {
+      const server = projectServer()
       for (let i = 0; i < 1001; i++) server.s3.putObject('list', `bulk/${String(i).padStart(4, '0')}`, '')
       for (const key of ['u/\u{1F600}', 'u/\uFFFD', 'u/z']) server.s3.putObject('list', key, '')
 
@@ -312,7 +335,11 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
     })
   })
 
-  describe('credentials and accounts', () => {
+  describe.skipIf(onMoto)('credentials and accounts', () => {
+    let server: AwsServer
+    beforeEach(() => {
+      server = projectServer()
+    })
     it('an unknown access key is InvalidAccessKeyId (403)', async () => {
       const failure = await failureOf(
         s3({credentials: {accessKeyId: 'AKIANOTREGISTERED000', secretAccessKey: 'x'}}).send(new ListBucketsCommand({})),
@@ -375,7 +402,11 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
     })
   })
 
-  describe('controls', () => {
+  describe.skipIf(onMoto)('controls', () => {
+    let server: AwsServer
+    beforeEach(() => {
+      server = projectServer()
+    })
     beforeEach(() => {
       server.s3.createBucket('ctl')
     })
@@ -431,7 +462,11 @@ describe('AWS test server: S3 (REST/XML, path style)', () => {
     })
   })
 
-  describe('default environment', () => {
+  describe.skipIf(onMoto)('default environment', () => {
+    let server: AwsServer
+    beforeEach(() => {
+      server = projectServer()
+    })
     afterEach(() => {
       vi.unstubAllEnvs()
     })

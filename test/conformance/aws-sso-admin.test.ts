@@ -16,6 +16,13 @@ import {startAwsServer} from '../support/aws/aws-server.js'
 // The SSO Admin fake is checked against the IAM Identity Center API Reference through the real SDK client:
 // instances, permission sets found by name, accounts where a permission set is provisioned, account
 // assignments of groups and users, page limits (MaxResults 1..100), empty pages and errors.
+//
+// Against the project's server only: every test seeds instances, provisioning and assignments from state, which
+// moto builds through CreatePermissionSet / ProvisionPermissionSet / CreateAccountAssignment instead. moto's
+// Identity Center is exercised end to end by test-integration/discovery.test.ts (SECRETSYNC_IT=moto); its known
+// gap: ProvisionPermissionSet ignores TargetId and provisions to the caller's account only, so
+// ListAccountsForProvisionedPermissionSet never lists member accounts there. The Identity Store half runs on both
+// (aws-identity-store.test.ts), and the reads discovery makes run on both in aws-discovery-apis.test.ts.
 
 type AwsServer = Awaited<ReturnType<typeof startAwsServer>>
 

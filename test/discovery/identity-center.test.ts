@@ -1,5 +1,4 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import type {GroupResolver} from '../../src/discovery/index.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 import {
   discoveryBlock,
@@ -151,30 +150,27 @@ describe('by group', () => {
     expect(includedIds(result)).toEqual(activeSorted(seeded.platformAdmin))
   })
 
-  it('refuses a display name without a resolver, before calling AWS', async () => {
-    const result = await runDiscovery(clients, [identityCenter({group: 'Platform'})])
-    expect(result.report.blocks[0]).toMatchObject({
-      status: 'failed',
-      error: {
-        code: 'DISCOVERY_GROUP_NAME',
-        message: 'discovery "workloads": resolving a group by display name needs its id; set group to the group id',
-      },
-    })
-    expect(stack.controls.count({service: 'sso-admin'})).toBe(0)
+  it('resolves a display name with one Identity Store GetGroupId in the instance’s identity store', async () => {
+    // When the group is given by its display name
+    const byName = await runDiscovery(clients, [identityCenter({group: 'Platform'})])
+
+    // Then it selects exactly the accounts its id selects, after one GetGroupId
+    const byId = await runDiscovery(clients, [identityCenter({group: PLATFORM})])
+    expect(includedIds(byName)).toEqual(includedIds(byId))
+    expect(includedIds(byName)).toEqual(activeSorted([...seeded.platformReadOnly, ...seeded.platformAdmin]))
+    expect(stack.controls.count({service: 'identitystore', operation: 'GetGroupId'})).toBe(1)
+    expect(clients.requests.filter((r) => r.service === 'identitystore')).toHaveLength(1)
   })
 
-  it('resolves a display name through an injected resolver in the instance’s identity store', async () => {
-    const asked: Array<[string, string]> = []
-    const resolveGroup: GroupResolver = async (name, {identityStoreId}) => {
-      asked.push([name, identityStoreId])
-      return stack.aws.ssoAdmin.groups(identityStoreId).find((g) => g.DisplayName === name)?.GroupId
+  it('fails the block naming the group when no group has that display name', async () => {
+    for (const name of ['Nobody', 'Plat']) {
+      const result = await runDiscovery(clients, [identityCenter({group: name})])
+      expect(result.report.blocks[0]).toMatchObject({
+        status: 'failed',
+        error: {code: 'DISCOVERY_GROUP_NOT_FOUND', message: `discovery "workloads": no group named "${name}" in identity store ${seeded.identityStoreId}`},
+      })
     }
-    const result = await runDiscovery(clients, [identityCenter({group: 'Platform'})], {resolveGroup})
-    expect(asked).toEqual([['Platform', seeded.identityStoreId]])
-    expect(includedIds(result)).toEqual(activeSorted([...seeded.platformReadOnly, ...seeded.platformAdmin]))
-
-    const missing = await runDiscovery(clients, [identityCenter({group: 'Nobody'})], {resolveGroup})
-    expect(missing.report.blocks[0]?.error?.code).toBe('DISCOVERY_GROUP_NOT_FOUND')
+    expect(stack.controls.count({service: 'sso-admin', operation: 'ListAccountAssignments'})).toBe(0)
   })
 
   it('follows NextToken through empty pages in both services', async () => {

@@ -1,3 +1,4 @@
+import {IdentitystoreClient} from '@aws-sdk/client-identitystore'
 import {OrganizationsClient} from '@aws-sdk/client-organizations'
 import {SSOAdminClient} from '@aws-sdk/client-sso-admin'
 import {configSchema, type DiscoveryConfig} from '../../src/config/schema.js'
@@ -128,7 +129,7 @@ export function stackClients(
   stack: TestStack,
   options: StackClientsOptions = {},
 ): DiscoveryClients & {requests: Array<{service: string; roleArn?: string; region?: string}>; destroy(): void} {
-  const made: Array<OrganizationsClient | SSOAdminClient> = []
+  const made: Array<OrganizationsClient | SSOAdminClient | IdentitystoreClient> = []
   const requests: Array<{service: string; roleArn?: string; region?: string}> = []
   const config = {
     endpoint: stack.aws.url,
@@ -147,6 +148,12 @@ export function stackClients(
     ssoAdmin(roleArn, region) {
       requests.push({service: 'sso-admin', roleArn, region})
       const client = new SSOAdminClient(config)
+      made.push(client)
+      return client
+    },
+    identityStore(roleArn, region) {
+      requests.push({service: 'identitystore', roleArn, region})
+      const client = new IdentitystoreClient(config)
       made.push(client)
       return client
     },

@@ -9,6 +9,7 @@ import {authenticate} from './request-auth.js'
 import {createS3Service, type S3State} from './s3.js'
 import {routeS3} from './s3-request.js'
 import {createSecretsManagerService, type SecretsManagerState} from './secrets-manager.js'
+import {createIdentityStoreService} from './identity-store.js'
 import {createSsoAdminService, type SsoAdminState} from './sso-admin.js'
 import {createStsService, type StsState} from './sts.js'
 import {
@@ -52,6 +53,7 @@ const TARGET_PREFIXES: Record<string, AwsService> = {
   secretsmanager: 'secretsmanager',
   AWSOrganizationsV20161128: 'organizations',
   SWBExternalService: 'sso-admin',
+  AWSIdentityStore: 'identitystore',
 }
 
 type Route = {service: AwsService; operation: string; form: URLSearchParams} | {unknownTarget: string}
@@ -212,8 +214,10 @@ export async function startAwsServer(options: AwsServerOptions = {}): Promise<Aw
   const secretsManager = createSecretsManagerService(ctx)
   const organizations = createOrganizationsService(ctx)
   const ssoAdmin = createSsoAdminService(ctx)
+  // The Identity Store answers from the groups seeded with SSO Admin state: one directory per instance.
+  const identityStore = createIdentityStoreService(ssoAdmin.state)
   const handlers = new Map<AwsService, AwsServiceHandler>(
-    [sts, s3, secretsManager, organizations, ssoAdmin].map(({handler}) => [handler.service, handler]),
+    [sts, s3, secretsManager, organizations, ssoAdmin, identityStore].map(({handler}) => [handler.service, handler]),
   )
 
   const running = await listen((req, res) => {

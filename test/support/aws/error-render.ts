@@ -23,6 +23,18 @@ export class S3Error extends AwsError {
   }
 }
 
+/** A JSON 1.1 error with the members a service documents beside `message` (Identity Store: `ResourceType`, `ResourceId`, `RequestId`). */
+export class JsonMembersError extends AwsError {
+  constructor(
+    code: string,
+    message: string,
+    status: number,
+    readonly members: Record<string, string> = {},
+  ) {
+    super(code, message, status)
+  }
+}
+
 export interface RenderContext {
   requestId: string
   /** HEAD answers and 304s carry no body, whatever the error. */
@@ -35,7 +47,11 @@ export function renderError(error: AwsError, protocol: WireProtocol, {requestId,
     return {
       status: error.status,
       headers: {'content-type': 'application/x-amz-json-1.1', 'x-amzn-ErrorType': error.code},
-      body: JSON.stringify({__type: error.code, message: error.message}),
+      body: JSON.stringify({
+        __type: error.code,
+        message: error.message,
+        ...(error instanceof JsonMembersError ? {...error.members, ...('RequestId' in error.members ? {RequestId: requestId} : {})} : {}),
+      }),
     }
   }
   if (protocol === 'query') {
@@ -109,7 +125,7 @@ export function throttleError(service: AwsService): AwsError {
 /**
  * An injected server fault. 503 is the common `ServiceUnavailable`; other statuses use the internal error each
  * service documents (S3 `InternalError`, Secrets Manager `InternalServiceError`, Organizations `ServiceException`,
- * SSO Admin `InternalServerException`, STS the common `InternalFailure`).
+ * SSO Admin and Identity Store `InternalServerException`, STS the common `InternalFailure`).
  */
 export function serverFaultError(service: AwsService, status: number): AwsError {
   if (status === 503) {
@@ -123,6 +139,7 @@ export function serverFaultError(service: AwsService, status: number): AwsError 
     secretsmanager: 'InternalServiceError',
     organizations: 'ServiceException',
     'sso-admin': 'InternalServerException',
+    identitystore: 'InternalServerException',
   }[service]
   const message =
     service === 's3'

@@ -46,7 +46,9 @@ function metadata(secret: StoredSecret): Record<string, unknown> {
   if (secret.kmsKeyId !== undefined) out.KmsKeyId = secret.kmsKeyId
   out.LastChangedDate = epochSeconds(secret.lastChangedAt)
   if (secret.lastAccessedAt !== undefined) out.LastAccessedDate = epochSeconds(secret.lastAccessedAt)
-  if (secret.deletedAt !== undefined) out.DeletedDate = epochSeconds(secret.deletedAt)
+  // DeletedDate is "the date the secret is scheduled for deletion" (DescribeSecret reference; moto agrees): the end of
+  // the recovery window, the same instant as DeleteSecret's DeletionDate.
+  if (secret.deletedAt !== undefined) out.DeletedDate = epochSeconds(secret.deletionDate ?? secret.deletedAt)
   if (secret.tags.length > 0) out.Tags = secret.tags.map((t) => ({...t}))
   out.CreatedDate = epochSeconds(secret.createdAt)
   return out

@@ -32,7 +32,7 @@ export interface StoredSecret {
   createdAt: number
   lastChangedAt: number
   lastAccessedAt?: number
-  /** When DeleteSecret was called (the API's `DeletedDate`). */
+  /** When DeleteSecret was called (DeleteSecret answers `DeletionDate` = this + the window, which `DeletedDate` reports). */
   deletedAt?: number
   /** When the recovery window ends and the secret is really gone (the API's `DeletionDate`). */
   deletionDate?: number

@@ -2,10 +2,8 @@
  * IAM Identity Center admin API (JSON 1.1, `X-Amz-Target: SWBExternalService.<Operation>`) for the AWS
  * test server: the read operations discovery needs to find accounts by permission set or by group.
  *
- * Group lookup by display name belongs to another service, the Identity Store (`identitystore`
- * ListGroups with `Filters: [{AttributePath: 'DisplayName', AttributeValue}]`). Its SDK client is not a
- * dependency yet, so no handler serves it; groups are still seeded here (`addGroup`) and exposed through
- * `state.groups(identityStoreId)` so that a future `identitystore` handler can answer from this state.
+ * Group lookup by display name belongs to another service, the Identity Store (identity-store.ts, GetGroupId);
+ * groups are seeded here (`addGroup`) with their instance's identity store, and it answers from this state.
  */
 import {createHash} from 'node:crypto'
 import {takePage} from './paging.js'
@@ -53,7 +51,7 @@ export interface AddGroupOptions {
   description?: string
 }
 
-/** A group as the Identity Store's ListGroups returns it. */
+/** A group as the Identity Store describes it. */
 export interface IdentityStoreGroup {
   GroupId: string
   DisplayName: string
@@ -69,8 +67,10 @@ export interface SsoAdminState {
   /** Assigns a principal to an account with a permission set; provisions it there too, as AWS does. */
   assign(instanceArn: string, options: AssignOptions): void
   addGroup(options: AddGroupOptions): string
-  /** Groups of an identity store, for a future `identitystore` handler. */
+  /** Groups of an identity store (what the Identity Store handler answers from). */
   groups(identityStoreId: string): IdentityStoreGroup[]
+  /** Whether an account may read an identity store: as for its instance (owner or delegated admin); unknown store: undefined. */
+  identityStoreVisibleTo(identityStoreId: string, accountId: string): boolean | undefined
   /** Lets a member account use instances owned by another account. */
   addDelegatedAdmin(accountId: string): void
   /** Insert an empty page carrying a NextToken before every real page of every list operation. */
@@ -232,10 +232,11 @@ export function createSsoAdminService(ctx: AwsContext): {handler: AwsServiceHand
     addGroup(options) {
       const identityStoreId = options.identityStoreId ?? instances.values().next().value?.identityStoreId
       if (identityStoreId === undefined) throw new Error('sso-admin test state: add an instance before its groups')
-      const seed = hex(`group:${++counter}`, 32)
+      // The documented GroupId form: 10 hex digits of the store, then a UUID (8-4-4-4-12).
+      const seed = hex(`group:${++counter}`, 42)
       const id =
         options.id ??
-        `${seed.slice(0, 10)}-${seed.slice(10, 18)}-${seed.slice(18, 22)}-${seed.slice(22, 26)}-${seed.slice(26, 32)}`
+        `${seed.slice(0, 10)}-${seed.slice(10, 18)}-${seed.slice(18, 22)}-${seed.slice(22, 26)}-${seed.slice(26, 30)}-${seed.slice(30, 42)}`
       const groups = groupsByStore.get(identityStoreId) ?? []
       groups.push({
         GroupId: id,
@@ -248,6 +249,10 @@ export function createSsoAdminService(ctx: AwsContext): {handler: AwsServiceHand
     },
     groups(identityStoreId) {
       return (groupsByStore.get(identityStoreId) ?? []).map((g) => ({...g}))
+    },
+    identityStoreVisibleTo(identityStoreId, accountId) {
+      const instance = [...instances.values()].find((i) => i.identityStoreId === identityStoreId)
+      return instance === undefined ? undefined : visibleTo(instance, accountId)
     },
     addDelegatedAdmin(accountId) {
       delegatedAdmins.add(accountId)

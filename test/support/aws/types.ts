@@ -1,7 +1,7 @@
 import type {IncomingHttpHeaders} from 'node:http'
 import type {Controls} from '../controls.js'
 
-export type AwsService = 'secretsmanager' | 'sts' | 'organizations' | 'sso-admin' | 's3'
+export type AwsService = 'secretsmanager' | 'sts' | 'organizations' | 'sso-admin' | 'identitystore' | 's3'
 
 /** A request after routing: which service and operation, and whose state it touches. */
 export interface AwsRequest {
