@@ -13,6 +13,17 @@ export class SourceLocator {
     private readonly lines: LineCounter,
   ) {}
 
+  /** The node written exactly at `path`, or undefined when the path is not in the document. */
+  node(path: KeyPath): Node | undefined {
+    let node: unknown = this.doc.contents
+    for (const segment of path) {
+      if (isMap(node)) node = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment))?.value
+      else if (isSeq(node) && typeof segment === 'number') node = node.items[segment]
+      else return undefined
+    }
+    return node && typeof node === 'object' && 'range' in node ? (node as Node) : undefined
+  }
+
   /** Line/column of the value at `path`, or of the key itself when `key` is set; the nearest ancestor when absent. */
   locate(path: KeyPath, options: {key?: boolean} = {}): {line: number; column: number} | undefined {
     let node: unknown = this.doc.contents

@@ -10,18 +10,29 @@ import {parseDuration} from './duration.js'
 const duration = z.string({error: 'expected a duration like 500ms, 30s, 10m or 1h'}).transform((text, ctx) => {
   const ms = parseDuration(text)
   if (ms === undefined) {
-    ctx.addIssue({code: 'custom', message: `expected a duration like 500ms, 30s, 10m or 1h, got "${text}"`})
+    ctx.addIssue({code: 'custom', message: 'expected a duration like 500ms, 30s, 10m or 1h', params: {got: text}})
     return z.NEVER
   }
   return ms
 })
 
+// Interpolated values are strings (they are never parsed as YAML); a numeric or boolean key takes a string that
+// is exactly such a literal, the way `port: ${PORT}` is meant. Nothing else is coerced.
+const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/
+const BOOLEAN: Record<string, boolean> = {true: true, True: true, TRUE: true, false: false, False: false, FALSE: false}
+const fromNumeral = (value: unknown): unknown => (typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value)
+const fromBooleanWord = (value: unknown): unknown => (typeof value === 'string' && value in BOOLEAN ? BOOLEAN[value] : value)
+const boolean = () => z.preprocess(fromBooleanWord, z.boolean({error: 'expected true or false'}))
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .number({error: 'expected a whole number'})
-    .int({error: 'expected a whole number'})
-    .min(min, {error: `must be at least ${min}`})
-    .max(max, {error: `must be at most ${max}`})
+  z.preprocess(
+    fromNumeral,
+    z
+      .number({error: 'expected a whole number'})
+      .int({error: 'expected a whole number'})
+      .min(min, {error: `must be at least ${min}`})
+      .max(max, {error: `must be at most ${max}`}),
+  )
 
 const nonEmpty = z.string({error: 'expected a string'}).min(1, {error: 'must not be empty'})
 
@@ -116,7 +127,7 @@ const vaultSource = z
 
 const S3_BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 const mergeStore = z.strictObject({
-  enabled: z.boolean({error: 'expected true or false'}).default(true),
+  enabled: boolean().default(true),
   type: z.literal('s3', {error: 'the only merge store type is s3'}).default('s3'),
   bucket: z.string({error: 'expected an S3 bucket name'}).regex(S3_BUCKET, {error: 'expected an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"'}),
   prefix: z
@@ -128,7 +139,7 @@ const mergeStore = z.strictObject({
   kms_key_id: kmsKeyId.optional(),
   retain_versions: int(1).default(20),
   endpoint: url.optional(),
-  force_path_style: z.boolean({error: 'expected true or false'}).default(false),
+  force_path_style: boolean().default(false),
 })
 
 const aws = z.strictObject({
@@ -180,7 +191,7 @@ const ouFilter = z.strictObject({
 const discovery = z
   .strictObject({
     name: name('discovery'),
-    enabled: z.boolean({error: 'expected true or false'}).default(true),
+    enabled: boolean().default(true),
     type: z.enum(['aws_organizations', 'aws_identity_center']),
     role_arn: roleArn.optional(),
     region: region.optional(),
@@ -215,19 +226,19 @@ const discovery = z
 
 const sync = z.strictObject({
   concurrency: int(1, 256).default(8),
-  write_rate: z.number({error: 'expected a number of writes per second'}).positive({error: 'must be above 0'}).max(1000, {error: 'must be at most 1000'}).default(40),
-  delete_orphans: z.boolean({error: 'expected true or false'}).default(false),
+  write_rate: z.preprocess(fromNumeral, z.number({error: 'expected a number of writes per second'}).positive({error: 'must be above 0'}).max(1000, {error: 'must be at most 1000'})).default(40),
+  delete_orphans: boolean().default(false),
   recovery_window_days: int(7, 30).default(30),
-  force_delete: z.boolean({error: 'expected true or false'}).default(false),
+  force_delete: boolean().default(false),
   max_deletions: int(0).default(25),
   ownership_tag: z
     .strictObject({key: nonEmpty.max(128), value: z.string().max(256)})
     .default({key: 'managed-by', value: 'secretsync'}),
-  adopt: z.boolean({error: 'expected true or false'}).default(false),
+  adopt: boolean().default(false),
 })
 
 const circuitBreaker = z.strictObject({
-  enabled: z.boolean({error: 'expected true or false'}).default(true),
+  enabled: boolean().default(true),
   failure_threshold: int(1).default(5),
   window: duration.prefault('10s'),
   timeout: duration.prefault('30s'),
@@ -243,7 +254,7 @@ const retry = z
   .refine((r) => r.base_delay <= r.max_delay, {error: 'base_delay must not exceed max_delay', path: ['base_delay']})
 
 const metrics = z.strictObject({
-  enabled: z.boolean({error: 'expected true or false'}).default(false),
+  enabled: boolean().default(false),
   port: int(1, 65_535).default(9090),
   path: z.string().regex(/^\//, {error: 'must start with "/"'}).default('/metrics'),
   pushgateway: z.union([z.literal(''), url]).default(''),
