@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {keySpaceProblem} from '../util/key-space.js'
 import {parseDuration} from './duration.js'
 
 /**
@@ -52,7 +53,18 @@ const roleArnTemplate = z.string({error: 'expected an IAM role ARN pattern'}).re
 const url = z.string({error: 'expected a URL'}).regex(/^https?:\/\/[^\s/]+/, {error: 'expected an http:// or https:// URL'})
 
 export const NAME = /^[A-Za-z0-9_.-]+$/
-const name = (what: string) => z.string({error: `expected a ${what} name`}).regex(NAME, {error: `${what} names may use only letters, digits, "_", "." and "-"`})
+// A name is a folder of the merge store ({prefix}{target}/), so "." and ".." would step outside it.
+const name = (what: string) =>
+  z
+    .string({error: `expected a ${what} name`})
+    .regex(NAME, {error: `${what} names may use only letters, digits, "_", "." and "-"`})
+    .refine((text) => text !== '.' && text !== '..', {error: `${what} names must not be "." or ".."`})
+
+/** A refinement for prefixes: every segment a real name (see util/key-space.ts). */
+const inKeySpace = (options: {leadingSlash?: boolean}) => (prefix: string, ctx: z.core.$RefinementCtx<string>) => {
+  const problem = keySpaceProblem(prefix, {...options, trailingSlash: true})
+  if (problem !== undefined) ctx.addIssue({code: 'custom', message: problem})
+}
 
 const stringMap = z.record(z.string(), z.string({error: 'expected a string value'}), {error: 'expected a map of strings'})
 const hasNonFiniteNumber = (value: unknown): boolean =>
@@ -134,6 +146,10 @@ const mergeStore = z.strictObject({
     .string()
     .default('')
     .refine((prefix) => !prefix.startsWith('/'), {error: 'must not start with "/"'})
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+    .refine((prefix) => !/[\u0000-\u001f\u007f-\u009f]/.test(prefix), {error: 'must not contain control characters'})
+    // A leading "/" is reported just above.
+    .superRefine(inKeySpace({leadingSlash: true}))
     .transform((prefix) => (prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`)),
   region: region.optional(),
   kms_key_id: kmsKeyId.optional(),
@@ -161,7 +177,8 @@ const targetBody = {
     .string()
     .default('')
     .refine((prefix) => SECRET_NAME_CHARS.test(prefix), {error: 'may use only A-Z a-z 0-9 / _ + = . @ -'})
-    .refine((prefix) => prefix.length <= 256, {error: 'must be at most 256 characters'}),
+    .refine((prefix) => prefix.length <= 256, {error: 'must be at most 256 characters'})
+    .superRefine(inKeySpace({leadingSlash: true})),
   tags: stringMap.default({}),
   kms_key_id: kmsKeyId.optional(),
   external_id: z.string().optional(),
