@@ -117,8 +117,9 @@ const vault = z.strictObject({
 const vaultSource = z
   .strictObject({
     name: name('source').optional(),
-    mount: nonEmpty.refine((mount) => !/(^|\/)\.\.(\/|$)|\/\/|^\/|\0/.test(mount), {
-      error: 'must be a Vault path without "..", "//", NUL or a leading "/"',
+    // A "." segment would also name the source "." (its default name is the last segment).
+    mount: nonEmpty.refine((mount) => !/(^|\/)\.\.?(\/|$)|\/\/|^\/|\0/.test(mount), {
+      error: 'must be a Vault path without "..", ".", "//", NUL or a leading "/"',
     }),
     max_secrets: int(1).default(100_000),
     max_depth: int(1).default(100),

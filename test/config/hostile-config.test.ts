@@ -109,6 +109,25 @@ describe('values never pass through the YAML parser', () => {
   })
 })
 
+describe('names stay in their key space', () => {
+  it.each(['secret/./', 'secret/.', './x'])('Given the source mount %j, then it is refused (its default name would be ".")', (mount) => {
+    expect(configError(() => parse(`vault: {address: http://v}\nvault_sources:\n  - mount: ${mount}\n`)).issues).toEqual([
+      expect.objectContaining({line: 3, path: 'vault_sources[0].mount', message: expect.stringContaining('without "..", "."')}),
+    ])
+  })
+
+  it.each(['.', '..'])('Given a source or discovery block named %j, then it is refused', (name) => {
+    expect(configError(() => parse(`vault: {address: http://v}\nvault_sources:\n  - {name: "${name}", mount: secret/x/}\n`)).issues[0]).toMatchObject({path: 'vault_sources[0].name', message: 'source names must not be "." or ".."'})
+    expect(configError(() => parse(`discovery:\n  - {name: "${name}", type: aws_organizations}\n`)).issues[0]).toMatchObject({path: 'discovery[0].name', message: 'discovery names must not be "." or ".."'})
+  })
+
+  it('Given prefixes made only of real names (and a leading "/" for secret names), then they are accepted', () => {
+    const config = parse(`merge_store: {bucket: store, prefix: a/b..c/...}\ntargets:\n  - {name: ..., region: us-east-1, secret_prefix: /prod/app.v2/}\n`)
+    expect(config.merge_store?.prefix).toBe('a/b..c/.../')
+    expect(config.targets[0]).toMatchObject({name: '...', secret_prefix: '/prod/app.v2/'})
+  })
+})
+
 describe('the file itself', () => {
   it('Given bytes that are not UTF-8 on line 3, then decoding fails naming that line', () => {
     const bytes = Buffer.concat([Buffer.from('logging:\n  level: info\ntargets: [{name: caf'), Buffer.from([0xe9]), Buffer.from(', region: us-east-1}]\n')])
