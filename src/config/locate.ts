@@ -1,4 +1,4 @@
-import {isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node} from 'yaml'
+import {isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node, type Scalar} from 'yaml'
 
 export type KeyPath = ReadonlyArray<string | number>
 
@@ -50,4 +50,22 @@ export class SourceLocator {
     const {line, col} = this.lines.linePos(offset)
     return {line, column: col}
   }
+}
+
+/** The key path of a node from yaml's visitor ancestry (maps contribute pair keys, sequences indices). */
+export function keyPathOf(ancestry: readonly unknown[]): KeyPath {
+  const path: Array<string | number> = []
+  for (const [index, node] of ancestry.entries()) {
+    const child = ancestry[index + 1]
+    if (node && typeof node === 'object' && 'items' in node && child !== undefined) {
+      const items = (node as {items: unknown[]}).items
+      const position = items.indexOf(child)
+      if ('key' in (child as object) && isScalar((child as {key: unknown}).key)) {
+        path.push(String(((child as {key: Scalar}).key).value))
+      } else if (position >= 0) {
+        path.push(position)
+      }
+    }
+  }
+  return path
 }

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {ConfigError} from '../../src/errors.js'
-import {decodeConfigText, parseConfig} from '../../src/config/load.js'
+import {decodeConfigText} from '../../src/config/config-text.js'
+import {parseConfig} from '../../src/config/load.js'
 
 // Config text is data: a variable's value lands exactly where its reference is written, once, and is never
 // parsed as YAML; nothing written in the file can stand in for a reference (issue 17 items 1-3).
