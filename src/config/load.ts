@@ -1,13 +1,16 @@
 import {readFile} from 'node:fs/promises'
-import {isScalar, LineCounter, parse as parseYamlValue, parseDocument, Scalar, visit} from 'yaml'
+import {LineCounter, parseDocument} from 'yaml'
 import type {z} from 'zod'
 import {ConfigError, type ConfigIssue} from '../errors.js'
 import {didYouMean} from './did-you-mean.js'
-import {interpolate} from './interpolate.js'
+import {decodeConfigText, findForbiddenCharacter} from './config-text.js'
+import {interpolateDocument} from './interpolate-document.js'
+import {maskReferences, SENTINEL} from './interpolate.js'
 import {formatPath, SourceLocator, type KeyPath} from './locate.js'
 import {checkConfigSemantics} from './semantics.js'
 import {configSchema, type Config} from './schema.js'
 import {allowedKeysAt} from './schema-keys.js'
+import {findDuplicateKeys} from './unique-keys.js'
 
 export interface LoadConfigOptions {
   env?: Readonly<Record<string, string | undefined>>
@@ -24,9 +27,9 @@ export interface LoadedConfig {
  * each with file, line, key path and what was expected. Contacts nothing.
  */
 export async function loadConfig(file: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
-  let text: string
+  let bytes: Buffer
   try {
-    text = await readFile(file, 'utf8')
+    bytes = await readFile(file)
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message
     throw new ConfigError([{file, path: '', message: `cannot read config: ${reason}`}], {
@@ -34,49 +37,66 @@ export async function loadConfig(file: string, options: LoadConfigOptions = {}):
       hint: 'Pass the config file with -c/--config or set SECRETSYNC_CONFIG.',
     })
   }
-  return parseConfig(text, file, options)
+  return parseConfig(decodeConfigText(bytes, file), file, options)
 }
 
+/**
+ * Parses, interpolates and validates config text. `${VAR}` references are resolved once, inside the string
+ * scalars where they are written, after YAML has parsed the text: a variable's value is inserted as text and
+ * never parsed as YAML or scanned for references; numbers and booleans come from the schema's coercion.
+ */
 export function parseConfig(text: string, file: string, options: LoadConfigOptions = {}): LoadedConfig {
   const env = options.env ?? process.env
+  const forbidden = findForbiddenCharacter(text)
+  if (forbidden) throw new ConfigError([{file, ...forbidden, path: ''}])
+
   const lines = new LineCounter()
-  const {masked, unmask} = maskReferences(text)
-  const doc = parseDocument(masked, {lineCounter: lines, prettyErrors: false, uniqueKeys: true})
+  const {masked, references} = maskReferences(text)
+  // uniqueKeys is off because yaml checks it pairwise (quadratic); findDuplicateKeys does it in linear time.
+  const doc = parseDocument(masked, {lineCounter: lines, prettyErrors: false, uniqueKeys: false})
   const locator = new SourceLocator(doc, lines)
+  const at = (offset: number | undefined) => {
+    const {line, col} = lines.linePos(offset ?? 0)
+    return {line, column: col}
+  }
   // The first syntax error is the one to fix; the ones after it are mostly its echoes.
-  const yamlIssues: ConfigIssue[] = doc.errors.slice(0, 1).map((error) => {
-    const {line, col} = lines.linePos(error.pos[0])
-    return {file, line, column: col, path: '', message: `YAML syntax: ${error.message.split('\n')[0]}`}
-  })
+  const yamlIssues: ConfigIssue[] = doc.errors.slice(0, 1).map((error) => ({
+    file,
+    ...at(error.pos[0]),
+    path: '',
+    message: `YAML syntax: ${error.message.split('\n')[0]?.replaceAll(SENTINEL, '$')}`,
+  }))
   if (yamlIssues.length > 0) throw new ConfigError(yamlIssues)
 
-  const issues: ConfigIssue[] = []
-  visit(doc, {
-    Scalar(_key, node, path) {
-      if (typeof node.value !== 'string' || !hasPlaceholder(node.value)) return
-      const result = interpolate(unmask(node.value), env)
-      if (!result.ok) {
-        const {line, col} = lines.linePos(node.range?.[0] ?? 0)
-        issues.push({
-          file,
-          line,
-          column: col,
-          path: formatPath(keyPathOf(path)),
-          message: `environment variable ${result.variable} is not set (set it, or give a default with \${${result.variable}:-default})`,
-        })
-        return
-      }
-      // An unquoted `${PORT}` stands for a YAML value, so `8080` becomes a number as if it were written.
-      const typed = node.type === Scalar.PLAIN ? parseYamlValue(result.value === '' ? '""' : result.value) : result.value
-      return Object.assign(new Scalar(typeof typed === 'object' && typed !== null ? result.value : typed), {range: node.range})
-    },
-  })
-  if (issues.length > 0) throw new ConfigError(issues)
+  const {problems, interpolated, substituted} = interpolateDocument(doc, references, env)
+  const issues: ConfigIssue[] = problems.map((problem) => ({file, ...at(problem.offset), path: formatPath(problem.path), message: problem.message}))
+  // Error texts never carry a variable's value: each one still found in a message is shown as its reference.
+  const fail = (found: ConfigIssue[]): never => {
+    const redact = (message: string): string => {
+      let out = message
+      for (const [value, variable] of substituted) out = out.split(value).join(`\${${variable}}`)
+      return out
+    }
+    throw new ConfigError(byLine(found).map((issue) => ({...issue, message: redact(issue.message)})))
+  }
+  if (issues.length > 0) return fail(issues)
+  const duplicates = findDuplicateKeys(doc).map((key) => ({file, ...at(key.range?.[0]), path: '', message: 'YAML syntax: Map keys must be unique'}))
+  if (duplicates.length > 0) return fail(duplicates.slice(0, 1))
 
-  const raw: unknown = doc.toJS() ?? {}
+  let raw: unknown
+  try {
+    raw = doc.toJS({maxAliasCount: MAX_ALIAS_COUNT}) ?? {}
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error
+    return fail([{file, path: '', message: `uses aliases too often (more than ${MAX_ALIAS_COUNT} expansions; an alias bomb?)`}])
+  }
   const parsed = configSchema.safeParse(raw, {reportInput: true})
   if (!parsed.success) {
-    throw new ConfigError(byLine(parsed.error.issues.flatMap((issue) => toConfigIssues(issue, file, locator))))
+    const variablesAt = (path: KeyPath): string[] | undefined => {
+      const node = locator.node(path)
+      return node === undefined ? undefined : interpolated.get(node)
+    }
+    return fail(parsed.error.issues.flatMap((issue) => toConfigIssues(issue, file, locator, variablesAt)))
   }
 
   const semanticIssues = checkConfigSemantics(parsed.data).map(({path, message}) => ({
@@ -85,48 +105,20 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
     path: formatPath(path),
     message,
   }))
-  if (semanticIssues.length > 0) throw new ConfigError(byLine(semanticIssues))
+  if (semanticIssues.length > 0) return fail(semanticIssues)
   return {file, config: parsed.data, locator}
 }
 
-// `${VAR}` is not valid YAML in flow collections (`{endpoint: ${URL}}`): each reference is swapped for a
-// same-length placeholder before parsing and restored inside scalars, so lines and columns stay true.
-const PLACEHOLDER = /§([0-9a-z]+)§/g
-const REFERENCE = /\$\$?\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}\n]*)?\}/g
-const hasPlaceholder = (value: string): boolean => value.includes('§')
-
-function maskReferences(text: string): {masked: string; unmask: (value: string) => string} {
-  const references: string[] = []
-  const masked = text.replace(REFERENCE, (reference) => {
-    const id = references.push(reference) - 1
-    return `§${id.toString(36).padStart(reference.length - 2, '0')}§`
-  })
-  const unmask = (value: string): string => value.replace(PLACEHOLDER, (whole, id: string) => references[parseInt(id, 36)] ?? whole)
-  return {masked, unmask}
-}
+const MAX_ALIAS_COUNT = 100
 
 const byLine = (issues: ConfigIssue[]): ConfigIssue[] =>
   [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0))
 
-/** The key path of a node from yaml's visitor ancestry (maps contribute pair keys, sequences indices). */
-function keyPathOf(ancestry: readonly unknown[]): KeyPath {
-  const path: Array<string | number> = []
-  for (const [index, node] of ancestry.entries()) {
-    const child = ancestry[index + 1]
-    if (node && typeof node === 'object' && 'items' in node && child !== undefined) {
-      const items = (node as {items: unknown[]}).items
-      const position = items.indexOf(child)
-      if ('key' in (child as object) && isScalar((child as {key: unknown}).key)) {
-        path.push(String(((child as {key: Scalar}).key).value))
-      } else if (position >= 0) {
-        path.push(position)
-      }
-    }
-  }
-  return path
-}
-
-function toConfigIssues(issue: z.core.$ZodIssue, file: string, locator: SourceLocator): ConfigIssue[] {
+/**
+ * `variablesAt(path)`: the variables interpolated into the value at path. An error may quote a value only
+ * when it was written in the file; an interpolated one is named by its variables instead.
+ */
+function toConfigIssues(issue: z.core.$ZodIssue, file: string, locator: SourceLocator, variablesAt: (path: KeyPath) => string[] | undefined): ConfigIssue[] {
   const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol')
   if (issue.code === 'unrecognized_keys') {
     const allowed = allowedKeysAt(path)
@@ -137,18 +129,25 @@ function toConfigIssues(issue: z.core.$ZodIssue, file: string, locator: SourceLo
       message: `unknown key${didYouMean(key, allowed)}${allowed.length > 0 ? `; allowed here: ${allowed.join(', ')}` : ''}`,
     }))
   }
-  return [{file, ...locator.locate(path), path: formatPath(path), message: describeIssue(issue, locator, path)}]
+  const variables = variablesAt(path)
+  const from = variables === undefined ? '' : ` (the value of ${variables.map((variable) => `\${${variable}}`).join(', ')})`
+  return [{file, ...locator.locate(path), path: formatPath(path), message: describeIssue(issue, variables === undefined) + from}]
 }
 
-function describeIssue(issue: z.core.$ZodIssue, _locator: SourceLocator, _path: KeyPath): string {
+function describeIssue(issue: z.core.$ZodIssue, echo: boolean): string {
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return `is required (${issue.message.replace(/^Invalid input: /, '')})`
       return `${issue.message.replace(/^Invalid input: /, '')}, got ${describeType(issue.input)}`
     case 'invalid_value': {
       const expected = issue.values.map((value) => JSON.stringify(value))
-      const got = typeof issue.input === 'string' ? ` got "${issue.input}"${didYouMean(issue.input, issue.values.map(String))}` : ''
+      const got = typeof issue.input === 'string' && echo ? ` got "${issue.input}"${didYouMean(issue.input, issue.values.map(String))}` : ''
       return `expected one of ${expected.join(', ')};${got || ` got ${describeType(issue.input)}`}`
+    }
+    case 'custom': {
+      // A custom check may quote what it got (params.got) only when that was written in the file.
+      const got = (issue.params as {got?: unknown} | undefined)?.got
+      return typeof got === 'string' && echo ? `${issue.message}, got "${got}"` : issue.message
     }
     default:
       return issue.message

@@ -1,4 +1,4 @@
-import {isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node} from 'yaml'
+import {isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node, type Scalar} from 'yaml'
 
 export type KeyPath = ReadonlyArray<string | number>
 
@@ -12,6 +12,17 @@ export class SourceLocator {
     private readonly doc: Document.Parsed,
     private readonly lines: LineCounter,
   ) {}
+
+  /** The node written exactly at `path`, or undefined when the path is not in the document. */
+  node(path: KeyPath): Node | undefined {
+    let node: unknown = this.doc.contents
+    for (const segment of path) {
+      if (isMap(node)) node = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment))?.value
+      else if (isSeq(node) && typeof segment === 'number') node = node.items[segment]
+      else return undefined
+    }
+    return node && typeof node === 'object' && 'range' in node ? (node as Node) : undefined
+  }
 
   /** Line/column of the value at `path`, or of the key itself when `key` is set; the nearest ancestor when absent. */
   locate(path: KeyPath, options: {key?: boolean} = {}): {line: number; column: number} | undefined {
@@ -39,4 +50,22 @@ export class SourceLocator {
     const {line, col} = this.lines.linePos(offset)
     return {line, column: col}
   }
+}
+
+/** The key path of a node from yaml's visitor ancestry (maps contribute pair keys, sequences indices). */
+export function keyPathOf(ancestry: readonly unknown[]): KeyPath {
+  const path: Array<string | number> = []
+  for (const [index, node] of ancestry.entries()) {
+    const child = ancestry[index + 1]
+    if (node && typeof node === 'object' && 'items' in node && child !== undefined) {
+      const items = (node as {items: unknown[]}).items
+      const position = items.indexOf(child)
+      if ('key' in (child as object) && isScalar((child as {key: unknown}).key)) {
+        path.push(String(((child as {key: Scalar}).key).value))
+      } else if (position >= 0) {
+        path.push(position)
+      }
+    }
+  }
+  return path
 }

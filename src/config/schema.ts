@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {keySpaceProblem} from '../util/key-space.js'
 import {parseDuration} from './duration.js'
 
 /**
@@ -10,18 +11,29 @@ import {parseDuration} from './duration.js'
 const duration = z.string({error: 'expected a duration like 500ms, 30s, 10m or 1h'}).transform((text, ctx) => {
   const ms = parseDuration(text)
   if (ms === undefined) {
-    ctx.addIssue({code: 'custom', message: `expected a duration like 500ms, 30s, 10m or 1h, got "${text}"`})
+    ctx.addIssue({code: 'custom', message: 'expected a duration like 500ms, 30s, 10m or 1h', params: {got: text}})
     return z.NEVER
   }
   return ms
 })
 
+// Interpolated values are strings (they are never parsed as YAML); a numeric or boolean key takes a string that
+// is exactly such a literal, the way `port: ${PORT}` is meant. Nothing else is coerced.
+const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/
+const BOOLEAN: Record<string, boolean> = {true: true, True: true, TRUE: true, false: false, False: false, FALSE: false}
+const fromNumeral = (value: unknown): unknown => (typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value)
+const fromBooleanWord = (value: unknown): unknown => (typeof value === 'string' && value in BOOLEAN ? BOOLEAN[value] : value)
+const boolean = () => z.preprocess(fromBooleanWord, z.boolean({error: 'expected true or false'}))
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .number({error: 'expected a whole number'})
-    .int({error: 'expected a whole number'})
-    .min(min, {error: `must be at least ${min}`})
-    .max(max, {error: `must be at most ${max}`})
+  z.preprocess(
+    fromNumeral,
+    z
+      .number({error: 'expected a whole number'})
+      .int({error: 'expected a whole number'})
+      .min(min, {error: `must be at least ${min}`})
+      .max(max, {error: `must be at most ${max}`}),
+  )
 
 const nonEmpty = z.string({error: 'expected a string'}).min(1, {error: 'must not be empty'})
 
@@ -41,7 +53,18 @@ const roleArnTemplate = z.string({error: 'expected an IAM role ARN pattern'}).re
 const url = z.string({error: 'expected a URL'}).regex(/^https?:\/\/[^\s/]+/, {error: 'expected an http:// or https:// URL'})
 
 export const NAME = /^[A-Za-z0-9_.-]+$/
-const name = (what: string) => z.string({error: `expected a ${what} name`}).regex(NAME, {error: `${what} names may use only letters, digits, "_", "." and "-"`})
+// A name is a folder of the merge store ({prefix}{target}/), so "." and ".." would step outside it.
+const name = (what: string) =>
+  z
+    .string({error: `expected a ${what} name`})
+    .regex(NAME, {error: `${what} names may use only letters, digits, "_", "." and "-"`})
+    .refine((text) => text !== '.' && text !== '..', {error: `${what} names must not be "." or ".."`})
+
+/** A refinement for prefixes: every segment a real name (see util/key-space.ts). */
+const inKeySpace = (options: {leadingSlash?: boolean}) => (prefix: string, ctx: z.core.$RefinementCtx<string>) => {
+  const problem = keySpaceProblem(prefix, {...options, trailingSlash: true})
+  if (problem !== undefined) ctx.addIssue({code: 'custom', message: problem})
+}
 
 const stringMap = z.record(z.string(), z.string({error: 'expected a string value'}), {error: 'expected a map of strings'})
 const hasNonFiniteNumber = (value: unknown): boolean =>
@@ -94,8 +117,9 @@ const vault = z.strictObject({
 const vaultSource = z
   .strictObject({
     name: name('source').optional(),
-    mount: nonEmpty.refine((mount) => !/(^|\/)\.\.(\/|$)|\/\/|^\/|\0/.test(mount), {
-      error: 'must be a Vault path without "..", "//", NUL or a leading "/"',
+    // A "." segment would also name the source "." (its default name is the last segment).
+    mount: nonEmpty.refine((mount) => !/(^|\/)\.\.?(\/|$)|\/\/|^\/|\0/.test(mount), {
+      error: 'must be a Vault path without "..", ".", "//", NUL or a leading "/"',
     }),
     max_secrets: int(1).default(100_000),
     max_depth: int(1).default(100),
@@ -116,19 +140,23 @@ const vaultSource = z
 
 const S3_BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 const mergeStore = z.strictObject({
-  enabled: z.boolean({error: 'expected true or false'}).default(true),
+  enabled: boolean().default(true),
   type: z.literal('s3', {error: 'the only merge store type is s3'}).default('s3'),
   bucket: z.string({error: 'expected an S3 bucket name'}).regex(S3_BUCKET, {error: 'expected an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"'}),
   prefix: z
     .string()
     .default('')
     .refine((prefix) => !prefix.startsWith('/'), {error: 'must not start with "/"'})
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+    .refine((prefix) => !/[\u0000-\u001f\u007f-\u009f]/.test(prefix), {error: 'must not contain control characters'})
+    // A leading "/" is reported just above.
+    .superRefine(inKeySpace({leadingSlash: true}))
     .transform((prefix) => (prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`)),
   region: region.optional(),
   kms_key_id: kmsKeyId.optional(),
   retain_versions: int(1).default(20),
   endpoint: url.optional(),
-  force_path_style: z.boolean({error: 'expected true or false'}).default(false),
+  force_path_style: boolean().default(false),
 })
 
 const aws = z.strictObject({
@@ -150,7 +178,8 @@ const targetBody = {
     .string()
     .default('')
     .refine((prefix) => SECRET_NAME_CHARS.test(prefix), {error: 'may use only A-Z a-z 0-9 / _ + = . @ -'})
-    .refine((prefix) => prefix.length <= 256, {error: 'must be at most 256 characters'}),
+    .refine((prefix) => prefix.length <= 256, {error: 'must be at most 256 characters'})
+    .superRefine(inKeySpace({leadingSlash: true})),
   tags: stringMap.default({}),
   kms_key_id: kmsKeyId.optional(),
   external_id: z.string().optional(),
@@ -180,7 +209,7 @@ const ouFilter = z.strictObject({
 const discovery = z
   .strictObject({
     name: name('discovery'),
-    enabled: z.boolean({error: 'expected true or false'}).default(true),
+    enabled: boolean().default(true),
     type: z.enum(['aws_organizations', 'aws_identity_center']),
     role_arn: roleArn.optional(),
     region: region.optional(),
@@ -215,19 +244,19 @@ const discovery = z
 
 const sync = z.strictObject({
   concurrency: int(1, 256).default(8),
-  write_rate: z.number({error: 'expected a number of writes per second'}).positive({error: 'must be above 0'}).max(1000, {error: 'must be at most 1000'}).default(40),
-  delete_orphans: z.boolean({error: 'expected true or false'}).default(false),
+  write_rate: z.preprocess(fromNumeral, z.number({error: 'expected a number of writes per second'}).positive({error: 'must be above 0'}).max(1000, {error: 'must be at most 1000'})).default(40),
+  delete_orphans: boolean().default(false),
   recovery_window_days: int(7, 30).default(30),
-  force_delete: z.boolean({error: 'expected true or false'}).default(false),
+  force_delete: boolean().default(false),
   max_deletions: int(0).default(25),
   ownership_tag: z
     .strictObject({key: nonEmpty.max(128), value: z.string().max(256)})
     .default({key: 'managed-by', value: 'secretsync'}),
-  adopt: z.boolean({error: 'expected true or false'}).default(false),
+  adopt: boolean().default(false),
 })
 
 const circuitBreaker = z.strictObject({
-  enabled: z.boolean({error: 'expected true or false'}).default(true),
+  enabled: boolean().default(true),
   failure_threshold: int(1).default(5),
   window: duration.prefault('10s'),
   timeout: duration.prefault('30s'),
@@ -243,7 +272,7 @@ const retry = z
   .refine((r) => r.base_delay <= r.max_delay, {error: 'base_delay must not exceed max_delay', path: ['base_delay']})
 
 const metrics = z.strictObject({
-  enabled: z.boolean({error: 'expected true or false'}).default(false),
+  enabled: boolean().default(false),
   port: int(1, 65_535).default(9090),
   path: z.string().regex(/^\//, {error: 'must start with "/"'}).default('/metrics'),
   pushgateway: z.union([z.literal(''), url]).default(''),

@@ -38,12 +38,18 @@ export function renderTemplateString(template: string, account: TemplateAccount)
   })
 }
 
-/** Target names use `[A-Za-z0-9_.-]`: anything else becomes `-`, runs of `-` collapse, leading/trailing `-` go. */
-export const sanitizeTargetName = (raw: string): string =>
-  raw
+/**
+ * Target names use `[A-Za-z0-9_.-]`: anything else becomes `-`, runs of `-` collapse, leading/trailing `-` go.
+ * A name is a folder of the merge store, so one that ends up empty, `.` or `..` (an account named `..`) becomes
+ * `_<account id>`, the same suffix name collisions get.
+ */
+export function sanitizeTargetName(raw: string, accountId: string): string {
+  const name = raw
     .replace(/[^A-Za-z0-9_.-]/g, '-')
     .replace(/-{2,}/g, '-')
     .replace(/^-+|-+$/g, '')
+  return name === '' || name === '.' || name === '..' ? `_${accountId}` : name
+}
 
 /** Whether any templated field reads `{{tags.…}}` (then tags must be looked up). */
 export const templateReadsTags = (template: TargetTemplate): boolean =>
@@ -63,12 +69,7 @@ const templatedStrings = (template: TargetTemplate): string[] => [
  */
 export function renderTarget(template: TargetTemplate, account: TemplateAccount): TargetConfig {
   const render = (text: string): string => renderTemplateString(text, account)
-  const name = sanitizeTargetName(render(template.name))
-  if (name === '') {
-    throw new TemplateError(
-      `target name "${template.name}" renders to nothing usable for account ${account.id} (${account.name})`,
-    )
-  }
+  const name = sanitizeTargetName(render(template.name), account.id)
   const roleArn = template.role_arn === undefined ? undefined : render(template.role_arn)
   if (roleArn !== undefined && !ROLE_ARN.test(roleArn)) {
     throw new TemplateError(

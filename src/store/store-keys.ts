@@ -1,3 +1,5 @@
+import {assertKeySpace} from '../util/key-space.js'
+
 /**
  * Object keys of the merge store, exactly as DESIGN.md §4 lays them out. `prefix` is used as given (the config
  * loader already ends a non-empty prefix with `/`).
@@ -15,14 +17,23 @@ export interface StoreKeys {
 
 const VERSION_FILE = /^v([1-9]\d*)\.json$/
 
+/** One path segment of a key: a real name, never empty, `.`, `..` or containing `/`. */
+const segment = (what: string, value: string): string => {
+  if (value === '' || value.includes('/')) throw new Error(`internal error: refusing ${what} ${JSON.stringify(value)} as one segment of a merge-store key`)
+  return assertKeySpace(what, value)
+}
+
+/** Every key stays inside `prefix`: the builders refuse any segment that would step out (never a write). */
 export function storeKeys(prefix: string): StoreKeys {
-  const targetFolder = (target: string): string => `${prefix}${target}/`
+  assertKeySpace('merge-store prefix', prefix, {trailingSlash: true})
+  if (prefix.startsWith('/') || (prefix !== '' && !prefix.endsWith('/'))) throw new Error(`internal error: merge-store prefix ${JSON.stringify(prefix)} must be empty or end with "/" and not start with it`)
+  const targetFolder = (target: string): string => `${prefix}${segment('target name', target)}/`
   return {
     targetFolder,
     snapshot: (target, version) => `${targetFolder(target)}v${version}.json`,
     latest: (target) => `${targetFolder(target)}latest.json`,
-    applied: (target, account, region) => `${targetFolder(target)}applied/${account}-${region}.json`,
-    lock: (target) => `${prefix}locks/${target}.json`,
+    applied: (target, account, region) => `${targetFolder(target)}applied/${segment('account', account)}-${segment('region', region)}.json`,
+    lock: (target) => `${prefix}locks/${segment('target name', target)}.json`,
     versionOf(target, key) {
       const folder = targetFolder(target)
       if (!key.startsWith(folder)) return undefined

@@ -1,7 +1,7 @@
 import type {AppliedRecord} from '../store/index.js'
 import {contentHash, isPlainObject, jsonEqual, type JsonObject} from '../util/canonical-json.js'
 import {stringifyJson} from '../util/exact-json.js'
-import {nameProblem, sizeProblem} from './secret-rules.js'
+import {nameProblem, secretName, sizeProblem} from './secret-rules.js'
 import type {SecretChange} from './types.js'
 
 export interface DesiredSecret {
@@ -52,7 +52,7 @@ export interface TargetPlan {
 
 export const desiredSecret = (path: string, prefix: string, value: JsonObject): DesiredSecret => ({
   path,
-  name: `${prefix}${path}`,
+  name: secretName(prefix, path),
   value,
   hash: contentHash(value),
 })

@@ -7,6 +7,7 @@ import type {JsonObject} from '../util/canonical-json.js'
 import {applyPlan, awsRetries, describeAwsError, type WriteLimiter} from './apply.js'
 import {desiredSecret, namesToRead, planTarget, type PlannedChange, type TargetPlan} from './plan.js'
 import {findUnlistedSecrets, listOwnedSecrets, readValues, type OwnershipTag} from './read-current.js'
+import {isSendableName} from './secret-rules.js'
 import type {SecretChange, TargetSyncResult} from './types.js'
 
 // Only the documented fields leave the planner: `desired` holds values, and they never reach output unasked.
@@ -82,7 +83,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<TargetSyncResu
     const applied = store ? await store.readApplied(target.name, account, target.region) : undefined
 
     const current = await listOwnedSecrets(client, readOptions)
-    const unlisted = desired.filter((secret) => !current.has(secret.name)).map((secret) => secret.name)
+    const unlisted = desired.filter((secret) => !current.has(secret.name) && isSendableName(secret.name)).map((secret) => secret.name)
     for (const [name, secret] of await findUnlistedSecrets(client, unlisted, readOptions)) current.set(name, secret)
     const toRead = namesToRead(desired, current, applied, settings).filter((name) => current.get(name)?.value === undefined)
     for (const [name, value] of await readValues(client, toRead, runtime.redactor)) {

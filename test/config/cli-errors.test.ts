@@ -1,3 +1,4 @@
+import {writeFile} from 'node:fs/promises'
 import {describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
 
@@ -71,6 +72,16 @@ const cases: BadCase[] = [
   {name: 'metrics path', yaml: `${base}metrics:\n  path: metrics\n`, expect: ['@20', 'metrics.path: must start with "/"']},
   {name: 'target without region', yaml: replace('aws:\n  region: us-east-1\n', 'aws:\n  external_id: ""\n'), expect: ['targets[0].region: is required when aws.region is not set']},
   {name: 'unsafe mount', yaml: replace('mount: secret/prod/', 'mount: secret/../x'), expect: ['@10', 'vault_sources[1].mount: must be a Vault path without ".."']},
+  {name: 'target named ..', yaml: replace('  - name: b\n', '  - name: ".."\n'), expect: ['@17', 'targets[1].name: target names must not be "." or ".."']},
+  {name: 'target named .', yaml: replace('  - name: b\n', '  - name: .\n'), expect: ['@17', 'targets[1].name: target names must not be "." or ".."']},
+  {name: 'merge_store.prefix ../other/', yaml: `${base}merge_store:\n  bucket: store\n  prefix: ../other/\n`, expect: ['@21', 'merge_store.prefix: must not have a "." or ".." segment']},
+  {name: 'merge_store.prefix a/../../b/', yaml: `${base}merge_store: {bucket: store, prefix: a/../../b/}\n`, expect: ['@19', 'merge_store.prefix: must not have a "." or ".." segment']},
+  {name: 'merge_store.prefix a//b', yaml: `${base}merge_store: {bucket: store, prefix: a//b}\n`, expect: ['@19', 'merge_store.prefix: must not have an empty segment']},
+  {name: 'secret_prefix a/../b/', yaml: replace('  - name: b\n', '  - name: b\n    secret_prefix: a/../b/\n'), expect: ['@18', 'targets[1].secret_prefix: must not have a "." or ".." segment']},
+  {name: 'secret_prefix ../', yaml: replace('  - name: b\n', '  - name: b\n    secret_prefix: ../\n'), expect: ['@18', 'targets[1].secret_prefix: must not have a "." or ".." segment']},
+  {name: 'discovery secret_prefix ./x/', yaml: `${base}discovery:\n  - name: d\n    type: aws_organizations\n    target: {secret_prefix: ./x/}\n`, expect: ['@22', 'discovery[0].target.secret_prefix: must not have a "." or ".." segment']},
+  {name: 'raw control character', yaml: replace('  - name: b\n', '  - name: b\n    tags: {t: "a\u001b[31mb"}\n'), expect: ['@18', 'control character U+001B is not allowed']},
+  {name: 'alias bomb', yaml: `${base}x0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${Array.from({length: 8}, (_, i) => `x${i + 1}: &x${i + 1} [${Array(9).fill(`*x${i}`).join(', ')}]`).join('\n')}\n`, expect: ['secretsync.yaml: uses aliases too often']},
   {name: 'bad target type', yaml: replace('  - name: b\n', '  - name: b\n    type: aws_ssm\n'), expect: ['@18', 'targets[1].type: expected one of "aws_secretsmanager"; got "aws_ssm"']},
 ]
 
@@ -108,6 +119,33 @@ describe('secretsync validate on a bad config', () => {
     expect(code).toBe(2)
     expect(stderr).toContain('vault.auth.passwd: unknown key')
     expect(stderr).not.toContain('hunter2-very-secret')
+  })
+
+  it('bytes that are not UTF-8: exit 2 naming the file and line, nothing replaced by U+FFFD', async () => {
+    const file = await writeTempConfig('')
+    // Line 19 is `metrics: {job: caf\xe9}`: Latin-1, not UTF-8.
+    await writeFile(file, Buffer.concat([Buffer.from(`${base}metrics: {job: caf`), Buffer.from([0xe9]), Buffer.from('}\n')]))
+    const {code, stdout, stderr} = await runCli(['validate', '-c', file])
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toContain(`${file}:19: is not UTF-8 text`)
+  })
+
+  // Token-like values full of YAML metacharacters, unquoted and quoted: accepted as exact strings where a
+  // string belongs, and where they are refused the error names file, line, key and variable, never the value.
+  const tokens = ['{hvs.CAES-secret-1', '*hvs.CAES-secret-2', '&hvs.CAES-secret-3 x', '!hvs.CAES-secret-4', '"hvs.CAES-secret-5', '[hvs.CAES, secret-6]', 'hvs: CAES-secret-7', '|hvs.CAES-secret-8']
+  it.concurrent.each(tokens)('VAULT_TOKEN=%j is used exactly and never printed', async (token) => {
+    const valid = await writeTempConfig(replace('    token: root\n', '    token: ${VAULT_TOKEN}\n').replace('  - name: b\n', '  - name: b\n    tags: {quoted: "${VAULT_TOKEN}", plain: ${VAULT_TOKEN}}\n'))
+    const accepted = await runCli(['validate', '-c', valid], {env: {VAULT_TOKEN: token}})
+    expect(accepted.code, accepted.stderr).toBe(0)
+    expect(accepted.stdout + accepted.stderr).not.toContain(token)
+
+    const invalid = await writeTempConfig(`${base}logging:\n  level: \${VAULT_TOKEN}\n  format: "\${VAULT_TOKEN}"\n`)
+    const refused = await runCli(['validate', '-c', invalid], {env: {VAULT_TOKEN: token}})
+    expect(refused.code).toBe(2)
+    expect(refused.stdout + refused.stderr).not.toContain(token)
+    expect(refused.stderr).toContain(`${invalid}:20:10: logging.level: expected one of "error", "warn", "info", "debug"; got a string (the value of \${VAULT_TOKEN})`)
+    expect(refused.stderr).toContain(`${invalid}:21:11: logging.format: expected one of "json", "text"; got a string (the value of \${VAULT_TOKEN})`)
   })
 
   it('an unknown flag is a usage error: exit 2', async () => {

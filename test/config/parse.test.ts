@@ -76,7 +76,7 @@ vault_sources:
 })
 
 describe('interpolation', () => {
-  it('${VAR}, ${VAR:-default} (also for empty), $${VAR} escapes, typed when unquoted', () => {
+  it('${VAR}, ${VAR:-default} (also for empty), $${VAR} escapes; numeric keys take numeric values', () => {
     const config = parse(
       `vault: {address: "\${ADDR}", auth: {method: token, token: "\${EMPTY:-fallback}"}, concurrency: \${CONC}}
 aws: {region: \${REGION:-eu-west-1}, external_id: "$\${LITERAL}"}

@@ -253,6 +253,22 @@ describe('blocks', () => {
 })
 
 describe('targets', () => {
+  it('gives accounts named "..", "." or nothing usable the name _<account id>, never a folder outside the store', async () => {
+    // Given accounts whose names would be merge-store folders "..", "." and "" once sanitised
+    stack.aws.organizations.addAccount({id: '500000000001', name: '..', parentId: model.leaf})
+    stack.aws.organizations.addAccount({id: '500000000002', name: '.', parentId: model.leaf})
+    stack.aws.organizations.addAccount({id: '500000000003', name: '日本', parentId: model.leaf})
+    const block = discoveryBlock({filters: [{ou: model.leaf}], target: {name: '{{account_name}}', region: 'eu-west-1'}})
+
+    // When discovery runs
+    const result = await runDiscovery(clients, [block])
+
+    // Then each becomes _<account id>, and no target is named "." or ".."
+    const nameOf = (id: string) => result.targets.find((t) => t.account_id === id)?.name
+    expect([nameOf('500000000001'), nameOf('500000000002'), nameOf('500000000003')]).toEqual(['_500000000001', '_500000000002', '_500000000003'])
+    expect(result.targets.filter((t) => t.name === '.' || t.name === '..' || t.name === '')).toEqual([])
+  })
+
   it('renders each included account, suffixing names that collide with each other or with static targets and sources', async () => {
     // Given two accounts both named "twin" and accounts named like a static target and a source
     stack.aws.organizations.addAccount({id: '400000000001', name: 'twin', parentId: model.leaf})

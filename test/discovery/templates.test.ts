@@ -66,9 +66,15 @@ describe('sanitizeTargetName', () => {
     ['a  b//c', 'a-b-c'],
     ['--edge--', 'edge'],
     ['ok_name.v2-x', 'ok_name.v2-x'],
-    ['日本', ''],
+    ['日本', '_123456789012'],
+    ['', '_123456789012'],
+    ['.', '_123456789012'],
+    ['..', '_123456789012'],
+    ['/../', '_123456789012'],
+    ['...', '...'],
+    ['a..b', 'a..b'],
   ])('%j becomes %j', (raw, expected) => {
-    expect(sanitizeTargetName(raw)).toBe(expected)
+    expect(sanitizeTargetName(raw, '123456789012')).toBe(expected)
   })
 })
 
@@ -105,10 +111,8 @@ describe('renderTarget', () => {
     expect(target).toMatchObject({name: 'Payments-Prod-EU', account_id: '123456789012', imports: [], secret_prefix: ''})
   })
 
-  it('refuses a name that sanitises to nothing', () => {
-    expect(thrown(() => renderTarget(template(), {...account, name: '日本'})).message).toMatch(
-      /renders to nothing usable/,
-    )
+  it.each(['日本', '', '.', '..'])('gives an account named %j the name _<account id>, never a folder outside the store', (name) => {
+    expect(renderTarget(template(), {...account, name}).name).toBe('_123456789012')
   })
 })
 
