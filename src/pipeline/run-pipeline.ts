@@ -171,13 +171,19 @@ export async function syncStage(input: SyncStageInput): Promise<SyncRunResult> {
   return {run_id: runtime.runId, dry_run: input.dryRun, summary: summarise(results), targets: results}
 }
 
-/** 0 ok; 3 when a target or secret failed (1 when every target failed); 4 for changes with --exit-code. */
+/**
+ * The exit code of a sync run (DESIGN.md §2), the one place it is decided: 0 ok; 3 when a target or secret failed,
+ * a conflict or held deletion remains, or a target reports an error beside its applied changes; 1 when nothing at all
+ * could be applied (every target failed, or no secret was written or found in sync); 4 for changes with --exit-code.
+ */
 export function syncExitCode(result: SyncRunResult, exitCodeOnChanges: boolean): ExitCode {
   const s = result.summary
-  const problems = s.failed_targets + s.failed + s.conflicts
-  const changed = s.created + s.updated + s.restored + s.deleted > 0
-  const failure = problems === 0 ? ExitCode.success : s.failed_targets === s.targets && s.targets > 0 ? ExitCode.failure : ExitCode.partial
-  return mostSevere(failure, exitCodeOnChanges && changed ? ExitCode.changes : ExitCode.success)
+  const targetErrors = result.targets.filter((target) => target.status !== 'failed' && target.error !== null).length
+  const problems = s.failed_targets + s.failed + s.conflicts + targetErrors
+  const succeeded = s.created + s.updated + s.restored + s.deleted
+  const nothingApplied = (s.failed_targets === s.targets && s.targets > 0) || succeeded + s.unchanged === 0
+  const failure = problems === 0 ? ExitCode.success : nothingApplied ? ExitCode.failure : ExitCode.partial
+  return mostSevere(failure, exitCodeOnChanges && succeeded > 0 ? ExitCode.changes : ExitCode.success)
 }
 
 async function mergeStage(config: Config, graph: TargetGraph, targets: string[], dryRun: boolean, runtime: Runtime, adapters: Adapters, progress?: Progress) {

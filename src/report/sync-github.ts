@@ -1,7 +1,7 @@
 import {createHash, randomUUID} from 'node:crypto'
 import {appendFile} from 'node:fs/promises'
 import type {SyncRunResult, SyncSummary, TargetSyncResult} from '../sync/types.js'
-import {hasChanges, inline, syncSummaryLine, targetBodyLines, targetHeading} from './sync-text.js'
+import {hasChanges, inline, metadataNotes, syncSummaryLine, targetBodyLines, targetHeading} from './sync-text.js'
 
 export interface SyncGithubOptions {
   showValues: boolean
@@ -78,15 +78,16 @@ const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' |
 
 const changeTable = (target: TargetSyncResult): string =>
   [
-    row(['action', 'secret', 'keys added', 'keys removed', 'keys changed', 'drift', 'error']),
-    row(Array(7).fill('---')),
+    row(['action', 'secret', 'keys added', 'keys removed', 'keys changed', 'metadata', 'drift', 'error']),
+    row(Array(8).fill('---')),
     ...target.changes.map((change) =>
       row([
-        change.action,
+        change.held ? `${change.action} (held)` : change.action,
         md(change.name),
         change.keys_added.map(md).join(', '),
         change.keys_removed.map(md).join(', '),
         change.keys_changed.map(md).join(', '),
+        metadataNotes(change).map((note) => md(`${note.mark}${note.what}`)).join(', '),
         change.drift ? 'yes' : 'no',
         md(change.error ?? ''),
       ]),
@@ -118,8 +119,9 @@ function summaryMarkdown(result: SyncRunResult): string {
       'conflicts',
       'drifted',
       'failed',
+      'held',
     ]),
-    row(Array(10).fill('---:')),
+    row(Array(11).fill('---:')),
     row([
       s.targets,
       s.failed_targets,
@@ -131,6 +133,7 @@ function summaryMarkdown(result: SyncRunResult): string {
       s.conflicts,
       s.drifted,
       s.failed,
+      s.held,
     ]),
   ].join('\n')
   const blocks = [
@@ -151,6 +154,7 @@ const githubOutputs = (s: SyncSummary): Record<string, string> => ({
   conflicts: String(s.conflicts),
   drifted: String(s.drifted),
   failed: String(s.failed),
+  held: String(s.held),
   failed_targets: String(s.failed_targets),
   has_changes: String(hasChanges(s)),
 })

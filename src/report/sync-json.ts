@@ -28,6 +28,12 @@ function jsonChange(change: SecretChange, showValues: boolean): SyncJsonChange {
     keys_added: [...change.keys_added],
     keys_removed: [...change.keys_removed],
     keys_changed: [...change.keys_changed],
+    tags_added: [...change.tags_added],
+    tags_changed: [...change.tags_changed],
+    tags_removed: [...change.tags_removed],
+    kms_key_changed: change.kms_key_changed,
+    description_changed: change.description_changed,
+    held: change.held,
     error: change.error,
   }
   return showValues ? {...base, before: change.before ?? null, after: change.after ?? null} : base
@@ -60,6 +66,7 @@ export function renderSyncJson(result: SyncRunResult, options: SyncJsonOptions):
       conflicts: s.conflicts,
       drifted: s.drifted,
       failed: s.failed,
+      held: s.held,
     },
     targets: result.targets.map((target) => jsonTarget(target, options.showValues)),
   }

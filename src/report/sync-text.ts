@@ -58,7 +58,7 @@ export function syncSummaryLine(result: SyncRunResult): string {
     `${s.unchanged} unchanged`,
     plural(s.conflicts, 'conflict'),
     `${s.drifted} drifted`,
-    `${s.failed} failed`,
+    `${s.failed} failed${s.held > 0 ? ` (${s.held} ${s.held === 1 ? 'deletion' : 'deletions'} held)` : ''}`,
   ].join(', ')
   const targets = s.failed_targets > 0 ? `; ${s.failed_targets} of ${plural(s.targets, 'target')} failed` : ''
   return `${result.dry_run ? 'Plan' : 'Applied'}: ${counts}${targets}`
@@ -74,6 +74,19 @@ export function targetHeading(target: TargetSyncResult): string {
 const valueAt = (secret: JsonObject | null | undefined, key: string): string | undefined =>
   secret && Object.hasOwn(secret, key) ? inline(stringifyJson(secret[key])) : undefined
 
+/** Metadata changes of one secret as `+ tag k`, `~ tag k`, `- tag k`, `~ kms key`, `~ description` (tag keys, never values). */
+export function metadataNotes(change: SecretChange): Array<{mark: '+' | '~' | '-'; what: string}> {
+  return [
+    ...change.tags_added.map((key) => ({mark: '+' as const, what: `tag ${inline(key)}`})),
+    ...change.tags_changed.map((key) => ({mark: '~' as const, what: `tag ${inline(key)}`})),
+    ...change.tags_removed.map((key) => ({mark: '-' as const, what: `tag ${inline(key)}`})),
+    ...(change.kms_key_changed ? [{mark: '~' as const, what: 'kms key'}] : []),
+    ...(change.description_changed ? [{mark: '~' as const, what: 'description'}] : []),
+  ]
+}
+
+const MARK_STYLE: Record<'+' | '~' | '-', Style> = {'+': 'green', '~': 'yellow', '-': 'red'}
+
 function keyLines(change: SecretChange, options: SyncTextOptions): string[] {
   const before = options.showValues ? change.before : undefined
   const after = options.showValues ? change.after : undefined
@@ -88,12 +101,16 @@ function keyLines(change: SecretChange, options: SyncTextOptions): string[] {
     ...change.keys_added.map((key) => line('green', '+', key, valueAt(after, key))),
     ...change.keys_removed.map((key) => line('red', '-', key, valueAt(before, key))),
     ...change.keys_changed.map((key) => line('yellow', '~', key, changed(key))),
+    ...metadataNotes(change).map((note) => `    ${paint(MARK_STYLE[note.mark], `${note.mark} ${note.what}`, options.color)}`),
   ]
 }
 
 function changeLine(change: SecretChange, color: boolean): string {
   const drift = change.drift ? ' (drift)' : ''
-  const head = paint(STYLE[change.action], `${MARK[change.action]} ${inline(change.name)}${drift}`, color)
+  const held = change.held ? ' (held)' : ''
+  const head = paint(STYLE[change.action], `${MARK[change.action]} ${inline(change.name)}${drift}${held}`, color)
+  // A held deletion's error already says `held: <why>`.
+  if (change.held) return `  ${head} — ${paint('red', inline(change.error ?? 'held'), color)}`
   if (change.action === 'conflict') {
     const why = change.error === null ? '' : `: ${inline(change.error)}`
     return `  ${head} — ${paint('magenta', `conflict${why}`, color)}`

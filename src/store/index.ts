@@ -1,4 +1,4 @@
-export {parseAppliedRecord, type AppliedRecord, type AppliedSecret} from './applied-record.js'
+export {parseAppliedRecord, type AppliedMetadata, type AppliedRecord, type AppliedSecret} from './applied-record.js'
 export {parseLockRecord, type AcquireLockOptions, type LockRecord, type RunLock} from './run-lock.js'
 export {
   buildSnapshot,

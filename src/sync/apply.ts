@@ -6,16 +6,16 @@ import {
   PutSecretValueCommand,
   RestoreSecretCommand,
   TagResourceCommand,
+  UntagResourceCommand,
+  UpdateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager'
 import {formatOperationError} from '../errors.js'
 import type {AppliedRecord} from '../store/index.js'
 import {ownRecord} from '../store/stored-json.js'
 import {stringifyJson} from '../util/exact-json.js'
-import type {PlannedChange, TargetPlan} from './plan.js'
-import {TARGET_TAG, type OwnershipTag} from './read-current.js'
-
-export const MANAGED_DESCRIPTION = 'Managed by secretsync — changes made here are overwritten'
+import type {SecretMetadata} from './metadata.js'
+import type {MetadataWrites, PlannedChange} from './plan.js'
 
 /** Anything that paces writes per account-region (DESIGN.md `sync.write_rate`). */
 export interface WriteLimiter {
@@ -23,12 +23,10 @@ export interface WriteLimiter {
 }
 
 export interface ApplyOptions {
-  target: string
   /** `account-region`, the key writes are paced by. */
   limiterKey: string
-  ownership: OwnershipTag
-  tags: Record<string, string>
-  kmsKeyId?: string
+  /** Tags, KMS key and description a created secret carries. */
+  metadata: SecretMetadata
   recoveryWindowDays: number
   forceDelete: boolean
   limiter: WriteLimiter
@@ -38,7 +36,7 @@ export interface ApplyOptions {
 
 export interface ApplyResult {
   changes: PlannedChange[]
-  /** Name → {hash, version_id} of every secret now known to hold its desired value. */
+  /** Name → {hash, version_id} of every secret these changes brought to its desired value and metadata. */
   applied: AppliedRecord['secrets']
 }
 
@@ -61,18 +59,14 @@ export const describeAwsError = (error: unknown): string => {
 }
 
 /**
- * Applies a plan's writes one by one, paced by the limiter. A failed write marks that change's `error` and the
- * rest go on; the result says which secrets now hold their desired value, for the applied record.
+ * Applies changes one by one, paced by the limiter. Conflicts, held deletions and changes that already carry an
+ * error are left as they are; a failed write marks that change's `error` and the rest go on. The result says
+ * which secrets now hold their desired value and metadata, for the applied record.
  */
-export async function applyPlan(client: SecretsManagerClient, plan: TargetPlan, options: ApplyOptions): Promise<ApplyResult> {
+export async function applyChanges(client: SecretsManagerClient, changes: readonly PlannedChange[], options: ApplyOptions): Promise<ApplyResult> {
   // Keyed by secret name, which is user data: no prototype, so a secret named `__proto__` is recorded too.
   const applied: AppliedRecord['secrets'] = ownRecord([])
-  for (const entry of plan.unchanged) if (entry.versionId) applied[entry.name] = {hash: entry.hash, version_id: entry.versionId}
-  const tags = [
-    {Key: options.ownership.key, Value: options.ownership.value},
-    {Key: TARGET_TAG, Value: options.target},
-    ...Object.entries(options.tags).map(([Key, Value]) => ({Key, Value})),
-  ]
+  const createTags = Object.entries(options.metadata.tags).map(([Key, Value]) => ({Key, Value}))
   const write = async <T>(operation: string, subject: string, fn: () => Promise<T>): Promise<T> => {
     await options.limiter.acquire(options.limiterKey)
     const started = options.now()
@@ -85,23 +79,34 @@ export async function applyPlan(client: SecretsManagerClient, plan: TargetPlan, 
     }
   }
 
+  // Tags first (an adopted secret may only be writable once it carries them), then key and description (so the
+  // new value is encrypted with the desired key), then the value.
+  const writeMetadata = async (name: string, writes: MetadataWrites): Promise<void> => {
+    const tags = Object.entries(writes.tag).map(([Key, Value]) => ({Key, Value}))
+    if (tags.length > 0) await write('TagResource', name, () => client.send(new TagResourceCommand({SecretId: name, Tags: tags})))
+    if (writes.untag.length > 0) await write('UntagResource', name, () => client.send(new UntagResourceCommand({SecretId: name, TagKeys: writes.untag})))
+    if (writes.kmsKeyId !== undefined || writes.description !== undefined) {
+      await write('UpdateSecret', name, () => client.send(new UpdateSecretCommand({SecretId: name, KmsKeyId: writes.kmsKeyId, Description: writes.description})))
+    }
+  }
+
   // Several writes in flight so latency does not cap throughput; the limiter alone sets the pace.
   const inFlight = pLimit(8)
   const applyOne = async (change: PlannedChange): Promise<PlannedChange> => {
-    if (change.error !== null || change.action === 'conflict') return change
+    if (change.error !== null || change.held || change.action === 'conflict') return change
     const desired = change.desired
     try {
       if (change.action === 'create' && desired) {
         const token = requestToken(desired.name, desired.hash, undefined)
+        const {metadata} = options
         const response = await write('CreateSecret', desired.name, () =>
-          client.send(new CreateSecretCommand({Name: desired.name, SecretString: stringifyJson(desired.value), Description: MANAGED_DESCRIPTION, KmsKeyId: options.kmsKeyId, Tags: tags, ClientRequestToken: token})),
+          client.send(new CreateSecretCommand({Name: desired.name, SecretString: stringifyJson(desired.value), Description: metadata.description, KmsKeyId: metadata.kmsKeyId, Tags: createTags, ClientRequestToken: token})),
         )
         if (response.VersionId) applied[desired.name] = {hash: desired.hash, version_id: response.VersionId}
       } else if ((change.action === 'update' || change.action === 'restore') && desired) {
         if (change.action === 'restore') await write('RestoreSecret', desired.name, () => client.send(new RestoreSecretCommand({SecretId: desired.name})))
-        if (change.adopt) await write('TagResource', desired.name, () => client.send(new TagResourceCommand({SecretId: desired.name, Tags: tags})))
-        const valueChanges = change.action === 'restore' || change.keys_added.length + change.keys_removed.length + change.keys_changed.length > 0 || !change.adopt
-        if (valueChanges) {
+        if (change.metadataWrites) await writeMetadata(desired.name, change.metadataWrites)
+        if (change.writeValue) {
           const token = requestToken(desired.name, desired.hash, change.currentVersionId)
           const response = await write('PutSecretValue', desired.name, () => client.send(new PutSecretValueCommand({SecretId: desired.name, SecretString: stringifyJson(desired.value), ClientRequestToken: token})))
           if (response.VersionId) applied[desired.name] = {hash: desired.hash, version_id: response.VersionId}
@@ -122,6 +127,5 @@ export async function applyPlan(client: SecretsManagerClient, plan: TargetPlan, 
       return {...change, error: error instanceof Error ? error.message : String(error)}
     }
   }
-  const changes = await Promise.all(plan.changes.map((change) => inFlight(() => applyOne(change))))
-  return {changes, applied}
+  return {changes: await Promise.all(changes.map((change) => inFlight(() => applyOne(change)))), applied}
 }

@@ -2,6 +2,7 @@ import type {AppliedRecord} from '../store/index.js'
 import {contentHash, isPlainObject, jsonEqual, type JsonObject} from '../util/canonical-json.js'
 import {stringifyJson} from '../util/exact-json.js'
 import {nameProblem, secretName, sizeProblem} from './secret-rules.js'
+import {DEFAULT_KMS_KEY, hasMetadataChange, metadataDiff, NO_METADATA_CHANGE, type MetadataDiff, type SecretMetadata} from './metadata.js'
 import type {SecretChange} from './types.js'
 
 export interface DesiredSecret {
@@ -19,10 +20,14 @@ export interface CurrentSecret {
   /** Value of the `secretsync:target` tag, when present. */
   ownerTarget?: string
   scheduledForDeletion: boolean
-  /** VersionId labelled AWSCURRENT. */
+  /** VersionId labelled AWSCURRENT; undefined when the secret has no current value (a placeholder). */
   currentVersionId?: string
+  /** Tags, KMS key and description as ListSecrets reports them. */
+  metadata: SecretMetadata
   /** Read value: a JSON object, or the raw string when it is not one; undefined when not read. */
   value?: JsonObject | string
+  /** Why reading the value failed, when it did. */
+  readError?: string
 }
 
 export interface PlanOptions {
@@ -30,24 +35,38 @@ export interface PlanOptions {
   prefix: string
   adopt: boolean
   deleteOrphans: boolean
-  maxDeletions: number
   showValues: boolean
+  /** Tags, KMS key and description every secret of the target should carry. */
+  metadata: SecretMetadata
+  /** Why the desired state may lack secrets (DesiredTarget.incomplete): orphan deletions are then held. */
+  incomplete: readonly string[]
+}
+
+/** The metadata calls an update or restore needs; only what differs is written. */
+export interface MetadataWrites {
+  /** TagResource: tags to add or overwrite. */
+  tag: Record<string, string>
+  /** UntagResource: keys secretsync set before and no longer wants. */
+  untag: string[]
+  /** UpdateSecret: the key to switch to, when it differs. */
+  kmsKeyId?: string
+  /** UpdateSecret: the description to set, when it differs. */
+  description?: string
 }
 
 /** A change plus what applying it needs; the extra fields never reach output. */
 export interface PlannedChange extends SecretChange {
   desired?: DesiredSecret
   currentVersionId?: string
-  /** Adopting an untagged secret: tag it before writing. */
-  adopt?: boolean
+  /** Writes a new value version (false for a metadata-only update). */
+  writeValue?: boolean
+  metadataWrites?: MetadataWrites
 }
 
 export interface TargetPlan {
   changes: PlannedChange[]
   /** In-sync secrets with the VersionId to record as applied. */
   unchanged: Array<{name: string; hash: string; versionId: string | undefined}>
-  /** Set when the plan must not be applied at all (e.g. over max_deletions). */
-  error?: string
 }
 
 export const desiredSecret = (path: string, prefix: string, value: JsonObject): DesiredSecret => ({
@@ -59,26 +78,28 @@ export const desiredSecret = (path: string, prefix: string, value: JsonObject): 
 
 /**
  * The fast path of DESIGN.md §4: a secret whose desired hash equals what secretsync last applied and whose
- * AWSCURRENT version is the one it wrote is unchanged without reading its value.
+ * AWSCURRENT version is the one it wrote holds its desired value without reading it.
  */
 export function isKnownInSync(desired: DesiredSecret, current: CurrentSecret, applied: AppliedRecord | undefined): boolean {
   const record = applied?.secrets[desired.name]
   return record !== undefined && record.hash === desired.hash && current.currentVersionId !== undefined && record.version_id === current.currentVersionId
 }
 
-/** Names whose current value must be read before planning: owned, live, and not provably in sync. */
+/** Names whose current value must be read before planning: owned (or adoptable), live, with a value, not provably in sync. */
 export function namesToRead(desired: readonly DesiredSecret[], current: ReadonlyMap<string, CurrentSecret>, applied: AppliedRecord | undefined, options: Pick<PlanOptions, 'adopt'>): string[] {
   return desired
     .filter((secret) => {
       const existing = current.get(secret.name)
-      if (!existing || existing.scheduledForDeletion) return false
+      if (!existing || existing.scheduledForDeletion || existing.currentVersionId === undefined) return false
       if (!existing.owned && !options.adopt) return false
       return !isKnownInSync(secret, existing, applied)
     })
     .map((secret) => secret.name)
 }
 
-function keyDiff(before: JsonObject | string | undefined, after: JsonObject | undefined): Pick<SecretChange, 'keys_added' | 'keys_removed' | 'keys_changed'> {
+type KeyDiff = Pick<SecretChange, 'keys_added' | 'keys_removed' | 'keys_changed'>
+
+function keyDiff(before: JsonObject | string | undefined, after: JsonObject | undefined): KeyDiff {
   const old = isPlainObject(before) ? (before as JsonObject) : {}
   const next = after ?? {}
   const sort = (keys: string[]): string[] => keys.sort()
@@ -89,9 +110,27 @@ function keyDiff(before: JsonObject | string | undefined, after: JsonObject | un
   }
 }
 
+const NO_KEYS: KeyDiff = {keys_added: [], keys_removed: [], keys_changed: []}
+
+const recordedMetadata = (applied: AppliedRecord | undefined): SecretMetadata | undefined =>
+  applied?.metadata && {tags: applied.metadata.tags, ...(applied.metadata.kms_key_id === null ? {} : {kmsKeyId: applied.metadata.kms_key_id}), ...(applied.metadata.description === null ? {} : {description: applied.metadata.description})}
+
+/** The calls that bring a secret's metadata to the desired one. */
+function metadataWrites(diff: MetadataDiff, desired: SecretMetadata): MetadataWrites {
+  const tag = Object.fromEntries([...diff.tags_added, ...diff.tags_changed].sort().map((key) => [key, desired.tags[key] ?? '']))
+  return {
+    tag,
+    untag: [...diff.tags_removed],
+    ...(diff.kms_key_changed ? {kmsKeyId: desired.kmsKeyId ?? DEFAULT_KMS_KEY} : {}),
+    ...(diff.description_changed ? {description: desired.description ?? ''} : {}),
+  }
+}
+
 /**
- * Plans one target: desired state vs what Secrets Manager holds vs what secretsync last applied. Pure: no
- * clock, no I/O. Values appear in the result only with `showValues`.
+ * Plans one target: desired state vs what Secrets Manager holds vs what secretsync last applied. Values and
+ * metadata (tags secretsync sets, KMS key, description) are both desired state. Pure: no clock, no I/O. Values
+ * appear in the result only with `showValues`. Deletions are planned here; whether the run may apply them
+ * (the run-wide `sync.max_deletions`) is decided by the sync phase once every target is planned.
  */
 export function planTarget(
   desired: readonly DesiredSecret[],
@@ -103,55 +142,63 @@ export function planTarget(
   const unchanged: TargetPlan['unchanged'] = []
   const values = (before: JsonObject | string | undefined | null, after: JsonObject | undefined | null) =>
     options.showValues ? {before: isPlainObject(before) ? (before as JsonObject) : before === undefined || before === null ? null : ({raw: before} as JsonObject), after: after ?? null} : {}
-  const base = (secret: DesiredSecret) => ({name: secret.name, path: secret.path, drift: false, error: null, desired: secret})
+  const base = (secret: DesiredSecret) => ({name: secret.name, path: secret.path, drift: false, held: false, error: null, desired: secret})
+  const recorded = recordedMetadata(applied)
+  const managedTagKeys = Object.keys(recorded?.tags ?? {})
+  const conflict = (secret: DesiredSecret, error: string): PlannedChange => ({...base(secret), action: 'conflict', ...NO_KEYS, ...NO_METADATA_CHANGE, error})
 
   for (const secret of desired) {
     const existing = current.get(secret.name)
     const problem = nameProblem(secret.name) ?? sizeProblem(stringifyJson(secret.value))
     if (!existing) {
-      changes.push({...base(secret), action: 'create', ...keyDiff(undefined, secret.value), error: problem ?? null, ...values(null, secret.value)})
+      // CreateSecret sets every tag, the key and the description at once: no metadata change to list.
+      changes.push({...base(secret), action: 'create', ...keyDiff(undefined, secret.value), ...NO_METADATA_CHANGE, error: problem ?? null, writeValue: true, ...values(null, secret.value)})
       continue
     }
     const ownedHere = existing.owned && (existing.ownerTarget === undefined || existing.ownerTarget === options.target)
     if (existing.owned && !ownedHere) {
-      changes.push({...base(secret), action: 'conflict', keys_added: [], keys_removed: [], keys_changed: [], error: `managed by secretsync target "${existing.ownerTarget}"; two targets write the same secret`})
+      changes.push(conflict(secret, `managed by secretsync target "${existing.ownerTarget}"; two targets write the same secret`))
       continue
     }
     if (!existing.owned && !options.adopt) {
-      changes.push({
-        ...base(secret),
-        action: 'conflict',
-        keys_added: [],
-        keys_removed: [],
-        keys_changed: [],
-        error: `exists without the ownership tag${existing.scheduledForDeletion ? ' and is scheduled for deletion' : ''}; not written (use --adopt or sync.adopt to take it over)`,
-      })
+      changes.push(conflict(secret, `exists without the ownership tag${existing.scheduledForDeletion ? ' and is scheduled for deletion' : ''}; not written (use --adopt or sync.adopt to take it over)`))
       continue
     }
-    if (existing.scheduledForDeletion) {
-      changes.push({...base(secret), action: 'restore', ...keyDiff(undefined, secret.value), error: problem ?? null, currentVersionId: existing.currentVersionId, adopt: !existing.owned, ...values(null, secret.value)})
-      continue
-    }
-    if (isKnownInSync(secret, existing, applied)) {
-      unchanged.push({name: secret.name, hash: secret.hash, versionId: existing.currentVersionId})
-      continue
-    }
-    if (existing.value === undefined) throw new Error(`planTarget: the value of ${secret.name} was not read`)
-    if (isPlainObject(existing.value) && jsonEqual(existing.value, secret.value) && existing.owned) {
-      unchanged.push({name: secret.name, hash: secret.hash, versionId: existing.currentVersionId})
-      continue
-    }
+    const meta = metadataDiff(existing.metadata, options.metadata, managedTagKeys)
+    const metaChanged = hasMetadataChange(meta)
+    const writes = metaChanged ? {metadataWrites: metadataWrites(meta, options.metadata)} : {}
     const record = applied?.secrets[secret.name]
-    const drift = record !== undefined && record.version_id !== existing.currentVersionId && contentHash(existing.value) !== record.hash
+    // Metadata drift: what secretsync set last time (the record) is no longer what the secret carries.
+    const metaDrift = record !== undefined && recorded !== undefined && hasMetadataChange(metadataDiff(existing.metadata, recorded))
+    if (existing.scheduledForDeletion || existing.currentVersionId === undefined) {
+      // Scheduled for deletion: restore, then write. No current version (a placeholder): write its first value.
+      const action = existing.scheduledForDeletion ? 'restore' : 'update'
+      changes.push({...base(secret), action, drift: metaDrift, ...keyDiff(undefined, secret.value), ...meta, error: problem ?? null, currentVersionId: existing.currentVersionId, writeValue: true, ...writes, ...values(null, secret.value)})
+      continue
+    }
+    if (existing.readError !== undefined) {
+      changes.push({...base(secret), action: 'update', ...NO_KEYS, ...meta, error: `could not read the current value: ${existing.readError}`})
+      continue
+    }
+    const known = isKnownInSync(secret, existing, applied)
+    if (!known && existing.value === undefined) throw new Error(`planTarget: the value of ${secret.name} was not read`)
+    const valueInSync = known || (isPlainObject(existing.value) && jsonEqual(existing.value, secret.value))
+    if (valueInSync && !metaChanged) {
+      unchanged.push({name: secret.name, hash: secret.hash, versionId: existing.currentVersionId})
+      continue
+    }
+    const valueDrift = !known && record !== undefined && record.version_id !== existing.currentVersionId && contentHash(existing.value as JsonObject | string) !== record.hash
     changes.push({
       ...base(secret),
       action: 'update',
-      drift,
-      ...keyDiff(existing.value, secret.value),
+      drift: valueDrift || metaDrift,
+      ...(valueInSync ? NO_KEYS : keyDiff(existing.value, secret.value)),
+      ...meta,
       error: problem ?? null,
       currentVersionId: existing.currentVersionId,
-      adopt: !existing.owned,
-      ...values(existing.value, secret.value),
+      writeValue: !valueInSync,
+      ...writes,
+      ...(valueInSync ? {} : values(existing.value, secret.value)),
     })
   }
 
@@ -159,12 +206,10 @@ export function planTarget(
   const orphans = options.deleteOrphans && desired.length > 0
     ? [...current.values()].filter((secret) => secret.owned && secret.ownerTarget === options.target && !secret.scheduledForDeletion && !wanted.has(secret.name) && secret.name.startsWith(options.prefix))
     : []
+  // DESIGN.md §4: a target deletes only what a complete walk of every source feeding it did not see.
+  const held = options.incomplete.length > 0 ? `held: the desired state may be incomplete (${options.incomplete.join('; ')}); orphans are deleted only after a complete walk` : null
   for (const orphan of orphans.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    changes.push({action: 'delete', name: orphan.name, path: orphan.name.slice(options.prefix.length), drift: false, keys_added: [], keys_removed: [], keys_changed: [], error: null, currentVersionId: orphan.currentVersionId})
+    changes.push({action: 'delete', name: orphan.name, path: orphan.name.slice(options.prefix.length), drift: false, ...NO_KEYS, ...NO_METADATA_CHANGE, held: held !== null, error: held, currentVersionId: orphan.currentVersionId})
   }
-  const error =
-    orphans.length > options.maxDeletions
-      ? `would delete ${orphans.length} orphaned secrets, more than sync.max_deletions (${options.maxDeletions}); nothing was written for this target`
-      : undefined
-  return {changes, unchanged, ...(error ? {error} : {})}
+  return {changes, unchanged}
 }

@@ -1,17 +1,20 @@
 import {
   BatchGetSecretValueCommand,
-  DescribeSecretCommand,
   paginateListSecrets,
+  type SecretListEntry,
   type SecretsManagerClient,
   type Tag,
 } from '@aws-sdk/client-secrets-manager'
 import type {Redactor} from '../observability/redact.js'
 import {isPlainObject, type JsonObject} from '../util/canonical-json.js'
 import {parseJson} from '../util/exact-json.js'
+import {TARGET_TAG} from './metadata.js'
 import type {CurrentSecret} from './plan.js'
 
-export const TARGET_TAG = 'secretsync:target'
+export {TARGET_TAG} from './metadata.js'
 const BATCH = 20
+/** ListSecrets accepts at most 10 values per filter. */
+const NAME_FILTER_VALUES = 10
 
 export interface OwnershipTag {
   key: string
@@ -46,9 +49,22 @@ function describeOwnership(tags: Record<string, string>, ownership: OwnershipTag
   return {owned: tags[ownership.key] === ownership.value, ownerTarget: tags[TARGET_TAG]}
 }
 
+/** A ListSecrets entry as the planner sees it: ownership, deletion state, AWSCURRENT version and metadata. */
+function currentOf(entry: SecretListEntry, ownership: OwnershipTag): CurrentSecret {
+  const tags = tagsOf(entry.Tags)
+  return {
+    name: entry.Name ?? '',
+    ...describeOwnership(tags, ownership),
+    scheduledForDeletion: entry.DeletedDate !== undefined,
+    currentVersionId: currentVersionOf(entry.SecretVersionsToStages),
+    metadata: {tags, ...(entry.KmsKeyId ? {kmsKeyId: entry.KmsKeyId} : {}), ...(entry.Description !== undefined ? {description: entry.Description} : {})},
+  }
+}
+
 /**
  * Lists the secrets this target owns in one account-region: `ListSecrets` filtered to its `secretsync:target`
- * tag (100 a page, planned deletions included), which also gives each AWSCURRENT VersionId. No values are read.
+ * tag (100 a page, planned deletions included), which also gives each AWSCURRENT VersionId, the tags, the KMS key
+ * and the description. No values are read.
  */
 export async function listOwnedSecrets(client: SecretsManagerClient, options: ReadCurrentOptions): Promise<Map<string, CurrentSecret>> {
   const filters = [
@@ -59,65 +75,43 @@ export async function listOwnedSecrets(client: SecretsManagerClient, options: Re
   const found = new Map<string, CurrentSecret>()
   for await (const page of paginateListSecrets({client, pageSize: 100}, {Filters: filters, IncludePlannedDeletion: true, MaxResults: 100})) {
     for (const entry of page.SecretList ?? []) {
-      const tags = tagsOf(entry.Tags)
       // Filters match by prefix: a target named "prod" also matches "production", so check exactly.
-      if (!entry.Name || tags[TARGET_TAG] !== options.target) continue
-      found.set(entry.Name, {
-        name: entry.Name,
-        ...describeOwnership(tags, options.ownership),
-        scheduledForDeletion: entry.DeletedDate !== undefined,
-        currentVersionId: currentVersionOf(entry.SecretVersionsToStages),
-      })
+      if (!entry.Name || tagsOf(entry.Tags)[TARGET_TAG] !== options.target) continue
+      found.set(entry.Name, currentOf(entry, options.ownership))
     }
   }
   return found
 }
 
 /**
- * For desired names the listing did not return: finds out whether a same-named secret exists anyway (not
- * ours, another target's, or scheduled for deletion) with BatchGetSecretValue (20 a call), and describes
- * the ones that exist to learn their tags.
+ * For desired names the listing did not return: finds out whether a same-named secret exists anyway (not ours,
+ * another target's, scheduled for deletion, or without any value) with `ListSecrets` filtered by name, 10 names a
+ * call. BatchGetSecretValue cannot tell: it answers ResourceNotFoundException both for a missing secret and for one
+ * without an AWSCURRENT version. The name filter matches prefixes, case-insensitively, so names are checked exactly.
  */
 export async function findUnlistedSecrets(client: SecretsManagerClient, names: readonly string[], options: ReadCurrentOptions): Promise<Map<string, CurrentSecret>> {
   const found = new Map<string, CurrentSecret>()
-  const existing: Array<{name: string; value?: JsonObject | string}> = []
-  for (let i = 0; i < names.length; i += BATCH) {
-    const batch = names.slice(i, i + BATCH)
-    const response = await client.send(new BatchGetSecretValueCommand({SecretIdList: batch}))
-    for (const value of response.SecretValues ?? []) if (value.Name) existing.push({name: value.Name, value: parseValue(value.SecretString, options.redactor)})
-    for (const error of response.Errors ?? []) {
-      if (error.SecretId && error.ErrorCode !== 'ResourceNotFoundException') existing.push({name: error.SecretId})
-    }
-  }
-  for (const {name, value} of existing) {
-    try {
-      const description = await client.send(new DescribeSecretCommand({SecretId: name}))
-      found.set(name, {
-        name,
-        ...describeOwnership(tagsOf(description.Tags), options.ownership),
-        scheduledForDeletion: description.DeletedDate !== undefined,
-        currentVersionId: currentVersionOf(description.VersionIdsToStages),
-        value,
-      })
-    } catch {
-      // Not even describable (e.g. denied by an IAM condition on our tag): it exists and is not ours.
-      found.set(name, {name, owned: false, scheduledForDeletion: false, value})
+  for (let i = 0; i < names.length; i += NAME_FILTER_VALUES) {
+    const batch = new Set(names.slice(i, i + NAME_FILTER_VALUES))
+    const filters = [{Key: 'name' as const, Values: [...batch]}]
+    for await (const page of paginateListSecrets({client, pageSize: 100}, {Filters: filters, IncludePlannedDeletion: true, MaxResults: 100})) {
+      for (const entry of page.SecretList ?? []) if (entry.Name && batch.has(entry.Name)) found.set(entry.Name, currentOf(entry, options.ownership))
     }
   }
   return found
 }
 
-/** Reads the values of the named secrets with BatchGetSecretValue, 20 a call; values are registered for redaction. */
-export async function readValues(client: SecretsManagerClient, names: readonly string[], redactor: Redactor): Promise<Map<string, JsonObject | string>> {
+/**
+ * Reads the values of the named secrets with BatchGetSecretValue, 20 a call; values are registered for redaction.
+ * A secret that cannot be read (gone since the listing, denied, undecryptable) fails alone, with the reason.
+ */
+export async function readValues(client: SecretsManagerClient, names: readonly string[], redactor: Redactor): Promise<{values: Map<string, JsonObject | string>; errors: Map<string, string>}> {
   const values = new Map<string, JsonObject | string>()
+  const errors = new Map<string, string>()
   for (let i = 0; i < names.length; i += BATCH) {
     const response = await client.send(new BatchGetSecretValueCommand({SecretIdList: names.slice(i, i + BATCH)}))
     for (const value of response.SecretValues ?? []) if (value.Name) values.set(value.Name, parseValue(value.SecretString, redactor))
-    const failed = (response.Errors ?? []).filter((e) => e.SecretId)
-    if (failed.length > 0) {
-      const first = failed[0]
-      throw new Error(`BatchGetSecretValue could not read ${failed.length} secret(s), e.g. ${first?.SecretId}: ${first?.ErrorCode ?? 'error'}`)
-    }
+    for (const error of response.Errors ?? []) if (error.SecretId) errors.set(error.SecretId, `BatchGetSecretValue: ${error.ErrorCode ?? 'error'}`)
   }
-  return values
+  return {values, errors}
 }

@@ -6,7 +6,7 @@ import type {SnapshotStore} from '../store/index.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import {roleArnFor} from '../aws/target-credentials.js'
 import type {WriteLimiter} from './apply.js'
-import {syncTarget, type ResolvedTarget, type SyncSettings, type SyncTargetInput} from './sync-target.js'
+import {syncTarget, type DeletionVerdict, type ResolvedTarget, type StagedTarget, type SyncSettings, type SyncTargetInput} from './sync-target.js'
 import type {SyncSummary, TargetSyncResult} from './types.js'
 
 /**
@@ -44,15 +44,26 @@ export function resolveTarget(config: Config, target: TargetConfig): ResolvedTar
 }
 
 /**
- * Phase 2: targets level by level in topological order, in parallel within a level under
- * `sync.concurrency`. Each target ends with a result; none throws.
+ * The one deletion budget of a run (DESIGN.md §4): checked once every target is planned, before any deletion.
+ * Over it, every deletion of the run is held.
+ */
+export function deletionVerdict(planned: number, maxDeletions: number): DeletionVerdict {
+  return planned > maxDeletions
+    ? {allowed: false, reason: `the run would delete ${planned} orphaned secrets, more than sync.max_deletions (${maxDeletions}); no secret was deleted`}
+    : {allowed: true}
+}
+
+/**
+ * Phase 2: targets level by level in topological order, in parallel within a level under `sync.concurrency`,
+ * each applying all but its deletions. Then, with every target planned, the run-wide deletion budget decides and
+ * every target finishes (deletions, applied record, lock release). Each target ends with a result; none throws.
  */
 export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncResult[]> {
   const {config, graph} = input
   const byName = new Map(input.targets.map((target) => [target.name, target]))
   const configs = new Map(config.targets.map((target) => [target.name, target]))
   const limit = pLimit(config.sync.concurrency)
-  const results = new Map<string, TargetSyncResult>()
+  const staged = new Map<string, StagedTarget>()
   for (const level of graph.levels) {
     const names = level.filter((name) => byName.has(name))
     await Promise.all(
@@ -60,16 +71,29 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncRes
         limit(async () => {
           const desired = byName.get(name) as DesiredTarget
           const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
-          const result = desired.ok
-            ? await syncTarget({target: resolved, desired: desired.secrets, snapshotVersion: desired.snapshotVersion, settings: input.settings, runtime: input.runtime, store: input.store, limiter: input.limiter, connect: input.connect})
-            : {name, account_id: resolved.accountId ?? null, region: resolved.region, status: 'failed' as const, snapshot_version: desired.snapshotVersion, error: `not synced: ${desired.error}`, changes: [], unchanged: 0}
-          results.set(name, result)
-          input.onTargetDone?.(result)
+          staged.set(name, desired.ok ? await syncTarget({target: resolved, desired: desired.secrets, snapshotVersion: desired.snapshotVersion, incomplete: desired.incomplete, settings: input.settings, runtime: input.runtime, store: input.store, limiter: input.limiter, connect: input.connect}) : notSynced(resolved, desired))
         }),
       ),
     )
   }
+  const planned = [...staged.values()].reduce((sum, target) => sum + target.deletions, 0)
+  const verdict = deletionVerdict(planned, input.settings.maxDeletions)
+  const results = new Map<string, TargetSyncResult>()
+  await Promise.all(
+    [...staged].map(([name, target]) =>
+      limit(async () => {
+        const result = await target.finish(verdict)
+        results.set(name, result)
+        input.onTargetDone?.(result)
+      }),
+    ),
+  )
   return input.targets.map((target) => results.get(target.name)).filter((r): r is TargetSyncResult => r !== undefined)
+}
+
+function notSynced(resolved: ResolvedTarget, desired: Extract<DesiredTarget, {ok: false}>): StagedTarget {
+  const result: TargetSyncResult = {name: desired.name, account_id: resolved.accountId ?? null, region: resolved.region, status: 'failed', snapshot_version: desired.snapshotVersion, error: `not synced: ${desired.error}`, changes: [], unchanged: 0}
+  return {deletions: 0, finish: () => Promise.resolve(result)}
 }
 
 export function summarise(results: readonly TargetSyncResult[]): SyncSummary {
@@ -87,5 +111,6 @@ export function summarise(results: readonly TargetSyncResult[]): SyncSummary {
     conflicts: changes.filter((c) => c.action === 'conflict').length,
     drifted: changes.filter((c) => c.drift).length,
     failed: changes.filter((c) => c.error !== null && c.action !== 'conflict').length,
+    held: changes.filter((c) => c.held).length,
   }
 }

@@ -1,17 +1,19 @@
 import {hostname} from 'node:os'
+import {isDeepStrictEqual} from 'node:util'
 import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {formatOperationError, SecretSyncError} from '../errors.js'
 import type {Runtime} from '../runtime.js'
-import type {AppliedRecord, SnapshotStore} from '../store/index.js'
+import type {AppliedMetadata, AppliedRecord, RunLock, SnapshotStore} from '../store/index.js'
 import type {JsonObject} from '../util/canonical-json.js'
-import {applyPlan, awsRetries, describeAwsError, type WriteLimiter} from './apply.js'
+import {applyChanges, awsRetries, describeAwsError, type WriteLimiter} from './apply.js'
+import {desiredMetadata, type SecretMetadata} from './metadata.js'
 import {desiredSecret, namesToRead, planTarget, type PlannedChange, type TargetPlan} from './plan.js'
 import {findUnlistedSecrets, listOwnedSecrets, readValues, type OwnershipTag} from './read-current.js'
 import {isSendableName} from './secret-rules.js'
 import type {SecretChange, TargetSyncResult} from './types.js'
 
 // Only the documented fields leave the planner: `desired` holds values, and they never reach output unasked.
-const publicChange = ({desired: _d, currentVersionId: _v, adopt: _a, ...change}: PlannedChange): SecretChange => change
+const publicChange = ({desired: _d, currentVersionId: _v, writeValue: _w, metadataWrites: _m, ...change}: PlannedChange): SecretChange => change
 
 /** A target with everything defaulted: what sync needs to know about it. */
 export interface ResolvedTarget {
@@ -40,6 +42,8 @@ export interface SyncTargetInput {
   target: ResolvedTarget
   desired: ReadonlyMap<string, JsonObject>
   snapshotVersion: number | null
+  /** Why the desired state may be incomplete (DesiredTarget.incomplete); non-empty holds the orphan deletions. */
+  incomplete: readonly string[]
   settings: SyncSettings
   runtime: Runtime
   store?: SnapshotStore
@@ -48,19 +52,52 @@ export interface SyncTargetInput {
   connect(target: ResolvedTarget): Promise<{client: SecretsManagerClient; accountId: string}>
 }
 
+/** The run-wide deletion decision (DESIGN.md §4: one `sync.max_deletions` budget, checked before any deletion). */
+export type DeletionVerdict = {allowed: true} | {allowed: false; reason: string}
+
+/**
+ * A target whose creates, updates and restores are applied (or planned) and whose deletions wait for the run's
+ * verdict. `finish` applies or holds them, records what was applied and releases the lock; it never throws.
+ */
+export interface StagedTarget {
+  /** Orphan deletions this target would apply if the run allows (deletions already held are not counted). */
+  deletions: number
+  finish(verdict: DeletionVerdict): Promise<TargetSyncResult>
+}
+
 const LOCK_TTL_MS = 30 * 60 * 1000
 
-const appliedRecordIsCurrent = (applied: AppliedRecord | undefined, plan: TargetPlan, version: number | null): boolean =>
+const recordedMetadata = (metadata: SecretMetadata): AppliedMetadata => ({tags: {...metadata.tags}, kms_key_id: metadata.kmsKeyId ?? null, description: metadata.description ?? null})
+
+const appliedRecordIsCurrent = (applied: AppliedRecord | undefined, plan: TargetPlan, version: number | null, metadata: AppliedMetadata): boolean =>
   applied !== undefined &&
   applied.version === (version ?? 0) &&
+  isDeepStrictEqual(applied.metadata, metadata) &&
   Object.keys(applied.secrets).length === plan.unchanged.length &&
   plan.unchanged.every((entry) => applied.secrets[entry.name]?.hash === entry.hash && applied.secrets[entry.name]?.version_id === entry.versionId)
 
+const isPendingDeletion = (change: PlannedChange): boolean => change.action === 'delete' && !change.held && change.error === null
+
+/** Marks the deletions still pending as held, with the reason as their error. */
+const hold = (changes: readonly PlannedChange[], reason: string): PlannedChange[] =>
+  changes.map((change) => (isPendingDeletion(change) ? {...change, held: true, error: `held: ${reason}`} : change))
+
+/** The target-level line for held deletions, so a summary that lists no secrets still says what was not done. */
+function heldError(changes: readonly SecretChange[]): string | null {
+  const held = changes.filter((change) => change.held)
+  if (held.length === 0) return null
+  const reasons = [...new Set(held.map((change) => (change.error ?? '').replace(/^held: /, '')))]
+  return `${held.length} orphan ${held.length === 1 ? 'deletion' : 'deletions'} held, nothing deleted: ${reasons.join('; ')}`
+}
+
+const joinErrors = (...errors: Array<string | null>): string | null => errors.filter((e): e is string => e !== null).join('; ') || null
+
 /**
- * Syncs one target: read what AWS holds (listing, then values only where the applied record cannot vouch),
- * plan, and unless dry-running apply under the target's store lock and record what was applied.
+ * Syncs one target up to its deletions: take the lock, read what AWS holds (listing, then values only where the
+ * applied record cannot vouch), plan, and unless dry-running apply every change but the deletions. `finish` then
+ * applies or holds the deletions, writes the applied record and releases the lock.
  */
-export async function syncTarget(input: SyncTargetInput): Promise<TargetSyncResult> {
+export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> {
   const {target, settings, runtime, store} = input
   const result: TargetSyncResult = {
     name: target.name,
@@ -73,11 +110,29 @@ export async function syncTarget(input: SyncTargetInput): Promise<TargetSyncResu
     unchanged: 0,
   }
   let client: SecretsManagerClient | undefined
+  let lock: RunLock | undefined
   const started = runtime.now()
+  const failure = (error: unknown): string =>
+    error instanceof SecretSyncError
+      ? error.message
+      : formatOperationError({runId: runtime.runId, operation: `sync ${target.name}`, subject: `${target.accountId ?? 'base'}/${target.region}`, durationMs: runtime.now() - started, retries: awsRetries(error)}, describeAwsError(error))
+  const release = async (): Promise<void> => {
+    if (lock && store) await store.releaseLock(lock).catch(() => false)
+    client?.destroy()
+  }
+  const failed = async (error: unknown): Promise<StagedTarget> => {
+    const message = failure(error)
+    runtime.logger.error('target failed', {target: target.name, error: message})
+    await release()
+    const done: TargetSyncResult = {...result, status: 'failed', error: message}
+    return {deletions: 0, finish: () => Promise.resolve(done)}
+  }
+
   try {
     const connected = await input.connect(target)
     client = connected.client
     const account = connected.accountId
+    const metadata = desiredMetadata({target: target.name, ownership: settings.ownership, tags: target.tags, kmsKeyId: target.kmsKeyId})
     const readOptions = {target: target.name, prefix: target.prefix, ownership: settings.ownership, redactor: runtime.redactor}
     const desired = [...input.desired].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, value]) => desiredSecret(path, target.prefix, value))
     const applied = store ? await store.readApplied(target.name, account, target.region) : undefined
@@ -85,56 +140,75 @@ export async function syncTarget(input: SyncTargetInput): Promise<TargetSyncResu
     const current = await listOwnedSecrets(client, readOptions)
     const unlisted = desired.filter((secret) => !current.has(secret.name) && isSendableName(secret.name)).map((secret) => secret.name)
     for (const [name, secret] of await findUnlistedSecrets(client, unlisted, readOptions)) current.set(name, secret)
-    const toRead = namesToRead(desired, current, applied, settings).filter((name) => current.get(name)?.value === undefined)
-    for (const [name, value] of await readValues(client, toRead, runtime.redactor)) {
-      const secret = current.get(name)
-      if (secret) current.set(name, {...secret, value})
+    const read = await readValues(client, namesToRead(desired, current, applied, settings), runtime.redactor)
+    for (const [name, secret] of current) {
+      const value = read.values.get(name)
+      const readError = read.errors.get(name)
+      if (value !== undefined || readError !== undefined) current.set(name, {...secret, ...(value !== undefined ? {value} : {}), ...(readError !== undefined ? {readError} : {})})
     }
 
-    const plan = planTarget(desired, current, applied, {...settings, target: target.name, prefix: target.prefix})
+    const plan = planTarget(desired, current, applied, {...settings, target: target.name, prefix: target.prefix, metadata, incomplete: input.incomplete})
     result.unchanged = plan.unchanged.length
-    result.changes = plan.changes.map(publicChange)
-    if (plan.error) return {...result, status: 'failed', error: plan.error}
-    if (settings.dryRun) return result
-    if (plan.changes.length === 0 && appliedRecordIsCurrent(applied, plan, input.snapshotVersion)) {
+    const deletions = plan.changes.filter(isPendingDeletion).length
+    if (settings.dryRun) {
+      await release()
+      return {
+        deletions,
+        finish: (verdict) => {
+          const changes = (verdict.allowed ? plan.changes : hold(plan.changes, verdict.reason)).map(publicChange)
+          return Promise.resolve({...result, changes, error: heldError(changes)})
+        },
+      }
+    }
+    const record = recordedMetadata(metadata)
+    if (plan.changes.length === 0 && appliedRecordIsCurrent(applied, plan, input.snapshotVersion, record)) {
       // Nothing to write and the record already vouches for every secret: no lock, no store write.
-      return result
+      await release()
+      return {deletions: 0, finish: () => Promise.resolve(result)}
     }
 
-    const lock = store ? await store.acquireLock(target.name, {owner: `${hostname()}:${process.pid}`, runId: runtime.runId, ttlMs: LOCK_TTL_MS}) : undefined
-    try {
-      const outcome = await applyPlan(client, plan, {
-        target: target.name,
-        limiterKey: `${account}-${target.region}`,
-        ownership: settings.ownership,
-        tags: target.tags,
-        kmsKeyId: target.kmsKeyId,
-        recoveryWindowDays: settings.recoveryWindowDays,
-        forceDelete: settings.forceDelete,
-        limiter: input.limiter,
-        runId: runtime.runId,
-        now: runtime.now,
-      })
-      result.changes = outcome.changes.map(publicChange)
-      if (store) {
-        await store.writeApplied(target.name, account, target.region, {
-          version: input.snapshotVersion ?? 0,
-          applied_at: new Date(runtime.now()).toISOString(),
-          secrets: outcome.applied,
-        })
-      }
-    } finally {
-      if (lock && store) await store.releaseLock(lock).catch(() => false)
+    lock = store ? await store.acquireLock(target.name, {owner: `${hostname()}:${process.pid}`, runId: runtime.runId, ttlMs: LOCK_TTL_MS}) : undefined
+    const applyOptions = {
+      limiterKey: `${account}-${target.region}`,
+      metadata,
+      recoveryWindowDays: settings.recoveryWindowDays,
+      forceDelete: settings.forceDelete,
+      limiter: input.limiter,
+      runId: runtime.runId,
+      now: runtime.now,
     }
-    return result
+    const sm = client
+    const firstPass = await applyChanges(sm, plan.changes.filter((change) => change.action !== 'delete'), applyOptions)
+    const planned = plan.changes.filter((change) => change.action === 'delete')
+    return {
+      deletions,
+      finish: async (verdict) => {
+        try {
+          const secondPass = verdict.allowed ? await applyChanges(sm, planned, applyOptions) : {changes: hold(planned, verdict.reason), applied: {}}
+          const changes = [...firstPass.changes, ...secondPass.changes].map(publicChange)
+          const done: TargetSyncResult = {...result, changes, error: heldError(changes)}
+          if (!store) return done
+          const secrets = Object.fromEntries(plan.unchanged.flatMap((entry) => (entry.versionId ? [[entry.name, {hash: entry.hash, version_id: entry.versionId}]] : [])))
+          try {
+            await store.writeApplied(target.name, account, target.region, {
+              version: input.snapshotVersion ?? 0,
+              applied_at: new Date(runtime.now()).toISOString(),
+              secrets: {...secrets, ...firstPass.applied},
+              metadata: record,
+            })
+          } catch (error) {
+            // The writes happened: report them as applied, and the record failure beside them (the next run reads the values again).
+            const message = `the changes were applied, but the applied record could not be written: ${failure(error)}`
+            runtime.logger.error('applied record not written', {target: target.name, error: message})
+            return {...done, error: joinErrors(done.error, message)}
+          }
+          return done
+        } finally {
+          await release()
+        }
+      },
+    }
   } catch (error) {
-    const message =
-      error instanceof SecretSyncError
-        ? error.message
-        : formatOperationError({runId: runtime.runId, operation: `sync ${target.name}`, subject: `${target.accountId ?? 'base'}/${target.region}`, durationMs: runtime.now() - started, retries: awsRetries(error)}, describeAwsError(error))
-    runtime.logger.error('target failed', {target: target.name, error: message})
-    return {...result, status: 'failed', error: message}
-  } finally {
-    client?.destroy()
+    return failed(error)
   }
 }

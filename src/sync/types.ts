@@ -15,6 +15,19 @@ export interface SecretChange {
   keys_added: string[]
   keys_removed: string[]
   keys_changed: string[]
+  /** Tag keys secretsync sets that the secret lacks / carries with another value / no longer should carry. */
+  tags_added: string[]
+  tags_changed: string[]
+  tags_removed: string[]
+  /** The secret is encrypted with another KMS key than the target's `kms_key_id` (or the default key). */
+  kms_key_changed: boolean
+  /** The secret's description is not the one secretsync sets. */
+  description_changed: boolean
+  /**
+   * A deletion that was planned but not applied: the target's desired state may be incomplete, or the run's
+   * deletions exceed `sync.max_deletions`. `error` says why; it counts in `failed` and `held`.
+   */
+  held: boolean
   /** Why this secret could not be (or was not) applied; conflicts always say why. */
   error: string | null
   /** Present only with --show-values. */
@@ -30,6 +43,10 @@ export interface TargetSyncResult {
   region: string
   status: TargetStatus
   snapshot_version: number | null
+  /**
+   * Why the target failed; or, for a target that applied (or planned) its changes, what still went wrong:
+   * held deletions, or an applied-record write that failed after the writes succeeded.
+   */
   error: string | null
   changes: SecretChange[]
   /** Counted, not listed; not part of the JSON output's target entries. */
@@ -46,7 +63,10 @@ export interface SyncSummary {
   unchanged: number
   conflicts: number
   drifted: number
+  /** Secrets whose change failed, including held deletions (conflicts are counted apart). */
   failed: number
+  /** Deletions held back (a subset of `failed`). */
+  held: number
 }
 
 /** The result of `secretsync pipeline` (sync phase): the JSON contract of DESIGN.md §2. */

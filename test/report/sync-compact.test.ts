@@ -11,7 +11,7 @@ describe('renderSyncCompact', () => {
     const line = renderSyncCompact(result)
 
     // Then it reads as one line with every count
-    expect(line).toBe('secretsync dry-run: 2 targets (1 failed) +1 ~1 !0 -0 =40 conflicts=1 drift=1 failed=0\n')
+    expect(line).toBe('secretsync dry-run: 2 targets (1 failed) +1 ~1 !0 -0 =40 conflicts=1 drift=1 failed=0 held=0\n')
   })
 
   it('says applied for a real run and counts a single target in the singular', () => {
@@ -22,6 +22,6 @@ describe('renderSyncCompact', () => {
     const line = renderSyncCompact(result)
 
     // Then it reads as one line with every count
-    expect(line).toBe('secretsync applied: 1 target (0 failed) +0 ~0 !0 -0 =5 conflicts=0 drift=0 failed=0\n')
+    expect(line).toBe('secretsync applied: 1 target (0 failed) +0 ~0 !0 -0 =5 conflicts=0 drift=0 failed=0 held=0\n')
   })
 })

@@ -144,17 +144,17 @@ describe('renderSyncGithub: step summary and outputs', () => {
         '',
         'Run run-1: Plan: 1 to create, 1 to update, 0 to restore, 0 to delete, 40 unchanged, 1 conflict, 1 drifted, 0 failed; 1 of 2 targets failed',
         '',
-        '| targets | failed targets | created | updated | restored | deleted | unchanged | conflicts | drifted | failed |',
-        '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-        '| 2 | 1 | 1 | 1 | 0 | 0 | 40 | 1 | 1 | 0 |',
+        '| targets | failed targets | created | updated | restored | deleted | unchanged | conflicts | drifted | failed | held |',
+        '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+        '| 2 | 1 | 1 | 1 | 0 | 0 | 40 | 1 | 1 | 0 | 0 |',
         '',
         '### target prod-us (111111111111 / us-east-1) — planned snapshot v3',
         '',
-        '| action | secret | keys added | keys removed | keys changed | drift | error |',
-        '| --- | --- | --- | --- | --- | --- | --- |',
-        '| create | app/new | url |  |  | no |  |',
-        '| update | app/db | port | legacy | password | yes |  |',
-        '| conflict | app/legacy |  |  |  | no | exists without tag managed-by=secretsync; use --adopt |',
+        '| action | secret | keys added | keys removed | keys changed | metadata | drift | error |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |',
+        '| create | app/new | url |  |  |  | no |  |',
+        '| update | app/db | port | legacy | password |  | yes |  |',
+        '| conflict | app/legacy |  |  |  |  | no | exists without tag managed-by=secretsync; use --adopt |',
         '',
         '40 unchanged',
         '',
@@ -166,7 +166,7 @@ describe('renderSyncGithub: step summary and outputs', () => {
     )
   })
 
-  it('escapes pipes and markup in cells so every row keeps seven columns', () => {
+  it('escapes pipes and markup in cells so every row keeps eight columns', () => {
     // Given key names and an error holding pipes, a backslash before a pipe, and markup
     const result = run([
       target('t', {
@@ -180,9 +180,9 @@ describe('renderSyncGithub: step summary and outputs', () => {
       .filter((l) => l.startsWith('| update'))
 
     // Then the cells are escaped and the row splits into exactly seven cells on unescaped pipes
-    expect(rows).toEqual(['| update | app/x |  |  | a\\|b, c\\\\\\|d | no | \\<b\\>bold\\</b\\> \\*x\\* |'])
+    expect(rows).toEqual(['| update | app/x |  |  | a\\|b, c\\\\\\|d |  | no | \\<b\\>bold\\</b\\> \\*x\\* |'])
     const cells = (rows[0] ?? '').replace(/\\./g, 'x').split('|').slice(1, -1)
-    expect(cells).toHaveLength(7)
+    expect(cells).toHaveLength(8)
   })
 
   it('gives the counts as outputs, and has_changes only when something is written', () => {
@@ -203,6 +203,7 @@ describe('renderSyncGithub: step summary and outputs', () => {
       conflicts: '1',
       drifted: '1',
       failed: '0',
+      held: '0',
       failed_targets: '1',
       has_changes: 'true',
     })

@@ -25,7 +25,8 @@ describe('renderSyncJson', () => {
           "unchanged": 40,
           "conflicts": 1,
           "drifted": 1,
-          "failed": 0
+          "failed": 0,
+          "held": 0
         },
         "targets": [
           {
@@ -46,6 +47,12 @@ describe('renderSyncJson', () => {
                 ],
                 "keys_removed": [],
                 "keys_changed": [],
+                "tags_added": [],
+                "tags_changed": [],
+                "tags_removed": [],
+                "kms_key_changed": false,
+                "description_changed": false,
+                "held": false,
                 "error": null
               },
               {
@@ -62,6 +69,12 @@ describe('renderSyncJson', () => {
                 "keys_changed": [
                   "password"
                 ],
+                "tags_added": [],
+                "tags_changed": [],
+                "tags_removed": [],
+                "kms_key_changed": false,
+                "description_changed": false,
+                "held": false,
                 "error": null
               },
               {
@@ -72,6 +85,12 @@ describe('renderSyncJson', () => {
                 "keys_added": [],
                 "keys_removed": [],
                 "keys_changed": [],
+                "tags_added": [],
+                "tags_changed": [],
+                "tags_removed": [],
+                "kms_key_changed": false,
+                "description_changed": false,
+                "held": false,
                 "error": "exists without tag managed-by=secretsync; use --adopt"
               }
             ]

@@ -4,7 +4,8 @@
  * programmatically; the servers consult them on every request.
  */
 
-export type FaultKind = '5xx' | 'hang' | 'reset'
+/** `error`: answer with the service error `code` (e.g. a KMS `EncryptionFailure`), status 400 unless given. */
+export type FaultKind = '5xx' | 'hang' | 'reset' | 'error'
 
 export interface CallKey {
   /** `vault`, `secretsmanager`, `sts`, `organizations`, `sso-admin`, `s3`. */
@@ -25,8 +26,13 @@ export interface FaultSpec {
   kind: FaultKind
   /** How many of the next matching calls fail. */
   count: number
-  /** HTTP status for `5xx` faults (default 500). */
+  /** HTTP status for `5xx` faults (default 500) and `error` faults (default 400). */
   status?: number
+  /** For `error` faults: the error code (`__type`) and message to answer with. */
+  code?: string
+  message?: string
+  /** Only calls whose resource (S3: `/bucket/key`; Secrets Manager: the SecretId or Name) contains this text. */
+  resource?: string
 }
 
 export interface QuotaSpec {
@@ -68,15 +74,16 @@ export function seededRandom(seed: number): () => number {
 export type Decision =
   | {kind: 'pass'; latencyMs: number}
   | {kind: 'throttle'; latencyMs: number}
-  | {kind: 'fault'; fault: FaultKind; status: number; latencyMs: number}
+  | {kind: 'fault'; fault: FaultKind; status: number; latencyMs: number; code?: string; message?: string}
 
 interface Bucket {
   tokens: number
   updatedAt: number
 }
 
-const matches = (spec: {service: string; operation?: string; account?: string}, key: CallKey): boolean =>
+const matches = (spec: {service: string; operation?: string; account?: string; resource?: string}, key: CallKey, resource?: string): boolean =>
   spec.service === key.service &&
+  (spec.resource === undefined || (resource ?? '').includes(spec.resource)) &&
   (spec.operation === undefined || spec.operation === '*' || spec.operation === key.operation) &&
   (spec.account === undefined || spec.account === key.account)
 
@@ -126,17 +133,17 @@ export class Controls {
    * Records the call and decides its fate. Every request counts, whether it then succeeds, is
    * throttled or fails, since that is what an API quota counts too.
    */
-  decide(key: CallKey): Decision {
+  decide(key: CallKey, resource?: string): Decision {
     const id = `${key.service}|${key.operation}|${key.account}|${key.region}`
     this.calls.set(id, (this.calls.get(id) ?? 0) + 1)
     const latencyMs =
       this.latencies.filter((l) => matches(l, key)).reduce((sum, l) => sum + l.ms, 0) +
       this.jitters.filter((j) => matches(j, key)).reduce((sum, j) => sum + Math.floor(j.random() * (j.maxMs + 1)), 0)
 
-    const fault = this.faults.find((f) => f.remaining > 0 && matches(f, key))
+    const fault = this.faults.find((f) => f.remaining > 0 && matches(f, key, resource))
     if (fault) {
       fault.remaining--
-      return {kind: 'fault', fault: fault.kind, status: fault.status ?? 500, latencyMs}
+      return {kind: 'fault', fault: fault.kind, status: fault.status ?? (fault.kind === 'error' ? 400 : 500), latencyMs, code: fault.code, message: fault.message}
     }
     for (const quota of this.quotas.filter((q) => matches(q, key))) {
       if (!this.take(`${id}|${quota.operation ?? '*'}`, quota)) {

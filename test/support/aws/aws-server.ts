@@ -81,6 +81,17 @@ function routeRequest(req: IncomingMessage, url: URL, path: string, body: Buffer
   return {service: 's3', operation, form: new URLSearchParams()}
 }
 
+/** The secret a JSON request names, for faults scoped to one resource; empty when there is none or the body is bad. */
+function secretIdOf(protocol: WireProtocol, raw: Buffer): string {
+  if (protocol !== 'json') return ''
+  try {
+    const json = parseJsonBody(raw)
+    return typeof json.SecretId === 'string' ? json.SecretId : typeof json.Name === 'string' ? json.Name : ''
+  } catch {
+    return ''
+  }
+}
+
 function parseJsonBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {}
   let parsed: unknown
@@ -157,9 +168,13 @@ async function handleRequest(services: Services, req: IncomingMessage, res: Serv
   }
   const account = auth.identity.accountId
   const region = auth.scope.region
-  const decision = ctx.controls.decide({service: route.service, operation: route.operation, account, region})
+  const resource = route.service === 's3' ? path : secretIdOf(protocol, raw)
+  const decision = ctx.controls.decide({service: route.service, operation: route.operation, account, region}, resource)
   if (!(await applyTransportDecision(decision, req, res))) return
   if (decision.kind === 'throttle') return fail(throttleError(route.service))
+  if (decision.kind === 'fault' && decision.fault === 'error') {
+    return fail(new AwsError(decision.code ?? 'InternalFailure', decision.message ?? 'injected fault', decision.status))
+  }
   if (decision.kind === 'fault') return fail(serverFaultError(route.service, decision.status))
 
   try {

@@ -242,6 +242,23 @@ export class SecretsManagerState {
     return {arn: secret.arn, versionId}
   }
 
+  /**
+   * Creates a secret with no version at all, as CreateSecret without SecretString (or one whose value never
+   * landed) leaves it: listed, describable, and without an AWSCURRENT value to read.
+   */
+  seedPlaceholder(accountId: string, region: string, options: Omit<SeedSecretOptions, 'value' | 'scheduledForDeletion'>): {arn: string} {
+    if (this.secretsIn(accountId, region).has(options.name)) {
+      throw new Error(`seedPlaceholder: ${options.name} already exists in ${accountId}/${region}`)
+    }
+    const secret = this.create(accountId, region, {
+      name: options.name,
+      ...(options.description !== undefined && {description: options.description}),
+      ...(options.kmsKeyId !== undefined && {kmsKeyId: options.kmsKeyId}),
+      tags: Object.entries(options.tags ?? {}).map(([Key, Value]) => ({Key, Value})),
+    })
+    return {arn: secret.arn}
+  }
+
   /** A plain copy of a secret by name or ARN (including one scheduled for deletion), or undefined. */
   getSecret(accountId: string, region: string, nameOrArn: string): SecretView | undefined {
     const secret = this.lookup(accountId, region, nameOrArn)
