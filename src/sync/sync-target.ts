@@ -72,7 +72,9 @@ const recordedMetadata = (metadata: SecretMetadata): AppliedMetadata => ({tags: 
 const appliedRecordIsCurrent = (applied: AppliedRecord | undefined, plan: TargetPlan, version: number | null, metadata: AppliedMetadata): boolean =>
   applied !== undefined &&
   applied.version === (version ?? 0) &&
-  isDeepStrictEqual(applied.metadata, metadata) &&
+  applied.metadata !== undefined &&
+  // Compared as plain data: a parsed record's objects have no prototype.
+  isDeepStrictEqual({...applied.metadata, tags: {...applied.metadata.tags}}, metadata) &&
   Object.keys(applied.secrets).length === plan.unchanged.length &&
   plan.unchanged.every((entry) => applied.secrets[entry.name]?.hash === entry.hash && applied.secrets[entry.name]?.version_id === entry.versionId)
 

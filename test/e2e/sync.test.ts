@@ -117,7 +117,7 @@ describe('secretsync pipeline (merge + sync)', () => {
     expect(JSON.parse(secretIn('app/db')?.value ?? '{}')).toEqual({user: 'app', password: 'pw-1'})
   })
 
-  it('orphans are deleted only with delete_orphans, with the recovery window, and never over max_deletions', async () => {
+  it('orphans are deleted only with delete_orphans, with the recovery window, and never over max_deletions (held, exit 3)', async () => {
     await pipeline()
     stack.vault.deleteLatest('secret/', 'base/api')
     stack.vault.deleteLatest('secret/', 'base/nested/cfg')
@@ -127,8 +127,10 @@ describe('secretsync pipeline (merge + sync)', () => {
     config = await writeConfig('sync: {delete_orphans: true, max_deletions: 1, recovery_window_days: 7}\n')
     stack.controls.resetCounters()
     const refused = await pipeline()
-    expect(refused.code).toBe(1)
-    expect(refused.json.targets[0]?.error).toContain('would delete 2 orphaned secrets, more than sync.max_deletions (1)')
+    expect(refused.code).toBe(3)
+    expect(refused.json.targets[0]?.error).toContain('the run would delete 2 orphaned secrets, more than sync.max_deletions (1)')
+    expect(refused.json.targets[0]?.changes).toMatchObject([{action: 'delete', name: 'app/api', held: true}, {action: 'delete', name: 'app/nested/cfg', held: true}])
+    expect(refused.json.summary).toMatchObject({deleted: 0, held: 2, failed: 2})
     expect(writes()).toBe(0)
 
     config = await writeConfig('sync: {delete_orphans: true, max_deletions: 5, recovery_window_days: 7}\n')
