@@ -94,8 +94,8 @@ describe('faults the pipeline absorbs', () => {
 
     expect(code, stderr).toBe(0)
     expect(json.summary).toMatchObject({created: 5, failed_targets: 0})
-    // One page of listing, reached on the third attempt.
-    expect(s.controls.count({service: 'secretsmanager', operation: 'ListSecrets'})).toBe(3)
+    // One page of the owned listing, reached on the third attempt, then one lookup of the 5 unlisted names.
+    expect(s.controls.count({service: 'secretsmanager', operation: 'ListSecrets'})).toBe(4)
   })
 
   it('a hung S3 request times out and is retried: the run succeeds', async () => {
