@@ -140,6 +140,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
     const applied = store ? await store.readApplied(target.name, account, target.region) : undefined
 
     const current = await listOwnedSecrets(client, readOptions)
+    // A name AWS would reject fails alone in the plan; looking it up would fail the whole lookup call.
     const unlisted = desired.filter((secret) => !current.has(secret.name) && isSendableName(secret.name)).map((secret) => secret.name)
     for (const [name, secret] of await findUnlistedSecrets(client, unlisted, readOptions)) current.set(name, secret)
     const read = await readValues(client, namesToRead(desired, current, applied, settings), runtime.redactor)
