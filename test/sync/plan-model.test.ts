@@ -151,8 +151,8 @@ function memoryStore(initial?: AppliedRecord) {
   return store as unknown as SnapshotStore
 }
 
-async function run(s: Scenario, aws: SecretsManagerModel, store: SnapshotStore): Promise<TargetSyncResult> {
-  const settings: SyncSettings = {dryRun: false, adopt: s.adopt, showValues: false, deleteOrphans: s.deleteOrphans, maxDeletions: s.maxDeletions, recoveryWindowDays: 7, forceDelete: false, ownership: OWNERSHIP}
+async function run(s: Scenario, aws: SecretsManagerModel, store: SnapshotStore, dryRun = false): Promise<TargetSyncResult> {
+  const settings: SyncSettings = {dryRun, adopt: s.adopt, showValues: false, deleteOrphans: s.deleteOrphans, maxDeletions: s.maxDeletions, recoveryWindowDays: 7, forceDelete: false, ownership: OWNERSHIP}
   const staged = await syncTarget({
     target: {name: TARGET, region: 'us-east-1', prefix: PREFIX, tags: s.wanted.tags, ...(s.wanted.kmsKeyId ? {kmsKeyId: s.wanted.kmsKeyId} : {})},
     desired: s.desired,
@@ -214,7 +214,10 @@ describe('sync plan/apply against a model of Secrets Manager (seeded)', () => {
         const aws = new SecretsManagerModel(s.initial)
         const store = memoryStore(s.record)
         const before = aws.snapshot()
+        const plan = await run(s, aws, memoryStore(s.record), true)
+        expect(aws.writes, 'a dry run writes nothing').toEqual([])
         const first = await run(s, aws, store)
+        expect(first.changes, 'the dry run planned exactly what was applied').toEqual(plan.changes)
         expect(first.status, first.error ?? '').not.toBe('failed')
         const deletes = aws.writes.filter((w) => w.operation === 'DeleteSecret').map((w) => w.name)
         check(s, before, aws.snapshot(), first, deletes)
