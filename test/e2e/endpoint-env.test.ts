@@ -23,7 +23,7 @@ logging: {level: warn}
     const env = {...stack.env, AWS_ENDPOINT_URL: stack.aws.url.replace('127.0.0.1', 'localhost')}
     const {code, stdout} = await runCli(['pipeline', '-c', config, '-o', 'compact'], {env})
     expect(code).toBe(0)
-    expect(stdout).toBe('secretsync applied: 1 target (0 failed) +2 ~0 !0 -0 =0 conflicts=0 drift=0 failed=0\n')
+    expect(stdout).toBe('secretsync applied: 1 target (0 failed) +2 ~0 !0 -0 =0 conflicts=0 drift=0 failed=0 held=0\n')
     expect(stack.aws.s3.listKeys('env-only-store')).toContain('app/v1.json')
     expect(stack.controls.count({service: 'sts', operation: 'AssumeRole'})).toBe(1)
     expect(stack.aws.secretsManager.listNames('111111111111', 'us-east-1')).toEqual(['db', 'x/y'])

@@ -123,6 +123,7 @@ describe('syncing stored snapshots', () => {
         conflicts: 0,
         drifted: 0,
         failed: 0,
+        held: 0,
       },
       targets: [
         {
@@ -141,6 +142,12 @@ describe('syncing stored snapshots', () => {
               keys_added: [],
               keys_removed: [],
               keys_changed: ['password'],
+              tags_added: [],
+              tags_changed: [],
+              tags_removed: [],
+              kms_key_changed: false,
+              description_changed: false,
+              held: false,
               error: null,
             },
           ],
@@ -168,11 +175,11 @@ describe('output and exit codes', () => {
   it('--exit-code gives 4 when something changed and 0 when nothing did; -o compact is one line', async () => {
     const changed = await pipeline(['--exit-code', '-o', 'compact'])
     expect(changed.code).toBe(4)
-    expect(changed.stdout).toBe('secretsync applied: 1 target (0 failed) +3 ~0 !0 -0 =0 conflicts=0 drift=0 failed=0\n')
+    expect(changed.stdout).toBe('secretsync applied: 1 target (0 failed) +3 ~0 !0 -0 =0 conflicts=0 drift=0 failed=0 held=0\n')
 
     const same = await pipeline(['--exit-code', '-o', 'compact'])
     expect(same.code).toBe(0)
-    expect(same.stdout).toBe('secretsync applied: 1 target (0 failed) +0 ~0 !0 -0 =3 conflicts=0 drift=0 failed=0\n')
+    expect(same.stdout).toBe('secretsync applied: 1 target (0 failed) +0 ~0 !0 -0 =3 conflicts=0 drift=0 failed=0 held=0\n')
   })
 
   it('-o github writes a Markdown table to $GITHUB_STEP_SUMMARY and the counts to $GITHUB_OUTPUT', async () => {
@@ -184,12 +191,12 @@ describe('output and exit codes', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('::group::target app')
     const summary = await readFile(files.GITHUB_STEP_SUMMARY, 'utf8')
-    expect(summary).toContain('| action | secret | keys added | keys removed | keys changed | drift | error |')
+    expect(summary).toContain('| action | secret | keys added | keys removed | keys changed | metadata | drift | error |')
     expect(summary).toContain('| create | app/db |')
-    expect(summary).toContain('| 1 | 0 | 3 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |')
+    expect(summary).toContain('| 1 | 0 | 3 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |')
     const outputs = await readFile(files.GITHUB_OUTPUT, 'utf8')
     expect(outputs.split('\n')).toEqual(
-      expect.arrayContaining(['created=3', 'updated=0', 'failed=0', 'has_changes=true']),
+      expect.arrayContaining(['created=3', 'updated=0', 'failed=0', 'held=0', 'has_changes=true']),
     )
   })
 
