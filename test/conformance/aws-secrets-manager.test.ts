@@ -549,6 +549,22 @@ describe('BatchGetSecretValue', () => {
     expect(tooMany.name).toBe('ValidationException')
   })
 
+  it('a secret without any version (CreateSecret without a value) answers ResourceNotFoundException, as a missing one does; ListSecrets still lists it', async () => {
+    // APIErrorType documents ErrorCode values such as ResourceNotFoundException; GetSecretValue answers a secret
+    // without AWSCURRENT with ResourceNotFoundException too, so the batch cannot tell "no value" from "no secret".
+    await sm.send(new CreateSecretCommand({Name: 'empty', Tags: [{Key: 'k', Value: 'v'}], Description: 'placeholder'}))
+
+    const batch = await sm.send(new BatchGetSecretValueCommand({SecretIdList: ['empty', 'absent']}))
+    const [listed] = await listAll({Filters: [{Key: 'name', Values: ['empty']}]})
+
+    expect(batch.SecretValues).toEqual([])
+    expect(batch.Errors?.map((e) => [e.SecretId, e.ErrorCode])).toEqual([
+      ['empty', 'ResourceNotFoundException'],
+      ['absent', 'ResourceNotFoundException'],
+    ])
+    expect(listed).toMatchObject({Name: 'empty', Description: 'placeholder', Tags: [{Key: 'k', Value: 'v'}], SecretVersionsToStages: {}})
+  })
+
   it('pages by Filters with MaxResults up to 20, and needs Filters for MaxResults', async () => {
     for (let i = 0; i < 25; i++) await seed(`f/${i}`, `${i}`)
     await seed('other', 'x')
