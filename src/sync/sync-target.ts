@@ -95,9 +95,9 @@ function heldError(changes: readonly SecretChange[]): string | null {
 const joinErrors = (...errors: Array<string | null>): string | null => errors.filter((e): e is string => e !== null).join('; ') || null
 
 /**
- * Syncs one target up to its deletions: take the lock, read what AWS holds (listing, then values only where the
- * applied record cannot vouch), plan, and unless dry-running apply every change but the deletions. `finish` then
- * applies or holds the deletions, writes the applied record and releases the lock.
+ * Syncs one target up to its deletions: read what AWS holds (listing, then values only where the applied record
+ * cannot vouch), plan, and unless dry-running take the lock and apply every change but the deletions. `finish`
+ * then applies or holds the deletions (the run's verdict), writes the applied record and releases the lock.
  */
 export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> {
   const {target, settings, runtime, store} = input
