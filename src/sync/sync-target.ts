@@ -4,6 +4,7 @@ import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {formatOperationError, SecretSyncError} from '../errors.js'
 import type {Runtime} from '../runtime.js'
 import type {AppliedMetadata, AppliedRecord, RunLock, SnapshotStore} from '../store/index.js'
+import {ownRecord} from '../store/stored-json.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import {applyChanges, awsRetries, describeAwsError, type WriteLimiter} from './apply.js'
 import {desiredMetadata, type SecretMetadata} from './metadata.js'
@@ -191,12 +192,13 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
           const changes = [...firstPass.changes, ...secondPass.changes].map(publicChange)
           const done: TargetSyncResult = {...result, changes, error: heldError(changes)}
           if (!store) return done
-          const secrets = Object.fromEntries(plan.unchanged.flatMap((entry) => (entry.versionId ? [[entry.name, {hash: entry.hash, version_id: entry.versionId}]] : [])))
+          // Keyed by secret name, which is user data: no prototype, so a secret named `__proto__` is recorded too.
+          const secrets = ownRecord([...plan.unchanged.flatMap((entry) => (entry.versionId ? [[entry.name, {hash: entry.hash, version_id: entry.versionId}] as const] : [])), ...Object.entries(firstPass.applied)])
           try {
             await store.writeApplied(target.name, account, target.region, {
               version: input.snapshotVersion ?? 0,
               applied_at: new Date(runtime.now()).toISOString(),
-              secrets: {...secrets, ...firstPass.applied},
+              secrets,
               metadata: record,
             })
           } catch (error) {

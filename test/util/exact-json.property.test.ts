@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {mergeSecret} from '../../src/merge/deep-merge.js'
 import {buildSnapshot, parseSnapshot, serializeSnapshot} from '../../src/store/snapshot.js'
+import {desiredMetadata} from '../../src/sync/metadata.js'
 import {desiredSecret, planTarget, type CurrentSecret} from '../../src/sync/plan.js'
 import {contentHash} from '../../src/util/canonical-json.js'
 import {isJsonObject, jsonObject, parseJson, stringifyJson, type JsonObject, type JsonValue} from '../../src/util/exact-json.js'
@@ -86,8 +87,9 @@ describe('secret data stays exact through every step (seeded, ≥200 documents)'
       const desired = desiredSecret('p', 'app/', parseSecret(doc))
       const secretString = stringifyJson(desired.value)
       expect(secretString).toBe(render(doc))
-      const current: CurrentSecret = {name: 'app/p', owned: true, ownerTarget: 't', scheduledForDeletion: false, currentVersionId: 'v1', value: parseJson(secretString) as JsonObject}
-      const plan = planTarget([desired], new Map([['app/p', current]]), undefined, {target: 't', prefix: 'app/', adopt: false, deleteOrphans: false, maxDeletions: 25, showValues: false})
+      const metadata = desiredMetadata({target: 't', ownership: {key: 'managed-by', value: 'secretsync'}, tags: {}})
+      const current: CurrentSecret = {name: 'app/p', owned: true, ownerTarget: 't', scheduledForDeletion: false, currentVersionId: 'v1', metadata, value: parseJson(secretString) as JsonObject}
+      const plan = planTarget([desired], new Map([['app/p', current]]), undefined, {target: 't', prefix: 'app/', adopt: false, deleteOrphans: false, showValues: false, metadata, incomplete: []})
       expect(plan.changes).toEqual([])
       expect(plan.unchanged).toHaveLength(1)
     })

@@ -3,9 +3,13 @@ import {parseConfig} from '../../src/config/load.js'
 import {mergeSecret} from '../../src/merge/deep-merge.js'
 import {parseAppliedRecord} from '../../src/store/applied-record.js'
 import {buildSnapshot, parseSnapshot, serializeSnapshot} from '../../src/store/snapshot.js'
+import {desiredMetadata} from '../../src/sync/metadata.js'
 import {desiredSecret, planTarget} from '../../src/sync/plan.js'
+
 import {canonicalJson, contentHash, jsonEqual} from '../../src/util/canonical-json.js'
 import {ExactNumber, InexactJsonError, isExactNumber, jsonObject, parseJson, stringifyJson, type JsonObject} from '../../src/util/exact-json.js'
+
+const METADATA = desiredMetadata({target: 't', ownership: {key: 'managed-by', value: 'secretsync'}, tags: {}})
 
 const parse = (text: string): JsonObject => parseJson(text) as JsonObject
 
@@ -114,14 +118,14 @@ describe('every key exact (issue 17 item 7)', () => {
 
   it('a created secret reports exactly its own keys, none inherited', () => {
     const desired = desiredSecret('p', '', parse('{"__proto__":{"a":1},"constructor":"c","user":"u"}'))
-    const plan = planTarget([desired], new Map(), undefined, {target: 't', prefix: '', adopt: false, deleteOrphans: false, maxDeletions: 25, showValues: false})
+    const plan = planTarget([desired], new Map(), undefined, {target: 't', prefix: '', adopt: false, deleteOrphans: false, showValues: false, metadata: METADATA, incomplete: []})
     expect(plan.changes[0]).toMatchObject({action: 'create', keys_added: ['__proto__', 'constructor', 'user'], keys_removed: [], keys_changed: []})
   })
 
   it('an update inside __proto__ is planned as a change of that key', () => {
     const desired = desiredSecret('p', '', parse('{"__proto__":{"a":2}}'))
-    const current = {name: 'p', owned: true, ownerTarget: 't', scheduledForDeletion: false, currentVersionId: 'v', value: parse('{"__proto__":{"a":1}}')}
-    const plan = planTarget([desired], new Map([['p', current]]), undefined, {target: 't', prefix: '', adopt: false, deleteOrphans: false, maxDeletions: 25, showValues: false})
+    const current = {name: 'p', owned: true, ownerTarget: 't', scheduledForDeletion: false, currentVersionId: 'v', metadata: METADATA, value: parse('{"__proto__":{"a":1}}')}
+    const plan = planTarget([desired], new Map([['p', current]]), undefined, {target: 't', prefix: '', adopt: false, deleteOrphans: false, showValues: false, metadata: METADATA, incomplete: []})
     expect(plan.changes[0]).toMatchObject({action: 'update', keys_added: [], keys_removed: [], keys_changed: ['__proto__']})
   })
 
