@@ -206,9 +206,9 @@ describe('reports say what happened', () => {
 })
 
 describe('held deletions from an incomplete walk', () => {
-  // Enable once the walk reports skipped folders in DesiredTarget.incomplete (the "walk" branch); until then a
-  // denied folder is silently skipped and its secrets are deleted, which is exactly issue 10 defect 3.
-  it.skip('a folder the token may not list holds the deletions of every target it feeds (exit 3, nothing deleted)', async () => {
+  // The walk reports the denied folder in DesiredTarget.incomplete; before, it was silently skipped and the
+  // secrets below it were deleted (issue 10 defect 3).
+  it('a folder the token may not list holds the deletions of every target it feeds (exit 3, nothing deleted)', async () => {
     stack.vault.putSecret('secret/', 'base/team/x', {t: 1})
     config = await writeConfig({settings: 'sync: {delete_orphans: true}\n'})
     expect((await pipeline()).json.summary.created).toBe(4)
