@@ -122,7 +122,9 @@ describe('secretsync pipeline (merge + sync)', () => {
     stack.vault.deleteLatest('secret/', 'base/api')
     stack.vault.deleteLatest('secret/', 'base/nested/cfg')
     expect((await pipeline()).json.summary.deleted).toBe(0)
-    expect(secretIn('app/api')?.deletedDate).toBeUndefined()
+    const kept = secretIn('app/api')
+    expect(kept, 'app/api must still exist').toBeDefined()
+    expect(kept?.deletedDate).toBeUndefined()
 
     config = await writeConfig('sync: {delete_orphans: true, max_deletions: 1, recovery_window_days: 7}\n')
     stack.controls.resetCounters()
@@ -182,7 +184,8 @@ describe('secretsync pipeline (merge + sync)', () => {
     for (let i = 0; i < 250; i++) secrets[`secret/many/s${String(i).padStart(3, '0')}`] = {i}
     for (const [path, data] of Object.entries(secrets)) stack.vault.putSecret('secret/', path.slice('secret/'.length), data)
     const {readFile} = await import('node:fs/promises')
-    config = await writeTempConfig((await readFile(config, 'utf8')).replace('mount: secret/base/', 'mount: secret/many/'))
+    // A high write_rate: the story is the API budget, not pacing (250 creates at the default 40/s take 6 s).
+    config = await writeTempConfig((await readFile(await writeConfig('sync: {write_rate: 1000}\n'), 'utf8')).replace('mount: secret/base/', 'mount: secret/many/'))
     expect((await pipeline()).json.summary.created).toBe(250)
     stack.controls.resetCounters()
     const {json} = await pipeline()
