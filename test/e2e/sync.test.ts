@@ -128,7 +128,9 @@ describe('secretsync pipeline (merge + sync)', () => {
 
     config = await writeConfig('sync: {delete_orphans: true, max_deletions: 1, recovery_window_days: 7}\n')
     stack.controls.resetCounters()
-    const refused = await pipeline()
+    // A real process: exit 1 as the shell sees it.
+    const refusedRun = await runCli(['pipeline', '-c', config, '--json'], {env: stack.env, subprocess: true})
+    const refused = {...refusedRun, json: parseJsonOutput<SyncJson>(refusedRun)}
     expect(refused.code).toBe(1)
     expect(refused.json.targets[0]?.error).toContain('would delete 2 orphaned secrets, more than sync.max_deletions (1)')
     expect(writes()).toBe(0)

@@ -1,10 +1,12 @@
-import type {Config} from '@oclif/core'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+import type {Command, Config} from '@oclif/core'
 import type {CliResult} from './cli.js'
 
 /**
- * Runs the built CLI (dist/, through oclif.manifest.json) inside the test worker, as `bin/run.js` would in a
- * process of its own: oclif's `run` with one `Config` loaded once per worker, oclif's own error handler for what
- * escapes a command, and the exit code the process would end with. A CLI process costs most of a second to
+ * Runs the CLI inside the test worker, as `bin/run.js` would in a process of its own: oclif's `run` with one
+ * `Config` loaded once per worker, oclif's own error handler for what escapes a command, and the exit code the
+ * process would end with. A CLI process costs most of a second to
  * start; the same story in-process costs a few milliseconds once the first one has loaded the modules.
  *
  * What a process would have to itself is swapped in for the call and restored after it: `process.env`, the
@@ -55,11 +57,21 @@ function capture(stream: NodeJS.WriteStream): {text: () => string; restore: () =
   return {text: () => chunks.join(''), restore: () => void (stream.write = write)}
 }
 
-/** oclif and the commands, loaded on the first run of a worker while its streams already look like pipes. */
+/**
+ * oclif, loaded on the first run of a worker while its streams already look like pipes, with the Config of the
+ * built package (its oclif.manifest.json: commands, flags, help). Each command class itself is imported from its
+ * TypeScript source through vitest's module graph, as the unit tests import src/: coverage sees the real
+ * files, and a story runs the code under test, not the last build of it. The subprocess runs test dist/.
+ */
 function load(root: string) {
   loaded ??= (async () => {
     const [{Config, run}, handle] = await Promise.all([import('@oclif/core'), import('@oclif/core/handle')])
-    return {config: await Config.load({root}), run, handle}
+    const config = await Config.load({root})
+    for (const command of config.commands) {
+      const source = pathToFileURL(`${join(root, 'commands', ...command.id.split(':'))}.ts`).href
+      command.load = async () => ((await import(/* @vite-ignore */ source)) as {default: Command.Class}).default
+    }
+    return {config, run, handle}
   })()
   return loaded
 }

@@ -24,20 +24,24 @@ export interface CliOptions {
   subprocess?: boolean
 }
 
-/** The environment a run gets: the worker's, the SDK warning off, the caller's; no stray SECRETSYNC_* variable. */
+/** The environment a run gets: the worker's, the SDK warning off, the caller's; no stray SECRETSYNC_* or NODE_ENV. */
 function cliEnv(options: CliOptions): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries({...hostEnv(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env})) {
     if (value !== undefined) env[key] = value
   }
+  const passed = (key: string) => options.env !== undefined && key in options.env
   // The caller's SECRETSYNC_* variables must not leak into a test run unless passed explicitly.
-  for (const key of Object.keys(env)) if (key.startsWith('SECRETSYNC_') && !(options.env && key in options.env)) delete env[key]
+  for (const key of Object.keys(env)) if (key.startsWith('SECRETSYNC_') && !passed(key)) delete env[key]
+  // vitest sets NODE_ENV=test in its workers. oclif reads that as development and tries to register tsx or ts-node
+  // to load the TypeScript sources instead of dist/ (more than doubling a start); a user's run never does that.
+  if (!passed('NODE_ENV')) delete env.NODE_ENV
   return env
 }
 
 /**
- * Runs the built CLI (dist/) as a user would, with its own environment, and returns its exit code and output.
- * In the test worker by default (see cli-in-process.ts); in a real subprocess with `subprocess: true`, when
+ * Runs the CLI as a user would, with its own environment, and returns its exit code and output. In the test
+ * worker by default (see cli-in-process.ts); in a real subprocess of the built CLI with `subprocess: true`, when
  * SECRETSYNC_TEST_CLI=subprocess is set (to check that every story holds both ways), or when another
  * in-process run is still going (concurrent runs each need a process of their own).
  */
