@@ -61,7 +61,7 @@ function capture(stream: NodeJS.WriteStream): {text: () => string; restore: () =
  * oclif, loaded on the first run of a worker while its streams already look like pipes, with the Config of the
  * built package (its oclif.manifest.json: commands, flags, help). Each command class itself is imported from its
  * TypeScript source through vitest's module graph, as the unit tests import src/: coverage sees the real
- * files, and a story runs the code under test, not the last build of it. The subprocess runs test dist/.
+ * files, and a story runs the code under test, not the last build of it. Real subprocesses run dist/.
  */
 function load(root: string) {
   loaded ??= (async () => {
