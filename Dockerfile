@@ -15,6 +15,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
+COPY scripts ./scripts
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled output only ----
@@ -29,6 +30,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
 COPY --from=build /app/dist/commands ./dist/commands
 COPY --from=build /app/dist/src ./dist/src
+# The oclif manifest the build wrote: a start reads it instead of importing every command.
+COPY --from=build /app/oclif.manifest.json ./
 # Files stay owned by root: the runtime user can read them but not change them. The config file defaults to
 # /app/secretsync.yaml (mount it there) or set SECRETSYNC_CONFIG.
 USER node

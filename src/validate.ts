@@ -1,5 +1,5 @@
 import {loadProject} from './config/index.js'
-import {checkAccess, type AccessCheck} from './check-access.js'
+import type {AccessCheck} from './check-access.js'
 
 export interface ValidateOptions {
   configPath: string
@@ -48,7 +48,9 @@ export async function validateProject(options: ValidateOptions): Promise<Validat
     discovery: config.discovery.map((d) => ({name: d.name, type: d.type, enabled: d.enabled})),
     merge_store: store ? {bucket: store.bucket, prefix: store.prefix} : null,
     warnings,
-    ...(options.checkAccess ? {access: await checkAccess(config, graph)} : {}),
+    // Imported here, not at the top: check-access pulls in every AWS SDK client and node-vault, which a plain
+    // validate never uses and should not pay for at start-up.
+    ...(options.checkAccess ? {access: await (await import('./check-access.js')).checkAccess(config, graph)} : {}),
   }
 }
 

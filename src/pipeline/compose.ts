@@ -1,8 +1,6 @@
 import {S3Client} from '@aws-sdk/client-s3'
-import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import type {Config} from '../config/schema.js'
 import {awsClientConfig, defaultRegion} from '../aws/client-config.js'
-import {resolveTargetIdentity} from '../aws/target-credentials.js'
 import {createMetrics, type Metrics} from '../observability/metrics.js'
 import {withBreaker} from '../resilience/aws-middleware.js'
 import {createBreakers, type Breakers} from '../resilience/breakers.js'
@@ -11,7 +9,7 @@ import type {Runtime} from '../runtime.js'
 import {SnapshotStore} from '../store/index.js'
 import type {WriteLimiter} from '../sync/apply.js'
 import type {SyncTargetInput} from '../sync/sync-target.js'
-import {connectVault, type VaultReader} from '../vault/vault-client.js'
+import type {VaultReader} from '../vault/vault-client.js'
 
 /** The composition root: the only place that turns config into clients and adapters. */
 export interface Adapters {
@@ -70,7 +68,10 @@ export function buildAdapters(config: Config, runtime: Runtime): Adapters {
     breakers,
     awsClient,
     limiter: createRateLimiter({ratePerSecond: config.sync.write_rate}),
+    // Secrets Manager, STS and node-vault are imported where they are first used, not at the top: a
+    // --merge-only run never syncs, a --sync-only run never reads Vault, `version list` needs neither.
     connectTarget: async (target) => {
+      const [{resolveTargetIdentity}, {SecretsManagerClient}] = await Promise.all([import('../aws/target-credentials.js'), import('@aws-sdk/client-secrets-manager')])
       const identity = await resolveTargetIdentity({
         target: target.name,
         region: target.region,
@@ -85,8 +86,9 @@ export function buildAdapters(config: Config, runtime: Runtime): Adapters {
       const client = new SecretsManagerClient(awsClientConfig({...awsClient, region: target.region, credentials: identity.credentials}))
       return {client: withBreaker(client, 'secretsmanager', breakers, {metrics}), accountId: identity.accountId}
     },
-    connectVault: () => {
+    connectVault: async () => {
       if (!config.vault) throw new Error('vault is not configured')
+      const {connectVault} = await import('../vault/vault-client.js')
       return connectVault({config: config.vault, logger: runtime.logger, redactor: runtime.redactor, retry: retryPolicyOf(config), breakers, metrics})
     },
   }

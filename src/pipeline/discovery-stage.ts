@@ -1,18 +1,10 @@
-import {IdentitystoreClient} from '@aws-sdk/client-identitystore'
-import {OrganizationsClient} from '@aws-sdk/client-organizations'
-import {SSOAdminClient} from '@aws-sdk/client-sso-admin'
+import type {IdentitystoreClient} from '@aws-sdk/client-identitystore'
+import type {OrganizationsClient} from '@aws-sdk/client-organizations'
+import type {SSOAdminClient} from '@aws-sdk/client-sso-admin'
 import {awsClientConfig, defaultRegion} from '../aws/client-config.js'
-import {roleCredentials} from '../aws/target-credentials.js'
+import type {roleCredentials as RoleCredentials} from '../aws/target-credentials.js'
 import type {Config} from '../config/schema.js'
-import {
-  createMemoryDiscoveryCache,
-  createStoreDiscoveryCache,
-  discoverTargets,
-  DiscoveryObjectStore,
-  readOnlyDiscoveryCache,
-  type DiscoveryClients,
-  type DiscoveryReport,
-} from '../discovery/index.js'
+import type {DiscoveryClients, DiscoveryReport} from '../discovery/index.js'
 import {ConfigError, ExitCode} from '../errors.js'
 import {buildTargetGraph, type TargetGraph} from '../graph/target-graph.js'
 import {withBreaker} from '../resilience/aws-middleware.js'
@@ -29,7 +21,15 @@ export interface DiscoveredProject {
 }
 
 /** Clients for discovery, one per (role, region), through the run's breakers and retry policy. */
-function discoveryClients(config: Config, runtime: Runtime, adapters: Adapters): DiscoveryClients & {destroy(): void} {
+interface DiscoverySdk {
+  OrganizationsClient: new (config: object) => OrganizationsClient
+  SSOAdminClient: new (config: object) => SSOAdminClient
+  IdentitystoreClient: new (config: object) => IdentitystoreClient
+  roleCredentials: typeof RoleCredentials
+}
+
+function discoveryClients(config: Config, runtime: Runtime, adapters: Adapters, sdk: DiscoverySdk): DiscoveryClients & {destroy(): void} {
+  const {OrganizationsClient, SSOAdminClient, IdentitystoreClient, roleCredentials} = sdk
   type Client = OrganizationsClient | SSOAdminClient | IdentitystoreClient
   const made = new Map<string, Client>()
   const build = <C extends Client>(kind: 'organizations' | 'sso-admin', Client: new (config: object) => C, roleArn?: string, region?: string): C => {
@@ -58,11 +58,21 @@ function discoveryClients(config: Config, runtime: Runtime, adapters: Adapters):
  */
 export async function discoverProject(config: Config, staticGraph: TargetGraph, runtime: Runtime, adapters: Adapters, options: {noCache: boolean; dryRun: boolean}): Promise<DiscoveredProject> {
   if (!config.discovery.some((block) => block.enabled)) return {config, graph: staticGraph, report: undefined, exitCode: ExitCode.success}
+  // Imported here, not at the top: only runs with a discovery block talk to Organizations or Identity Center,
+  // and every other start should not pay for loading discovery and its SDK clients.
+  const [discovery, {OrganizationsClient}, {SSOAdminClient}, {IdentitystoreClient}, {roleCredentials}] = await Promise.all([
+    import('../discovery/index.js'),
+    import('@aws-sdk/client-organizations'),
+    import('@aws-sdk/client-sso-admin'),
+    import('@aws-sdk/client-identitystore'),
+    import('../aws/target-credentials.js'),
+  ])
+  const {createMemoryDiscoveryCache, createStoreDiscoveryCache, discoverTargets, DiscoveryObjectStore, readOnlyDiscoveryCache} = discovery
   const store = config.merge_store?.enabled ? config.merge_store : undefined
   const baseCache = store && adapters.s3
     ? createStoreDiscoveryCache(new DiscoveryObjectStore(adapters.s3, {bucket: store.bucket, prefix: store.prefix, kmsKeyId: store.kms_key_id}))
     : createMemoryDiscoveryCache()
-  const clients = discoveryClients(config, runtime, adapters)
+  const clients = discoveryClients(config, runtime, adapters, {OrganizationsClient, SSOAdminClient, IdentitystoreClient, roleCredentials})
   const started = runtime.now()
   try {
     const {targets, report} = await discoverTargets({

@@ -86,7 +86,7 @@ const cases: BadCase[] = [
 ]
 
 describe('secretsync validate on a bad config', () => {
-  it.concurrent.each(cases)('$name: exit 2 with a precise message', async ({yaml, env, expect: fragments}) => {
+  it.each(cases)('$name: exit 2 with a precise message', async ({yaml, env, expect: fragments}) => {
     const file = await writeTempConfig(yaml)
     const {code, stdout, stderr} = await runCli(['validate', '-c', file], {env})
     expect(code).toBe(2)
@@ -97,7 +97,8 @@ describe('secretsync validate on a bad config', () => {
   })
 
   it('a missing config file: exit 2 naming the file and the flag', async () => {
-    const {code, stderr} = await runCli(['validate', '-c', '/nonexistent/secretsync.yaml'])
+    // A real process: exit 2 as the shell sees it.
+    const {code, stderr} = await runCli(['validate', '-c', '/nonexistent/secretsync.yaml'], {subprocess: true})
     expect(code).toBe(2)
     expect(stderr).toContain('/nonexistent/secretsync.yaml: cannot read config: file not found')
     expect(stderr).toContain('-c/--config')
@@ -149,7 +150,8 @@ describe('secretsync validate on a bad config', () => {
   })
 
   it('an unknown flag is a usage error: exit 2', async () => {
-    const {code, stderr} = await runCli(['validate', '--no-such-flag'])
+    // A real process: oclif's own parse error on the way out of a real process.
+    const {code, stderr} = await runCli(['validate', '--no-such-flag'], {subprocess: true})
     expect(code).toBe(2)
     expect(stderr).toContain('no-such-flag')
   })
@@ -157,7 +159,8 @@ describe('secretsync validate on a bad config', () => {
 
 describe('secretsync validate on a good config', () => {
   it('the complete example config validates: exit 0', async () => {
-    const {code, stdout} = await runCli(['validate', '-c', 'examples/secretsync.yaml'])
+    // A real process: exit 0 as the shell sees it.
+    const {code, stdout} = await runCli(['validate', '-c', 'examples/secretsync.yaml'], {subprocess: true})
     expect(code).toBe(0)
     expect(stdout).toContain('examples/secretsync.yaml: valid')
     expect(stdout).toContain('targets:   2 in 2 levels')
@@ -177,9 +180,13 @@ describe('secretsync validate on a good config', () => {
   })
 
   it('interpolates variables from the environment', async () => {
-    const file = await writeTempConfig(replace('http://127.0.0.1:8200', '${TEST_VAULT_ADDR}'))
-    const {code} = await runCli(['validate', '-c', file], {env: {TEST_VAULT_ADDR: 'https://vault.internal:8200'}})
+    const file = await writeTempConfig(replace('http://127.0.0.1:8200', '${TEST_VAULT_ADDR}').replace('region: us-east-1', 'region: ${TEST_REGION:-us-east-1}'))
+    const {code, stdout} = await runCli(['validate', '-c', file, '--json'], {env: {TEST_VAULT_ADDR: 'https://vault.internal:8200', TEST_REGION: 'eu-west-3'}})
     expect(code).toBe(0)
+    const result = JSON.parse(stdout) as {targets: Array<{name: string; region: string}>}
+    expect(result.targets.map((target) => target.region)).toEqual(['eu-west-3', 'eu-west-3'])
+    const unset = await runCli(['validate', '-c', file, '--json'], {env: {TEST_VAULT_ADDR: 'https://vault.internal:8200'}})
+    expect((JSON.parse(unset.stdout) as typeof result).targets.map((target) => target.region)).toEqual(['us-east-1', 'us-east-1'])
   })
 
   it('SECRETSYNC_CONFIG names the file when -c is absent', async () => {

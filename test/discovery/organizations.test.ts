@@ -191,8 +191,9 @@ describe('paging and throttling', () => {
   })
 
   it('absorbs throttling of ListAccountsForParent through the SDK retries', async () => {
-    // Given a quota of 5 calls per second and a client that retries up to 10 attempts
-    stack.controls.setQuota({service: 'organizations', operation: 'ListAccountsForParent', ratePerSecond: 5, burst: 5})
+    // Given a quota of 50 calls per second with a burst of 2, below discovery's 8 calls at once, so some are
+    // throttled (5/s took ~10 s of SDK back-off for the same story), and a client that retries up to 10 attempts
+    stack.controls.setQuota({service: 'organizations', operation: 'ListAccountsForParent', ratePerSecond: 50, burst: 2})
     const patient = stackClients(stack, {maxAttempts: 10})
     try {
       // When discovery walks the 31 parents

@@ -127,7 +127,9 @@ describe('faults the pipeline absorbs', () => {
     const config = await writeConfig({aws: '  timeout: 1s\n', settings: 'retry: {max_attempts: 2, base_delay: 10ms}\n'})
     s.controls.injectFault({service: 's3', operation: 'GetObject', kind: 'hang', count: 1000})
 
-    const {code, json} = await pipeline(s, config)
+    // A real process: exit 1 as the shell sees it.
+    const run = await runCli(['pipeline', '-c', config, '--json'], {env: s.env, timeoutMs: 45_000, subprocess: true})
+    const {code, json} = {...run, json: parseJsonOutput<SyncJson>(run)}
 
     expect(code).toBe(1)
     expect(json.targets[0]).toMatchObject({name: 'app', status: 'failed'})

@@ -33,8 +33,8 @@ targets:
 ${targets}logging: {level: warn}
 `)
 
-const pipeline = (args: string[], env: Record<string, string> = {}) =>
-  runCli(['pipeline', '-c', config, ...args], {env: {...stack.env, ...env}})
+const pipeline = (args: string[], env: Record<string, string> = {}, options: {subprocess?: boolean} = {}) =>
+  runCli(['pipeline', '-c', config, ...args], {env: {...stack.env, ...env}, ...options})
 
 interface SyncJson {
   run_id: string
@@ -173,7 +173,8 @@ describe('usage errors', () => {
 
 describe('output and exit codes', () => {
   it('--exit-code gives 4 when something changed and 0 when nothing did; -o compact is one line', async () => {
-    const changed = await pipeline(['--exit-code', '-o', 'compact'])
+    // A real process: exit 4 as the shell sees it.
+    const changed = await pipeline(['--exit-code', '-o', 'compact'], {}, {subprocess: true})
     expect(changed.code).toBe(4)
     expect(changed.stdout).toBe('secretsync applied: 1 target (0 failed) +3 ~0 !0 -0 =0 conflicts=0 drift=0 failed=0 held=0\n')
 

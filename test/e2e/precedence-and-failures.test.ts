@@ -26,9 +26,18 @@ describe('settings that are also flags: flag > env > file > default', () => {
   const run = async (file: string, args: string[] = [], env: Record<string, string> = {}) =>
     runCli(['pipeline', '--merge-only', '--dry-run', '-c', file, ...args], {env: {...stack.env, ...env}})
 
+  // Every run below fails the `big` source (exit 3), so there is always an error to log at level error.
+  const onlyJsonErrors = (stderr: string) => {
+    const lines = stderr.trimEnd().split('\n')
+    expect(lines.length).toBeGreaterThan(0)
+    for (const line of lines) expect(JSON.parse(line) as unknown, line).toMatchObject({level: 'error'})
+  }
+
   it('the file sets the log level and format when neither flag nor variable does', async () => {
-    const {stderr} = await run(await config('logging: {level: error, format: json}\n'))
+    const {code, stderr} = await run(await config('logging: {level: error, format: json}\n'))
+    expect(code).toBe(3)
     expect(stderr).not.toContain('merge phase started')
+    onlyJsonErrors(stderr)
   })
 
   it('SECRETSYNC_LOG_LEVEL beats the file', async () => {
@@ -38,9 +47,14 @@ describe('settings that are also flags: flag > env > file > default', () => {
 
   it('--log-level beats SECRETSYNC_LOG_LEVEL, and --log-format beats the file', async () => {
     const file = await config('logging: {level: error, format: json}\n')
-    expect((await run(file, ['--log-level', 'error'], {SECRETSYNC_LOG_LEVEL: 'info'})).stderr).not.toContain('merge phase started')
+    const quiet = await run(file, ['--log-level', 'error'], {SECRETSYNC_LOG_LEVEL: 'info'})
+    expect(quiet.code).toBe(3)
+    expect(quiet.stderr).not.toContain('merge phase started')
+    onlyJsonErrors(quiet.stderr)
     const text = await run(file, ['--log-level', 'info', '--log-format', 'text'])
+    expect(text.code).toBe(3)
     expect(text.stderr).toMatch(/ info {2}merge phase started/)
+    expect(text.stderr).not.toContain('"message":')
   })
 
   it('without any setting the default is info, JSON', async () => {
@@ -51,7 +65,8 @@ describe('settings that are also flags: flag > env > file > default', () => {
 describe('a failed source fails exactly the targets that import it', () => {
   it('max_secrets exceeded: the importing target fails without a snapshot, the other goes on, exit 3', async () => {
     stack.controls.resetCounters()
-    const {code, stdout} = await runCli(['pipeline', '--merge-only', '-c', await config('logging: {level: error}\n'), '--json'], {env: stack.env})
+    // A real process: exit 3 as the shell sees it.
+    const {code, stdout} = await runCli(['pipeline', '--merge-only', '-c', await config('logging: {level: error}\n'), '--json'], {env: stack.env, subprocess: true})
     expect(code).toBe(3)
     const result = JSON.parse(stdout) as {sources: Array<{name: string; status: string; error: string | null}>; targets: Array<{name: string; status: string; error: string | null}>}
     expect(result.sources.find((s) => s.name === 'big')).toMatchObject({status: 'failed'})

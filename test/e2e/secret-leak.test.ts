@@ -140,7 +140,8 @@ retry: {max_attempts: 2, base_delay: 10ms}
   }
   const run = async (label: string, args: string[], config = approleConfig): Promise<Run> => {
     const full = [...args, '-c', config, '--log-level', 'debug']
-    return {label, args: full, ...(await runCli(full, {env, timeoutMs: 60_000}))}
+    // Real processes: the scan is of what reaches the real stdout and stderr, whatever writes there.
+    return {label, args: full, ...(await runCli(full, {env, timeoutMs: 60_000, subprocess: true}))}
   }
   // One command line with JSON logs and one (the same, or a sibling) with text logs; each labelled by its arguments.
   const both = (args: string[], textLogArgs: string[] = args): Array<() => Promise<Run>> => [

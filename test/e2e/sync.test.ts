@@ -122,11 +122,15 @@ describe('secretsync pipeline (merge + sync)', () => {
     stack.vault.deleteLatest('secret/', 'base/api')
     stack.vault.deleteLatest('secret/', 'base/nested/cfg')
     expect((await pipeline()).json.summary.deleted).toBe(0)
-    expect(secretIn('app/api')?.deletedDate).toBeUndefined()
+    const kept = secretIn('app/api')
+    expect(kept, 'app/api must still exist').toBeDefined()
+    expect(kept?.deletedDate).toBeUndefined()
 
     config = await writeConfig('sync: {delete_orphans: true, max_deletions: 1, recovery_window_days: 7}\n')
     stack.controls.resetCounters()
-    const refused = await pipeline()
+    // A real process: exit 3 as the shell sees it.
+    const refusedRun = await runCli(['pipeline', '-c', config, '--json'], {env: stack.env, subprocess: true})
+    const refused = {...refusedRun, json: parseJsonOutput<SyncJson>(refusedRun)}
     expect(refused.code).toBe(3)
     expect(refused.json.targets[0]?.error).toContain('the run would delete 2 orphaned secrets, more than sync.max_deletions (1)')
     expect(refused.json.targets[0]?.changes).toMatchObject([{action: 'delete', name: 'app/api', held: true}, {action: 'delete', name: 'app/nested/cfg', held: true}])
@@ -184,7 +188,8 @@ describe('secretsync pipeline (merge + sync)', () => {
     for (let i = 0; i < 250; i++) secrets[`secret/many/s${String(i).padStart(3, '0')}`] = {i}
     for (const [path, data] of Object.entries(secrets)) stack.vault.putSecret('secret/', path.slice('secret/'.length), data)
     const {readFile} = await import('node:fs/promises')
-    config = await writeTempConfig((await readFile(config, 'utf8')).replace('mount: secret/base/', 'mount: secret/many/'))
+    // A high write_rate: the story is the API budget, not pacing (250 creates at the default 40/s take 6 s).
+    config = await writeTempConfig((await readFile(await writeConfig('sync: {write_rate: 1000}\n'), 'utf8')).replace('mount: secret/base/', 'mount: secret/many/'))
     expect((await pipeline()).json.summary.created).toBe(250)
     stack.controls.resetCounters()
     const {json} = await pipeline()

@@ -43,8 +43,10 @@ describe('secretsync graph', () => {
   })
 
   it('a bad --format is a usage error', async () => {
-    const {code} = await runCli(['graph', '-c', await writeTempConfig(config), '--format', 'svg'])
+    const {code, stdout, stderr} = await runCli(['graph', '-c', await writeTempConfig(config), '--format', 'svg'])
     expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toContain('Expected --format=svg to be one of: text, dot, mermaid')
   })
 })
 
