@@ -1,5 +1,6 @@
 import {loadProject} from './config/index.js'
 import type {AccessCheck} from './check-access.js'
+import {guardLines, untrusted} from './util/untrusted-text.js'
 
 export interface ValidateOptions {
   configPath: string
@@ -54,15 +55,16 @@ export async function validateProject(options: ValidateOptions): Promise<Validat
   }
 }
 
+/** Names, warnings and access details (AWS and Vault error texts) are untrusted: every field goes through `untrusted`. */
 export function renderValidateText(result: ValidateResult): string {
   const lines = [
-    `${result.config}: valid`,
-    `  sources:   ${result.sources.length}${result.sources.length ? ` (${result.sources.map((s) => s.name).join(', ')})` : ''}`,
+    untrusted`${result.config}: valid`,
+    untrusted`  sources:   ${result.sources.length}${result.sources.length ? ` (${result.sources.map((s) => s.name).join(', ')})` : ''}`,
     `  targets:   ${result.targets.length} in ${result.levels} level${result.levels === 1 ? '' : 's'}`,
-    `  discovery: ${result.discovery.length}${result.discovery.length ? ` (${result.discovery.map((d) => `${d.name}${d.enabled ? '' : ' disabled'}`).join(', ')})` : ''}`,
-    `  merge store: ${result.merge_store ? `s3://${result.merge_store.bucket}/${result.merge_store.prefix}` : 'none (merge result flows to sync in memory)'}`,
-    ...result.warnings.map((w) => `warning: ${w}`),
-    ...(result.access ?? []).map((check) => `${check.ok ? 'ok  ' : 'FAIL'} ${check.kind} ${check.name}: ${check.detail}`),
+    untrusted`  discovery: ${result.discovery.length}${result.discovery.length ? ` (${result.discovery.map((d) => `${d.name}${d.enabled ? '' : ' disabled'}`).join(', ')})` : ''}`,
+    untrusted`  merge store: ${result.merge_store ? `s3://${result.merge_store.bucket}/${result.merge_store.prefix}` : 'none (merge result flows to sync in memory)'}`,
+    ...result.warnings.map((w) => untrusted`warning: ${w}`),
+    ...(result.access ?? []).map((check) => untrusted`${check.ok ? 'ok  ' : 'FAIL'} ${check.kind} ${check.name}: ${check.detail}`),
   ]
-  return `${lines.join('\n')}\n`
+  return `${guardLines(lines.join('\n'))}\n`
 }

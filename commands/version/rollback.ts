@@ -4,7 +4,7 @@ import {dryRunFlag, outputFlag, secretPathFlag, showValuesFlag, targetFlag} from
 import {renderPipelineOutput} from '../../src/report/render-pipeline.js'
 import {openHistory} from '../../src/versions/history.js'
 import {rollback} from '../../src/versions/rollback.js'
-import {stringifyJson} from '../../src/util/exact-json.js'
+import {stringifyJsonSafely} from '../../src/util/untrusted-text.js'
 
 export default class VersionRollback extends BaseCommand {
   static override summary = 'Roll a target (or one secret) back to snapshot N and sync it.'
@@ -36,7 +36,7 @@ export default class VersionRollback extends BaseCommand {
     if (this.jsonEnabled()) return json
     const {version, status, from_version: from} = outcome.snapshot
     const note = status === 'unchanged' ? `content of v${from} equals the latest snapshot v${version}` : `${status === 'planned' ? 'would write' : 'wrote'} v${version} with the content of v${from}`
-    process.stdout.write(format === 'json' ? `${stringifyJson(json, 2)}\n` : `rollback: ${note}\n${rendered.stdout}`)
+    process.stdout.write(format === 'json' ? `${stringifyJsonSafely(json)}\n` : `rollback: ${note}\n${rendered.stdout}`)
     return undefined
   }
 }

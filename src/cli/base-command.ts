@@ -1,6 +1,6 @@
 import {Command} from '@oclif/core'
-import {ExitCode, SecretSyncError, errorCodeOf, exitCodeOf, mostSevere} from '../errors.js'
-import {stringifyJson} from '../util/exact-json.js'
+import {ConfigError, ExitCode, SecretSyncError, errorCodeOf, exitCodeOf, mostSevere} from '../errors.js'
+import {escapeUntrusted, stringifyJsonSafely} from '../util/untrusted-text.js'
 import {globalFlags} from './flags.js'
 
 export const EXIT_CODES_HELP = `EXIT CODES
@@ -9,6 +9,19 @@ export const EXIT_CODES_HELP = `EXIT CODES
   2  usage or config error (nothing contacted)
   3  partial failure (some targets or secrets failed, the rest applied)
   4  changes detected (only with --exit-code)`
+
+// oclif colours its own parse errors on a terminal.
+const SGR = new RegExp(String.raw`\u001b\[[0-9;]*m`, 'g')
+
+/**
+ * An error message names keys, targets and AWS or Vault error texts: it is escaped as one field, so a hostile
+ * name can neither drive the terminal nor forge a line. Messages that are lines by design (a config error listing
+ * its problems, oclif's usage errors) are escaped line by line: still no control character and no command.
+ */
+export function renderErrorMessage(error: Error, isParseError = false): string {
+  if (error instanceof ConfigError || isParseError) return error.message.replace(SGR, '').split('\n').map(escapeUntrusted).join('\n')
+  return escapeUntrusted(error.message)
+}
 
 /**
  * What every secretsync command shares: the global flags, the one place errors become exit codes and
@@ -23,9 +36,9 @@ export abstract class BaseCommand extends Command {
     process.exitCode = mostSevere(current, code)
   }
 
-  /** `--json` output through the exact serialiser: shown secret values keep their exact numbers and every key. */
+  /** `--json` output: exact data, with JSON escapes for what would drive a terminal or an Actions runner. */
   override logJson(json: unknown): void {
-    process.stdout.write(`${stringifyJson(json, 2)}\n`)
+    process.stdout.write(`${stringifyJsonSafely(json)}\n`)
   }
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
@@ -38,9 +51,9 @@ export abstract class BaseCommand extends Command {
       this.logJson({error: {code: isParseError ? 'USAGE' : errorCodeOf(error), message: error.message, hint: hint ?? null, exit_code: exitCode}})
       return
     }
-    process.stderr.write(`Error: ${error.message}\n${hint ? `Hint: ${hint}\n` : ''}`)
+    process.stderr.write(`Error: ${renderErrorMessage(error, isParseError)}\n${hint ? `Hint: ${escapeUntrusted(hint)}\n` : ''}`)
     if (!(error instanceof SecretSyncError) && !isParseError && process.env.SECRETSYNC_DEBUG) {
-      process.stderr.write(`${error.stack ?? ''}\n`)
+      process.stderr.write(`${(error.stack ?? '').split('\n').map(escapeUntrusted).join('\n')}\n`)
     }
   }
 }

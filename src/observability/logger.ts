@@ -1,7 +1,9 @@
 import winston from 'winston'
+import {escapeJsonText, escapeUntrusted, guardLine} from '../util/untrusted-text.js'
 import type {Redactor} from './redact.js'
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug'
+const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug']
 export type LogFormat = 'json' | 'text'
 
 export interface LoggerOptions {
@@ -15,6 +17,9 @@ export interface LoggerOptions {
 
 export type Logger = winston.Logger
 
+// Where winston keeps the finished line (triple-beam's MESSAGE).
+const MESSAGE = Symbol.for('message')
+
 /** The one logger: winston, JSON or text, always to stderr (stdout is for data), always redacted. */
 export function createLogger(options: LoggerOptions): Logger {
   const redaction = winston.format((info) => {
@@ -22,19 +27,27 @@ export function createLogger(options: LoggerOptions): Logger {
     const clean = options.redactor.redact(rest) as typeof rest
     return Object.assign(info, clean, {message: typeof message === 'string' ? options.redactor.redactText(message) : message})
   })
+  // Messages and fields carry Vault keys, target names and AWS error texts: each is escaped (no raw control
+  // character, no workflow command), then the whole line is guarded.
   const text = winston.format.printf(({level, message, timestamp, run_id: _runId, ...meta}) => {
     const extra = Object.entries(meta)
       .filter(([key]) => typeof key === 'string')
-      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    return `${timestamp as string} ${level.padEnd(5)} ${String(message)}${extra.length > 0 ? ` ${extra.join(' ')}` : ''}`
+      .map(([key, value]) => `${escapeUntrusted(key)}=${escapeUntrusted(typeof value === 'string' ? value : String(JSON.stringify(value)))}`)
+    return guardLine(`${timestamp as string} ${level.padEnd(5)} ${escapeUntrusted(String(message))}${extra.length > 0 ? ` ${extra.join(' ')}` : ''}`)
   })
-  return winston.createLogger({
+  // JSON lines keep exact data; what JSON leaves raw (C1, bidi, `##[`) becomes \u escapes, as on stdout.
+  const json = winston.format((info) => {
+    const line = (info as Record<symbol, unknown>)[MESSAGE]
+    if (typeof line === 'string') (info as Record<symbol, unknown>)[MESSAGE] = escapeJsonText(line)
+    return info
+  })
+  const logger = winston.createLogger({
     level: options.level,
     defaultMeta: options.runId ? {run_id: options.runId} : undefined,
     format: winston.format.combine(
       redaction(),
       winston.format.timestamp(),
-      options.format === 'json' ? winston.format.json() : text,
+      ...(options.format === 'json' ? [winston.format.json(), json()] : [text]),
     ),
     transports: [
       options.stream
@@ -42,4 +55,12 @@ export function createLogger(options: LoggerOptions): Logger {
         : new winston.transports.Console({stderrLevels: ['error', 'warn', 'info', 'debug', 'verbose', 'silly']}),
     ],
   })
+  // winston reads a message holding `%s`, `%d`, `%%`… as a format string and then drops the fields: a Vault key
+  // with `%s` in its name would hide the mount of its own warning. Each entry goes to winston whole instead.
+  for (const level of LEVELS) {
+    const entry = (message: unknown, meta?: unknown): Logger =>
+      logger.log({...(meta !== null && typeof meta === 'object' ? meta : {}), level, message: String(message)})
+    logger[level] = entry as winston.LeveledLogMethod
+  }
+  return logger
 }

@@ -1,4 +1,5 @@
 import type {TargetGraph} from '../graph/target-graph.js'
+import {escapeUntrusted, guardLines, untrusted} from '../util/untrusted-text.js'
 
 export type GraphFormat = 'text' | 'dot' | 'mermaid'
 
@@ -12,7 +13,8 @@ export const graphResult = (graph: TargetGraph): GraphResult => ({
   levels: graph.levels.map((level) => level.map((name) => ({name, imports: [...graph.importsOf(name)]}))),
 })
 
-const quote = (text: string): string => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+// Names come from the config and from discovery: escaped like any untrusted field, then quoted for dot and mermaid.
+const quote = (text: string): string => `"${escapeUntrusted(text).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
 
 // Mermaid ids must be plain words; names may hold "." and "-".
 const mermaidId = (kind: 's' | 't', name: string): string => `${kind}_${name.replace(/[^A-Za-z0-9_]/g, (c) => `_${c.charCodeAt(0).toString(16)}_`)}`
@@ -33,7 +35,7 @@ export function renderGraph(result: GraphResult, format: GraphFormat): string {
         lines.push(`  ${quote(from)} -> ${quote(`target:${target.name}`)};`)
       }
     }
-    return `${[...lines, '}'].join('\n')}\n`
+    return `${guardLines([...lines, '}'].join('\n'))}\n`
   }
   if (format === 'mermaid') {
     const lines = ['graph LR']
@@ -49,13 +51,13 @@ export function renderGraph(result: GraphResult, format: GraphFormat): string {
         lines.push(`  ${from} --> ${mermaidId('t', target.name)}`)
       }
     }
-    return `${lines.join('\n')}\n`
+    return `${guardLines(lines.join('\n'))}\n`
   }
-  const lines = [`sources: ${result.sources.length > 0 ? result.sources.join(', ') : '(none)'}`]
+  const lines = [untrusted`sources: ${result.sources.length > 0 ? result.sources.join(', ') : '(none)'}`]
   result.levels.forEach((level, index) => {
     lines.push(`level ${index}:`)
-    for (const target of level) lines.push(`  ${target.name} <- ${target.imports.length > 0 ? target.imports.join(', ') : '(nothing)'}`)
+    for (const target of level) lines.push(untrusted`  ${target.name} <- ${target.imports.length > 0 ? target.imports.join(', ') : '(nothing)'}`)
   })
   if (result.levels.length === 0) lines.push('(no targets)')
-  return `${lines.join('\n')}\n`
+  return `${guardLines(lines.join('\n'))}\n`
 }

@@ -4,6 +4,7 @@ import {renderSync, wantsColor, type SyncFormat} from './render-sync.js'
 import {writeGithubFiles} from './sync-github.js'
 import {syncSummaryLine, targetHeading} from './sync-text.js'
 import {renderSyncJson} from './sync-json.js'
+import {stringifyJsonSafely, untrusted, verbatim} from '../util/untrusted-text.js'
 
 export interface PipelineOutputOptions {
   format: SyncFormat
@@ -26,7 +27,7 @@ export async function renderPipelineOutput(
   if (outcome.kind === 'merge') {
     return {
       stdout:
-        options.format === 'json' ? `${JSON.stringify(outcome.result, null, 2)}\n` : renderMergeText(outcome.result),
+        options.format === 'json' ? `${stringifyJsonSafely(outcome.result)}\n` : renderMergeText(outcome.result),
       json: outcome.result,
     }
   }
@@ -34,7 +35,7 @@ export async function renderPipelineOutput(
   const json = renderSyncJson(result, {showValues: options.showValues})
   // Applying without --diff prints one line per target and the totals; per-secret lines are for plans and --diff.
   if (options.format === 'text' && !result.dry_run && !options.diff) {
-    const lines = result.targets.map((target) => `${targetHeading(target)}${target.error ? `: ${target.error}` : ''}`)
+    const lines = result.targets.map((target) => (target.error ? untrusted`${verbatim(targetHeading(target))}: ${target.error}` : targetHeading(target)))
     return {stdout: `${[...lines, syncSummaryLine(result)].join('\n')}\n`, json}
   }
   const rendered = renderSync(result, options.format, {showValues: options.showValues, color: wantsColor(options.isTTY ?? process.stdout.isTTY, env)})

@@ -3,7 +3,7 @@ import {renderSyncCompact} from './sync-compact.js'
 import {renderSyncGithub, type SyncGithubResult} from './sync-github.js'
 import {renderSyncJson} from './sync-json.js'
 import {renderSyncText} from './sync-text.js'
-import {stringifyJson} from '../util/exact-json.js'
+import {stringifyJsonSafely} from '../util/untrusted-text.js'
 
 /** The values of `-o, --output`. */
 export type SyncFormat = 'text' | 'json' | 'github' | 'compact'
@@ -24,7 +24,7 @@ export interface RenderSyncResult {
 export function renderSync(result: SyncRunResult, format: SyncFormat, options: RenderSyncOptions): RenderSyncResult {
   switch (format) {
     case 'json':
-      return {stdout: `${stringifyJson(renderSyncJson(result, options), 2)}\n`}
+      return {stdout: `${stringifyJsonSafely(renderSyncJson(result, options))}\n`}
     case 'github': {
       const github = renderSyncGithub(result, options)
       return {stdout: github.stdout, github}

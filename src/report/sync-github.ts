@@ -1,11 +1,8 @@
-import {createHash, randomUUID} from 'node:crypto'
+import {randomBytes, randomUUID} from 'node:crypto'
 import {appendFile} from 'node:fs/promises'
 import type {SyncRunResult, SyncSummary, TargetSyncResult} from '../sync/types.js'
+import {escapeCommandData, escapeCommandProperty, guardLine, untrusted, verbatim} from '../util/untrusted-text.js'
 import {hasChanges, inline, metadataNotes, syncSummaryLine, targetBodyLines, targetHeading} from './sync-text.js'
-
-export interface SyncGithubOptions {
-  showValues: boolean
-}
 
 export interface SyncGithubResult {
   /** Log lines with workflow commands: one collapsible group per target, then annotations and a notice. */
@@ -16,24 +13,32 @@ export interface SyncGithubResult {
   outputs: Record<string, string>
 }
 
-/** Escapes the message of a workflow command, as `@actions/core` does. */
-export const escapeCommandData = (text: string): string =>
-  text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+export interface SyncGithubOptions {
+  showValues: boolean
+}
 
-/** Escapes a property value of a workflow command (`title=…`), where `:` and `,` are delimiters. */
-export const escapeCommandProperty = (text: string): string =>
-  escapeCommandData(text).replace(/:/g, '%3A').replace(/,/g, '%2C')
-
+/**
+ * `::command props::message`. The message is built from escaped fields (`untrusted`), so it holds no raw control
+ * character and no `##[`; GitHub's data and property escapes then keep it one command on one line.
+ */
 function workflowCommand(command: string, properties: Record<string, string>, message: string): string {
   const props = Object.entries(properties).map(([key, value]) => `${key}=${escapeCommandProperty(value)}`)
   return `::${command}${props.length > 0 ? ` ${props.join(',')}` : ''}::${escapeCommandData(message)}`
 }
 
+/** A fresh unguessable token per call: data cannot hold it, so data cannot end the fence it opens. */
+function fenceToken(body: readonly string[]): string {
+  for (;;) {
+    const token = randomBytes(32).toString('hex')
+    if (!body.some((line) => line.includes(token))) return token
+  }
+}
+
 function targetGroup(target: TargetSyncResult, showValues: boolean): string[] {
-  const body = targetBodyLines(target, {showValues, color: false})
-  // Key names, values and errors come from Vault and AWS, and the runner also honours `##[command]` in the
-  // middle of a line: fence the body with stop-commands. The token is the body's hash, so the body cannot hold it.
-  const token = createHash('sha256').update(body.join('\n')).digest('hex')
+  // Key names, values and errors come from Vault and AWS: each is escaped, each line guarded, and the body is
+  // fenced with stop-commands besides, so shown values are never read as commands even if an escape were missed.
+  const body = targetBodyLines(target, {showValues, color: false}).map(guardLine)
+  const token = fenceToken(body)
   return [
     workflowCommand('group', {}, targetHeading(target)),
     `::stop-commands::${token}`,
@@ -47,19 +52,25 @@ function annotations(result: SyncRunResult): string[] {
   const lines: string[] = []
   for (const target of result.targets) {
     if (target.status === 'failed') {
-      lines.push(workflowCommand('error', {title: 'secretsync'}, `${target.name}: ${target.error ?? 'failed'}`))
+      lines.push(
+        workflowCommand('error', {title: 'secretsync'}, untrusted`${target.name}: ${target.error ?? 'failed'}`),
+      )
     } else if (target.error !== null) {
-      lines.push(workflowCommand('warning', {title: 'secretsync'}, `${target.name}: ${target.error}`))
+      lines.push(workflowCommand('warning', {title: 'secretsync'}, untrusted`${target.name}: ${target.error}`))
     }
     for (const change of target.changes) {
       // Annotations are read out of context, and one secret name usually exists in many accounts: name the target.
-      const secret = `${target.name}: ${change.name}`
+      const secret = untrusted`${target.name}: ${change.name}`
       if (change.action === 'conflict') {
         lines.push(
-          workflowCommand('warning', {title: 'secretsync conflict'}, `${secret}: ${change.error ?? 'conflict'}`),
+          workflowCommand(
+            'warning',
+            {title: 'secretsync conflict'},
+            untrusted`${verbatim(secret)}: ${change.error ?? 'conflict'}`,
+          ),
         )
       } else if (change.error !== null) {
-        lines.push(workflowCommand('error', {title: 'secretsync'}, `${secret}: ${change.error}`))
+        lines.push(workflowCommand('error', {title: 'secretsync'}, untrusted`${verbatim(secret)}: ${change.error}`))
       }
       if (change.drift) {
         const fate = result.dry_run ? '; applying overwrites it' : change.error === null ? '; overwritten' : ''

@@ -1,6 +1,7 @@
 import type {SecretChange, SyncRunResult, SyncSummary, TargetSyncResult} from '../sync/types.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import {stringifyJson} from '../util/exact-json.js'
+import {escapeUntrusted, guardLine} from '../util/untrusted-text.js'
 
 export interface SyncTextOptions {
   showValues: boolean
@@ -30,14 +31,12 @@ const STYLE: Record<SecretChange['action'], Style> = {
 const paint = (style: Style, text: string, color: boolean): string =>
   color ? `\u001b[${ANSI[style]}m${text}\u001b[0m` : text
 
-const CONTROL_ESCAPES: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
-
 /**
- * Key names, errors and values come from Vault and AWS: escaping control characters keeps each
- * on its own line, so they can neither break the layout, drive the terminal, nor forge a CI log line.
+ * Key names, errors and values come from Vault and AWS: `escapeUntrusted` keeps each on its own line, so they can
+ * neither break the layout, drive the terminal, nor forge a CI log line or workflow command. Kept under this name
+ * for the renderers that already use it; new code may import `escapeUntrusted` or `untrusted` directly.
  */
-export const inline = (text: string): string =>
-  text.replace(/\p{Cc}/gu, (c) => CONTROL_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+export const inline = escapeUntrusted
 
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 
@@ -141,5 +140,6 @@ export function renderSyncText(result: SyncRunResult, options: SyncTextOptions):
     lines.push(paint('bold', targetHeading(target), options.color), ...targetBodyLines(target, options))
   }
   lines.push(paint('bold', syncSummaryLine(result), options.color))
-  return `${lines.join('\n')}\n`
+  // Fields are escaped where they enter; the line guard also catches a command formed across two fields.
+  return `${lines.map(guardLine).join('\n')}\n`
 }

@@ -12,6 +12,8 @@
  *   `##[` as `\u0023`, visibly, never silently dropped.
  */
 
+import {stringifyJson} from './exact-json.js'
+
 /** What a field may not carry raw: C0 (with \t \n \r), DEL, C1, line/paragraph separators, format controls, lone surrogates. */
 const UNSAFE_CHARACTER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu
 
@@ -102,6 +104,5 @@ const jsonEscape = (character: string): string => {
 export const escapeJsonText = (json: string): string =>
   json.replace(JSON_UNSAFE, jsonEscape).replace(LEGACY_COMMAND, '\\u0023')
 
-/** `JSON.stringify` (2-space indent by default) through `escapeJsonText`. */
-export const stringifyJsonSafely = (value: unknown, indent = 2): string =>
-  escapeJsonText(JSON.stringify(value, null, indent) ?? 'null')
+/** The exact serialiser (`stringifyJson`: exact numbers, every key; 2-space indent by default) through `escapeJsonText`. */
+export const stringifyJsonSafely = (value: unknown, indent = 2): string => escapeJsonText(stringifyJson(value, indent))

@@ -2,17 +2,13 @@ import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {
-  escapeCommandData,
-  escapeCommandProperty,
-  renderSyncGithub,
-  writeGithubFiles,
-} from '../../src/report/sync-github.js'
+import {renderSyncGithub, writeGithubFiles} from '../../src/report/sync-github.js'
+import {escapeCommandData, escapeCommandProperty} from '../../src/util/untrusted-text.js'
 import {change, run, sampleRun, sampleRunWithValues, target} from './sync-fixtures.js'
 
 const masked = {showValues: false}
 
-// The stop-commands token is a hash of the group body; the tests name it instead of pinning it.
+// The stop-commands token is random per rendering; the tests name it instead of pinning it.
 const STOP = /^::stop-commands::([0-9a-f]{64})$/
 const withTokens = (stdout: string): string => stdout.replace(/[0-9a-f]{64}/g, '<token>')
 
@@ -64,16 +60,31 @@ describe('renderSyncGithub: log', () => {
     // When it is rendered
     const lines = renderSyncGithub(result, masked).stdout.split('\n')
 
-    // Then the body sits between stop-commands and the matching resume line, and does not hold the token
+    // Then the body sits between stop-commands and the matching resume line, does not hold the token, and shows
+    // the would-be commands with their first character escaped
     const start = lines.findIndex((line) => STOP.test(line))
     const token = STOP.exec(lines[start] ?? '')?.[1] ?? 'missing'
     const end = lines.indexOf(`::${token}::`)
     expect(start).toBeGreaterThan(0)
     expect(end).toBeGreaterThan(start)
     const body = lines.slice(start + 1, end)
-    expect(body).toContain('    ~ ##[add-mask]x')
-    expect(body).toContain('  error: ::error::forged')
+    expect(body).toContain('    ~ \\u0023#[add-mask]x')
+    expect(body).toContain('  error: \\u003a:error::forged')
     expect(body.join('\n')).not.toContain(token)
+  })
+
+  it('draws a fresh random token for every rendering, so nothing in the data can predict it', () => {
+    // Given one run rendered twice
+    const result = sampleRun()
+
+    // When the tokens of both renderings are collected
+    const tokens = (stdout: string): string[] => stdout.split('\n').flatMap((line) => STOP.exec(line)?.[1] ?? [])
+    const first = tokens(renderSyncGithub(result, masked).stdout)
+    const second = tokens(renderSyncGithub(result, masked).stdout)
+
+    // Then every group has its own token and no token repeats across renderings
+    expect(first).toHaveLength(2)
+    expect(new Set([...first, ...second]).size).toBe(4)
   })
 
   it('escapes annotation messages so a multi-line error stays one command', () => {
@@ -83,8 +94,8 @@ describe('renderSyncGithub: log', () => {
     // When it is rendered
     const {stdout} = renderSyncGithub(result, masked)
 
-    // Then the annotation carries the escaped message on one line
-    expect(stdout).toContain('\n::error title=secretsync::t: 100%25 denied%0D%0Asee docs\n')
+    // Then the annotation carries the message on one line: CR and LF shown as escapes, % escaped for the runner
+    expect(stdout).toContain('\n::error title=secretsync::t: 100%25 denied\\r\\nsee docs\n')
   })
 
   it('reports a failed secret as an error and a drift that failed to apply without claiming it was overwritten', () => {
