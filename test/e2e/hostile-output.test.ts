@@ -139,7 +139,7 @@ describe('hostile names, keys, values and errors through the built CLI', () => {
   })
 
   it('-o json and --json carry the exact strings, and nothing but the JSON is on stdout', async () => {
-    // When the plan is printed as JSON both ways, with values, and text logs on stderr
+    // When the plan is printed as JSON both ways, with values, and debug text logs on stderr
     const outputJson = await cli('plan -o json', [
       'pipeline',
       '--dry-run',
@@ -148,6 +148,8 @@ describe('hostile names, keys, values and errors through the built CLI', () => {
       '--show-values',
       '--log-format',
       'text',
+      '--log-level',
+      'debug',
     ])
     const flagJson = await cli('plan --json', [
       'pipeline',
@@ -156,6 +158,8 @@ describe('hostile names, keys, values and errors through the built CLI', () => {
       '--show-values',
       '--log-format',
       'text',
+      '--log-level',
+      'debug',
     ])
 
     for (const run of [outputJson, flagJson]) {

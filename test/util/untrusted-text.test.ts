@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest'
+import {HostileText} from '../support/hostile-text.js'
 import {
   escapeCommandData,
   escapeCommandProperty,
@@ -41,6 +42,17 @@ describe('escapeUntrusted', () => {
     // A newline cannot smuggle a command to the start of a line: it is escaped first
     expect(escapeUntrusted('x\n::error::y')).toBe('x\\n::error::y')
     expect(escapeUntrusted('a :: b')).toBe('a :: b')
+  })
+})
+
+describe('escapeUntrusted on generated hostile text', () => {
+  it('leaves nothing raw, and escaping twice changes nothing (an already escaped message may be escaped again)', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const text = new HostileText(seed).string()
+      const once = escapeUntrusted(text)
+      expect(once, `seed ${seed}`).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]|##\[|^\s*::/u)
+      expect(escapeUntrusted(once), `seed ${seed}`).toBe(once)
+    }
   })
 })
 
