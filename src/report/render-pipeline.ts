@@ -1,10 +1,10 @@
 import type {PipelineOutcome} from '../pipeline/run-pipeline.js'
+import {stringifyJsonSafely, untrusted, verbatim} from '../util/untrusted-text.js'
 import {renderMergeText} from './merge-report.js'
 import {renderSync, wantsColor, type SyncFormat} from './render-sync.js'
 import {writeGithubFiles} from './sync-github.js'
 import {syncSummaryLine, targetHeading} from './sync-text.js'
 import {renderSyncJson} from './sync-json.js'
-import {stringifyJsonSafely, untrusted, verbatim} from '../util/untrusted-text.js'
 
 export interface PipelineOutputOptions {
   format: SyncFormat

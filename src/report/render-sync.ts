@@ -1,9 +1,9 @@
 import type {SyncRunResult} from '../sync/types.js'
+import {stringifyJsonSafely} from '../util/untrusted-text.js'
 import {renderSyncCompact} from './sync-compact.js'
 import {renderSyncGithub, type SyncGithubResult} from './sync-github.js'
 import {renderSyncJson} from './sync-json.js'
 import {renderSyncText} from './sync-text.js'
-import {stringifyJsonSafely} from '../util/untrusted-text.js'
 
 /** The values of `-o, --output`. */
 export type SyncFormat = 'text' | 'json' | 'github' | 'compact'

@@ -4,6 +4,10 @@ import type {SyncRunResult, SyncSummary, TargetSyncResult} from '../sync/types.j
 import {escapeCommandData, escapeCommandProperty, guardLine, untrusted, verbatim} from '../util/untrusted-text.js'
 import {hasChanges, inline, metadataNotes, syncSummaryLine, targetBodyLines, targetHeading} from './sync-text.js'
 
+export interface SyncGithubOptions {
+  showValues: boolean
+}
+
 export interface SyncGithubResult {
   /** Log lines with workflow commands: one collapsible group per target, then annotations and a notice. */
   stdout: string
@@ -13,9 +17,8 @@ export interface SyncGithubResult {
   outputs: Record<string, string>
 }
 
-export interface SyncGithubOptions {
-  showValues: boolean
-}
+// The workflow-command escapes live with the other untrusted-text rules; re-exported for existing importers.
+export {escapeCommandData, escapeCommandProperty} from '../util/untrusted-text.js'
 
 /**
  * `::command props::message`. The message is built from escaped fields (`untrusted`), so it holds no raw control
