@@ -254,6 +254,9 @@ describe(`hostile text through every printer (${SEEDS} seeds from ${FIRST_SEED})
             folders: gen.int(3),
             warnings: gen.strings(2),
             error: null,
+            complete: false,
+            skipped: {deleted: 0, forbidden: 1, not_found: 0, max_depth: 0, unsafe_key: 0},
+            skipped_items: [{kind: 'secret', path: gen.string(), reason: 'forbidden'}],
           },
           {
             name: gen.string(),
@@ -263,6 +266,9 @@ describe(`hostile text through every printer (${SEEDS} seeds from ${FIRST_SEED})
             folders: 0,
             warnings: [],
             error: gen.string(),
+            complete: false,
+            skipped: {deleted: 0, forbidden: 1, not_found: 0, max_depth: 0, unsafe_key: 0},
+            skipped_items: [],
           },
         ],
         targets: (['failed', 'unchanged', 'planned', 'created', 'merged'] as const).map((status) => ({
@@ -361,15 +367,13 @@ describe(`hostile text through every printer (${SEEDS} seeds from ${FIRST_SEED})
             },
           ],
         },
-        targets: gen
-          .strings(3)
-          .map((name) => ({
-            name,
-            discovered: gen.chance(0.5),
-            account_id: gen.string(),
-            region: gen.string(),
-            imports: gen.strings(2),
-          })),
+        targets: gen.strings(3).map((name) => ({
+          name,
+          discovered: gen.chance(0.5),
+          account_id: gen.string(),
+          region: gen.string(),
+          imports: gen.strings(2),
+        })),
       }
       return lineProblems('discover', renderDiscoverText(result))
     })
