@@ -3,12 +3,16 @@ import type {Config} from './config/schema.js'
 import {createLogger, type LogFormat, type Logger, type LogLevel} from './observability/logger.js'
 import {Redactor} from './observability/redact.js'
 
-/** What every phase of one run shares: its id, the clock, the one logger and the one redactor. */
+/**
+ * What every phase of one run shares: its id, the clock, the one logger, the one redactor, and `stop`, which
+ * aborts when the run is asked to stop (SIGTERM/SIGINT): from then on no new write starts (DESIGN.md §4 Signals).
+ */
 export interface Runtime {
   runId: string
   logger: Logger
   redactor: Redactor
   now: () => number
+  stop: AbortSignal
 }
 
 export interface RuntimeOptions {
@@ -17,6 +21,8 @@ export interface RuntimeOptions {
   logLevel?: LogLevel
   logFormat?: LogFormat
   stream?: NodeJS.WritableStream
+  /** Installed by the CLI layer (signal handlers); a run that is never asked to stop by default. */
+  stop?: AbortSignal
 }
 
 /** Settings that exist as flags resolve flag > env (both via oclif) > file > default. */
@@ -30,5 +36,5 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     runId,
     stream: options.stream,
   })
-  return {runId, logger, redactor, now: Date.now}
+  return {runId, logger, redactor, now: Date.now, stop: options.stop ?? new AbortController().signal}
 }

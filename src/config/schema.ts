@@ -155,6 +155,8 @@ const mergeStore = z.strictObject({
   region: region.optional(),
   kms_key_id: kmsKeyId.optional(),
   retain_versions: int(1).default(20),
+  // Run locks live beside the snapshots and are renewed every third of this while held (README "Locks").
+  lock_ttl: duration.pipe(z.number().min(1000, {error: 'must be at least 1s'})).prefault('10m'),
   endpoint: url.optional(),
   force_path_style: boolean().default(false),
 })

@@ -1,3 +1,4 @@
+import {hostname} from 'node:os'
 import {S3Client} from '@aws-sdk/client-s3'
 import type {Config} from '../config/schema.js'
 import {awsClientConfig, defaultRegion} from '../aws/client-config.js'
@@ -9,6 +10,7 @@ import type {Runtime} from '../runtime.js'
 import {SnapshotStore} from '../store/index.js'
 import type {WriteLimiter} from '../sync/apply.js'
 import type {SyncTargetInput} from '../sync/sync-target.js'
+import {stopAwareReader} from '../vault/stop-aware-reader.js'
 import type {VaultReader} from '../vault/vault-client.js'
 
 /** The composition root: the only place that turns config into clients and adapters. */
@@ -59,6 +61,9 @@ export function buildAdapters(config: Config, runtime: Runtime): Adapters {
           retainVersions: storeConfig.retain_versions,
           now: () => new Date(runtime.now()),
           runId: runtime.runId,
+          lockTtlMs: storeConfig.lock_ttl,
+          // Lock records carry host and pid, so a run on this host can take over from a holder that died here.
+          host: hostname(),
         })
     : undefined
   return {
@@ -89,7 +94,8 @@ export function buildAdapters(config: Config, runtime: Runtime): Adapters {
     connectVault: async () => {
       if (!config.vault) throw new Error('vault is not configured')
       const {connectVault} = await import('../vault/vault-client.js')
-      return connectVault({config: config.vault, logger: runtime.logger, redactor: runtime.redactor, retry: retryPolicyOf(config), breakers, metrics})
+      const reader = await connectVault({config: config.vault, logger: runtime.logger, redactor: runtime.redactor, retry: retryPolicyOf(config), breakers, metrics})
+      return stopAwareReader(reader, runtime.stop)
     },
   }
 }

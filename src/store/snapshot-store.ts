@@ -2,7 +2,17 @@ import type {S3Client} from '@aws-sdk/client-s3'
 import type {JsonObject} from '../util/canonical-json.js'
 import {stringifyJson} from '../util/exact-json.js'
 import {parseAppliedRecord, type AppliedRecord} from './applied-record.js'
-import {acquireRunLock, releaseRunLock, type AcquireLockOptions, type RunLock} from './run-lock.js'
+import {keepRunLock, type HeldLock, type KeepLockOptions} from './lock-keeper.js'
+import {
+  acquireRunLock,
+  readRunLock,
+  releaseRunLock,
+  renewRunLock,
+  type LockOwner,
+  type LockRecord,
+  type PidProbe,
+  type RunLock,
+} from './run-lock.js'
 import {S3JsonObjects} from './s3-json-objects.js'
 import {
   buildSnapshot,
@@ -31,7 +41,14 @@ export interface SnapshotStoreOptions {
   listPageSize?: number
   /** Run id that S3 failure messages start with (`[run=<id>]`). */
   runId?: string
+  /** How long a run lock lives without renewal (`merge_store.lock_ttl`, default 10 minutes). */
+  lockTtlMs?: number
+  /** This host's name, to take over locks whose holder died here (default: none, only expiry frees a lock). */
+  host?: string
+  isAlive?: PidProbe
 }
+
+export const DEFAULT_LOCK_TTL_MS = 10 * 60 * 1000
 
 /** `latest.json` as read: the version it points at and the ETag to replace it conditionally. */
 export interface LatestPointer {
@@ -204,16 +221,54 @@ export class SnapshotStore {
     await this.objects.put(this.keys.applied(target, account, region), stringifyJson(record))
   }
 
-  acquireLock(target: string, options: AcquireLockOptions): Promise<RunLock> {
+  /** Takes the target's run lock for `ttlMs` (default `lockTtlMs`); a live lock is a StoreConflictError. */
+  acquireLock(target: string, owner: LockOwner & {ttlMs?: number}): Promise<RunLock> {
+    const {host, isAlive} = this.options
     return acquireRunLock(
-      {objects: this.objects, key: this.keys.lock(target), target, now: this.options.now()},
-      options,
+      {objects: this.objects, key: this.keys.lock(target), target, now: this.options.now(), host, isAlive},
+      {...owner, ttlMs: owner.ttlMs ?? this.lockTtlMs},
     )
+  }
+
+  /** Takes the lock and keeps renewing it until released; its `signal` aborts if it is lost meanwhile. */
+  async holdLock(target: string, owner: LockOwner, options: Omit<KeepLockOptions, 'ttlMs'> = {}): Promise<HeldLock> {
+    const lock = await this.acquireLock(target, owner)
+    return keepRunLock({renew: (held) => this.renewLock(held), release: (held) => this.releaseLock(held)}, lock, {...options, ttlMs: this.lockTtlMs})
+  }
+
+  /** Moves the lock's expiry a TTL ahead; undefined when it is no longer ours. */
+  renewLock(lock: RunLock): Promise<RunLock | undefined> {
+    return renewRunLock(this.objects, lock, this.options.now(), this.lockTtlMs)
   }
 
   /** Deletes the lock if it is still ours; false when it was gone or another run had taken it over. */
   releaseLock(lock: RunLock): Promise<boolean> {
     return releaseRunLock(this.objects, lock)
+  }
+
+  /** The target's lock as stored (with its ETag), or undefined when none is held. */
+  readLock(target: string): Promise<{record: LockRecord; etag: string; location: string} | undefined> {
+    const key = this.keys.lock(target)
+    return readRunLock(this.objects, key).then((found) => found && {record: found.record, etag: found.stored.etag, location: this.objects.location(key)})
+  }
+
+  /** Deletes the target's lock: only the version with `etag` when given (false if it changed meanwhile). */
+  removeLock(target: string, etag?: string): Promise<boolean> {
+    return this.objects.delete(this.keys.lock(target), etag)
+  }
+
+  /** The host name locks are recognised by (dead holders on it are taken over). */
+  get lockHost(): string | undefined {
+    return this.options.host
+  }
+
+  /** Where the target's lock lives, for messages. */
+  lockLocation(target: string): string {
+    return this.objects.location(this.keys.lock(target))
+  }
+
+  private get lockTtlMs(): number {
+    return this.options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS
   }
 
   private async prepare(target: string, secrets: Readonly<Record<string, JsonObject>>, incomplete?: readonly string[]): Promise<Prepared> {
