@@ -52,6 +52,7 @@ export default class Pipeline extends BaseCommand {
       pushgateway: flags.pushgateway,
       logLevel: flags['log-level'],
       logFormat: flags['log-format'],
+      stop: this.stopSignal,
     })
     this.setExitCode(outcome.exitCode)
     const format = this.jsonEnabled() ? 'json' : flags.output

@@ -10,11 +10,14 @@ export const ExitCode = {
   usage: 2,
   partial: 3,
   changes: 4,
+  /** 128 + signal number, as shells report a process ended by that signal (DESIGN.md §4 Signals). */
+  interrupted: 130,
+  terminated: 143,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
-/** When several outcomes apply the most severe wins: 2, 1, 3, 4, 0. */
-const severity: Record<ExitCode, number> = {2: 4, 1: 3, 3: 2, 4: 1, 0: 0}
+/** When several outcomes apply the most severe wins: 143/130 (the run was stopped), 2, 1, 3, 4, 0. */
+const severity: Record<ExitCode, number> = {143: 6, 130: 5, 2: 4, 1: 3, 3: 2, 4: 1, 0: 0}
 
 export const mostSevere = (...codes: ExitCode[]): ExitCode =>
   codes.reduce<ExitCode>((worst, code) => (severity[code] > severity[worst] ? code : worst), ExitCode.success)

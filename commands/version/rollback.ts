@@ -26,7 +26,7 @@ export default class VersionRollback extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(VersionRollback)
-    const context = await openHistory({configPath: flags.config, logLevel: flags['log-level'], logFormat: flags['log-format']})
+    const context = await openHistory({configPath: flags.config, logLevel: flags['log-level'], logFormat: flags['log-format'], stop: this.stopSignal})
     const showValues = flags['show-values'] ?? false
     const outcome = await rollback(context, {target: flags.target, path: flags.path, version: flags.version, dryRun: flags['dry-run'] ?? false, showValues})
     this.setExitCode(outcome.exitCode)

@@ -2,13 +2,15 @@ import {Command} from '@oclif/core'
 import {ConfigError, ExitCode, SecretSyncError, errorCodeOf, exitCodeOf, mostSevere} from '../errors.js'
 import {escapeUntrusted, stringifyJsonSafely} from '../util/untrusted-text.js'
 import {globalFlags} from './flags.js'
+import {stopOnSignals, type SignalStop} from './stop-on-signals.js'
 
 export const EXIT_CODES_HELP = `EXIT CODES
   0  success
   1  failure (nothing applied, or the run aborted)
   2  usage or config error (nothing contacted)
   3  partial failure (some targets or secrets failed, the rest applied)
-  4  changes detected (only with --exit-code)`
+  4  changes detected (only with --exit-code)
+  130/143  stopped by SIGINT/SIGTERM (in-flight calls finished, applied records written, locks released)`
 
 // oclif colours its own parse errors on a terminal.
 const SGR = new RegExp(String.raw`\u001b\[[0-9;]*m`, 'g')
@@ -29,6 +31,26 @@ export function renderErrorMessage(error: Error, isParseError = false): string {
  */
 export abstract class BaseCommand extends Command {
   static override baseFlags = globalFlags
+  private signals: SignalStop | undefined
+
+  /** Aborts when the user or the container runtime asks the command to stop; pass it into the run's Runtime. */
+  protected get stopSignal(): AbortSignal {
+    this.signals ??= stopOnSignals()
+    return this.signals.signal
+  }
+
+  override async init(): Promise<void> {
+    await super.init()
+    this.signals ??= stopOnSignals()
+  }
+
+  /** A run stopped by a signal ends with 143/130 whatever else happened; its partial report is already printed. */
+  override async finally(error: Error | undefined): Promise<unknown> {
+    const interrupted = this.signals?.exitCode
+    if (interrupted !== undefined) this.setExitCode(interrupted)
+    this.signals?.dispose()
+    return super.finally(error)
+  }
 
   /** Records an outcome exit code; the most severe one recorded wins. */
   protected setExitCode(code: ExitCode): void {

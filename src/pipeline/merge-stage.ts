@@ -5,7 +5,7 @@ import type {Runtime} from '../runtime.js'
 import type {SnapshotStore} from '../store/index.js'
 import type {JsonObject} from '../util/canonical-json.js'
 
-export type TargetMergeStatus = 'created' | 'unchanged' | 'planned' | 'merged' | 'failed'
+export type TargetMergeStatus = 'created' | 'unchanged' | 'planned' | 'merged' | 'failed' | 'skipped'
 
 export interface TargetMergeReport {
   name: string
@@ -39,6 +39,8 @@ export async function recordSnapshots(input: SnapshotStageInput): Promise<Target
         const base: TargetMergeReport = {name: target.name, status: 'merged', secrets: target.secrets.size, version: null, previous_version: null, changes: null, error: null}
         if (!target.ok) return {...base, status: 'failed', error: target.error}
         if (!store) return base
+        // Asked to stop (SIGTERM/SIGINT): no new snapshot is committed; the last good one stays latest.
+        if (runtime.stop.aborted && !input.dryRun) return {...base, status: 'skipped', error: 'interrupted'}
         const secrets: Record<string, JsonObject> = Object.fromEntries(target.secrets)
         try {
           const outcome = input.dryRun

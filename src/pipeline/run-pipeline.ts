@@ -34,6 +34,8 @@ export interface PipelineOptions {
   logLevel?: LogLevel
   logFormat?: LogFormat
   env?: Readonly<Record<string, string | undefined>>
+  /** Aborts when the run is asked to stop (SIGTERM/SIGINT): no new write starts, the partial result is returned. */
+  stop?: AbortSignal
 }
 
 export interface MergeRunResult {
@@ -59,7 +61,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineOut
     throw new UsageError('--sync-only and --version read snapshots from the merge store, and merge_store is not configured', {code: 'NO_MERGE_STORE'})
   }
   const shard = resolveShard(options.shard, options.env ?? process.env)
-  const runtime = createRuntime({config: loaded.config, logLevel: options.logLevel, logFormat: options.logFormat})
+  const runtime = createRuntime({config: loaded.config, logLevel: options.logLevel, logFormat: options.logFormat, stop: options.stop})
   const adapters = buildAdapters(loaded.config, runtime)
   const observability = await startObservability(loaded.config, runtime, adapters, options)
   let outcome: PipelineOutcome | undefined
@@ -91,7 +93,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineOut
       ? await snapshotsFromStore(adapters.store as SnapshotStore, syncTargets, options.version)
       : (await merge()).desired.filter((t) => syncTargets.includes(t.name))
     const result = await timed('sync', () =>
-      syncStage({config, graph, runtime, adapters, desired, dryRun: options.dryRun, adopt: options.adopt, showValues: options.showValues, progress: observability.progress}),
+      syncStage({config, graph, runtime, adapters, desired, dryRun: options.dryRun, adopt: options.adopt, showValues: options.showValues, pinnedVersion: options.version !== undefined, progress: observability.progress}),
     )
     for (const target of result.targets) {
       for (const change of target.changes) if (change.error === null) adapters.metrics.countSynced(target.name, change.action)
@@ -138,6 +140,8 @@ export interface SyncStageInput {
   dryRun: boolean
   adopt?: boolean
   showValues?: boolean
+  /** `--version N`: sync exactly that snapshot, even when a newer one exists. */
+  pinnedVersion?: boolean
   progress?: Progress
 }
 
@@ -153,6 +157,7 @@ export async function syncStage(input: SyncStageInput): Promise<SyncRunResult> {
     recoveryWindowDays: config.sync.recovery_window_days,
     forceDelete: config.sync.force_delete,
     ownership: config.sync.ownership_tag,
+    pinnedVersion: input.pinnedVersion ?? false,
   }
   runtime.logger.info('sync phase started', {targets: input.desired.length, dry_run: input.dryRun})
   let done = 0

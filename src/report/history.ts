@@ -7,8 +7,10 @@ import {guardLines, untrusted} from '../util/untrusted-text.js'
 export function renderVersionList(result: VersionListResult): string {
   const title = result.path ? untrusted`versions of ${result.target} where ${result.path} changed` : untrusted`snapshots of ${result.target}`
   if (result.versions.length === 0) return `${title}: none\n`
-  const lines = result.versions.map(
-    (v) => untrusted`  v${v.version}${v.latest ? ' (latest)' : ''}  ${v.created_at}  run ${v.run_id}  ${v.secrets} secret${v.secrets === 1 ? '' : 's'}${v.change ? `  ${v.change}` : ''}`,
+  const lines = result.versions.map((v) =>
+    v.error !== null
+      ? untrusted`  v${v.version}${v.latest ? ' (latest)' : ''}  CORRUPT: ${v.error}`
+      : untrusted`  v${v.version}${v.latest ? ' (latest)' : ''}  ${v.created_at}  run ${v.run_id}  ${v.secrets} secret${v.secrets === 1 ? '' : 's'}${v.change ? `  ${v.change}` : ''}`,
   )
   return `${guardLines(`${title}:\n${lines.join('\n')}`)}\n`
 }

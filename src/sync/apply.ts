@@ -32,6 +32,8 @@ export interface ApplyOptions {
   limiter: WriteLimiter
   runId: string
   now: () => number
+  /** Aborted when no new write may start (the run was asked to stop, or the target's lock was lost). */
+  signal?: AbortSignal
 }
 
 export interface ApplyResult {
@@ -69,6 +71,8 @@ export async function applyChanges(client: SecretsManagerClient, changes: readon
   const createTags = Object.entries(options.metadata.tags).map(([Key, Value]) => ({Key, Value}))
   const write = async <T>(operation: string, subject: string, fn: () => Promise<T>): Promise<T> => {
     await options.limiter.acquire(options.limiterKey)
+    // After the wait, right before the call: a stop requested meanwhile starts no new write; calls already sent finish.
+    if (options.signal?.aborted) throw new Error(`not applied: ${(options.signal.reason as Error | undefined)?.message ?? 'stopped'}`)
     const started = options.now()
     try {
       return await fn()

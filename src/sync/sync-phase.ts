@@ -71,7 +71,8 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncRes
         limit(async () => {
           const desired = byName.get(name) as DesiredTarget
           const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
-          staged.set(name, desired.ok ? await syncTarget({target: resolved, desired: desired.secrets, snapshotVersion: desired.snapshotVersion, incomplete: desired.incomplete, settings: input.settings, runtime: input.runtime, store: input.store, limiter: input.limiter, connect: input.connect}) : notSynced(resolved, desired))
+          // Asked to stop (SIGTERM/SIGINT): a target not started yet is not started at all.
+          staged.set(name, input.runtime.stop.aborted ? interrupted(resolved, desired) : desired.ok ? await syncTarget({target: resolved, desired: desired.secrets, snapshotVersion: desired.snapshotVersion, incomplete: desired.incomplete, settings: input.settings, runtime: input.runtime, store: input.store, limiter: input.limiter, connect: input.connect}) : notSynced(resolved, desired))
         }),
       ),
     )
@@ -89,6 +90,11 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncRes
     ),
   )
   return input.targets.map((target) => results.get(target.name)).filter((r): r is TargetSyncResult => r !== undefined)
+}
+
+function interrupted(resolved: ResolvedTarget, desired: DesiredTarget): StagedTarget {
+  const result: TargetSyncResult = {name: desired.name, account_id: resolved.accountId ?? null, region: resolved.region, status: 'skipped', snapshot_version: desired.snapshotVersion, error: 'interrupted', changes: [], unchanged: 0}
+  return {deletions: 0, finish: () => Promise.resolve(result)}
 }
 
 function notSynced(resolved: ResolvedTarget, desired: Extract<DesiredTarget, {ok: false}>): StagedTarget {

@@ -1,12 +1,12 @@
-import {hostname} from 'node:os'
 import {isDeepStrictEqual} from 'node:util'
 import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {formatOperationError, SecretSyncError} from '../errors.js'
 import type {Runtime} from '../runtime.js'
-import type {AppliedMetadata, AppliedRecord, RunLock, SnapshotStore} from '../store/index.js'
+import {thisProcess, type AppliedMetadata, type AppliedRecord, type HeldLock, type SnapshotStore} from '../store/index.js'
 import {ownRecord} from '../store/stored-json.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import {applyChanges, awsRetries, describeAwsError, type WriteLimiter} from './apply.js'
+import {readPlanBasis, revalidateBasis, type BasisQuery, type PlanBasis} from './fresh-plan.js'
 import {desiredMetadata, type SecretMetadata} from './metadata.js'
 import {desiredSecret, namesToRead, planTarget, type PlannedChange, type TargetPlan} from './plan.js'
 import {findUnlistedSecrets, listOwnedSecrets, readValues, type OwnershipTag} from './read-current.js'
@@ -37,6 +37,8 @@ export interface SyncSettings {
   recoveryWindowDays: number
   forceDelete: boolean
   ownership: OwnershipTag
+  /** `--version N`: sync exactly that snapshot even when a newer one exists. */
+  pinnedVersion?: boolean
 }
 
 export interface SyncTargetInput {
@@ -65,8 +67,6 @@ export interface StagedTarget {
   deletions: number
   finish(verdict: DeletionVerdict): Promise<TargetSyncResult>
 }
-
-const LOCK_TTL_MS = 30 * 60 * 1000
 
 const recordedMetadata = (metadata: SecretMetadata): AppliedMetadata => ({tags: {...metadata.tags}, kms_key_id: metadata.kmsKeyId ?? null, description: metadata.description ?? null})
 
@@ -113,14 +113,14 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
     unchanged: 0,
   }
   let client: SecretsManagerClient | undefined
-  let lock: RunLock | undefined
+  let lock: HeldLock | undefined
   const started = runtime.now()
   const failure = (error: unknown): string =>
     error instanceof SecretSyncError
       ? error.message
       : formatOperationError({runId: runtime.runId, operation: `sync ${target.name}`, subject: `${target.accountId ?? 'base'}/${target.region}`, durationMs: runtime.now() - started, retries: awsRetries(error)}, describeAwsError(error))
   const release = async (): Promise<void> => {
-    if (lock && store) await store.releaseLock(lock).catch(() => false)
+    await lock?.release()
     client?.destroy()
   }
   const failed = async (error: unknown): Promise<StagedTarget> => {
@@ -137,22 +137,36 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
     const account = connected.accountId
     const metadata = desiredMetadata({target: target.name, ownership: settings.ownership, tags: target.tags, kmsKeyId: target.kmsKeyId})
     const readOptions = {target: target.name, prefix: target.prefix, ownership: settings.ownership, redactor: runtime.redactor}
-    const desired = [...input.desired].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, value]) => desiredSecret(path, target.prefix, value))
-    const applied = store ? await store.readApplied(target.name, account, target.region) : undefined
-
-    const current = await listOwnedSecrets(client, readOptions)
-    // A name AWS would reject fails alone in the plan; looking it up would fail the whole lookup call.
-    const unlisted = desired.filter((secret) => !current.has(secret.name) && isSendableName(secret.name)).map((secret) => secret.name)
-    for (const [name, secret] of await findUnlistedSecrets(client, unlisted, readOptions)) current.set(name, secret)
-    const read = await readValues(client, namesToRead(desired, current, applied, settings), runtime.redactor)
-    for (const [name, secret] of current) {
-      const value = read.values.get(name)
-      const readError = read.errors.get(name)
-      if (value !== undefined || readError !== undefined) current.set(name, {...secret, ...(value !== undefined ? {value} : {}), ...(readError !== undefined ? {readError} : {})})
+    const planFrom = async (basis: PlanBasis): Promise<TargetPlan> => {
+      const sm = connected.client
+      const {applied} = basis
+      const desired = [...basis.desired].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, value]) => desiredSecret(path, target.prefix, value))
+      const current = await listOwnedSecrets(sm, readOptions)
+      // A name AWS would reject fails alone in the plan; looking it up would fail the whole lookup call.
+      const unlisted = desired.filter((secret) => !current.has(secret.name) && isSendableName(secret.name)).map((secret) => secret.name)
+      for (const [name, secret] of await findUnlistedSecrets(sm, unlisted, readOptions)) current.set(name, secret)
+      const read = await readValues(sm, namesToRead(desired, current, applied, settings), runtime.redactor)
+      for (const [name, secret] of current) {
+        const value = read.values.get(name)
+        const readError = read.errors.get(name)
+        if (value !== undefined || readError !== undefined) current.set(name, {...secret, ...(value !== undefined ? {value} : {}), ...(readError !== undefined ? {readError} : {})})
+      }
+      // Orphans are deleted only from this run's own desired state, never from a newer snapshot another run wrote.
+      const deleteOrphans = settings.deleteOrphans && basis.desired === input.desired
+      const planned = planTarget(desired, current, applied, {...settings, deleteOrphans, target: target.name, prefix: target.prefix, metadata, incomplete: input.incomplete})
+      result.snapshot_version = basis.snapshotVersion
+      result.unchanged = planned.unchanged.length
+      return planned
     }
 
-    const plan = planTarget(desired, current, applied, {...settings, target: target.name, prefix: target.prefix, metadata, incomplete: input.incomplete})
-    result.unchanged = plan.unchanged.length
+    // Plan without the lock, then re-validate under it (DESIGN.md §4 allows either). Taking the lock first would
+    // cost an S3 write on every run, and a run with nothing to change writes nothing; what the plan depends on in
+    // the store (latest snapshot, applied record) is read again under the lock and the target re-planned if it moved.
+    const query: BasisQuery | undefined = store && !settings.dryRun ? {store, target: target.name, account, region: target.region, pinned: settings.pinnedVersion ?? false} : undefined
+    let basis: PlanBasis = query
+      ? await readPlanBasis(query, input.desired, input.snapshotVersion)
+      : {desired: input.desired, snapshotVersion: input.snapshotVersion, latestVersion: undefined, applied: store ? await store.readApplied(target.name, account, target.region) : undefined}
+    let plan = await planFrom(basis)
     const deletions = plan.changes.filter(isPendingDeletion).length
     if (settings.dryRun) {
       await release()
@@ -165,13 +179,25 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
       }
     }
     const record = recordedMetadata(metadata)
-    if (plan.changes.length === 0 && appliedRecordIsCurrent(applied, plan, input.snapshotVersion, record)) {
+    if (plan.changes.length === 0 && appliedRecordIsCurrent(basis.applied, plan, basis.snapshotVersion, record)) {
       // Nothing to write and the record already vouches for every secret: no lock, no store write.
       await release()
       return {deletions: 0, finish: () => Promise.resolve(result)}
     }
+    if (runtime.stop.aborted) {
+      await release()
+      const skipped: TargetSyncResult = {...result, status: 'skipped', error: 'interrupted'}
+      return {deletions: 0, finish: () => Promise.resolve(skipped)}
+    }
 
-    lock = store ? await store.acquireLock(target.name, {owner: `${hostname()}:${process.pid}`, runId: runtime.runId, ttlMs: LOCK_TTL_MS}) : undefined
+    lock = query ? await query.store.holdLock(target.name, thisProcess(runtime.runId), {onLost: (reason) => runtime.logger.error('run lock lost; no further writes for this target', {target: target.name, reason})}) : undefined
+    const moved = query ? await revalidateBasis(query, basis) : undefined
+    if (moved) {
+      runtime.logger.warn('re-planning under the lock', {target: target.name, reason: moved.reason})
+      basis = moved.basis
+      plan = await planFrom(basis)
+    }
+    const held = lock
     const applyOptions = {
       limiterKey: `${account}-${target.region}`,
       metadata,
@@ -180,23 +206,29 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
       limiter: input.limiter,
       runId: runtime.runId,
       now: runtime.now,
+      signal: held ? AbortSignal.any([runtime.stop, held.signal]) : runtime.stop,
     }
     const sm = client
     const firstPass = await applyChanges(sm, plan.changes.filter((change) => change.action !== 'delete'), applyOptions)
     const planned = plan.changes.filter((change) => change.action === 'delete')
     return {
-      deletions,
+      deletions: plan.changes.filter(isPendingDeletion).length,
       finish: async (verdict) => {
         try {
           const secondPass = verdict.allowed ? await applyChanges(sm, planned, applyOptions) : {changes: hold(planned, verdict.reason), applied: {}}
           const changes = [...firstPass.changes, ...secondPass.changes].map(publicChange)
           const done: TargetSyncResult = {...result, changes, error: heldError(changes)}
+          if (held?.lostReason !== undefined) {
+            // Another run may hold the lock now: the record is theirs to write. The next run re-reads what we wrote.
+            const written = changes.filter((change) => change.error === null && change.action !== 'conflict').length
+            return {...done, status: 'failed', error: joinErrors(`${held.lostReason}; stopped writing after ${written} change(s); the applied record was not updated`, done.error)}
+          }
           if (!store) return done
           // Keyed by secret name, which is user data: no prototype, so a secret named `__proto__` is recorded too.
           const secrets = ownRecord([...plan.unchanged.flatMap((entry) => (entry.versionId ? [[entry.name, {hash: entry.hash, version_id: entry.versionId}] as const] : [])), ...Object.entries(firstPass.applied)])
           try {
             await store.writeApplied(target.name, account, target.region, {
-              version: input.snapshotVersion ?? 0,
+              version: basis.snapshotVersion ?? 0,
               applied_at: new Date(runtime.now()).toISOString(),
               secrets,
               metadata: record,

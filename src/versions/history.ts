@@ -1,13 +1,13 @@
 import {loadProject} from '../config/index.js'
 import type {Config} from '../config/schema.js'
-import {UsageError} from '../errors.js'
+import {ExitCode, UsageError} from '../errors.js'
 import type {TargetGraph} from '../graph/target-graph.js'
 import type {LogFormat, LogLevel} from '../observability/logger.js'
 import {buildAdapters, type Adapters} from '../pipeline/compose.js'
 import {discoverProject} from '../pipeline/discovery-stage.js'
 import {selectTargets} from '../pipeline/select-targets.js'
 import {createRuntime, type Runtime} from '../runtime.js'
-import type {Snapshot, SnapshotStore} from '../store/index.js'
+import {StoreCorruptError, type Snapshot, type SnapshotStore} from '../store/index.js'
 import {ownRecord} from '../store/stored-json.js'
 
 export interface HistoryContext {
@@ -22,6 +22,8 @@ export interface HistoryOptions {
   configPath: string
   logLevel?: LogLevel
   logFormat?: LogFormat
+  /** Aborts when the command is asked to stop (rollback syncs: no new write starts after it). */
+  stop?: AbortSignal
 }
 
 /** Loads the project and its merge store; the history commands have nothing to read without one. */
@@ -30,7 +32,7 @@ export async function openHistory(options: HistoryOptions): Promise<HistoryConte
   if (!loaded.config.merge_store?.enabled) {
     throw new UsageError('the merge store is not configured: there is no version history to read', {code: 'NO_MERGE_STORE', hint: 'Add a merge_store section to the config.'})
   }
-  const runtime = createRuntime({config: loaded.config, logLevel: options.logLevel, logFormat: options.logFormat})
+  const runtime = createRuntime({config: loaded.config, logLevel: options.logLevel, logFormat: options.logFormat, stop: options.stop})
   const adapters = buildAdapters(loaded.config, runtime)
   // Discovered targets have history too: resolve them as the pipeline does (a fresh cache answers; nothing is written).
   const {config, graph} = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {noCache: false, dryRun: true})
@@ -48,12 +50,15 @@ export function splitSecretPath(graph: TargetGraph, path: string): {target: stri
 
 export interface VersionEntry {
   version: number
-  created_at: string
-  run_id: string
-  secrets: number
+  /** null (as run_id and secrets) when the snapshot is unreadable: see `error`. */
+  created_at: string | null
+  run_id: string | null
+  secrets: number | null
   latest: boolean
   /** With --path: how that secret changed in this version. */
   change?: 'added' | 'changed' | 'removed'
+  /** Why the snapshot could not be read (corrupt); null for a good one. */
+  error: string | null
 }
 
 export interface VersionListResult {
@@ -68,12 +73,24 @@ export async function listHistory(context: HistoryContext, selection: {target?: 
   selectTargets(context.graph, target, '--target')
   const versions = await context.store.listVersions(target)
   const latest = (await context.store.latest(target))?.version
-  const snapshots: Snapshot[] = []
-  for (const version of versions) snapshots.push(await context.store.read(target, version))
+  const snapshots: Array<Snapshot | {version: number; error: string}> = []
+  for (const version of versions) {
+    try {
+      snapshots.push(await context.store.read(target, version))
+    } catch (error) {
+      // One unreadable snapshot must not hide the others: it is listed, flagged, and the command exits 3.
+      if (!(error instanceof StoreCorruptError)) throw error
+      snapshots.push({version, error: error.message})
+    }
+  }
   const entries: VersionEntry[] = []
   let previousHash: string | undefined
   for (const snapshot of snapshots) {
-    const entry: VersionEntry = {version: snapshot.version, created_at: snapshot.created_at, run_id: snapshot.run_id, secrets: Object.keys(snapshot.secrets).length, latest: snapshot.version === latest}
+    if ('error' in snapshot) {
+      entries.push({version: snapshot.version, created_at: null, run_id: null, secrets: null, latest: snapshot.version === latest, error: snapshot.error})
+      continue
+    }
+    const entry: VersionEntry = {version: snapshot.version, created_at: snapshot.created_at, run_id: snapshot.run_id, secrets: Object.keys(snapshot.secrets).length, latest: snapshot.version === latest, error: null}
     if (secret === undefined) {
       entries.push(entry)
       continue
@@ -84,6 +101,9 @@ export async function listHistory(context: HistoryContext, selection: {target?: 
   }
   return {target, path: secret ?? null, versions: entries.reverse()}
 }
+
+/** 3 when some snapshot could not be read (the rest are listed), else 0. */
+export const historyExitCode = (result: VersionListResult): ExitCode => (result.versions.some((v) => v.error !== null) ? ExitCode.partial : ExitCode.success)
 
 export interface VersionShowResult {
   target: string
