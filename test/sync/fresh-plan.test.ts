@@ -1,0 +1,139 @@
+import {S3Client} from '@aws-sdk/client-s3'
+import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {SnapshotStore, type LockOwner} from '../../src/store/index.js'
+import {syncTarget, type SyncSettings} from '../../src/sync/sync-target.js'
+import type {JsonObject} from '../../src/util/canonical-json.js'
+import {recordingRuntime} from '../support/runtime.js'
+import {startTestStack, type TestStack} from '../support/stack.js'
+
+/**
+ * Defect 5 (issue 10): a run that planned before another run applied newer values must not write the older
+ * ones. Two runs of one target, interleaved at the worst moment — after run A planned, before it takes the lock —
+ * with the real store, Secrets Manager client and the test stack over HTTP.
+ */
+
+const BUCKET = 'merge-store'
+const TARGET = 'app'
+const REGION = 'us-east-1'
+
+let stack: TestStack
+let s3: S3Client
+const clients: SecretsManagerClient[] = []
+
+/** A store that runs `beforeLock` once, right before the lock is taken: where the other run slips in. */
+class InterleavingStore extends SnapshotStore {
+  beforeLock?: () => Promise<void>
+
+  override async holdLock(target: string, owner: LockOwner, options?: Parameters<SnapshotStore['holdLock']>[2]) {
+    const hook = this.beforeLock
+    this.beforeLock = undefined
+    await hook?.()
+    return super.holdLock(target, owner, options)
+  }
+}
+
+const storeOptions = {bucket: BUCKET, prefix: 'merged/', retainVersions: 20, now: () => new Date()}
+const settings: SyncSettings = {dryRun: false, adopt: false, showValues: false, deleteOrphans: true, maxDeletions: 25, recoveryWindowDays: 7, forceDelete: false, ownership: {key: 'managed-by', value: 'secretsync'}}
+
+beforeEach(async () => {
+  stack = await startTestStack({aws: {buckets: [BUCKET]}})
+  s3 = new S3Client({endpoint: stack.aws.url, region: REGION, forcePathStyle: true, credentials: stack.aws.base})
+})
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy()
+  s3.destroy()
+  await stack.close()
+})
+
+/** One run syncing `desired` (snapshot `version`) through `store`. */
+const run = (store: SnapshotStore, desired: Record<string, JsonObject>, version: number) =>
+  syncTarget({
+    target: {name: TARGET, region: REGION, prefix: 'app/', tags: {}},
+    desired: new Map(Object.entries(desired)),
+    snapshotVersion: version,
+    settings,
+    runtime: recordingRuntime('info'),
+    store,
+    limiter: {acquire: async () => {}},
+    connect: async () => {
+      const client = new SecretsManagerClient({endpoint: stack.aws.url, region: REGION, credentials: stack.aws.base})
+      clients.push(client)
+      return {client, accountId: stack.aws.base.accountId}
+    },
+  })
+
+const commit = (store: SnapshotStore, secrets: Record<string, JsonObject>, runId: string) => store.commit(TARGET, {secrets, sources: ['base'], runId})
+const valueOf = (name: string) => JSON.parse(stack.aws.secretsManager.getSecret(stack.aws.base.accountId, REGION, name)?.value ?? 'null') as unknown
+const calls = (operation: string) => stack.controls.count({service: 'secretsmanager', operation})
+
+const INIT = {db: {password: 'init'}, api: {key: 'k-init'}}
+const OLD = {db: {password: 'old'}, api: {key: 'k-old'}}
+const NEW = {db: {password: 'new'}, api: {key: 'k-new'}}
+
+describe('a plan made before another run applied newer values', () => {
+  it('is re-validated under the lock: AWS ends on the newer values and the older run writes nothing', async () => {
+    // Given AWS holds INIT (snapshot v1, applied), and run A plans v2 (OLD values) as updates
+    const store = new InterleavingStore(s3, storeOptions)
+    await commit(store, INIT, 'run-0')
+    await run(new SnapshotStore(s3, storeOptions), INIT, 1)
+    await commit(store, OLD, 'run-a')
+    // When, after A planned and before A locks, run B commits v3 (NEW) and syncs it completely
+    store.beforeLock = async () => {
+      const other = new SnapshotStore(s3, storeOptions)
+      const committed = await commit(other, NEW, 'run-b')
+      expect(await run(other, NEW, committed.version)).toMatchObject({status: 'applied', snapshot_version: 3})
+    }
+    stack.controls.resetCounters()
+    const a = await run(store, OLD, 2)
+
+    // Then AWS holds NEW, run A re-planned from v3 and found nothing to do, and only B wrote
+    expect(valueOf('app/db')).toEqual({password: 'new'})
+    expect(valueOf('app/api')).toEqual({key: 'k-new'})
+    expect(a).toMatchObject({status: 'applied', snapshot_version: 3, error: null, changes: []})
+    expect(calls('PutSecretValue')).toBe(2)
+    // ... and the applied record names the snapshot AWS now holds
+    expect((await store.readApplied(TARGET, stack.aws.base.accountId, REGION))?.version).toBe(3)
+  })
+
+  it('a newer snapshot committed by a run that did not sync it (it lost the lock race) is what A applies', async () => {
+    // Given AWS holds OLD from an earlier run of v1
+    const store = new InterleavingStore(s3, storeOptions)
+    await commit(store, OLD, 'run-0')
+    await run(new SnapshotStore(s3, storeOptions), OLD, 1)
+    const aPlans = {db: {password: 'a-version'}, api: {key: 'k-a'}}
+    await commit(store, aPlans, 'run-a')
+
+    // When run B commits v3 (NEW) between A's plan and A's lock, and does not get to sync it
+    store.beforeLock = async () => {
+      await commit(new SnapshotStore(s3, storeOptions), NEW, 'run-b')
+    }
+    const a = await run(store, aPlans, 2)
+
+    // Then A applies the newest snapshot, never its own older one
+    expect(a).toMatchObject({status: 'applied', snapshot_version: 3, error: null})
+    expect(a.changes.map((c) => [c.action, c.name, c.error])).toEqual([
+      ['update', 'app/api', null],
+      ['update', 'app/db', null],
+    ])
+    expect(valueOf('app/db')).toEqual({password: 'new'})
+    expect(stack.aws.secretsManager.writeCalls({operation: 'PutSecretValue'}).map((w) => w.secretId).sort()).toEqual(['app/api', 'app/db'])
+  })
+
+  it('the same snapshot applied by another run in between: A re-lists and creates nothing twice', async () => {
+    // Given two runs planning the same snapshot v1 against an empty account
+    const store = new InterleavingStore(s3, storeOptions)
+    await commit(store, NEW, 'run-a')
+    store.beforeLock = async () => {
+      await run(new SnapshotStore(s3, storeOptions), NEW, 1)
+    }
+
+    // When B creates everything after A planned its creates
+    const a = await run(store, NEW, 1)
+
+    // Then A sees B's writes under the lock: no second CreateSecret, no error, nothing left to do
+    expect(a).toMatchObject({status: 'applied', error: null, changes: []})
+    expect(calls('CreateSecret')).toBe(2)
+    expect(calls('PutSecretValue')).toBe(0)
+  })
+})
