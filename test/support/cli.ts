@@ -1,4 +1,4 @@
-import {execFile} from 'node:child_process'
+import {execFile, spawn, type ChildProcess} from 'node:child_process'
 import {mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
@@ -59,6 +59,25 @@ export function runCliProcess(args: string[], options: CliOptions = {}): Promise
       resolvePromise({code, stdout, stderr})
     })
   })
+}
+
+export interface StartedCli {
+  child: ChildProcess
+  /** Resolves when the process ends: its exit code, or the signal that ended it (code null). */
+  done: Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>
+}
+
+/** Starts the built CLI without waiting for it, so a test can signal it mid-run. */
+export function startCli(args: string[], options: {env?: Record<string, string | undefined>; cwd?: string} = {}): StartedCli {
+  const child = spawn(process.execPath, [BIN, ...args], {env: cliEnv(options), cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+  const done = new Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>((resolvePromise) => {
+    child.on('close', (code, signal) => resolvePromise({code, signal, stdout, stderr}))
+  })
+  return {child, done}
 }
 
 /** Writes a config file into a fresh temporary directory and returns its path. */
