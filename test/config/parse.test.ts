@@ -49,7 +49,13 @@ vault_sources:
 
   it('merge_store: prefix gets its trailing slash; SSE-KMS key kept', () => {
     const config = parse('merge_store: {bucket: my-store, prefix: merged, kms_key_id: alias/s, retain_versions: 5}\n')
-    expect(config.merge_store).toEqual({enabled: true, type: 's3', bucket: 'my-store', prefix: 'merged/', kms_key_id: 'alias/s', retain_versions: 5, force_path_style: false})
+    expect(config.merge_store).toEqual({enabled: true, type: 's3', bucket: 'my-store', prefix: 'merged/', kms_key_id: 'alias/s', retain_versions: 5, lock_ttl: 600_000, force_path_style: false})
+  })
+
+  it('merge_store.lock_ttl: a duration (default 10m), at least 1s', () => {
+    expect(parse('merge_store: {bucket: my-store, lock_ttl: 90s}\n').merge_store?.lock_ttl).toBe(90_000)
+    expect(() => parse('merge_store: {bucket: my-store, lock_ttl: 500ms}\n')).toThrow(/merge_store\.lock_ttl: must be at least 1s/)
+    expect(() => parse('merge_store: {bucket: my-store, lock_ttl: soon}\n')).toThrow(/merge_store\.lock_ttl: expected a duration/)
   })
 
   it('discovery: organizations and identity center blocks with their defaults', () => {

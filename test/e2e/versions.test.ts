@@ -212,3 +212,26 @@ describe('history usage errors', () => {
     expect(result.stderr).toContain('the merge store is not configured')
   })
 })
+
+describe('version list with a corrupt snapshot', () => {
+  it('lists the readable snapshots, flags the corrupt one and exits 3', async () => {
+    // Given v1 and v2, and v1 overwritten with something that is not a snapshot
+    await twoRuns(changeDb)
+    stack.aws.s3.putObject(BUCKET, 'svc/v1.json', '{"format": 1, "target": "svc"')
+
+    // When the history is listed
+    const listed = await cli('version list', '--target', 'svc', '--json')
+    const text = await cli('version list', '--target', 'svc')
+
+    // Then v2 is listed as usual, v1 is flagged with why, and the exit code says the listing is partial
+    expect(listed.code, listed.stderr).toBe(3)
+    const versions = json<{versions: Array<Record<string, unknown>>}>(listed).versions
+    expect(versions).toMatchObject([
+      {version: 2, latest: true, secrets: 2, error: null},
+      {version: 1, latest: false, created_at: null, secrets: null, error: expect.stringContaining('svc/v1.json: not valid JSON')},
+    ])
+    expect(text.code).toBe(3)
+    expect(text.stdout).toMatch(/v2 \(latest\).*2 secrets/)
+    expect(text.stdout).toContain('v1  CORRUPT: corrupt merge store object s3://merge-store/svc/v1.json')
+  })
+})
