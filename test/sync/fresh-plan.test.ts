@@ -1,6 +1,6 @@
 import {S3Client} from '@aws-sdk/client-s3'
 import {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {SnapshotStore, type LockOwner} from '../../src/store/index.js'
 import {syncTarget, type SyncSettings} from '../../src/sync/sync-target.js'
 import type {JsonObject} from '../../src/util/canonical-json.js'
@@ -135,5 +135,32 @@ describe('a plan made before another run applied newer values', () => {
     expect(a).toMatchObject({status: 'applied', error: null, changes: []})
     expect(calls('CreateSecret')).toBe(2)
     expect(calls('PutSecretValue')).toBe(0)
+  })
+})
+
+describe('a lock lost while applying', () => {
+  it('stops the target\'s writes, reports why, and leaves the applied record to the run that holds the lock now', async () => {
+    // Given locks that live 300 ms (renewed every 100 ms) and slow creates, 8 in flight at a time
+    const store = new SnapshotStore(s3, {...storeOptions, lockTtlMs: 300})
+    const many = Object.fromEntries(Array.from({length: 24}, (_, i) => [`s${String(i).padStart(2, '0')}`, {n: String(i)}]))
+    await commit(store, many, 'run-a')
+    stack.controls.setLatency({service: 'secretsmanager', operation: 'CreateSecret', ms: 1500})
+
+    // When, while the first writes are in flight, someone removes the lock and another run takes it
+    const syncing = run(store, many, 1)
+    await vi.waitFor(() => expect(calls('CreateSecret')).toBeGreaterThan(0), {timeout: 30_000, interval: 10})
+    stack.aws.s3.deleteObject(BUCKET, `merged/locks/${TARGET}.json`)
+    await new SnapshotStore(s3, storeOptions).acquireLock(TARGET, {owner: 'other:1', runId: 'run-b'})
+    const a = await syncing
+
+    // Then A started no write after it lost the lock, says so, and wrote no applied record
+    const written = a.changes.filter((change) => change.error === null)
+    expect(written.length).toBeGreaterThan(0)
+    expect(written.length).toBeLessThan(24)
+    expect(calls('CreateSecret')).toBe(written.length)
+    expect(a.changes.filter((change) => change.error !== null).every((change) => change.error?.startsWith('not applied: the run lock'))).toBe(true)
+    expect(a).toMatchObject({status: 'failed', error: expect.stringContaining(`removed or taken over by another run; stopped writing after ${written.length} change(s)`)})
+    expect(await store.readApplied(TARGET, stack.aws.base.accountId, REGION)).toBeUndefined()
+    expect(JSON.parse(stack.aws.s3.getObject(BUCKET, `merged/locks/${TARGET}.json`)?.body.toString('utf8') ?? '{}')).toMatchObject({run_id: 'run-b'})
   })
 })
