@@ -67,7 +67,8 @@ export async function removeRunLock(store: SnapshotStore, target: string, option
   }
   if (found === undefined) return {target, location, status: 'none', removed: null, reason: 'no lock is held'}
   const {record} = found
-  const stale = staleReason(record, {now: options.now, host: options.host ?? store.lockHost, isAlive: options.isAlive ?? pidIsAlive})
+  // `unlock` holds no lock itself: a record naming this very pid on this host is an earlier process's.
+  const stale = staleReason(record, {now: options.now, host: options.host ?? store.lockHost, isAlive: options.isAlive ?? pidIsAlive, self: {pid: process.pid, runId: ''}})
   if (stale === undefined && !options.force) {
     throw new LockHeldError(location, `locked by ${record.owner} (run ${record.run_id}) until ${record.expires_at}`)
   }

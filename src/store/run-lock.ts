@@ -78,13 +78,20 @@ export function parseLockRecord(body: string, location: string): LockRecord {
   return record
 }
 
+export interface StaleContext extends Pick<LockContext, 'now' | 'host' | 'isAlive'> {
+  /** The process asking, when it runs on `host`: a lock naming its own pid under another run id is a dead one's. */
+  self?: {pid: number; runId: string}
+}
+
 /** Why a lock found in the store may be taken or removed without asking: expired, or its holder died here. */
-export function staleReason(record: LockRecord, context: Pick<LockContext, 'now' | 'host' | 'isAlive'>): string | undefined {
+export function staleReason(record: LockRecord, context: StaleContext): string | undefined {
   if (Date.parse(record.expires_at) <= context.now.getTime()) return `expired at ${record.expires_at}`
   const sameHost = context.host !== undefined && record.host === context.host
-  if (sameHost && record.pid !== undefined && !(context.isAlive ?? pidIsAlive)(record.pid)) {
-    return `its holder (pid ${record.pid} on ${record.host}) is no longer running`
-  }
+  if (!sameHost || record.pid === undefined) return undefined
+  // A container restarted in place keeps its host name and is PID 1 again: our own pid under another run id
+  // can only be an earlier process that had it, and it is gone.
+  const earlierSelf = context.self !== undefined && record.pid === context.self.pid && record.run_id !== context.self.runId
+  if (earlierSelf || !(context.isAlive ?? pidIsAlive)(record.pid)) return `its holder (pid ${record.pid} on ${record.host}) is no longer running`
   return undefined
 }
 
@@ -128,7 +135,8 @@ export async function acquireRunLock(context: LockContext, options: AcquireLockO
     throw conflict('another run acquired the lock first')
   }
   const current = parseLockRecord(existing.body, objects.location(key))
-  if (staleReason(current, context) === undefined) {
+  const self = options.pid !== undefined ? {pid: options.pid, runId: options.runId} : undefined
+  if (staleReason(current, {...context, self}) === undefined) {
     throw conflict(`locked by ${current.owner} (run ${current.run_id}) until ${current.expires_at}`)
   }
   const taken = await objects.putIf(key, body, {ifMatch: existing.etag})

@@ -105,6 +105,24 @@ describe('signals', () => {
     await expectRerunConverges()
   })
 
+  it('a second SIGTERM exits at once, without waiting for the calls in flight', async () => {
+    // Given a sync that is writing and has been asked to stop once
+    const run = await pipelineMidSync()
+    run.child.kill('SIGTERM')
+    await vi.waitFor(() => expect(run.stderr()).toContain('Received SIGTERM'), {timeout: 30_000, interval: 10})
+
+    // When the signal comes again while its writes are still in flight (each takes a second)
+    const inFlight = creates()
+    run.child.kill('SIGTERM')
+    const ended = await run.done
+
+    // Then it is gone with 143 before those writes answered: no report, and its lock is left for the next run
+    expect(ended.code).toBe(143)
+    expect(ended.stdout).toBe('')
+    expect(creates()).toBe(inFlight)
+    expect(lockObject()).toBeDefined()
+  })
+
   it('SIGINT before the sync starts writing skips the target as interrupted and exits 130', async () => {
     // Given a run that is still reading Vault (every Vault read is slow)
     stack.controls.setLatency({service: 'vault', ms: 300})

@@ -71,6 +71,20 @@ describe('dead-owner detection', () => {
     expect((error as Error).message).toContain('host-b:4242 (run run-x)')
   })
 
+  it('a container restarted in place (same host name, PID 1 again) takes over the lock its earlier process left', async () => {
+    // Given the earlier process, pid 1 on pod-7, died holding the lock (pid 1 is alive: it is the new process)
+    const store = storeWith({host: 'pod-7', isAlive: () => true})
+    await store.acquireLock(TARGET, holder('pod-7', 1, 'run-before-restart'))
+
+    // When the restarted process (pid 1, a new run) asks, and another live process on that host asks too
+    const other = await store.acquireLock(TARGET, holder('pod-7', 2, 'run-other')).catch((e: unknown) => e)
+    const lock = await store.acquireLock(TARGET, holder('pod-7', 1, 'run-after-restart'))
+
+    // Then only the restarted process may take it: its own pid under another run id cannot be running
+    expect(other).toBeInstanceOf(StoreConflictError)
+    expect(lock.runId).toBe('run-after-restart')
+  })
+
   it('a lock written without host and pid (an older secretsync) still parses and is respected until it expires', async () => {
     server.s3.putObject(BUCKET, LOCK_KEY, JSON.stringify({owner: 'old-host:1', run_id: 'run-old', expires_at: '2024-05-01T12:30:00.000Z'}))
     await expect(storeWith().acquireLock(TARGET, holder('host-a', 5000, 'run-2'))).rejects.toBeInstanceOf(StoreConflictError)

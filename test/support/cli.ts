@@ -65,6 +65,8 @@ export interface StartedCli {
   child: ChildProcess
   /** Resolves when the process ends: its exit code, or the signal that ended it (code null). */
   done: Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>
+  /** What the process wrote to stderr so far. */
+  stderr(): string
 }
 
 /** Starts the built CLI without waiting for it, so a test can signal it mid-run. */
@@ -77,7 +79,7 @@ export function startCli(args: string[], options: {env?: Record<string, string |
   const done = new Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>((resolvePromise) => {
     child.on('close', (code, signal) => resolvePromise({code, signal, stdout, stderr}))
   })
-  return {child, done}
+  return {child, done, stderr: () => stderr}
 }
 
 /** Writes a config file into a fresh temporary directory and returns its path. */
