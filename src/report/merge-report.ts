@@ -20,6 +20,9 @@ export function renderMergeText(result: MergeRunResult): string {
       case 'failed':
         lines.push(untrusted`  target ${target.name}: FAILED ${target.error ?? ''}`)
         break
+      case 'skipped':
+        lines.push(`  target ${target.name}: skipped (${target.error ?? ''}), no snapshot written`)
+        break
       case 'unchanged':
         lines.push(untrusted`  target ${target.name}: ${plural(target.secrets, 'secret')}, unchanged (v${target.version})`)
         break
