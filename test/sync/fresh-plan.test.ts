@@ -47,12 +47,12 @@ afterEach(async () => {
 })
 
 /** One run syncing `desired` (snapshot `version`) through `store`. */
-const run = (store: SnapshotStore, desired: Record<string, JsonObject>, version: number) =>
+const run = (store: SnapshotStore, desired: Record<string, JsonObject>, version: number, overrides: Partial<SyncSettings> = {}) =>
   syncTarget({
     target: {name: TARGET, region: REGION, prefix: 'app/', tags: {}},
     desired: new Map(Object.entries(desired)),
     snapshotVersion: version,
-    settings,
+    settings: {...settings, ...overrides},
     runtime: recordingRuntime('info'),
     store,
     limiter: {acquire: async () => {}},
@@ -118,6 +118,17 @@ describe('a plan made before another run applied newer values', () => {
     ])
     expect(valueOf('app/db')).toEqual({password: 'new'})
     expect(stack.aws.secretsManager.writeCalls({operation: 'PutSecretValue'}).map((w) => w.secretId).sort()).toEqual(['app/api', 'app/db'])
+  })
+
+  it('--version N (pinned) syncs snapshot N even though a newer one is latest', async () => {
+    const store = new SnapshotStore(s3, storeOptions)
+    await commit(store, OLD, 'run-1')
+    await commit(store, NEW, 'run-2')
+    expect(await run(store, OLD, 1, {pinnedVersion: true})).toMatchObject({status: 'applied', snapshot_version: 1, error: null})
+    expect(valueOf('app/db')).toEqual({password: 'old'})
+    // ... while an unpinned run holding v1 content is superseded by v2
+    expect(await run(store, OLD, 1)).toMatchObject({status: 'applied', snapshot_version: 2})
+    expect(valueOf('app/db')).toEqual({password: 'new'})
   })
 
   it('the same snapshot applied by another run in between: A re-lists and creates nothing twice', async () => {
