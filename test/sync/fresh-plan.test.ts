@@ -52,6 +52,7 @@ const run = (store: SnapshotStore, desired: Record<string, JsonObject>, version:
     target: {name: TARGET, region: REGION, prefix: 'app/', tags: {}},
     desired: new Map(Object.entries(desired)),
     snapshotVersion: version,
+    incomplete: [],
     settings: {...settings, ...overrides},
     runtime: recordingRuntime('info'),
     store,
@@ -61,7 +62,7 @@ const run = (store: SnapshotStore, desired: Record<string, JsonObject>, version:
       clients.push(client)
       return {client, accountId: stack.aws.base.accountId}
     },
-  })
+  }).then((staged) => staged.finish({allowed: true}))
 
 const commit = (store: SnapshotStore, secrets: Record<string, JsonObject>, runId: string) => store.commit(TARGET, {secrets, sources: ['base'], runId})
 const valueOf = (name: string) => JSON.parse(stack.aws.secretsManager.getSecret(stack.aws.base.accountId, REGION, name)?.value ?? 'null') as unknown

@@ -147,6 +147,9 @@ function memoryStore(initial?: AppliedRecord) {
     },
     acquireLock: () => Promise.resolve({} as RunLock),
     releaseLock: () => Promise.resolve(true),
+    // No snapshot history and a lock that is never lost: the plan is re-validated against an unchanged store.
+    latest: () => Promise.resolve(undefined),
+    holdLock: () => Promise.resolve({signal: new AbortController().signal, lostReason: undefined, release: () => Promise.resolve(true)}),
   }
   return store as unknown as SnapshotStore
 }
