@@ -311,6 +311,8 @@ describe(`hostile text through every printer (${SEEDS} seeds from ${FIRST_SEED})
         secrets: gen.int(5),
         latest: i === 0,
         change: gen.pick(['added', 'changed', 'removed'] as const),
+        // A corrupt snapshot's entry carries its (untrusted) error text instead.
+        error: gen.chance(0.2) ? gen.string() : null,
       }))
       const list = renderVersionList({target: gen.string(), path: gen.chance(0.5) ? gen.string() : null, versions})
       const secrets = Object.fromEntries(
