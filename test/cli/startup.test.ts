@@ -26,7 +26,7 @@ describe('start-up', () => {
     const plugin = new Plugin({root: ROOT, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true})
     await plugin.load()
     expect(onDisk).toEqual(JSON.parse(JSON.stringify(plugin.manifest)))
-    expect(Object.keys(plugin.manifest.commands).sort()).toEqual(['discover', 'graph', 'pipeline', 'validate', 'version:list', 'version:rollback', 'version:show'])
+    expect(Object.keys(plugin.manifest.commands).sort()).toEqual(['discover', 'graph', 'pipeline', 'unlock', 'validate', 'version:list', 'version:rollback', 'version:show'])
   })
 
   it('--version imports none of the dependencies but @oclif/core', async () => {
