@@ -186,7 +186,11 @@ export function syncExitCode(result: SyncRunResult, exitCodeOnChanges: boolean):
   const targetErrors = result.targets.filter((target) => target.status !== 'failed' && target.error !== null).length
   const problems = s.failed_targets + s.failed + s.conflicts + targetErrors
   const succeeded = s.created + s.updated + s.restored + s.deleted
-  const nothingApplied = (s.failed_targets === s.targets && s.targets > 0) || succeeded + s.unchanged === 0
+  // "Nothing at all could be applied" (DESIGN §2): every target failed, or writes were attempted and none
+  // succeeded — secrets already in sync are not something this run applied. Conflicts and held deletions are
+  // refusals, not failed writes: alone they leave the run partial (3).
+  const failedWrites = s.failed - s.held
+  const nothingApplied = (s.failed_targets === s.targets && s.targets > 0) || (succeeded === 0 && failedWrites > 0)
   const failure = problems === 0 ? ExitCode.success : nothingApplied ? ExitCode.failure : ExitCode.partial
   return mostSevere(failure, exitCodeOnChanges && succeeded > 0 ? ExitCode.changes : ExitCode.success)
 }
