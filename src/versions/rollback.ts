@@ -31,6 +31,9 @@ export async function rollback(context: HistoryContext, options: RollbackOptions
   const chosen = await context.store.read(target, options.version)
   let secrets: Record<string, JsonObject> = chosen.secrets
   let sources = chosen.sources
+  // A snapshot merged from an incomplete walk may lack secrets Vault has: restoring it must keep saying so, or
+  // its sync (and every later --sync-only) would delete them as orphans.
+  let incomplete: readonly string[] = chosen.incomplete ?? []
   if (secret !== undefined) {
     const latest = await context.store.readLatest(target)
     if (!latest) throw new UsageError(`${target} has no snapshots`, {code: 'SNAPSHOT_NOT_FOUND'})
@@ -40,10 +43,11 @@ export async function rollback(context: HistoryContext, options: RollbackOptions
     if (old === undefined) delete secrets[secret]
     else secrets[secret] = old
     sources = latest.sources
+    incomplete = latest.incomplete ?? []
   }
   const stored = options.dryRun
-    ? await context.store.plan(target, secrets)
-    : await context.store.commit(target, {secrets, sources, runId: context.runtime.runId})
+    ? await context.store.plan(target, secrets, incomplete)
+    : await context.store.commit(target, {secrets, sources, runId: context.runtime.runId, incomplete})
   const status = stored.status === 'unchanged' ? 'unchanged' : options.dryRun ? 'planned' : 'created'
   context.runtime.logger.info('rollback snapshot', {target, from_version: options.version, version: stored.version, status})
   const sync = await syncStage({
@@ -51,7 +55,7 @@ export async function rollback(context: HistoryContext, options: RollbackOptions
     graph: context.graph,
     runtime: context.runtime,
     adapters: context.adapters,
-    desired: [{name: target, ok: true, secrets: new Map(Object.entries(secrets)), snapshotVersion: stored.version, incomplete: []}],
+    desired: [{name: target, ok: true, secrets: new Map(Object.entries(secrets)), snapshotVersion: stored.version, incomplete}],
     dryRun: options.dryRun,
     showValues: options.showValues,
   })

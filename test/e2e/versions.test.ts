@@ -1,3 +1,4 @@
+import {readFile} from 'node:fs/promises'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
 import {parseJsonOutput, secretsManagerWrites} from '../support/e2e.js'
@@ -189,6 +190,42 @@ describe('secretsync version rollback', () => {
     expect(awsValue('app/db')).toEqual({user: 'app', password: 'pw-1'})
     expect(awsValue('app/api')).toEqual({key: 'k-2'})
     expect(writes()).toBe(1)
+  })
+})
+
+describe('secretsync version rollback to a snapshot of an incomplete walk', () => {
+  it('keeps holding the deletions that snapshot could not vouch for (exit 3, nothing deleted), also when planned', async () => {
+    // Given delete_orphans, a first complete run, then a run whose token may not list base/team/ (v2 lacks team/x)
+    config = await writeTempConfig(`${await readFile(config, 'utf8')}sync: {delete_orphans: true}\n`)
+    stack.vault.putSecret('secret/', 'base/team/x', {t: 1})
+    expect((await cli('pipeline', '--json')).code).toBe(0)
+    const denied = stack.vault.createToken({
+      policies: [
+        {path: 'secret/*', capabilities: ['read', 'list']},
+        {path: 'secret/metadata/base/team/', capabilities: ['deny']},
+        {path: 'secret/metadata/base/team/*', capabilities: ['deny']},
+      ],
+    })
+    const partial = await runCli(['pipeline', '-c', config, '--json'], {env: {...stack.env, VAULT_TOKEN: denied}})
+    expect(partial.code).toBe(3)
+    expect(Object.keys(snapshotObject(2).secrets).sort()).toEqual(['app/api', 'app/db'])
+
+    // When v1 (complete) is restored, then v2 (incomplete) is restored again, planned and applied
+    expect((await cli('version rollback', '--target', 'svc', '--version', '1', '--json')).code).toBe(0)
+    stack.controls.resetCounters()
+    const planned = json<RollbackJson>(await cli('version rollback', '--target', 'svc', '--version', '2', '--dry-run', '--json'))
+    const applied = await cli('version rollback', '--target', 'svc', '--version', '2', '--json')
+
+    // Then the deletion of team/x is held in the plan and in the run, and team/x is still there
+    expect(planned.targets[0]?.changes).toMatchObject([{action: 'delete', name: 'team/x', held: true}])
+    expect(applied.code).toBe(3)
+    expect(json<RollbackJson>(applied).targets[0]?.changes).toMatchObject([{action: 'delete', name: 'team/x', held: true}])
+    expect(stack.controls.count({service: 'secretsmanager', operation: 'DeleteSecret'})).toBe(0)
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, 'us-east-1', 'team/x')?.deletedDate).toBeUndefined()
+    // And the restored snapshot still records why it may be incomplete, for later --sync-only runs
+    expect(JSON.parse(stack.aws.s3.getObject(BUCKET, 'svc/v4.json')?.body.toString('utf8') ?? '{}').incomplete).toEqual([
+      expect.stringContaining('secret/base/team/'),
+    ])
   })
 })
 
