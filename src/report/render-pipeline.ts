@@ -3,7 +3,7 @@ import {stringifyJsonSafely, untrusted, verbatim} from '../util/untrusted-text.j
 import {renderMergeText} from './merge-report.js'
 import {renderSync, wantsColor, type SyncFormat} from './render-sync.js'
 import {writeGithubFiles} from './sync-github.js'
-import {syncSummaryLine, targetHeading} from './sync-text.js'
+import {changeLine, syncSummaryLine, targetHeading} from './sync-text.js'
 import {renderSyncJson} from './sync-json.js'
 
 export interface PipelineOutputOptions {
@@ -33,9 +33,13 @@ export async function renderPipelineOutput(
   }
   const result = outcome.result
   const json = renderSyncJson(result, {showValues: options.showValues})
-  // Applying without --diff prints one line per target and the totals; per-secret lines are for plans and --diff.
+  // Applying without --diff prints one line per target and the totals; per-secret lines are for plans and --diff,
+  // except the secrets that failed or were refused: each is named with its reason, so "2 failed" can be acted on.
   if (options.format === 'text' && !result.dry_run && !options.diff) {
-    const lines = result.targets.map((target) => (target.error ? untrusted`${verbatim(targetHeading(target))}: ${target.error}` : targetHeading(target)))
+    const lines = result.targets.flatMap((target) => [
+      target.error ? untrusted`${verbatim(targetHeading(target))}: ${target.error}` : targetHeading(target),
+      ...target.changes.filter((change) => change.error !== null).map((change) => changeLine(change, false)),
+    ])
     return {stdout: `${[...lines, syncSummaryLine(result)].join('\n')}\n`, json}
   }
   const rendered = renderSync(result, options.format, {showValues: options.showValues, color: wantsColor(options.isTTY ?? process.stdout.isTTY, env)})

@@ -104,7 +104,8 @@ function keyLines(change: SecretChange, options: SyncTextOptions): string[] {
   ]
 }
 
-function changeLine(change: SecretChange, color: boolean): string {
+/** One change as a line: mark, name, drift/held, and why it failed or was refused. */
+export function changeLine(change: SecretChange, color: boolean): string {
   const drift = change.drift ? ' (drift)' : ''
   const held = change.held ? ' (held)' : ''
   const head = paint(STYLE[change.action], `${MARK[change.action]} ${inline(change.name)}${drift}${held}`, color)

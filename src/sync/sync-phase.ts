@@ -85,6 +85,7 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncRes
       limit(async () => {
         const result = await target.finish(verdict)
         results.set(name, result)
+        reportUnapplied(result, input.runtime)
         input.onTargetDone?.(result)
       }),
     ),
@@ -118,5 +119,17 @@ export function summarise(results: readonly TargetSyncResult[]): SyncSummary {
     drifted: changes.filter((c) => c.drift).length,
     failed: changes.filter((c) => c.error !== null && c.action !== 'conflict').length,
     held: changes.filter((c) => c.held).length,
+  }
+}
+
+/**
+ * Every secret the run could not apply (failed write, conflict, held deletion, bad name) is named in the log
+ * with its reason, whatever the output format: a summary line that says only "2 failed" cannot be acted on.
+ */
+function reportUnapplied(result: TargetSyncResult, runtime: Runtime): void {
+  for (const change of result.changes) {
+    if (change.error === null) continue
+    const kind = change.held ? 'deletion held' : change.action === 'conflict' ? 'conflict' : 'secret not applied'
+    runtime.logger.warn(kind, {target: result.name, name: change.name, action: change.action, error: change.error})
   }
 }

@@ -205,6 +205,28 @@ describe('reports say what happened', () => {
   })
 })
 
+describe('failures named in every output', () => {
+  it('applying with -o text (no --diff) and -o compact names each failed secret with its reason, on stdout or in the log', async () => {
+    // Given a first run, then a change to db whose PutSecretValue is refused every time
+    expect((await pipeline()).code).toBe(0)
+    stack.vault.putSecret('secret/', 'base/db', {user: 'app', password: 'pw-2'})
+    stack.controls.injectFault({service: 'secretsmanager', operation: 'PutSecretValue', kind: 'error', code: 'EncryptionFailure', message: 'Access to KMS is not allowed', count: 100})
+
+    // When it is applied with the default text output and with compact output
+    const text = await runCli(['pipeline', '-c', config], {env: stack.env})
+    const compact = await runCli(['pipeline', '-c', config, '-o', 'compact'], {env: stack.env})
+
+    // Then the text names the secret and why, and the log names it too (compact stays one line)
+    expect(text.code).toBe(1)
+    expect(text.stdout).toMatch(/^ {2}~ app\/db — failed: .*PutSecretValue app\/db.*EncryptionFailure/m)
+    for (const run of [text, compact]) {
+      const warned = run.stderr.split('\n').filter((line) => line.includes('secret not applied')).map((line) => JSON.parse(line) as Record<string, unknown>)
+      expect(warned).toMatchObject([{level: 'warn', target: 'app', name: 'app/db', action: 'update', error: expect.stringContaining('EncryptionFailure')}])
+    }
+    expect(compact.stdout.trim().split('\n')).toHaveLength(1)
+  })
+})
+
 describe('held deletions from an incomplete walk', () => {
   // The walk reports the denied folder in DesiredTarget.incomplete; before, it was silently skipped and the
   // secrets below it were deleted (issue 10 defect 3).
