@@ -549,7 +549,8 @@ describe('BatchGetSecretValue', () => {
     expect(tooMany.name).toBe('ValidationException')
   })
 
-  it('a secret without any version (CreateSecret without a value) answers ResourceNotFoundException, as a missing one does; ListSecrets still lists it', async () => {
+  // moto 5.2.1 fails the whole BatchGetSecretValue call for a secret without a value instead of listing it in Errors.
+  serverOnly('moto fails the whole batch for a secret without a value')('a secret without any version (CreateSecret without a value) answers ResourceNotFoundException, as a missing one does; ListSecrets still lists it', async () => {
     // APIErrorType documents ErrorCode values such as ResourceNotFoundException; GetSecretValue answers a secret
     // without AWSCURRENT with ResourceNotFoundException too, so the batch cannot tell "no value" from "no secret".
     await sm.send(new CreateSecretCommand({Name: 'empty', Tags: [{Key: 'k', Value: 'v'}], Description: 'placeholder'}))
