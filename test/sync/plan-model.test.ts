@@ -6,6 +6,7 @@ import {deletionVerdict} from '../../src/sync/sync-phase.js'
 import {syncTarget, type SyncSettings} from '../../src/sync/sync-target.js'
 import type {TargetSyncResult} from '../../src/sync/types.js'
 import {contentHash, type JsonObject} from '../../src/util/canonical-json.js'
+import {jsonObject} from '../../src/util/exact-json.js'
 import {recordingRuntime} from '../support/runtime.js'
 import {SecretsManagerModel, type ModelSecret} from './sm-model.js'
 
@@ -57,7 +58,16 @@ const desiredOf = (s: {desired: Map<string, JsonObject>}, name: string): JsonObj
   const path = pathOf(name)
   return path === undefined ? undefined : s.desired.get(path)
 }
-const randomValue = (r: Random): JsonObject => ({k: r.pick(['1', '2', '3']), ...(r.chance(0.3) ? {n: r.int(3)} : {})})
+// Secret data is data (issue 17): prototype-named, empty, unicode and control-character keys and hostile text
+// values must plan, apply and compare exactly like any other.
+const HOSTILE_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '', 'émoji 🔑', '\u001b[2J', '::error::x', '##[add-mask]k']
+const HOSTILE_VALUES = ['\u001b]0;pwn\u0007', '\n::error::forged', '##[set-output name=x;]y', '\u202e', '%0A', '']
+const randomValue = (r: Random): JsonObject => {
+  const value = jsonObject([['k', r.pick(['1', '2', '3'])]])
+  if (r.chance(0.3)) value.n = r.int(3)
+  if (r.chance(0.3)) value[r.pick(HOSTILE_KEYS)] = r.chance(0.5) ? r.pick(['1', '2']) : r.pick(HOSTILE_VALUES)
+  return value
+}
 
 type Kind = 'owned' | 'unowned' | 'other-target' | 'deleted-owned' | 'deleted-unowned' | 'placeholder-owned' | 'placeholder-unowned'
 
