@@ -41,7 +41,7 @@ async function scenario(stack: TestStack, name: string, config: string, flags: {
   const started = performance.now()
   let peakHeap = before.heapUsed
   const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 50)
-  const outcome = await runPipeline({configPath: config, dryRun: flags.dryRun ?? false, mergeOnly: flags.mergeOnly ?? false, syncOnly: flags.syncOnly ?? false, logLevel: 'warn', logFormat: 'text', env: {}})
+  const outcome = await runPipeline({configPath: config, dryRun: flags.dryRun ?? false, mergeOnly: flags.mergeOnly ?? false, syncOnly: flags.syncOnly ?? false, surroundings: {env: {...process.env, SECRETSYNC_SHARDS: undefined, SECRETSYNC_SHARD: undefined}, stderr: process.stderr, stdoutIsTTY: false, now: Date.now, stop: new AbortController().signal, logLevel: 'warn', logFormat: 'text'}})
   clearInterval(sampler)
   const seconds = (performance.now() - started) / 1000
   const summary = outcome.kind === 'sync' ? JSON.stringify(outcome.result.summary) : JSON.stringify(outcome.result.summary)

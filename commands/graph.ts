@@ -24,7 +24,7 @@ export default class Graph extends BaseCommand {
 
   async run(): Promise<GraphResult> {
     const {flags} = await this.parse(Graph)
-    const {graph} = await loadProject(flags.config)
+    const {graph} = await loadProject(flags.config, {env: this.surroundings(flags).env})
     const result = graphResult(graph)
     if (!this.jsonEnabled()) process.stdout.write(renderGraph(result, flags.format))
     return result

@@ -36,6 +36,7 @@ export default class Pipeline extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(Pipeline)
+    const surroundings = this.surroundings(flags)
     const outcome = await runPipeline({
       configPath: flags.config,
       dryRun: flags['dry-run'] ?? false,
@@ -50,13 +51,11 @@ export default class Pipeline extends BaseCommand {
       metricsPort: flags['metrics-port'],
       noCache: flags['no-cache'] ?? false,
       pushgateway: flags.pushgateway,
-      logLevel: flags['log-level'],
-      logFormat: flags['log-format'],
-      stop: this.stopSignal,
+      surroundings,
     })
     this.setExitCode(outcome.exitCode)
     const format = this.jsonEnabled() ? 'json' : flags.output
-    const rendered = await renderPipelineOutput(outcome, {format, showValues: flags['show-values'] ?? false, diff: flags.diff ?? false})
+    const rendered = await renderPipelineOutput(outcome, {format, showValues: flags['show-values'] ?? false, diff: flags.diff ?? false, env: surroundings.env, isTTY: surroundings.stdoutIsTTY})
     if (this.jsonEnabled()) return rendered.json
     process.stdout.write(rendered.stdout)
     return undefined

@@ -16,7 +16,7 @@ export default class Unlock extends BaseCommand {
 
   async run(): Promise<UnlockResult> {
     const {flags} = await this.parse(Unlock)
-    const result = await unlockTarget({configPath: flags.config, target: flags.target, force: flags.force ?? false, logLevel: flags['log-level'], logFormat: flags['log-format']})
+    const result = await unlockTarget({configPath: flags.config, target: flags.target, force: flags.force ?? false, surroundings: this.surroundings(flags)})
     if (!this.jsonEnabled()) process.stdout.write(renderUnlock(result))
     return result
   }

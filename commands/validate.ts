@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, EXIT_CODES_HELP} from '../src/cli/base-command.js'
-import {ExitCode} from '../src/errors.js'
+import {accessExitCode} from '../src/exit-codes.js'
 import {renderValidateText, validateProject, type ValidateResult} from '../src/validate.js'
 
 export default class Validate extends BaseCommand {
@@ -22,8 +22,8 @@ export default class Validate extends BaseCommand {
 
   async run(): Promise<ValidateResult> {
     const {flags} = await this.parse(Validate)
-    const result = await validateProject({configPath: flags.config, checkAccess: flags['check-access']})
-    if (result.access?.some((check) => !check.ok)) this.setExitCode(ExitCode.failure)
+    const result = await validateProject({configPath: flags.config, checkAccess: flags['check-access'], surroundings: this.surroundings(flags)})
+    this.setExitCode(accessExitCode(result.access))
     if (!this.jsonEnabled()) process.stdout.write(renderValidateText(result))
     return result
   }

@@ -1,8 +1,7 @@
 import {ListSecretsCommand} from '@aws-sdk/client-secrets-manager'
 import type {Config} from './config/schema.js'
 import type {TargetGraph} from './graph/target-graph.js'
-import {buildAdapters} from './pipeline/compose.js'
-import {createRuntime} from './runtime.js'
+import {compose, type Surroundings} from './composition-root.js'
 import {resolveTarget} from './sync/sync-phase.js'
 
 export interface AccessCheck {
@@ -18,9 +17,9 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  * `validate --check-access`: logs in to Vault and lists each source's root, assumes each static target's role
  * (with the account check) and lists one secret, and reads the merge store's bucket. Writes nothing.
  */
-export async function checkAccess(config: Config, graph: TargetGraph): Promise<AccessCheck[]> {
-  const runtime = createRuntime({config, logLevel: 'error'})
-  const adapters = buildAdapters(config, runtime)
+export async function checkAccess(config: Config, graph: TargetGraph, surroundings: Surroundings): Promise<AccessCheck[]> {
+  // Only errors are logged: the checks themselves are the output.
+  const {adapters, close} = compose(config, {...surroundings, logLevel: 'error'})
   const checks: AccessCheck[] = []
   try {
     if (config.vault_sources.length > 0) {
@@ -63,6 +62,6 @@ export async function checkAccess(config: Config, graph: TargetGraph): Promise<A
     }
     return checks
   } finally {
-    adapters.breakers.shutdown()
+    close()
   }
 }

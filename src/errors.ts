@@ -16,6 +16,27 @@ export const ExitCode = {
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
+/** What each exit code means to a user; codes that share a meaning are listed together in the help. */
+const EXIT_CODE_MEANINGS: Record<keyof typeof ExitCode, string> = {
+  success: 'success',
+  failure: 'failure (nothing applied, or the run aborted)',
+  usage: 'usage or config error (nothing contacted)',
+  partial: 'partial failure (some targets or secrets failed, the rest applied)',
+  changes: 'changes detected (only with --exit-code)',
+  interrupted: 'stopped by SIGINT/SIGTERM (in-flight calls finished, applied records written, locks released)',
+  terminated: 'stopped by SIGINT/SIGTERM (in-flight calls finished, applied records written, locks released)',
+}
+
+/** The help's EXIT CODES section, generated from the `ExitCode` map so the two cannot drift apart. */
+export function exitCodesHelp(): string {
+  const byMeaning = new Map<string, number[]>()
+  for (const [name, code] of Object.entries(ExitCode) as Array<[keyof typeof ExitCode, ExitCode]>) {
+    const meaning = EXIT_CODE_MEANINGS[name]
+    byMeaning.set(meaning, [...(byMeaning.get(meaning) ?? []), code])
+  }
+  return ['EXIT CODES', ...[...byMeaning].map(([meaning, codes]) => `  ${codes.join('/')}  ${meaning}`)].join('\n')
+}
+
 /** When several outcomes apply the most severe wins: 143/130 (the run was stopped), 2, 1, 3, 4, 0. */
 const severity: Record<ExitCode, number> = {143: 6, 130: 5, 2: 4, 1: 3, 3: 2, 4: 1, 0: 0}
 

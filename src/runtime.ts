@@ -23,6 +23,7 @@ export interface RuntimeOptions {
   stream?: NodeJS.WritableStream
   /** Installed by the CLI layer (signal handlers); a run that is never asked to stop by default. */
   stop?: AbortSignal
+  now?: () => number
 }
 
 /** Settings that exist as flags resolve flag > env (both via oclif) > file > default. */
@@ -36,5 +37,5 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     runId,
     stream: options.stream,
   })
-  return {runId, logger, redactor, now: Date.now, stop: options.stop ?? new AbortController().signal}
+  return {runId, logger, redactor, now: options.now ?? Date.now, stop: options.stop ?? new AbortController().signal}
 }

@@ -1,10 +1,8 @@
+import {compose, type Surroundings} from './composition-root.js'
 import {loadProject} from './config/index.js'
 import {ExitCode, SecretSyncError, UsageError} from './errors.js'
-import type {LogFormat, LogLevel} from './observability/logger.js'
-import {buildAdapters} from './pipeline/compose.js'
 import {discoverProject} from './pipeline/discovery-stage.js'
 import {selectTargets} from './pipeline/select-targets.js'
-import {createRuntime} from './runtime.js'
 import {pidIsAlive, staleReason, StoreCorruptError, type LockRecord, type PidProbe, type SnapshotStore} from './store/index.js'
 
 export interface UnlockOptions {
@@ -12,8 +10,7 @@ export interface UnlockOptions {
   target: string
   /** Remove the lock even while it looks live (its holder then loses it at its next renewal and stops writing). */
   force: boolean
-  logLevel?: LogLevel
-  logFormat?: LogFormat
+  surroundings: Surroundings
 }
 
 export interface UnlockResult {
@@ -38,12 +35,11 @@ export class LockHeldError extends SecretSyncError {
 
 /** `secretsync unlock --target T [--force]`: loads the project and removes T's run lock if it may. */
 export async function unlockTarget(options: UnlockOptions): Promise<UnlockResult> {
-  const loaded = await loadProject(options.configPath)
+  const loaded = await loadProject(options.configPath, {env: options.surroundings.env})
   if (!loaded.config.merge_store?.enabled) {
     throw new UsageError('the merge store is not configured: there are no run locks', {code: 'NO_MERGE_STORE'})
   }
-  const runtime = createRuntime({config: loaded.config, logLevel: options.logLevel, logFormat: options.logFormat})
-  const adapters = buildAdapters(loaded.config, runtime)
+  const {runtime, adapters} = compose(loaded.config, options.surroundings)
   // Discovered targets hold locks too: resolve them as the pipeline does (a fresh cache answers; nothing is written).
   const {graph} = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {noCache: false, dryRun: true})
   selectTargets(graph, options.target, '--target')

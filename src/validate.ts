@@ -1,10 +1,12 @@
 import {loadProject} from './config/index.js'
+import type {Surroundings} from './composition-root.js'
 import type {AccessCheck} from './check-access.js'
 import {guardLines, untrusted} from './util/untrusted-text.js'
 
 export interface ValidateOptions {
   configPath: string
   checkAccess: boolean
+  surroundings: Surroundings
 }
 
 export interface ValidateResult {
@@ -22,7 +24,7 @@ export interface ValidateResult {
 
 /** Loads and validates the config and its graph; names and prefixes are checked by the schema. */
 export async function validateProject(options: ValidateOptions): Promise<ValidateResult> {
-  const {config, graph} = await loadProject(options.configPath)
+  const {config, graph} = await loadProject(options.configPath, {env: options.surroundings.env})
   const warnings: string[] = []
   for (const target of config.targets) {
     if (target.imports.length === 0) warnings.push(`target "${target.name}" imports nothing: its desired state is empty`)
@@ -51,7 +53,7 @@ export async function validateProject(options: ValidateOptions): Promise<Validat
     warnings,
     // Imported here, not at the top: check-access pulls in every AWS SDK client and node-vault, which a plain
     // validate never uses and should not pay for at start-up.
-    ...(options.checkAccess ? {access: await (await import('./check-access.js')).checkAccess(config, graph)} : {}),
+    ...(options.checkAccess ? {access: await (await import('./check-access.js')).checkAccess(config, graph, options.surroundings)} : {}),
   }
 }
 

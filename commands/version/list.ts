@@ -1,7 +1,7 @@
 import {BaseCommand, EXIT_CODES_HELP} from '../../src/cli/base-command.js'
 import {secretPathFlag, targetFlag} from '../../src/cli/flags.js'
 import {renderVersionList} from '../../src/report/history.js'
-import {historyExitCode, listHistory, openHistory, type VersionListResult} from '../../src/versions/history.js'
+import {listExitCode, listHistory, openHistory, type VersionListResult} from '../../src/versions/history.js'
 
 export default class VersionList extends BaseCommand {
   static override summary = 'List the snapshots of a target, or the versions where one secret changed.'
@@ -19,9 +19,9 @@ export default class VersionList extends BaseCommand {
 
   async run(): Promise<VersionListResult> {
     const {flags} = await this.parse(VersionList)
-    const context = await openHistory({configPath: flags.config, logLevel: flags['log-level'], logFormat: flags['log-format']})
+    const context = await openHistory({configPath: flags.config, surroundings: this.surroundings(flags)})
     const result = await listHistory(context, {target: flags.target, path: flags.path})
-    this.setExitCode(historyExitCode(result))
+    this.setExitCode(listExitCode(result))
     if (!this.jsonEnabled()) process.stdout.write(renderVersionList(result))
     return result
   }

@@ -26,12 +26,13 @@ export default class VersionRollback extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(VersionRollback)
-    const context = await openHistory({configPath: flags.config, logLevel: flags['log-level'], logFormat: flags['log-format'], stop: this.stopSignal})
+    const surroundings = this.surroundings(flags)
+    const context = await openHistory({configPath: flags.config, surroundings})
     const showValues = flags['show-values'] ?? false
     const outcome = await rollback(context, {target: flags.target, path: flags.path, version: flags.version, dryRun: flags['dry-run'] ?? false, showValues})
     this.setExitCode(outcome.exitCode)
     const format = this.jsonEnabled() ? 'json' : flags.output
-    const rendered = await renderPipelineOutput({kind: 'sync', result: outcome.sync, exitCode: outcome.exitCode}, {format, showValues, diff: true})
+    const rendered = await renderPipelineOutput({kind: 'sync', result: outcome.sync, exitCode: outcome.exitCode}, {format, showValues, diff: true, env: surroundings.env, isTTY: surroundings.stdoutIsTTY})
     const json = {snapshot: outcome.snapshot, ...(rendered.json as object)}
     if (this.jsonEnabled()) return json
     const {version, status, from_version: from} = outcome.snapshot

@@ -22,7 +22,7 @@ export default class VersionShow extends BaseCommand {
 
   async run(): Promise<VersionShowResult> {
     const {flags} = await this.parse(VersionShow)
-    const context = await openHistory({configPath: flags.config, logLevel: flags['log-level'], logFormat: flags['log-format']})
+    const context = await openHistory({configPath: flags.config, surroundings: this.surroundings(flags)})
     const result = await showHistory(context, {target: flags.target, version: flags.version, path: flags.path, showValues: flags['show-values'] ?? false})
     if (!this.jsonEnabled()) process.stdout.write(renderVersionShow(result))
     return result

@@ -1,16 +1,12 @@
 import {Command} from '@oclif/core'
-import {ConfigError, ExitCode, SecretSyncError, errorCodeOf, exitCodeOf, mostSevere} from '../errors.js'
+import type {Surroundings} from '../composition-root.js'
+import type {LogFormat, LogLevel} from '../observability/logger.js'
+import {ConfigError, ExitCode, SecretSyncError, errorCodeOf, exitCodeOf, exitCodesHelp, mostSevere} from '../errors.js'
 import {escapeUntrusted, stringifyJsonSafely} from '../util/untrusted-text.js'
 import {globalFlags} from './flags.js'
 import {stopOnSignals, type SignalStop} from './stop-on-signals.js'
 
-export const EXIT_CODES_HELP = `EXIT CODES
-  0  success
-  1  failure (nothing applied, or the run aborted)
-  2  usage or config error (nothing contacted)
-  3  partial failure (some targets or secrets failed, the rest applied)
-  4  changes detected (only with --exit-code)
-  130/143  stopped by SIGINT/SIGTERM (in-flight calls finished, applied records written, locks released)`
+export const EXIT_CODES_HELP = exitCodesHelp()
 
 // oclif colours its own parse errors on a terminal.
 const SGR = new RegExp(String.raw`\u001b\[[0-9;]*m`, 'g')
@@ -37,6 +33,14 @@ export abstract class BaseCommand extends Command {
   protected get stopSignal(): AbortSignal {
     this.signals ??= stopOnSignals()
     return this.signals.signal
+  }
+
+  /**
+   * The process a run lives in, read here and nowhere below: environment, stderr, clock, the stop signal and the
+   * log flags. Every command hands this to the composition root (src/composition-root.ts).
+   */
+  protected surroundings(flags: {'log-level'?: LogLevel; 'log-format'?: LogFormat}): Surroundings {
+    return {env: process.env, stderr: process.stderr, stdoutIsTTY: process.stdout.isTTY === true, now: Date.now, stop: this.stopSignal, logLevel: flags['log-level'], logFormat: flags['log-format']}
   }
 
   override async init(): Promise<void> {

@@ -1,6 +1,7 @@
 import {hostname} from 'node:os'
 import {S3Client} from '@aws-sdk/client-s3'
 import type {Config} from '../config/schema.js'
+import {ExitCode, SecretSyncError} from '../errors.js'
 import {awsClientConfig, defaultRegion} from '../aws/client-config.js'
 import {createMetrics, type Metrics} from '../observability/metrics.js'
 import {withBreaker} from '../resilience/aws-middleware.js'
@@ -13,7 +14,7 @@ import type {SyncTargetInput} from '../sync/sync-target.js'
 import {stopAwareReader} from '../vault/stop-aware-reader.js'
 import type {VaultReader} from '../vault/vault-client.js'
 
-/** The composition root: the only place that turns config into clients and adapters. */
+/** The adapters the composition root (src/composition-root.ts) builds: the only place that turns config into clients. */
 export interface Adapters {
   connectVault: () => Promise<VaultReader>
   store: SnapshotStore | undefined
@@ -36,7 +37,7 @@ export const retryPolicyOf = (config: Config) => ({
   maxDelayMs: config.retry.max_delay,
 })
 
-export function buildAdapters(config: Config, runtime: Runtime): Adapters {
+export function buildAdapters(config: Config, runtime: Runtime, env: Readonly<Record<string, string | undefined>>): Adapters {
   const metrics = createMetrics()
   const breakers = createBreakers(config.circuit_breaker, {logger: runtime.logger, metrics, now: runtime.now})
   const awsClient = {endpoint: config.aws.endpoint, timeoutMs: config.aws.timeout, retry: retryPolicyOf(config)}
@@ -46,7 +47,7 @@ export function buildAdapters(config: Config, runtime: Runtime): Adapters {
         new S3Client({
           ...awsClientConfig({...awsClient, region: storeConfig.region ?? defaultRegion(config), endpoint: storeConfig.endpoint ?? config.aws.endpoint}),
           // Custom endpoints (LocalStack, MinIO, the test stack) rarely serve virtual-hosted buckets.
-          forcePathStyle: storeConfig.force_path_style || Boolean(storeConfig.endpoint ?? config.aws.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL),
+          forcePathStyle: storeConfig.force_path_style || Boolean(storeConfig.endpoint ?? config.aws.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL),
         }),
         's3',
         breakers,
@@ -92,9 +93,9 @@ export function buildAdapters(config: Config, runtime: Runtime): Adapters {
       return {client: withBreaker(client, 'secretsmanager', breakers, {metrics}), accountId: identity.accountId}
     },
     connectVault: async () => {
-      if (!config.vault) throw new Error('vault is not configured')
+      if (!config.vault) throw new SecretSyncError('VAULT_NOT_CONFIGURED', 'vault is not configured', ExitCode.failure, {hint: 'Add a vault section to the config.'})
       const {connectVault} = await import('../vault/vault-client.js')
-      const reader = await connectVault({config: config.vault, logger: runtime.logger, redactor: runtime.redactor, retry: retryPolicyOf(config), breakers, metrics})
+      const reader = await connectVault({config: config.vault, env, now: runtime.now, logger: runtime.logger, redactor: runtime.redactor, retry: retryPolicyOf(config), breakers, metrics})
       return stopAwareReader(reader, runtime.stop)
     },
   }

@@ -6,6 +6,7 @@ import type {roleCredentials as RoleCredentials} from '../aws/target-credentials
 import type {Config} from '../config/schema.js'
 import type {DiscoveryClients, DiscoveryReport} from '../discovery/index.js'
 import {ConfigError, ExitCode} from '../errors.js'
+import {discoveryExitCode} from '../exit-codes.js'
 import {buildTargetGraph, type TargetGraph} from '../graph/target-graph.js'
 import {withBreaker} from '../resilience/aws-middleware.js'
 import type {Runtime} from '../runtime.js'
@@ -93,7 +94,7 @@ export async function discoverProject(config: Config, staticGraph: TargetGraph, 
       throw new ConfigError(built.issues.map((issue) => ({file: 'discovery', path: `targets[${all[issue.targetIndex]?.name ?? issue.targetIndex}]`, message: issue.message})))
     }
     const enabled = report.blocks.filter((block) => block.status !== 'disabled').length
-    const exitCode = report.summary.failed_blocks === 0 && report.summary.account_errors === 0 ? ExitCode.success : report.summary.failed_blocks >= enabled ? ExitCode.failure : ExitCode.partial
+    const exitCode = discoveryExitCode(report.summary, enabled)
     runtime.logger.info('discovery done', {blocks: report.summary.blocks, accounts: report.summary.accounts, targets: targets.length, failed_blocks: report.summary.failed_blocks})
     return {config: {...config, targets: all}, graph: built.graph, report, exitCode}
   } finally {

@@ -1,16 +1,12 @@
-import {loadProject} from '../config/index.js'
+import {openProject, type Surroundings} from '../composition-root.js'
 import type {DiscoveryReport} from '../discovery/index.js'
 import {ExitCode} from '../errors.js'
-import type {LogFormat, LogLevel} from '../observability/logger.js'
-import {createRuntime} from '../runtime.js'
-import {buildAdapters} from './compose.js'
 import {discoverProject} from './discovery-stage.js'
 
 export interface DiscoverOptions {
   configPath: string
   noCache: boolean
-  logLevel?: LogLevel
-  logFormat?: LogFormat
+  surroundings: Surroundings
 }
 
 export interface DiscoverResult {
@@ -21,9 +17,8 @@ export interface DiscoverResult {
 
 /** `secretsync discover`: runs discovery as the pipeline would (cache included) and reports what it found. */
 export async function runDiscover(options: DiscoverOptions): Promise<{result: DiscoverResult; exitCode: ExitCode}> {
-  const loaded = await loadProject(options.configPath)
-  const runtime = createRuntime({config: loaded.config, logLevel: options.logLevel, logFormat: options.logFormat})
-  const adapters = buildAdapters(loaded.config, runtime)
+  const loaded = await openProject(options.configPath, options.surroundings)
+  const {runtime, adapters} = loaded
   try {
     const discovered = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {noCache: options.noCache, dryRun: false})
     const staticNames = new Set(loaded.config.targets.map((target) => target.name))
@@ -39,6 +34,6 @@ export async function runDiscover(options: DiscoverOptions): Promise<{result: Di
       exitCode: discovered.exitCode,
     }
   } finally {
-    adapters.breakers.shutdown()
+    loaded.close()
   }
 }

@@ -1,4 +1,4 @@
-import type {MergeRunResult} from '../pipeline/run-pipeline.js'
+import type {MergeRunResult} from '../pipeline/merge-run.js'
 import {guardLines, untrusted} from '../util/untrusted-text.js'
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`

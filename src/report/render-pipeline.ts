@@ -11,7 +11,8 @@ export interface PipelineOutputOptions {
   showValues: boolean
   /** Show per-secret changes also when applying (a dry run always shows them). */
   diff: boolean
-  env?: Readonly<Record<string, string | undefined>>
+  /** From the CLI layer: $NO_COLOR, $GITHUB_STEP_SUMMARY, $GITHUB_OUTPUT, and whether stdout is a terminal. */
+  env: Readonly<Record<string, string | undefined>>
   isTTY?: boolean
 }
 
@@ -23,7 +24,7 @@ export async function renderPipelineOutput(
   outcome: PipelineOutcome,
   options: PipelineOutputOptions,
 ): Promise<{stdout: string; json: unknown}> {
-  const env = options.env ?? process.env
+  const {env} = options
   if (outcome.kind === 'merge') {
     return {
       stdout:
@@ -42,7 +43,7 @@ export async function renderPipelineOutput(
     ])
     return {stdout: `${[...lines, syncSummaryLine(result)].join('\n')}\n`, json}
   }
-  const rendered = renderSync(result, options.format, {showValues: options.showValues, color: wantsColor(options.isTTY ?? process.stdout.isTTY, env)})
+  const rendered = renderSync(result, options.format, {showValues: options.showValues, color: wantsColor(options.isTTY ?? false, env)})
   if (rendered.github) await writeGithubFiles(rendered.github, env)
   return {stdout: rendered.stdout, json}
 }

@@ -1,5 +1,5 @@
 import type pLimit from 'p-limit'
-import {SecretSyncError} from '../errors.js'
+import {ExitCode, SecretSyncError} from '../errors.js'
 import type {Logger} from '../observability/logger.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import type {VaultReader} from './vault-client.js'
@@ -61,7 +61,12 @@ export interface WalkResult {
   books: WalkBooks
 }
 
-export class SourceLimitError extends Error {}
+/** A source holds more than its `max_secrets`: the source fails whole (nothing is synced from a truncated walk). */
+export class SourceLimitError extends SecretSyncError {
+  constructor(message: string) {
+    super('SOURCE_LIMIT', message, ExitCode.failure, {hint: 'Raise the source\'s max_secrets or narrow its mount.'})
+  }
+}
 
 /** The walk's own accounting does not add up: a bug, never a partial result passed on as complete. */
 export class WalkAccountingError extends SecretSyncError {

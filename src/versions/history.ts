@@ -1,12 +1,13 @@
+import {compose, type Surroundings} from '../composition-root.js'
 import {loadProject} from '../config/index.js'
 import type {Config} from '../config/schema.js'
-import {ExitCode, UsageError} from '../errors.js'
+import {type ExitCode, UsageError} from '../errors.js'
+import {historyExitCode} from '../exit-codes.js'
 import type {TargetGraph} from '../graph/target-graph.js'
-import type {LogFormat, LogLevel} from '../observability/logger.js'
-import {buildAdapters, type Adapters} from '../pipeline/compose.js'
+import type {Adapters} from '../pipeline/compose.js'
 import {discoverProject} from '../pipeline/discovery-stage.js'
 import {selectTargets} from '../pipeline/select-targets.js'
-import {createRuntime, type Runtime} from '../runtime.js'
+import type {Runtime} from '../runtime.js'
 import {StoreCorruptError, type Snapshot, type SnapshotStore} from '../store/index.js'
 import {ownRecord} from '../store/stored-json.js'
 
@@ -20,20 +21,17 @@ export interface HistoryContext {
 
 export interface HistoryOptions {
   configPath: string
-  logLevel?: LogLevel
-  logFormat?: LogFormat
-  /** Aborts when the command is asked to stop (rollback syncs: no new write starts after it). */
-  stop?: AbortSignal
+  /** Its `stop` aborts when the command is asked to stop (rollback syncs: no new write starts after it). */
+  surroundings: Surroundings
 }
 
 /** Loads the project and its merge store; the history commands have nothing to read without one. */
 export async function openHistory(options: HistoryOptions): Promise<HistoryContext> {
-  const loaded = await loadProject(options.configPath)
+  const loaded = await loadProject(options.configPath, {env: options.surroundings.env})
   if (!loaded.config.merge_store?.enabled) {
     throw new UsageError('the merge store is not configured: there is no version history to read', {code: 'NO_MERGE_STORE', hint: 'Add a merge_store section to the config.'})
   }
-  const runtime = createRuntime({config: loaded.config, logLevel: options.logLevel, logFormat: options.logFormat, stop: options.stop})
-  const adapters = buildAdapters(loaded.config, runtime)
+  const {runtime, adapters} = compose(loaded.config, options.surroundings)
   // Discovered targets have history too: resolve them as the pipeline does (a fresh cache answers; nothing is written).
   const {config, graph} = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {noCache: false, dryRun: true})
   return {config, graph, runtime, adapters, store: adapters.store as SnapshotStore}
@@ -103,7 +101,7 @@ export async function listHistory(context: HistoryContext, selection: {target?: 
 }
 
 /** 3 when some snapshot could not be read (the rest are listed), else 0. */
-export const historyExitCode = (result: VersionListResult): ExitCode => (result.versions.some((v) => v.error !== null) ? ExitCode.partial : ExitCode.success)
+export const listExitCode = (result: VersionListResult): ExitCode => historyExitCode(result.versions)
 
 export interface VersionShowResult {
   target: string

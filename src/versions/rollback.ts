@@ -1,5 +1,6 @@
 import {ExitCode, UsageError} from '../errors.js'
-import {syncExitCode, syncStage} from '../pipeline/run-pipeline.js'
+import {syncExitCode} from '../exit-codes.js'
+import {syncStage} from '../pipeline/sync-stage.js'
 import {selectTargets} from '../pipeline/select-targets.js'
 import {ownRecord} from '../store/stored-json.js'
 import type {SyncRunResult} from '../sync/types.js'

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {syncExitCode} from '../../src/pipeline/run-pipeline.js'
+import {syncExitCode} from '../../src/exit-codes.js'
 import {change, run, target} from '../report/sync-fixtures.js'
 
 // DESIGN.md §2: 0 ok, 1 nothing at all could be applied, 3 partial, 4 changes with --exit-code; most severe wins.

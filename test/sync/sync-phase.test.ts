@@ -2,7 +2,8 @@ import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {loadProject} from '../../src/config/index.js'
 import {ExitCode} from '../../src/errors.js'
 import {buildAdapters} from '../../src/pipeline/compose.js'
-import {syncExitCode, syncStage} from '../../src/pipeline/run-pipeline.js'
+import {syncExitCode} from '../../src/exit-codes.js'
+import {syncStage} from '../../src/pipeline/sync-stage.js'
 import type {DesiredTarget} from '../../src/sync/sync-phase.js'
 import type {JsonObject} from '../../src/util/canonical-json.js'
 import {writeTempConfig} from '../support/cli.js'
@@ -50,7 +51,7 @@ const desired = (name: string, paths: string[], incomplete: string[] = [], snaps
 async function sync(sync: string, targets: DesiredTarget[], dryRun = false) {
   const {config, graph} = await project(sync, targets.map((t) => t.name))
   const runtime = recordingRuntime('info')
-  const adapters = buildAdapters(config, runtime)
+  const adapters = buildAdapters(config, runtime, {})
   try {
     const result = await syncStage({config, graph, runtime, adapters, desired: targets, dryRun})
     return {result, exitCode: syncExitCode(result, false)}
