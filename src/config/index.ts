@@ -10,7 +10,7 @@ export interface ProjectResult extends LoadedConfig {
 }
 
 /** Loads the config and builds its target graph; both are validated, so the graph always builds here. */
-export async function loadProject(file: string, options: LoadConfigOptions = {}): Promise<ProjectResult> {
+export async function loadProject(file: string, options: LoadConfigOptions): Promise<ProjectResult> {
   const loaded = await loadConfig(file, options)
   const sources = loaded.config.vault_sources.map((source) => source.name)
   const names = new Set([...sources, ...loaded.config.targets.map((target) => target.name)])

@@ -13,7 +13,7 @@ import {allowedKeysAt} from './schema-keys.js'
 import {findDuplicateKeys} from './unique-keys.js'
 
 export interface LoadConfigOptions {
-  env?: Readonly<Record<string, string | undefined>>
+  env: Readonly<Record<string, string | undefined>>
 }
 
 export interface LoadedConfig {
@@ -26,7 +26,7 @@ export interface LoadedConfig {
  * Reads, interpolates and validates a config file. Throws one ConfigError listing every problem found,
  * each with file, line, key path and what was expected. Contacts nothing.
  */
-export async function loadConfig(file: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+export async function loadConfig(file: string, options: LoadConfigOptions): Promise<LoadedConfig> {
   let bytes: Buffer
   try {
     bytes = await readFile(file)
@@ -45,8 +45,8 @@ export async function loadConfig(file: string, options: LoadConfigOptions = {}):
  * scalars where they are written, after YAML has parsed the text: a variable's value is inserted as text and
  * never parsed as YAML or scanned for references; numbers and booleans come from the schema's coercion.
  */
-export function parseConfig(text: string, file: string, options: LoadConfigOptions = {}): LoadedConfig {
-  const env = options.env ?? process.env
+export function parseConfig(text: string, file: string, options: LoadConfigOptions): LoadedConfig {
+  const {env} = options
   const forbidden = findForbiddenCharacter(text)
   if (forbidden) throw new ConfigError([{file, ...forbidden, path: ''}])
 

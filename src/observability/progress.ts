@@ -8,8 +8,8 @@ export interface ProgressState {
 }
 
 export interface ProgressOptions {
-  /** Where the TTY status line goes; stderr by default (stdout is for data). */
-  stream?: {isTTY?: boolean; write(chunk: string): unknown}
+  /** Where the TTY status line goes: the run's stderr, from the composition root (stdout is for data). */
+  stream: {isTTY?: boolean; write(chunk: string): unknown}
   /** Off a TTY, progress goes out as log lines. */
   logger: Pick<Logger, 'info'>
   /** Off a TTY: at most one progress line per interval. Default 10 s. */
@@ -40,7 +40,7 @@ const REWRITE = '\r\x1b[2K'
 
 /** One status line rewritten in place on a TTY; off a TTY, a `progress` log line at most every interval. */
 export function createProgress(options: ProgressOptions): Progress {
-  const stream = options.stream ?? process.stderr
+  const {stream} = options
   const now = options.now ?? Date.now
   const tty = stream.isTTY === true
   const interval = tty ? (options.redrawMs ?? 100) : (options.intervalMs ?? 10_000)

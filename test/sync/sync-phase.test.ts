@@ -42,7 +42,7 @@ aws:
 targets:
 ${targets.map((name) => `  - {name: ${name}, account_id: "${ACCOUNT}", imports: [base], secret_prefix: ${name}/}\n`).join('')}sync: ${sync}
 `)
-  return loadProject(file)
+  return loadProject(file, {env: {}})
 }
 
 const secrets = (...names: string[]): Map<string, JsonObject> => new Map(names.map((name) => [name, {v: name}]))

@@ -20,7 +20,7 @@ async function connect(s: TestStack) {
   const runtime = recordingRuntime()
   const breakers = createBreakers({enabled: false, failure_threshold: 5, window: 10_000, timeout: 30_000, max_requests: 1}, {logger: runtime.logger})
   const config = {address: s.vault.url, namespace: '', auth: {method: 'token' as const, token: s.vault.rootToken}, concurrency: 4, timeout: 5000}
-  return connectVault({config, logger: runtime.logger, redactor: runtime.redactor, retry: {maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5}, breakers})
+  return connectVault({config, logger: runtime.logger, redactor: runtime.redactor, env: {}, retry: {maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5}, breakers})
 }
 
 describe('Vault reads are exact', () => {

@@ -30,6 +30,7 @@ beforeAll(async () => {
     config: {address: vault.url, namespace: '', auth: {method: 'token', token}, concurrency: 32, timeout: 5000},
     logger: runtime.logger,
     redactor: runtime.redactor,
+    env: {},
     retry: {maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 3},
     breakers: createBreakers({enabled: false, failure_threshold: 5, window: 10_000, timeout: 30_000, max_requests: 1}, {logger: runtime.logger}),
   })

@@ -24,6 +24,7 @@ beforeAll(async () => {
     config: {address: stack.vault.url, namespace: '', auth: {method: 'token', token: stack.vault.rootToken}, concurrency: 16, timeout: 5000},
     logger: runtime.logger,
     redactor: runtime.redactor,
+    env: {},
     retry: {maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5},
     breakers: createBreakers({enabled: false, failure_threshold: 5, window: 10_000, timeout: 30_000, max_requests: 1}, {logger: runtime.logger}),
   })

@@ -22,7 +22,7 @@ function vaultConfig(address: string, auth: VaultConfig['auth']): VaultConfig {
 
 async function reader(s: TestStack, auth: VaultConfig['auth'] = {method: 'token', token: s.vault.rootToken}): Promise<VaultReader> {
   const runtime = recordingRuntime()
-  return connectVault({config: vaultConfig(s.vault.url, auth), logger: runtime.logger, redactor: runtime.redactor, retry, breakers: breakersOff()})
+  return connectVault({config: vaultConfig(s.vault.url, auth), logger: runtime.logger, redactor: runtime.redactor, env: {}, retry, breakers: breakersOff()})
 }
 
 async function walk(r: VaultReader, path: string, overrides: Partial<WalkOptions> = {}) {
@@ -198,7 +198,7 @@ describe('vault auth', () => {
     stack = await startTestStack({vault: {secrets: {'secret/t/a': {v: 1}, 'secret/t/b': {v: 2}}, approles: {app: {policies}}}}, {now: () => now})
     const {roleId, secretId} = stack.credentials.approles.app as {roleId: string; secretId: string}
     const runtime = recordingRuntime()
-    const r = await connectVault({config: vaultConfig(stack.vault.url, {method: 'approle', role_id: roleId, secret_id: secretId}), logger: runtime.logger, redactor: runtime.redactor, retry, breakers: breakersOff(), now: () => now})
+    const r = await connectVault({config: vaultConfig(stack.vault.url, {method: 'approle', role_id: roleId, secret_id: secretId}), logger: runtime.logger, redactor: runtime.redactor, env: {}, retry, breakers: breakersOff(), now: () => now})
     // Default AppRole token TTL is long; jump past two thirds of Vault's 768h default.
     now += 600 * 3600 * 1000
     stack.controls.resetCounters()

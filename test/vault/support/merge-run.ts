@@ -46,6 +46,7 @@ export async function runMerge(options: MergeRunOptions): Promise<MergePhaseResu
         config: vault,
         logger: runtime.logger,
         redactor: runtime.redactor,
+        env: {},
         retry: {maxAttempts: options.maxAttempts ?? 5, baseDelayMs: 1, maxDelayMs: 3},
         breakers: createBreakers({enabled: false, failure_threshold: 5, window: 10_000, timeout: 30_000, max_requests: 1}, {logger: runtime.logger}),
         now: options.now,
