@@ -8,7 +8,8 @@ import type {
   Pluggable,
 } from '@smithy/types'
 import type {Metrics} from '../observability/metrics.js'
-import {statusOf, type Breakers, type Service} from './breakers.js'
+import type {Breakers, Service} from './breakers.js'
+import {statusOf} from './failure-classification.js'
 import {backoffDelay, type RetryPolicy} from './retry.js'
 
 export interface AwsClientWithStack<Input extends object, Output extends MetadataBearer> {

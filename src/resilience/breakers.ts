@@ -4,6 +4,7 @@ import {formatDuration} from '../config/duration.js'
 import {ExitCode, SecretSyncError} from '../errors.js'
 import type {Logger} from '../observability/logger.js'
 import type {BreakerState, Metrics} from '../observability/metrics.js'
+import {isBreakerFailure} from './failure-classification.js'
 
 export type {BreakerState}
 
@@ -47,87 +48,6 @@ export class CircuitOpenError extends SecretSyncError {
   }
 }
 
-// Throttling means the service is overloaded: it counts. LimitExceededException is left out on purpose: Secrets
-// Manager uses it for account quotas (too many secrets), which say nothing about the service's health.
-const THROTTLING = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'SlowDown',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'ProvisionedThroughputExceededException',
-  'BandwidthLimitExceeded',
-  'PriorRequestNotComplete',
-])
-const TIMEOUTS = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
-const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNABORTED', 'UND_ERR_CONNECT_TIMEOUT'])
-
-interface ErrorShape {
-  name?: unknown
-  code?: unknown
-  cause?: unknown
-  statusCode?: unknown
-  $fault?: unknown
-  $metadata?: {httpStatusCode?: unknown}
-  response?: {statusCode?: unknown}
-}
-
-/** The HTTP status of an AWS SDK v3 error (`$metadata`) or a node-vault error (`response.statusCode`). */
-function httpStatusOf(error: ErrorShape): number | undefined {
-  for (const status of [error.$metadata?.httpStatusCode, error.response?.statusCode, error.statusCode]) {
-    if (typeof status === 'number') return status
-  }
-  return undefined
-}
-
-// errno-style codes (ECONNRESET, ENOTFOUND...), undici's and Node's socket and stream errors are the network
-// failing; Node's other ERR_* codes (ERR_INVALID_URL...) are mistakes in the request, not the service's.
-const NETWORK_CODE = /^(E[A-Z]+|UND_ERR_[A-Z_]+|ERR_SOCKET_[A-Z_]+|ERR_HTTP2_[A-Z_]+|ERR_STREAM_PREMATURE_CLOSE)$/
-const isNetworkCode = (code: unknown): boolean => typeof code === 'string' && NETWORK_CODE.test(code)
-const isLocalCode = (code: unknown): boolean =>
-  typeof code === 'string' && code.startsWith('ERR_') && !NETWORK_CODE.test(code)
-
-/**
- * Whether a failed call says something about the service's health, so it counts toward opening its breaker:
- * throttling, 5xx, 408, timeouts and network failures do; other 4xx (not found, denied, conflicts, validation)
- * do not, since the service answered. Our own errors (a nested breaker's CIRCUIT_OPEN, config errors) and
- * local mistakes (ERR_INVALID_URL) do not.
- * Anything unrecognised counts: better to stop calling a service that fails in unknown ways than to hammer it.
- */
-export function isBreakerFailure(error: unknown, depth = 0): boolean {
-  if (error === null || typeof error !== 'object') return true
-  const e = error as ErrorShape
-  if (error instanceof SecretSyncError)
-    return e.cause !== undefined && depth < 5 && isBreakerFailure(e.cause, depth + 1)
-  if (e.name === 'AbortError') return false
-  if (typeof e.name === 'string' && (THROTTLING.has(e.name) || TIMEOUTS.has(e.name))) return true
-  const status = httpStatusOf(e)
-  if (status !== undefined) return status === 408 || status === 429 || status >= 500
-  if (isNetworkCode(e.code)) return true
-  if (isLocalCode(e.code)) return false
-  if (e.cause !== undefined && depth < 5) return isBreakerFailure(e.cause, depth + 1)
-  if (e.$fault === 'client') return false
-  return true
-}
-
-/** A failed request as a metrics status label: its HTTP status, else `timeout` or `error`. Never a message. */
-export function statusOf(error: unknown): string {
-  if (error === null || typeof error !== 'object') return 'error'
-  const e = error as ErrorShape
-  const status = httpStatusOf(e)
-  if (status !== undefined) return String(status)
-  if (
-    (typeof e.name === 'string' && TIMEOUTS.has(e.name)) ||
-    (typeof e.code === 'string' && TIMEOUT_CODES.has(e.code))
-  ) {
-    return 'timeout'
-  }
-  return 'error'
-}
-
 type Call = () => Promise<unknown>
 
 interface Trial {
@@ -158,6 +78,14 @@ const isOpenRejection = (error: unknown): boolean =>
  * - max_requests trial calls: opossum admits one and closes on its success; the breaker is reported closed only
  *   after max_requests trial calls succeeded (the first alone, the rest together), and any failing one reopens it.
  * `enabled: false` builds no breakers: calls pass straight through.
+ *
+ * Why not opossum's window (rollingCountTimeout/rollingCountBuckets, read through `breaker.stats.failures`): it
+ * opens on errorThresholdPercentage once volumeThreshold calls (successes included) are in the window, while
+ * the contract (DESIGN.md, `circuit_breaker.failure_threshold` within `window`) is a count of failures whatever
+ * the successes; its stats are bucketed (window/buckets granularity) and are not cleared when the breaker opens
+ * or closes (opossum 9 lib/status.js), so a breaker that just closed would reopen on failures from before its
+ * trial; and its buckets rotate on a real-time interval, not the injected clock. Which errors count is opossum's
+ * own mechanism (errorFilter, fed by failure-classification.ts).
  */
 export function createBreakers(config: CircuitBreakerConfig, deps: BreakersDeps): Breakers {
   const now = deps.now ?? Date.now

@@ -1,6 +1,7 @@
 import type {Logger} from '../observability/logger.js'
 import type {Metrics} from '../observability/metrics.js'
-import {statusOf as breakerStatusOf, type Breakers} from '../resilience/breakers.js'
+import type {Breakers} from '../resilience/breakers.js'
+import {statusOf as breakerStatusOf} from '../resilience/failure-classification.js'
 import {withRetry, type RetryPolicy} from '../resilience/retry.js'
 import {describeVaultFailure, isRetryableVaultError} from './vault-errors.js'
 
