@@ -1,6 +1,7 @@
 import {hostname} from 'node:os'
 import {S3Client} from '@aws-sdk/client-s3'
 import type {Config} from '../config/schema.js'
+import type {DiscoveryClients} from '../discovery/index.js'
 import {ExitCode, SecretSyncError} from '../errors.js'
 import {awsClientConfig, defaultRegion} from '../aws/client-config.js'
 import {createMetrics, type Metrics} from '../observability/metrics.js'
@@ -27,8 +28,16 @@ export interface Adapters {
   /** One registry and one breaker per service for the whole run. */
   metrics: Metrics
   breakers: Breakers
-  /** Options every AWS client of the run is built with (discovery builds its own clients from them). */
-  awsClient: {endpoint?: string; timeoutMs: number; retry: ReturnType<typeof retryPolicyOf>}
+  /** Options every AWS client of the run is built with. */
+  awsClient: AwsClientOptions
+  /** Organizations, SSO Admin and Identity Store clients for discovery, per (role, region); destroy them after. */
+  connectDiscovery: () => Promise<DiscoveryClients & {destroy(): void}>
+}
+
+export interface AwsClientOptions {
+  endpoint?: string
+  timeoutMs: number
+  retry: ReturnType<typeof retryPolicyOf>
 }
 
 export const retryPolicyOf = (config: Config) => ({
@@ -40,7 +49,7 @@ export const retryPolicyOf = (config: Config) => ({
 export function buildAdapters(config: Config, runtime: Runtime, env: Readonly<Record<string, string | undefined>>): Adapters {
   const metrics = createMetrics()
   const breakers = createBreakers(config.circuit_breaker, {logger: runtime.logger, metrics, now: runtime.now})
-  const awsClient = {endpoint: config.aws.endpoint, timeoutMs: config.aws.timeout, retry: retryPolicyOf(config)}
+  const awsClient: AwsClientOptions = {endpoint: config.aws.endpoint, timeoutMs: config.aws.timeout, retry: retryPolicyOf(config)}
   const storeConfig = config.merge_store?.enabled ? config.merge_store : undefined
   const s3 = storeConfig
     ? withBreaker(
@@ -74,6 +83,7 @@ export function buildAdapters(config: Config, runtime: Runtime, env: Readonly<Re
     breakers,
     awsClient,
     limiter: createRateLimiter({ratePerSecond: config.sync.write_rate}),
+    connectDiscovery: async () => (await import('./discovery-clients.js')).connectDiscovery(config, runtime.runId, {awsClient, breakers, metrics}),
     // Secrets Manager, STS and node-vault are imported where they are first used, not at the top: a
     // --merge-only run never syncs, a --sync-only run never reads Vault, `version list` needs neither.
     connectTarget: async (target) => {
