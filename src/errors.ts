@@ -110,6 +110,13 @@ export class NotAvailableError extends SecretSyncError {
   }
 }
 
+/** A guard inside secretsync caught its own bug (a name or key it must never build): exit 1, code INTERNAL. */
+export class InternalError extends SecretSyncError {
+  constructor(message: string) {
+    super('INTERNAL', message, ExitCode.failure, {hint: 'This is a secretsync bug; please report it with the log (run again with SECRETSYNC_DEBUG=1 for the stack).'})
+  }
+}
+
 /** Maps anything thrown to an exit code; unknown errors are failures. */
 export const exitCodeOf = (error: unknown): ExitCode => (error instanceof SecretSyncError ? error.exitCode : ExitCode.failure)
 

@@ -1,7 +1,7 @@
 import {Command} from '@oclif/core'
 import type {Surroundings} from '../composition-root.js'
 import type {LogFormat, LogLevel} from '../observability/logger.js'
-import {ConfigError, ExitCode, SecretSyncError, errorCodeOf, exitCodeOf, exitCodesHelp, mostSevere} from '../errors.js'
+import {ConfigError, ExitCode, InternalError, SecretSyncError, errorCodeOf, exitCodeOf, exitCodesHelp, mostSevere} from '../errors.js'
 import {escapeUntrusted, stringifyJsonSafely} from '../util/untrusted-text.js'
 import {globalFlags} from './flags.js'
 import {stopOnSignals, type SignalStop} from './stop-on-signals.js'
@@ -78,7 +78,7 @@ export abstract class BaseCommand extends Command {
       return
     }
     process.stderr.write(`Error: ${renderErrorMessage(error, isParseError)}\n${hint ? `Hint: ${escapeUntrusted(hint)}\n` : ''}`)
-    if (!(error instanceof SecretSyncError) && !isParseError && process.env.SECRETSYNC_DEBUG) {
+    if ((!(error instanceof SecretSyncError) || error instanceof InternalError) && !isParseError && process.env.SECRETSYNC_DEBUG) {
       process.stderr.write(`${(error.stack ?? '').split('\n').map(escapeUntrusted).join('\n')}\n`)
     }
   }

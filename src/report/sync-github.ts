@@ -3,6 +3,7 @@ import {appendFile} from 'node:fs/promises'
 import type {SyncRunResult, SyncSummary, TargetSyncResult} from '../sync/types.js'
 import {escapeCommandData, escapeCommandProperty, guardLine, untrusted, verbatim} from '../util/untrusted-text.js'
 import {hasChanges, inline, metadataNotes, syncSummaryLine, targetBodyLines, targetHeading} from './sync-text.js'
+import {InternalError} from '../errors.js'
 
 export interface SyncGithubOptions {
   showValues: boolean
@@ -188,7 +189,7 @@ export function renderSyncGithub(result: SyncRunResult, options: SyncGithubOptio
 }
 
 function outputEntry(name: string, value: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new Error(`invalid GitHub output name: ${JSON.stringify(name)}`)
+  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new InternalError(`invalid GitHub output name: ${JSON.stringify(name)}`)
   if (!/[\r\n]/.test(value)) return `${name}=${value}\n`
   // A multi-line value needs the heredoc form; a random delimiter cannot be forged by the value.
   const delimiter = `ghadelimiter_${randomUUID()}`

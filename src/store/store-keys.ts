@@ -1,4 +1,5 @@
 import {assertKeySpace} from '../util/key-space.js'
+import {InternalError} from '../errors.js'
 
 /**
  * Object keys of the merge store, exactly as DESIGN.md §4 lays them out. `prefix` is used as given (the config
@@ -19,14 +20,14 @@ const VERSION_FILE = /^v([1-9]\d*)\.json$/
 
 /** One path segment of a key: a real name, never empty, `.`, `..` or containing `/`. */
 const segment = (what: string, value: string): string => {
-  if (value === '' || value.includes('/')) throw new Error(`internal error: refusing ${what} ${JSON.stringify(value)} as one segment of a merge-store key`)
+  if (value === '' || value.includes('/')) throw new InternalError(`internal error: refusing ${what} ${JSON.stringify(value)} as one segment of a merge-store key`)
   return assertKeySpace(what, value)
 }
 
 /** Every key stays inside `prefix`: the builders refuse any segment that would step out (never a write). */
 export function storeKeys(prefix: string): StoreKeys {
   assertKeySpace('merge-store prefix', prefix, {trailingSlash: true})
-  if (prefix.startsWith('/') || (prefix !== '' && !prefix.endsWith('/'))) throw new Error(`internal error: merge-store prefix ${JSON.stringify(prefix)} must be empty or end with "/" and not start with it`)
+  if (prefix.startsWith('/') || (prefix !== '' && !prefix.endsWith('/'))) throw new InternalError(`internal error: merge-store prefix ${JSON.stringify(prefix)} must be empty or end with "/" and not start with it`)
   const targetFolder = (target: string): string => `${prefix}${segment('target name', target)}/`
   return {
     targetFolder,

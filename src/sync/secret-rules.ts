@@ -1,4 +1,5 @@
 import {assertKeySpace, keySpaceProblem} from '../util/key-space.js'
+import {InternalError} from '../errors.js'
 
 /** AWS Secrets Manager limits (DESIGN.md §4 "Secret names and values"). */
 export const MAX_NAME_LENGTH = 512
@@ -30,7 +31,7 @@ export const isSendableName = (name: string): boolean => name.length <= MAX_SECR
  */
 export function secretName(prefix: string, path: string): string {
   assertKeySpace('secret_prefix', prefix, {leadingSlash: true, trailingSlash: true})
-  if (path === '' || path.startsWith('/')) throw new Error(`internal error: refusing secret path ${JSON.stringify(path)} under prefix ${JSON.stringify(prefix)}`)
+  if (path === '' || path.startsWith('/')) throw new InternalError(`internal error: refusing secret path ${JSON.stringify(path)} under prefix ${JSON.stringify(prefix)}`)
   return `${prefix}${path}`
 }
 

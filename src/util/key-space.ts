@@ -1,3 +1,5 @@
+import {InternalError} from '../errors.js'
+
 /**
  * Key-space rules shared by the config schema and the builders of S3 keys and secret names. A key is
  * `/`-separated segments; a `.` or `..` segment reads as stepping out of the folder the key is meant to stay
@@ -24,6 +26,6 @@ export function keySpaceProblem(key: string, options: KeySpaceOptions = {}): str
 /** Last line of defence where keys are built: a key outside its space is a bug upstream, never a write. */
 export function assertKeySpace(what: string, key: string, options: KeySpaceOptions = {}): string {
   const problem = keySpaceProblem(key, options)
-  if (problem !== undefined) throw new Error(`internal error: refusing ${what} ${JSON.stringify(key)}: it ${problem}`)
+  if (problem !== undefined) throw new InternalError(`internal error: refusing ${what} ${JSON.stringify(key)}: it ${problem}`)
   return key
 }
