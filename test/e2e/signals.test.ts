@@ -106,13 +106,26 @@ describe('signals', () => {
   })
 
   it('a second SIGTERM exits at once, without waiting for the calls in flight', async () => {
-    // Given a sync that is writing and has been asked to stop once
+    // Given a sync that is writing (slowly: the in-flight writes must outlast this test's waits) and has been
+    // asked to stop once
+    stack.controls.setLatency({service: 'secretsmanager', operation: 'CreateSecret', ms: 5000})
     const run = await pipelineMidSync()
     run.child.kill('SIGTERM')
     await vi.waitFor(() => expect(run.stderr()).toContain('Received SIGTERM'), {timeout: 30_000, interval: 10})
 
-    // When the signal comes again while its writes are still in flight (each takes a second)
-    const inFlight = creates()
+    // When the signal comes again while its writes are still in flight. Writes that had
+    // passed the stop check before the first signal may still be on their way to the server on a loaded machine:
+    // wait until the server has received them all (no new one for 250 ms, well inside the five seconds each takes).
+    let inFlight = creates()
+    await vi.waitFor(
+      async () => {
+        const seen = creates()
+        await new Promise((resolve) => setTimeout(resolve, 250))
+        inFlight = creates()
+        expect(inFlight).toBe(seen)
+      },
+      {timeout: 10_000, interval: 0},
+    )
     run.child.kill('SIGTERM')
     const ended = await run.done
 
