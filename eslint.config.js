@@ -11,7 +11,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_'}],
       'no-restricted-syntax': [
         'error',
-        {selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']", message: 'Never process.exit: return a result and let the command map it to an exit code.'},
+        {
+          selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",
+          message: 'Never process.exit: return a result and let the command map it to an exit code.',
+        },
       ],
     },
   },
@@ -20,7 +23,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        {patterns: [{group: ['@aws-sdk/*', 'node-vault', 'node:fs', 'fs', 'node:fs/promises'], message: 'Commands stay thin: call into src/.'}]},
+        {
+          patterns: [
+            {
+              group: ['@aws-sdk/*', 'node-vault', 'node:fs', 'fs', 'node:fs/promises'],
+              message: 'Commands stay thin: call into src/.',
+            },
+          ],
+        },
       ],
     },
   },

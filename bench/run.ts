@@ -29,23 +29,54 @@ function fixture() {
   const secrets: Record<string, Record<string, unknown>> = {}
   for (let i = 0; i < SECRETS; i++) {
     const folder = `f${String(i % FOLDERS).padStart(3, '0')}`
-    secrets[`secret/bench/${folder}/s${String(i).padStart(6, '0')}`] = {user: `u${i}`, password: `p${i}-${'x'.repeat(64)}`, hosts: ['a', 'b']}
+    secrets[`secret/bench/${folder}/s${String(i).padStart(6, '0')}`] = {
+      user: `u${i}`,
+      password: `p${i}-${'x'.repeat(64)}`,
+      hosts: ['a', 'b'],
+    }
   }
   return {vault: {secrets}, aws: {buckets: ['bench-store']}}
 }
 
-async function scenario(stack: TestStack, name: string, config: string, flags: {dryRun?: boolean; mergeOnly?: boolean; syncOnly?: boolean} = {}): Promise<Row> {
+async function scenario(
+  stack: TestStack,
+  name: string,
+  config: string,
+  flags: {dryRun?: boolean; mergeOnly?: boolean; syncOnly?: boolean} = {},
+): Promise<Row> {
   stack.controls.resetCounters()
   global.gc?.()
   const before = process.memoryUsage()
   const started = performance.now()
   let peakHeap = before.heapUsed
   const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 50)
-  const outcome = await runPipeline({configPath: config, dryRun: flags.dryRun ?? false, mergeOnly: flags.mergeOnly ?? false, syncOnly: flags.syncOnly ?? false, surroundings: {env: {...process.env, SECRETSYNC_SHARDS: undefined, SECRETSYNC_SHARD: undefined}, stderr: process.stderr, stdoutIsTTY: false, now: Date.now, stop: new AbortController().signal, logLevel: 'warn', logFormat: 'text'}})
+  const outcome = await runPipeline({
+    configPath: config,
+    dryRun: flags.dryRun ?? false,
+    mergeOnly: flags.mergeOnly ?? false,
+    syncOnly: flags.syncOnly ?? false,
+    surroundings: {
+      env: {...process.env, SECRETSYNC_SHARDS: undefined, SECRETSYNC_SHARD: undefined},
+      stderr: process.stderr,
+      stdoutIsTTY: false,
+      now: Date.now,
+      stop: new AbortController().signal,
+      logLevel: 'warn',
+      logFormat: 'text',
+    },
+  })
   clearInterval(sampler)
   const seconds = (performance.now() - started) / 1000
-  const summary = outcome.kind === 'sync' ? JSON.stringify(outcome.result.summary) : JSON.stringify(outcome.result.summary)
-  return {scenario: name, seconds, heapMiB: (peakHeap - before.heapUsed) / 2 ** 20, rssMiB: process.memoryUsage().rss / 2 ** 20, calls: stack.controls.snapshot(), summary}
+  const summary =
+    outcome.kind === 'sync' ? JSON.stringify(outcome.result.summary) : JSON.stringify(outcome.result.summary)
+  return {
+    scenario: name,
+    seconds,
+    heapMiB: (peakHeap - before.heapUsed) / 2 ** 20,
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+    calls: stack.controls.snapshot(),
+    summary,
+  }
 }
 
 const stack = await startTestStack(fixture())
@@ -89,10 +120,15 @@ const calls = (row: Row, service: string) =>
   Object.entries(row.calls[service] ?? {})
     .map(([op, n]) => `${op}=${n}`)
     .join(' ')
-process.stdout.write(`\nsecretsync benchmark: ${SECRETS} secrets in ${FOLDERS} folders, ${LATENCY_MS} ms per call, write_rate ${WRITE_RATE}/s\n\n`)
+process.stdout.write(
+  `\nsecretsync benchmark: ${SECRETS} secrets in ${FOLDERS} folders, ${LATENCY_MS} ms per call, write_rate ${WRITE_RATE}/s\n\n`,
+)
 for (const row of rows) {
-  process.stdout.write(`${row.scenario}\n  ${row.seconds.toFixed(2)} s, heap +${row.heapMiB.toFixed(1)} MiB, rss ${row.rssMiB.toFixed(0)} MiB\n`)
-  for (const service of ['vault', 'secretsmanager', 's3', 'sts']) if (row.calls[service]) process.stdout.write(`  ${service}: ${calls(row, service)}\n`)
+  process.stdout.write(
+    `${row.scenario}\n  ${row.seconds.toFixed(2)} s, heap +${row.heapMiB.toFixed(1)} MiB, rss ${row.rssMiB.toFixed(0)} MiB\n`,
+  )
+  for (const service of ['vault', 'secretsmanager', 's3', 'sts'])
+    if (row.calls[service]) process.stdout.write(`  ${service}: ${calls(row, service)}\n`)
 }
 const dir = join(import.meta.dirname, 'results')
 await mkdir(dir, {recursive: true})

@@ -13,7 +13,11 @@ export default class Discover extends BaseCommand {
 
   async run(): Promise<DiscoverResult> {
     const {flags} = await this.parse(Discover)
-    const {result, exitCode} = await runDiscover({configPath: flags.config, noCache: flags['no-cache'] ?? false, surroundings: this.surroundings(flags)})
+    const {result, exitCode} = await runDiscover({
+      configPath: flags.config,
+      noCache: flags['no-cache'] ?? false,
+      surroundings: this.surroundings(flags),
+    })
     this.setExitCode(exitCode)
     if (!this.jsonEnabled()) process.stdout.write(renderDiscoverText(result))
     return result

@@ -19,19 +19,43 @@ export default class Pipeline extends BaseCommand {
 
   static override flags = {
     'dry-run': dryRunFlag,
-    'merge-only': Flags.boolean({description: 'Run only the merge phase (write snapshots, no sync).', env: 'SECRETSYNC_MERGE_ONLY'}),
-    'sync-only': Flags.boolean({description: 'Run only the sync phase, from the latest snapshots in the merge store.', env: 'SECRETSYNC_SYNC_ONLY'}),
-    targets: Flags.string({description: 'Comma-separated target names; their imports are included. Unknown names are an error.', env: 'SECRETSYNC_TARGETS'}),
+    'merge-only': Flags.boolean({
+      description: 'Run only the merge phase (write snapshots, no sync).',
+      env: 'SECRETSYNC_MERGE_ONLY',
+    }),
+    'sync-only': Flags.boolean({
+      description: 'Run only the sync phase, from the latest snapshots in the merge store.',
+      env: 'SECRETSYNC_SYNC_ONLY',
+    }),
+    targets: Flags.string({
+      description: 'Comma-separated target names; their imports are included. Unknown names are an error.',
+      env: 'SECRETSYNC_TARGETS',
+    }),
     diff: Flags.boolean({description: 'Print the diff also when applying.', env: 'SECRETSYNC_DIFF'}),
     output: outputFlag,
     'show-values': showValuesFlag,
     'exit-code': Flags.boolean({description: 'Exit 4 when there are changes.', env: 'SECRETSYNC_EXIT_CODE'}),
     version: snapshotVersionFlag,
-    adopt: Flags.boolean({description: 'Take over same-named secrets that lack the ownership tag (overrides sync.adopt).', env: 'SECRETSYNC_ADOPT'}),
+    adopt: Flags.boolean({
+      description: 'Take over same-named secrets that lack the ownership tag (overrides sync.adopt).',
+      env: 'SECRETSYNC_ADOPT',
+    }),
     'no-cache': noCacheFlag,
-    'metrics-port': Flags.integer({description: 'Serve Prometheus metrics on this port during the run.', env: 'SECRETSYNC_METRICS_PORT', min: 1, max: 65_535}),
-    pushgateway: Flags.string({description: 'Push metrics to this Prometheus Pushgateway URL at the end of the run.', env: 'SECRETSYNC_PUSHGATEWAY'}),
-    shard: Flags.string({description: 'Sync only shard i of n (i/n, 0-based); default from JOB_COMPLETION_INDEX when SECRETSYNC_SHARDS is set.', env: 'SECRETSYNC_SHARD'}),
+    'metrics-port': Flags.integer({
+      description: 'Serve Prometheus metrics on this port during the run.',
+      env: 'SECRETSYNC_METRICS_PORT',
+      min: 1,
+      max: 65_535,
+    }),
+    pushgateway: Flags.string({
+      description: 'Push metrics to this Prometheus Pushgateway URL at the end of the run.',
+      env: 'SECRETSYNC_PUSHGATEWAY',
+    }),
+    shard: Flags.string({
+      description:
+        'Sync only shard i of n (i/n, 0-based); default from JOB_COMPLETION_INDEX when SECRETSYNC_SHARDS is set.',
+      env: 'SECRETSYNC_SHARD',
+    }),
   }
 
   async run(): Promise<unknown> {
@@ -55,7 +79,13 @@ export default class Pipeline extends BaseCommand {
     })
     this.setExitCode(outcome.exitCode)
     const format = this.jsonEnabled() ? 'json' : flags.output
-    const rendered = await renderPipelineOutput(outcome, {format, showValues: flags['show-values'] ?? false, diff: flags.diff ?? false, env: surroundings.env, isTTY: surroundings.stdoutIsTTY})
+    const rendered = await renderPipelineOutput(outcome, {
+      format,
+      showValues: flags['show-values'] ?? false,
+      diff: flags.diff ?? false,
+      env: surroundings.env,
+      isTTY: surroundings.stdoutIsTTY,
+    })
     if (this.jsonEnabled()) return rendered.json
     process.stdout.write(rendered.stdout)
     return undefined

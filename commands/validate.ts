@@ -22,7 +22,11 @@ export default class Validate extends BaseCommand {
 
   async run(): Promise<ValidateResult> {
     const {flags} = await this.parse(Validate)
-    const result = await validateProject({configPath: flags.config, checkAccess: flags['check-access'], surroundings: this.surroundings(flags)})
+    const result = await validateProject({
+      configPath: flags.config,
+      checkAccess: flags['check-access'],
+      surroundings: this.surroundings(flags),
+    })
     this.setExitCode(accessExitCode(result.access))
     if (!this.jsonEnabled()) process.stdout.write(renderValidateText(result))
     return result

@@ -9,7 +9,14 @@ import {Plugin} from '@oclif/core'
 
 /** The manifest the built commands declare, never read from an existing oclif.manifest.json. */
 async function buildManifest(root) {
-  const plugin = new Plugin({root, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true})
+  const plugin = new Plugin({
+    root,
+    type: 'core',
+    isRoot: true,
+    ignoreManifest: true,
+    errorOnManifestCreate: true,
+    respectNoCacheDefault: true,
+  })
   await plugin.load()
   return plugin.manifest
 }

@@ -17,7 +17,11 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  * `validate --check-access`: logs in to Vault and lists each source's root, assumes each static target's role
  * (with the account check) and lists one secret, and reads the merge store's bucket. Writes nothing.
  */
-export async function checkAccess(config: Config, graph: TargetGraph, surroundings: Surroundings): Promise<AccessCheck[]> {
+export async function checkAccess(
+  config: Config,
+  graph: TargetGraph,
+  surroundings: Surroundings,
+): Promise<AccessCheck[]> {
   // Only errors are logged: the checks themselves are the output.
   const {adapters, close} = compose(config, {...surroundings, logLevel: 'error'})
   const checks: AccessCheck[] = []
@@ -29,19 +33,33 @@ export async function checkAccess(config: Config, graph: TargetGraph, surroundin
           try {
             const {mount, relative} = await vault.resolveMount(source.mount)
             const listed = await vault.list(mount, relative)
-            checks.push({kind: 'source', name: source.name, ok: listed.kind !== 'forbidden', detail: listed.kind === 'ok' ? `${listed.keys.length} keys at ${source.mount}` : `${listed.kind} at ${source.mount}`})
+            checks.push({
+              kind: 'source',
+              name: source.name,
+              ok: listed.kind !== 'forbidden',
+              detail:
+                listed.kind === 'ok'
+                  ? `${listed.keys.length} keys at ${source.mount}`
+                  : `${listed.kind} at ${source.mount}`,
+            })
           } catch (error) {
             checks.push({kind: 'source', name: source.name, ok: false, detail: messageOf(error)})
           }
         }
       } catch (error) {
-        for (const source of config.vault_sources) checks.push({kind: 'source', name: source.name, ok: false, detail: messageOf(error)})
+        for (const source of config.vault_sources)
+          checks.push({kind: 'source', name: source.name, ok: false, detail: messageOf(error)})
       }
     }
     if (adapters.store) {
       try {
         const versions = await adapters.store.listVersions(graph.order[0] ?? 'secretsync-access-check')
-        checks.push({kind: 'merge_store', name: config.merge_store?.bucket ?? '', ok: true, detail: `readable (${versions.length} snapshots of the first target)`})
+        checks.push({
+          kind: 'merge_store',
+          name: config.merge_store?.bucket ?? '',
+          ok: true,
+          detail: `readable (${versions.length} snapshots of the first target)`,
+        })
       } catch (error) {
         checks.push({kind: 'merge_store', name: config.merge_store?.bucket ?? '', ok: false, detail: messageOf(error)})
       }
@@ -52,7 +70,12 @@ export async function checkAccess(config: Config, graph: TargetGraph, surroundin
         const {client, accountId} = await adapters.connectTarget(resolved)
         try {
           await client.send(new ListSecretsCommand({MaxResults: 1}))
-          checks.push({kind: 'target', name: target.name, ok: true, detail: `${accountId} / ${resolved.region}: Secrets Manager reachable`})
+          checks.push({
+            kind: 'target',
+            name: target.name,
+            ok: true,
+            detail: `${accountId} / ${resolved.region}: Secrets Manager reachable`,
+          })
         } finally {
           client.destroy()
         }

@@ -49,4 +49,3 @@ export async function openProject(configPath: string, surroundings: Surroundings
   const loaded = await loadProject(configPath, {env: surroundings.env})
   return {...loaded, ...compose(loaded.config, surroundings)}
 }
-

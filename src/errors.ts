@@ -74,7 +74,8 @@ export interface ConfigIssue {
 }
 
 export const formatConfigIssue = (issue: ConfigIssue): string => {
-  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}${issue.column ? `:${issue.column}` : ''}`
+  const where =
+    issue.line === undefined ? issue.file : `${issue.file}:${issue.line}${issue.column ? `:${issue.column}` : ''}`
   return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`
 }
 
@@ -86,7 +87,9 @@ export class ConfigError extends SecretSyncError {
   ) {
     const lines = issues.map(formatConfigIssue)
     const message =
-      lines.length === 1 ? `Invalid config: ${lines[0]}` : `Invalid config (${lines.length} problems):\n  ${lines.join('\n  ')}`
+      lines.length === 1
+        ? `Invalid config: ${lines[0]}`
+        : `Invalid config (${lines.length} problems):\n  ${lines.join('\n  ')}`
     super(options.code ?? 'CONFIG_INVALID', message, ExitCode.usage, {
       hint: options.hint ?? 'Fix the config file and run `secretsync validate` again.',
       cause: options.cause,
@@ -113,12 +116,15 @@ export class NotAvailableError extends SecretSyncError {
 /** A guard inside secretsync caught its own bug (a name or key it must never build): exit 1, code INTERNAL. */
 export class InternalError extends SecretSyncError {
   constructor(message: string) {
-    super('INTERNAL', message, ExitCode.failure, {hint: 'This is a secretsync bug; please report it with the log (run again with SECRETSYNC_DEBUG=1 for the stack).'})
+    super('INTERNAL', message, ExitCode.failure, {
+      hint: 'This is a secretsync bug; please report it with the log (run again with SECRETSYNC_DEBUG=1 for the stack).',
+    })
   }
 }
 
 /** Maps anything thrown to an exit code; unknown errors are failures. */
-export const exitCodeOf = (error: unknown): ExitCode => (error instanceof SecretSyncError ? error.exitCode : ExitCode.failure)
+export const exitCodeOf = (error: unknown): ExitCode =>
+  error instanceof SecretSyncError ? error.exitCode : ExitCode.failure
 
 export const errorCodeOf = (error: unknown): string => (error instanceof SecretSyncError ? error.code : 'INTERNAL')
 

@@ -32,8 +32,14 @@ export const mergeExitCode = (summary: {targets: number; failed_targets: number}
   outcomeExitCode({problems: summary.failed_targets, nothingSucceeded: summary.failed_targets === summary.targets})
 
 /** Discovery: failed blocks and accounts that could not be read; the run goes on without them. */
-export const discoveryExitCode = (summary: {failed_blocks: number; account_errors: number}, enabledBlocks: number): ExitCode =>
-  outcomeExitCode({problems: summary.failed_blocks + summary.account_errors, nothingSucceeded: summary.failed_blocks >= enabledBlocks})
+export const discoveryExitCode = (
+  summary: {failed_blocks: number; account_errors: number},
+  enabledBlocks: number,
+): ExitCode =>
+  outcomeExitCode({
+    problems: summary.failed_blocks + summary.account_errors,
+    nothingSucceeded: summary.failed_blocks >= enabledBlocks,
+  })
 
 /** `version list`: unreadable snapshots are listed with their error beside the readable ones. */
 export const historyExitCode = (versions: ReadonlyArray<{error: string | null}>): ExitCode =>

@@ -3,7 +3,14 @@ import {loadProject} from './config/index.js'
 import {ExitCode, SecretSyncError, UsageError} from './errors.js'
 import {discoverProject} from './pipeline/discovery-stage.js'
 import {selectTargets} from './pipeline/select-targets.js'
-import {pidIsAlive, staleReason, StoreCorruptError, type LockRecord, type PidProbe, type SnapshotStore} from './store/index.js'
+import {
+  pidIsAlive,
+  staleReason,
+  StoreCorruptError,
+  type LockRecord,
+  type PidProbe,
+  type SnapshotStore,
+} from './store/index.js'
 
 export interface UnlockOptions {
   configPath: string
@@ -43,14 +50,21 @@ export async function unlockTarget(options: UnlockOptions): Promise<UnlockResult
   // Discovered targets hold locks too: resolve them as the pipeline does (a fresh cache answers; nothing is written).
   const {graph} = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {noCache: false, dryRun: true})
   selectTargets(graph, options.target, '--target')
-  return removeRunLock(adapters.store as SnapshotStore, options.target, {force: options.force, now: new Date(runtime.now())})
+  return removeRunLock(adapters.store as SnapshotStore, options.target, {
+    force: options.force,
+    now: new Date(runtime.now()),
+  })
 }
 
 /**
  * Removes a target's run lock when it is stale (expired, or its holder is a dead process on this host) or when
  * forced. The delete is If-Match on the ETag inspected, so a lock another run took meanwhile is never removed.
  */
-export async function removeRunLock(store: SnapshotStore, target: string, options: {force: boolean; now: Date; host?: string; isAlive?: PidProbe}): Promise<UnlockResult> {
+export async function removeRunLock(
+  store: SnapshotStore,
+  target: string,
+  options: {force: boolean; now: Date; host?: string; isAlive?: PidProbe},
+): Promise<UnlockResult> {
   const location = store.lockLocation(target)
   let found: Awaited<ReturnType<SnapshotStore['readLock']>>
   try {
@@ -64,12 +78,28 @@ export async function removeRunLock(store: SnapshotStore, target: string, option
   if (found === undefined) return {target, location, status: 'none', removed: null, reason: 'no lock is held'}
   const {record} = found
   // `unlock` holds no lock itself: a record naming this very pid on this host is an earlier process's.
-  const stale = staleReason(record, {now: options.now, host: options.host ?? store.lockHost, isAlive: options.isAlive ?? pidIsAlive, self: {pid: process.pid, runId: ''}})
+  const stale = staleReason(record, {
+    now: options.now,
+    host: options.host ?? store.lockHost,
+    isAlive: options.isAlive ?? pidIsAlive,
+    self: {pid: process.pid, runId: ''},
+  })
   if (stale === undefined && !options.force) {
     throw new LockHeldError(location, `locked by ${record.owner} (run ${record.run_id}) until ${record.expires_at}`)
   }
   if (!(await store.removeLock(target, found.etag))) {
-    throw new SecretSyncError('LOCK_CHANGED', `${location} changed while unlocking (another run took it); nothing removed`, ExitCode.failure, {hint: 'Run unlock again to see who holds it now.'})
+    throw new SecretSyncError(
+      'LOCK_CHANGED',
+      `${location} changed while unlocking (another run took it); nothing removed`,
+      ExitCode.failure,
+      {hint: 'Run unlock again to see who holds it now.'},
+    )
   }
-  return {target, location, status: 'removed', removed: record, reason: stale ?? `forced: it was live until ${record.expires_at}`}
+  return {
+    target,
+    location,
+    status: 'removed',
+    removed: record,
+    reason: stale ?? `forced: it was live until ${record.expires_at}`,
+  }
 }

@@ -27,7 +27,8 @@ export async function validateProject(options: ValidateOptions): Promise<Validat
   const {config, graph} = await loadProject(options.configPath, {env: options.surroundings.env})
   const warnings: string[] = []
   for (const target of config.targets) {
-    if (target.imports.length === 0) warnings.push(`target "${target.name}" imports nothing: its desired state is empty`)
+    if (target.imports.length === 0)
+      warnings.push(`target "${target.name}" imports nothing: its desired state is empty`)
   }
   if (config.vault?.auth.method === 'approle' && (!config.vault.auth.role_id || !config.vault.auth.secret_id)) {
     warnings.push('vault.auth: role_id or secret_id is empty; login will fail until they are set')
@@ -53,7 +54,9 @@ export async function validateProject(options: ValidateOptions): Promise<Validat
     warnings,
     // Imported here, not at the top: check-access pulls in every AWS SDK client and node-vault, which a plain
     // validate never uses and should not pay for at start-up.
-    ...(options.checkAccess ? {access: await (await import('./check-access.js')).checkAccess(config, graph, options.surroundings)} : {}),
+    ...(options.checkAccess
+      ? {access: await (await import('./check-access.js')).checkAccess(config, graph, options.surroundings)}
+      : {}),
   }
 }
 
@@ -66,7 +69,9 @@ export function renderValidateText(result: ValidateResult): string {
     untrusted`  discovery: ${result.discovery.length}${result.discovery.length ? ` (${result.discovery.map((d) => `${d.name}${d.enabled ? '' : ' disabled'}`).join(', ')})` : ''}`,
     untrusted`  merge store: ${result.merge_store ? `s3://${result.merge_store.bucket}/${result.merge_store.prefix}` : 'none (merge result flows to sync in memory)'}`,
     ...result.warnings.map((w) => untrusted`warning: ${w}`),
-    ...(result.access ?? []).map((check) => untrusted`${check.ok ? 'ok  ' : 'FAIL'} ${check.kind} ${check.name}: ${check.detail}`),
+    ...(result.access ?? []).map(
+      (check) => untrusted`${check.ok ? 'ok  ' : 'FAIL'} ${check.kind} ${check.name}: ${check.detail}`,
+    ),
   ]
   return `${guardLines(lines.join('\n'))}\n`
 }

@@ -34,7 +34,14 @@ interface Report {
     name: string
     status: string
     error: {code: string; message: string} | null
-    accounts: Array<{account_id: string; account_name: string; status: string; included: boolean; reasons: string[]; target: string | null}>
+    accounts: Array<{
+      account_id: string
+      account_name: string
+      status: string
+      included: boolean
+      reasons: string[]
+      target: string | null
+    }>
   }>
 }
 interface DiscoverJson {
@@ -77,12 +84,17 @@ describe.skipIf(MOTO_ONLY)('discovery against moto', () => {
       await org.send(new CreateOrganizationCommand({FeatureSet: 'ALL'}))
       const rootId = (await org.send(new ListRootsCommand({}))).Roots?.[0]?.Id as string
       const ou = async (name: string, parentId: string) =>
-        (await org.send(new CreateOrganizationalUnitCommand({Name: name, ParentId: parentId}))).OrganizationalUnit?.Id as string
+        (await org.send(new CreateOrganizationalUnitCommand({Name: name, ParentId: parentId}))).OrganizationalUnit
+          ?.Id as string
       const prod = await ou('prod', rootId)
       ous = {prod, prodEu: await ou('prod-eu', prod), sandbox: await ou('sandbox', rootId)}
       const account = async (name: string, environment: string, parentId: string) => {
         const created = await org.send(
-          new CreateAccountCommand({AccountName: name, Email: `${name}@example.com`, Tags: [{Key: 'Environment', Value: environment}]}),
+          new CreateAccountCommand({
+            AccountName: name,
+            Email: `${name}@example.com`,
+            Tags: [{Key: 'Environment', Value: environment}],
+          }),
         )
         const id = created.CreateAccountStatus?.AccountId as string
         await org.send(new MoveAccountCommand({AccountId: id, SourceParentId: rootId, DestinationParentId: parentId}))
@@ -105,9 +117,20 @@ describe.skipIf(MOTO_ONLY)('discovery against moto', () => {
       const instance = (await sso.send(new ListInstancesCommand({}))).Instances?.[0]
       const instanceArn = instance?.InstanceArn as string
       const identityStoreId = instance?.IdentityStoreId as string
-      const permissionSetArn = (await sso.send(new CreatePermissionSetCommand({InstanceArn: instanceArn, Name: 'SecretSync'}))).PermissionSet?.PermissionSetArn as string
-      await sso.send(new ProvisionPermissionSetCommand({InstanceArn: instanceArn, PermissionSetArn: permissionSetArn, TargetType: 'AWS_ACCOUNT', TargetId: stack.baseAccountId}))
-      const group = async (displayName: string) => (await store.send(new CreateGroupCommand({IdentityStoreId: identityStoreId, DisplayName: displayName}))).GroupId as string
+      const permissionSetArn = (
+        await sso.send(new CreatePermissionSetCommand({InstanceArn: instanceArn, Name: 'SecretSync'}))
+      ).PermissionSet?.PermissionSetArn as string
+      await sso.send(
+        new ProvisionPermissionSetCommand({
+          InstanceArn: instanceArn,
+          PermissionSetArn: permissionSetArn,
+          TargetType: 'AWS_ACCOUNT',
+          TargetId: stack.baseAccountId,
+        }),
+      )
+      const group = async (displayName: string) =>
+        (await store.send(new CreateGroupCommand({IdentityStoreId: identityStoreId, DisplayName: displayName})))
+          .GroupId as string
       groups = {platform: await group('Platform'), finance: await group('Finance')}
       await sso.send(
         new CreateAccountAssignmentCommand({
@@ -147,7 +170,8 @@ describe.skipIf(MOTO_ONLY)('discovery against moto', () => {
     expect(Object.keys(byName).sort()).toEqual(['api', 'lab', 'old', 'skip', 'web'])
     expect(byName.web).toMatchObject({account_id: ids.web, included: true, target: 'web'})
     expect(byName.api).toMatchObject({included: true, target: 'api'})
-    for (const dropped of ['lab', 'old', 'skip']) expect(byName[dropped], dropped).toMatchObject({included: false, target: null})
+    for (const dropped of ['lab', 'old', 'skip'])
+      expect(byName[dropped], dropped).toMatchObject({included: false, target: null})
     expect(byName.old?.status).toBe('SUSPENDED')
     expect(byName.old?.reasons.join(' ')).toMatch(/SUSPENDED/)
     expect(byName.lab?.reasons.join(' ')).toMatch(/Environment/)

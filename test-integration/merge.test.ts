@@ -43,7 +43,13 @@ afterAll(async () => {
 interface MergeJson {
   dry_run: boolean
   summary: {new_versions: number; unchanged: number; failed_targets: number}
-  targets: Array<{name: string; status: string; version: number; secrets: number; changes: {added: string[]; changed: string[]; removed: string[]}}>
+  targets: Array<{
+    name: string
+    status: string
+    version: number
+    secrets: number
+    changes: {added: string[]; changed: string[]; removed: string[]}
+  }>
 }
 
 const merge = async (...extra: string[]) => {
@@ -67,7 +73,11 @@ describe('pipeline --merge-only', () => {
   it('the first run writes v1, an unchanged re-run writes nothing, a change writes v2', async () => {
     const first = await merge()
     expect(first.code).toBe(0)
-    expect(first.json.targets.find((t) => t.name === 'production')).toMatchObject({status: 'created', version: 1, secrets: 2})
+    expect(first.json.targets.find((t) => t.name === 'production')).toMatchObject({
+      status: 'created',
+      version: 1,
+      secrets: 2,
+    })
 
     const second = await merge()
     expect(second.json.summary).toMatchObject({new_versions: 0, unchanged: 2})
@@ -75,7 +85,11 @@ describe('pipeline --merge-only', () => {
     await stack.writeVaultSecret(`secret/${root}/prod/app/db`, {host: 'prod-db-2', tags: ['prod']})
     const third = await merge()
     const production = third.json.targets.find((t) => t.name === 'production')
-    expect(production).toMatchObject({status: 'created', version: 2, changes: {added: [], changed: ['app/db'], removed: []}})
+    expect(production).toMatchObject({
+      status: 'created',
+      version: 2,
+      changes: {added: [], changed: ['app/db'], removed: []},
+    })
     expect(third.json.targets.find((t) => t.name === 'staging')?.status).toBe('unchanged')
   })
 

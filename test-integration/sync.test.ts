@@ -20,7 +20,13 @@ interface Change {
 }
 interface SyncJson {
   summary: Record<string, number>
-  targets: Array<{name: string; status: string; error: string | null; snapshot_version: number | null; changes: Change[]}>
+  targets: Array<{
+    name: string
+    status: string
+    error: string | null
+    snapshot_version: number | null
+    changes: Change[]
+  }>
 }
 
 let stack: ItStack
@@ -83,7 +89,8 @@ const pipeline = async (...extra: string[]) => {
   return {...result, json}
 }
 const target = (json: SyncJson, name: string) => json.targets.find((t) => t.name === name)
-const versionIds = (secrets: Map<string, SecretState>) => Object.fromEntries([...secrets].map(([name, s]) => [name, s.versionId]))
+const versionIds = (secrets: Map<string, SecretState>) =>
+  Object.fromEntries([...secrets].map(([name, s]) => [name, s.versionId]))
 const inA = () => aws.secrets(A, prefix)
 const name = (relative: string) => `${prefix}${relative}`
 
@@ -105,7 +112,10 @@ describe('merge + sync into two accounts', () => {
     expect(await aws.value(A, name('db'))).toEqual({user: 'app', password: 'pw-1', port: 5432})
     expect(await aws.value(B, name('db'))).toEqual({user: 'app', password: 'pw-1', port: 5432, env: 'b'})
     expect((await aws.secrets(B, prefix)).get(name('api'))?.tags).toMatchObject({'secretsync:target': 'team-b'})
-    expect([...(await aws.secrets(undefined, `${prefix}shared/`)).keys()].sort()).toEqual([name('shared/api'), name('shared/db')])
+    expect([...(await aws.secrets(undefined, `${prefix}shared/`)).keys()].sort()).toEqual([
+      name('shared/api'),
+      name('shared/db'),
+    ])
   })
 
   it('lays the merge store out as documented, every object server-side encrypted, no lock left behind', async () => {
@@ -125,9 +135,22 @@ describe('merge + sync into two accounts', () => {
     )
     for (const key of keys) expect((await aws.head(bucket, key)).ServerSideEncryption, key).toBe('AES256')
     expect(await aws.json(bucket, 'merged/team-a/latest.json')).toEqual({version: 1})
-    const snapshot = (await aws.json(bucket, 'merged/team-b/v1.json')) as {format: number; target: string; version: number; secrets: Record<string, unknown>}
-    expect(snapshot).toMatchObject({format: 1, target: 'team-b', version: 1, secrets: {db: {user: 'app', password: 'pw-1', port: 5432, env: 'b'}, api: {key: 'k-1', env: 'b'}}})
-    const applied = (await aws.json(bucket, `merged/team-a/applied/${A}-us-east-1.json`)) as {version: number; secrets: Record<string, {version_id: string}>}
+    const snapshot = (await aws.json(bucket, 'merged/team-b/v1.json')) as {
+      format: number
+      target: string
+      version: number
+      secrets: Record<string, unknown>
+    }
+    expect(snapshot).toMatchObject({
+      format: 1,
+      target: 'team-b',
+      version: 1,
+      secrets: {db: {user: 'app', password: 'pw-1', port: 5432, env: 'b'}, api: {key: 'k-1', env: 'b'}},
+    })
+    const applied = (await aws.json(bucket, `merged/team-a/applied/${A}-us-east-1.json`)) as {
+      version: number
+      secrets: Record<string, {version_id: string}>
+    }
     expect(applied.version).toBe(1)
     expect(applied.secrets[name('db')]?.version_id).toBe((await inA()).get(name('db'))?.versionId)
   })
@@ -147,8 +170,12 @@ describe('merge + sync into two accounts', () => {
     await stack.writeVaultSecret(vaultPath('db'), {user: 'app', password: 'pw-2', port: 5432})
     const run = await pipeline()
     expect(run.code).toBe(0)
-    expect(target(run.json, 'team-a')?.changes).toMatchObject([{action: 'update', name: name('db'), drift: false, keys_changed: ['password']}])
-    expect(target(run.json, 'team-b')?.changes).toMatchObject([{action: 'update', name: name('db'), keys_changed: ['password']}])
+    expect(target(run.json, 'team-a')?.changes).toMatchObject([
+      {action: 'update', name: name('db'), drift: false, keys_changed: ['password']},
+    ])
+    expect(target(run.json, 'team-b')?.changes).toMatchObject([
+      {action: 'update', name: name('db'), keys_changed: ['password']},
+    ])
     const after = versionIds(await inA())
     expect(after[name('api')]).toBe(before[name('api')])
     expect(after[name('db')]).not.toBe(before[name('db')])
@@ -178,7 +205,10 @@ describe('merge + sync into two accounts', () => {
     expect(adopted.code).toBe(0)
     expect(target(adopted.json, 'team-a')?.changes).toMatchObject([{action: 'update', name: name('extra')}])
     expect(await aws.value(A, name('extra'))).toEqual({ours: true})
-    expect((await inA()).get(name('extra'))?.tags).toMatchObject({'managed-by': 'secretsync', 'secretsync:target': 'team-a'})
+    expect((await inA()).get(name('extra'))?.tags).toMatchObject({
+      'managed-by': 'secretsync',
+      'secretsync:target': 'team-a',
+    })
   })
 
   it('an orphan is deleted with the recovery window, and restored when Vault has it again', async () => {
@@ -212,7 +242,11 @@ describe('merge + sync into two accounts', () => {
     expect(target(locked.json, 'team-a')?.error).toMatch(/other-host:1/)
     expect(versionIds(await inA())).toEqual(before)
 
-    await aws.putJson(bucket, lockKey, {owner: 'other-host:1', run_id: 'other-run', expires_at: new Date(Date.now() - 60_000).toISOString()})
+    await aws.putJson(bucket, lockKey, {
+      owner: 'other-host:1',
+      run_id: 'other-run',
+      expires_at: new Date(Date.now() - 60_000).toISOString(),
+    })
     const taken = await pipeline('--targets', 'team-a')
     expect(taken.code, taken.stderr).toBe(0)
     expect(target(taken.json, 'team-a')?.changes).toMatchObject([{action: 'update', name: name('api')}])

@@ -18,7 +18,12 @@ export default class VersionRollback extends BaseCommand {
   static override flags = {
     target: {...targetFlag, exactlyOne: ['target', 'path']},
     path: {...secretPathFlag, exactlyOne: ['target', 'path']},
-    version: Flags.integer({description: 'Snapshot version number to roll back to.', env: 'SECRETSYNC_VERSION', min: 1, required: true}),
+    version: Flags.integer({
+      description: 'Snapshot version number to roll back to.',
+      env: 'SECRETSYNC_VERSION',
+      min: 1,
+      required: true,
+    }),
     'dry-run': dryRunFlag,
     output: outputFlag,
     'show-values': showValuesFlag,
@@ -29,14 +34,26 @@ export default class VersionRollback extends BaseCommand {
     const surroundings = this.surroundings(flags)
     const context = await openHistory({configPath: flags.config, surroundings})
     const showValues = flags['show-values'] ?? false
-    const outcome = await rollback(context, {target: flags.target, path: flags.path, version: flags.version, dryRun: flags['dry-run'] ?? false, showValues})
+    const outcome = await rollback(context, {
+      target: flags.target,
+      path: flags.path,
+      version: flags.version,
+      dryRun: flags['dry-run'] ?? false,
+      showValues,
+    })
     this.setExitCode(outcome.exitCode)
     const format = this.jsonEnabled() ? 'json' : flags.output
-    const rendered = await renderPipelineOutput({kind: 'sync', result: outcome.sync, exitCode: outcome.exitCode}, {format, showValues, diff: true, env: surroundings.env, isTTY: surroundings.stdoutIsTTY})
+    const rendered = await renderPipelineOutput(
+      {kind: 'sync', result: outcome.sync, exitCode: outcome.exitCode},
+      {format, showValues, diff: true, env: surroundings.env, isTTY: surroundings.stdoutIsTTY},
+    )
     const json = {snapshot: outcome.snapshot, ...(rendered.json as object)}
     if (this.jsonEnabled()) return json
     const {version, status, from_version: from} = outcome.snapshot
-    const note = status === 'unchanged' ? `content of v${from} equals the latest snapshot v${version}` : `${status === 'planned' ? 'would write' : 'wrote'} v${version} with the content of v${from}`
+    const note =
+      status === 'unchanged'
+        ? `content of v${from} equals the latest snapshot v${version}`
+        : `${status === 'planned' ? 'would write' : 'wrote'} v${version} with the content of v${from}`
     process.stdout.write(format === 'json' ? `${stringifyJsonSafely(json)}\n` : `rollback: ${note}\n${rendered.stdout}`)
     return undefined
   }

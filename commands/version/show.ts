@@ -15,7 +15,12 @@ export default class VersionShow extends BaseCommand {
 
   static override flags = {
     target: Flags.string({description: 'Target name.', env: 'SECRETSYNC_TARGET', required: true}),
-    version: Flags.integer({description: 'Snapshot version number.', env: 'SECRETSYNC_VERSION', min: 1, required: true}),
+    version: Flags.integer({
+      description: 'Snapshot version number.',
+      env: 'SECRETSYNC_VERSION',
+      min: 1,
+      required: true,
+    }),
     path: {...secretPathFlag, description: 'Relative path of one secret in the snapshot.'},
     'show-values': showValuesFlag,
   }
@@ -23,7 +28,12 @@ export default class VersionShow extends BaseCommand {
   async run(): Promise<VersionShowResult> {
     const {flags} = await this.parse(VersionShow)
     const context = await openHistory({configPath: flags.config, surroundings: this.surroundings(flags)})
-    const result = await showHistory(context, {target: flags.target, version: flags.version, path: flags.path, showValues: flags['show-values'] ?? false})
+    const result = await showHistory(context, {
+      target: flags.target,
+      version: flags.version,
+      path: flags.path,
+      showValues: flags['show-values'] ?? false,
+    })
     if (!this.jsonEnabled()) process.stdout.write(renderVersionShow(result))
     return result
   }

@@ -27,7 +27,11 @@ export interface TargetIdentity {
 }
 
 /** The role a target assumes: its `role_arn`, else `aws.role_pattern` for its account, else none (base identity). */
-export const roleArnFor = (roleArn: string | undefined, accountId: string | undefined, rolePattern: string | undefined): string | undefined =>
+export const roleArnFor = (
+  roleArn: string | undefined,
+  accountId: string | undefined,
+  rolePattern: string | undefined,
+): string | undefined =>
   roleArn ?? (accountId && rolePattern ? rolePattern.replaceAll('{{account_id}}', accountId) : undefined)
 
 // Each SDK client memoises its own credentials; sharing one promise makes it one AssumeRole per target,
@@ -68,26 +72,36 @@ export function roleCredentials(input: RoleCredentialsInput): AwsCredentialIdent
  */
 export async function resolveTargetIdentity(input: TargetIdentityInput): Promise<TargetIdentity> {
   const credentials = roleCredentials(input)
-  const sts = withBreaker(new STSClient({...awsClientConfig({...input.client, region: input.region}), ...(credentials ? {credentials} : {})}), 'sts', input.breakers, {metrics: input.metrics})
+  const sts = withBreaker(
+    new STSClient({...awsClientConfig({...input.client, region: input.region}), ...(credentials ? {credentials} : {})}),
+    'sts',
+    input.breakers,
+    {metrics: input.metrics},
+  )
   try {
     const identity = await sts.send(new GetCallerIdentityCommand({}))
     // STS always answers with Account; a reply without it cannot name the applied record, so it fails like a mismatch.
     if (identity.Account === undefined || (input.accountId !== undefined && identity.Account !== input.accountId)) {
       throw new SecretSyncError(
         'ACCOUNT_MISMATCH',
-        `target "${input.target}" expects account ${input.accountId ?? '(the caller\'s)'} but ${input.roleArn ? `role ${input.roleArn}` : 'the base identity'} acts in account ${identity.Account ?? 'unknown'}; nothing was written`,
+        `target "${input.target}" expects account ${input.accountId ?? "(the caller's)"} but ${input.roleArn ? `role ${input.roleArn}` : 'the base identity'} acts in account ${identity.Account ?? 'unknown'}; nothing was written`,
         1,
-        {hint: 'Check the target\'s account_id and role_arn (or aws.role_pattern).'},
+        {hint: "Check the target's account_id and role_arn (or aws.role_pattern)."},
       )
     }
     return {credentials, accountId: identity.Account}
   } catch (error) {
     if (error instanceof SecretSyncError) throw error
     const e = error as {name?: string; message?: string}
-    throw new SecretSyncError('AWS_AUTH_FAILED', `target "${input.target}": ${input.roleArn ? `assuming ${input.roleArn}` : 'the base identity'} failed: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`, 1, {
-      hint: 'Check the role\'s trust policy, the ExternalId and the base credentials.',
-      cause: error,
-    })
+    throw new SecretSyncError(
+      'AWS_AUTH_FAILED',
+      `target "${input.target}": ${input.roleArn ? `assuming ${input.roleArn}` : 'the base identity'} failed: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`,
+      1,
+      {
+        hint: "Check the role's trust policy, the ExternalId and the base credentials.",
+        cause: error,
+      },
+    )
   } finally {
     sts.destroy()
   }

@@ -1,7 +1,16 @@
 import {Command} from '@oclif/core'
 import type {Surroundings} from '../composition-root.js'
 import type {LogFormat, LogLevel} from '../observability/logger.js'
-import {ConfigError, ExitCode, InternalError, SecretSyncError, errorCodeOf, exitCodeOf, exitCodesHelp, mostSevere} from '../errors.js'
+import {
+  ConfigError,
+  ExitCode,
+  InternalError,
+  SecretSyncError,
+  errorCodeOf,
+  exitCodeOf,
+  exitCodesHelp,
+  mostSevere,
+} from '../errors.js'
 import {escapeUntrusted, stringifyJsonSafely} from '../util/untrusted-text.js'
 import {globalFlags} from './flags.js'
 import {stopOnSignals, type SignalStop} from './stop-on-signals.js'
@@ -17,7 +26,8 @@ const SGR = new RegExp(String.raw`\u001b\[[0-9;]*m`, 'g')
  * its problems, oclif's usage errors) are escaped line by line: still no control character and no command.
  */
 export function renderErrorMessage(error: Error, isParseError = false): string {
-  if (error instanceof ConfigError || isParseError) return error.message.replace(SGR, '').split('\n').map(escapeUntrusted).join('\n')
+  if (error instanceof ConfigError || isParseError)
+    return error.message.replace(SGR, '').split('\n').map(escapeUntrusted).join('\n')
   return escapeUntrusted(error.message)
 }
 
@@ -40,7 +50,15 @@ export abstract class BaseCommand extends Command {
    * log flags. Every command hands this to the composition root (src/composition-root.ts).
    */
   protected surroundings(flags: {'log-level'?: LogLevel; 'log-format'?: LogFormat}): Surroundings {
-    return {env: process.env, stderr: process.stderr, stdoutIsTTY: process.stdout.isTTY === true, now: Date.now, stop: this.stopSignal, logLevel: flags['log-level'], logFormat: flags['log-format']}
+    return {
+      env: process.env,
+      stderr: process.stderr,
+      stdoutIsTTY: process.stdout.isTTY === true,
+      now: Date.now,
+      stop: this.stopSignal,
+      logLevel: flags['log-level'],
+      logFormat: flags['log-format'],
+    }
   }
 
   override async init(): Promise<void> {
@@ -69,16 +87,31 @@ export abstract class BaseCommand extends Command {
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     // oclif's own parse errors (unknown flag, bad option) are usage errors: exit 2.
-    const isParseError = error.oclif?.exit === 2 || /Parsing|Nonexistent flag|Unexpected argument|Expected --/i.test(error.name + error.message)
+    const isParseError =
+      error.oclif?.exit === 2 ||
+      /Parsing|Nonexistent flag|Unexpected argument|Expected --/i.test(error.name + error.message)
     const exitCode = isParseError ? ExitCode.usage : exitCodeOf(error)
     this.setExitCode(exitCode)
     const hint = error instanceof SecretSyncError ? error.hint : undefined
     if (this.jsonEnabled()) {
-      this.logJson({error: {code: isParseError ? 'USAGE' : errorCodeOf(error), message: error.message, hint: hint ?? null, exit_code: exitCode}})
+      this.logJson({
+        error: {
+          code: isParseError ? 'USAGE' : errorCodeOf(error),
+          message: error.message,
+          hint: hint ?? null,
+          exit_code: exitCode,
+        },
+      })
       return
     }
-    process.stderr.write(`Error: ${renderErrorMessage(error, isParseError)}\n${hint ? `Hint: ${escapeUntrusted(hint)}\n` : ''}`)
-    if ((!(error instanceof SecretSyncError) || error instanceof InternalError) && !isParseError && process.env.SECRETSYNC_DEBUG) {
+    process.stderr.write(
+      `Error: ${renderErrorMessage(error, isParseError)}\n${hint ? `Hint: ${escapeUntrusted(hint)}\n` : ''}`,
+    )
+    if (
+      (!(error instanceof SecretSyncError) || error instanceof InternalError) &&
+      !isParseError &&
+      process.env.SECRETSYNC_DEBUG
+    ) {
       process.stderr.write(`${(error.stack ?? '').split('\n').map(escapeUntrusted).join('\n')}\n`)
     }
   }

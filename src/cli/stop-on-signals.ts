@@ -29,7 +29,9 @@ export function stopOnSignals(stderr: NodeJS.WritableStream = process.stderr): S
       process.exit(CODES[name])
     }
     received = name
-    stderr.write(`Received ${name}: starting no new writes, finishing in-flight calls, recording what was applied and releasing locks (send it again to exit at once).\n`)
+    stderr.write(
+      `Received ${name}: starting no new writes, finishing in-flight calls, recording what was applied and releasing locks (send it again to exit at once).\n`,
+    )
     controller.abort(new Error(`the run was interrupted (${name})`))
   }
   const onTerm = (): void => handler('SIGTERM')

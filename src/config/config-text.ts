@@ -23,8 +23,9 @@ export function decodeConfigText(bytes: Uint8Array, file: string): string {
 }
 
 // YAML 1.2 allows only printable characters (c-printable) in a stream; the others are refused with their place.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const FORBIDDEN =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /** The first character YAML does not allow in a file, with its place and a message naming its code point. */
 export function findForbiddenCharacter(text: string): {line: number; column: number; message: string} | undefined {
@@ -39,4 +40,3 @@ export function findForbiddenCharacter(text: string): {line: number; column: num
     message: `control character U+${code} is not allowed in a YAML file (write it as an escape in a double-quoted string)`,
   }
 }
-

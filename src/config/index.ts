@@ -17,10 +17,15 @@ export async function loadProject(file: string, options: LoadConfigOptions): Pro
   // Before discovery runs, imports of discovered targets are left out of the static graph.
   const result = buildTargetGraph(
     sources,
-    loaded.config.targets.map((target) => ({name: target.name, imports: target.imports.filter((name) => names.has(name))})),
+    loaded.config.targets.map((target) => ({
+      name: target.name,
+      imports: target.imports.filter((name) => names.has(name)),
+    })),
   )
   if (!result.ok) {
-    throw new ConfigError(result.issues.map((issue) => ({file, path: `targets[${issue.targetIndex}]`, message: issue.message})))
+    throw new ConfigError(
+      result.issues.map((issue) => ({file, path: `targets[${issue.targetIndex}]`, message: issue.message})),
+    )
   }
   return {...loaded, graph: result.graph}
 }

@@ -16,7 +16,11 @@ export interface InterpolatedDocument {
  * Each scalar gets the references whose source offsets lie inside its own range, so nothing written
  * elsewhere (or produced by an escape) can stand in for one.
  */
-export function interpolateDocument(doc: Document.Parsed, references: readonly Reference[], env: Readonly<Record<string, string | undefined>>): InterpolatedDocument {
+export function interpolateDocument(
+  doc: Document.Parsed,
+  references: readonly Reference[],
+  env: Readonly<Record<string, string | undefined>>,
+): InterpolatedDocument {
   const result: InterpolatedDocument = {problems: [], interpolated: new Map(), substituted: new Map()}
   visit(doc, {
     Scalar(_key, node, ancestry) {
@@ -35,7 +39,8 @@ export function interpolateDocument(doc: Document.Parsed, references: readonly R
         return
       }
       node.value = substitution.value
-      if (substitution.used.length > 0) result.interpolated.set(node, [...new Set(substitution.used.map((use) => use.variable))])
+      if (substitution.used.length > 0)
+        result.interpolated.set(node, [...new Set(substitution.used.map((use) => use.variable))])
       for (const use of substitution.used) if (use.value.length >= 4) result.substituted.set(use.value, use.variable)
     },
   })
@@ -52,7 +57,7 @@ function referencesWithin(references: readonly Reference[], start: number, end: 
     else high = middle
   }
   const found: Reference[] = []
-  for (let index = low; index < references.length && (references[index] as Reference).offset < end; index++) found.push(references[index] as Reference)
+  for (let index = low; index < references.length && (references[index] as Reference).offset < end; index++)
+    found.push(references[index] as Reference)
   return found
 }
-

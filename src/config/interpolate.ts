@@ -36,10 +36,13 @@ export const SENTINEL = '\u0001'
 /** Each reference becomes a run of SENTINEL of the same length, so lines and columns stay exact. */
 export function maskReferences(text: string): {masked: string; references: Reference[]} {
   const references: Reference[] = []
-  const masked = text.replace(reference, (whole: string, _escape: string, variable: string, _fallback: unknown, offset: number) => {
-    references.push({offset, text: whole, variable})
-    return SENTINEL.repeat(whole.length)
-  })
+  const masked = text.replace(
+    reference,
+    (whole: string, _escape: string, variable: string, _fallback: unknown, offset: number) => {
+      references.push({offset, text: whole, variable})
+      return SENTINEL.repeat(whole.length)
+    },
+  )
   return {masked, references}
 }
 

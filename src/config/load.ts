@@ -69,7 +69,12 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
   if (yamlIssues.length > 0) throw new ConfigError(yamlIssues)
 
   const {problems, interpolated, substituted} = interpolateDocument(doc, references, env)
-  const issues: ConfigIssue[] = problems.map((problem) => ({file, ...at(problem.offset), path: formatPath(problem.path), message: problem.message}))
+  const issues: ConfigIssue[] = problems.map((problem) => ({
+    file,
+    ...at(problem.offset),
+    path: formatPath(problem.path),
+    message: problem.message,
+  }))
   // Error texts never carry a variable's value: each one still found in a message is shown as its reference.
   const fail = (found: ConfigIssue[]): never => {
     const redact = (message: string): string => {
@@ -80,7 +85,12 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
     throw new ConfigError(byLine(found).map((issue) => ({...issue, message: redact(issue.message)})))
   }
   if (issues.length > 0) return fail(issues)
-  const duplicates = findDuplicateKeys(doc).map((key) => ({file, ...at(key.range?.[0]), path: '', message: 'YAML syntax: Map keys must be unique'}))
+  const duplicates = findDuplicateKeys(doc).map((key) => ({
+    file,
+    ...at(key.range?.[0]),
+    path: '',
+    message: 'YAML syntax: Map keys must be unique',
+  }))
   if (duplicates.length > 0) return fail(duplicates.slice(0, 1))
 
   let raw: unknown
@@ -88,7 +98,9 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
     raw = doc.toJS({maxAliasCount: MAX_ALIAS_COUNT}) ?? {}
   } catch (error) {
     if (!(error instanceof ReferenceError)) throw error
-    return fail([{file, path: '', message: `uses aliases too often (more than ${MAX_ALIAS_COUNT} expansions; an alias bomb?)`}])
+    return fail([
+      {file, path: '', message: `uses aliases too often (more than ${MAX_ALIAS_COUNT} expansions; an alias bomb?)`},
+    ])
   }
   const parsed = configSchema.safeParse(raw, {reportInput: true})
   if (!parsed.success) {
@@ -118,7 +130,12 @@ const byLine = (issues: ConfigIssue[]): ConfigIssue[] =>
  * `variablesAt(path)`: the variables interpolated into the value at path. An error may quote a value only
  * when it was written in the file; an interpolated one is named by its variables instead.
  */
-function toConfigIssues(issue: z.core.$ZodIssue, file: string, locator: SourceLocator, variablesAt: (path: KeyPath) => string[] | undefined): ConfigIssue[] {
+function toConfigIssues(
+  issue: z.core.$ZodIssue,
+  file: string,
+  locator: SourceLocator,
+  variablesAt: (path: KeyPath) => string[] | undefined,
+): ConfigIssue[] {
   const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol')
   if (issue.code === 'unrecognized_keys') {
     const allowed = allowedKeysAt(path)
@@ -130,8 +147,16 @@ function toConfigIssues(issue: z.core.$ZodIssue, file: string, locator: SourceLo
     }))
   }
   const variables = variablesAt(path)
-  const from = variables === undefined ? '' : ` (the value of ${variables.map((variable) => `\${${variable}}`).join(', ')})`
-  return [{file, ...locator.locate(path), path: formatPath(path), message: describeIssue(issue, variables === undefined) + from}]
+  const from =
+    variables === undefined ? '' : ` (the value of ${variables.map((variable) => `\${${variable}}`).join(', ')})`
+  return [
+    {
+      file,
+      ...locator.locate(path),
+      path: formatPath(path),
+      message: describeIssue(issue, variables === undefined) + from,
+    },
+  ]
 }
 
 function describeIssue(issue: z.core.$ZodIssue, echo: boolean): string {
@@ -141,7 +166,10 @@ function describeIssue(issue: z.core.$ZodIssue, echo: boolean): string {
       return `${issue.message.replace(/^Invalid input: /, '')}, got ${describeType(issue.input)}`
     case 'invalid_value': {
       const expected = issue.values.map((value) => JSON.stringify(value))
-      const got = typeof issue.input === 'string' && echo ? ` got "${issue.input}"${didYouMean(issue.input, issue.values.map(String))}` : ''
+      const got =
+        typeof issue.input === 'string' && echo
+          ? ` got "${issue.input}"${didYouMean(issue.input, issue.values.map(String))}`
+          : ''
       return `expected one of ${expected.join(', ')};${got || ` got ${describeType(issue.input)}`}`
     }
     case 'custom': {

@@ -4,7 +4,10 @@ export type KeyPath = ReadonlyArray<string | number>
 
 /** Renders `['targets', 1, 'imports', 0]` as `targets[1].imports[0]`. */
 export const formatPath = (path: KeyPath): string =>
-  path.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment), '')
+  path.reduce<string>(
+    (text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment),
+    '',
+  )
 
 /** Finds where a key path is written in a YAML document, so errors can name a line. */
 export class SourceLocator {
@@ -17,7 +20,10 @@ export class SourceLocator {
   node(path: KeyPath): Node | undefined {
     let node: unknown = this.doc.contents
     for (const segment of path) {
-      if (isMap(node)) node = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment))?.value
+      if (isMap(node))
+        node = node.items.find(
+          (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+        )?.value
       else if (isSeq(node) && typeof segment === 'number') node = node.items[segment]
       else return undefined
     }
@@ -31,7 +37,9 @@ export class SourceLocator {
     for (const [index, segment] of path.entries()) {
       const last = index === path.length - 1
       if (isMap(node)) {
-        const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment))
+        const pair = node.items.find(
+          (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+        )
         if (!pair) break
         if (last && options.key && isScalar(pair.key)) {
           found = pair.key
@@ -61,7 +69,7 @@ export function keyPathOf(ancestry: readonly unknown[]): KeyPath {
       const items = (node as {items: unknown[]}).items
       const position = items.indexOf(child)
       if ('key' in (child as object) && isScalar((child as {key: unknown}).key)) {
-        path.push(String(((child as {key: Scalar}).key).value))
+        path.push(String((child as {key: Scalar}).key.value))
       } else if (position >= 0) {
         path.push(position)
       }

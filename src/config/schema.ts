@@ -21,8 +21,10 @@ const duration = z.string({error: 'expected a duration like 500ms, 30s, 10m or 1
 // is exactly such a literal, the way `port: ${PORT}` is meant. Nothing else is coerced.
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/
 const BOOLEAN: Record<string, boolean> = {true: true, True: true, TRUE: true, false: false, False: false, FALSE: false}
-const fromNumeral = (value: unknown): unknown => (typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value)
-const fromBooleanWord = (value: unknown): unknown => (typeof value === 'string' && value in BOOLEAN ? BOOLEAN[value] : value)
+const fromNumeral = (value: unknown): unknown =>
+  typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value
+const fromBooleanWord = (value: unknown): unknown =>
+  typeof value === 'string' && value in BOOLEAN ? BOOLEAN[value] : value
 const boolean = () => z.preprocess(fromBooleanWord, z.boolean({error: 'expected true or false'}))
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -38,19 +40,32 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 const nonEmpty = z.string({error: 'expected a string'}).min(1, {error: 'must not be empty'})
 
 export const ACCOUNT_ID = /^\d{12}$/
-const accountId = z.string({error: 'expected a 12-digit AWS account id in quotes, e.g. "123456789012" (unquoted, YAML reads it as a number and drops leading zeros)'}).regex(ACCOUNT_ID, {error: 'expected a 12-digit AWS account id, e.g. "123456789012"'})
+const accountId = z
+  .string({
+    error:
+      'expected a 12-digit AWS account id in quotes, e.g. "123456789012" (unquoted, YAML reads it as a number and drops leading zeros)',
+  })
+  .regex(ACCOUNT_ID, {error: 'expected a 12-digit AWS account id, e.g. "123456789012"'})
 
 export const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/
-const region = z.string({error: 'expected an AWS region such as us-east-1'}).regex(REGION, {error: 'expected an AWS region such as us-east-1 or eu-west-2'})
+const region = z
+  .string({error: 'expected an AWS region such as us-east-1'})
+  .regex(REGION, {error: 'expected an AWS region such as us-east-1 or eu-west-2'})
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
-const roleArn = z.string({error: 'expected an IAM role ARN'}).regex(ROLE_ARN, {error: 'expected an IAM role ARN like arn:aws:iam::123456789012:role/SecretSync'})
+const roleArn = z
+  .string({error: 'expected an IAM role ARN'})
+  .regex(ROLE_ARN, {error: 'expected an IAM role ARN like arn:aws:iam::123456789012:role/SecretSync'})
 
 // Templates are checked once rendered; here only their shape: an ARN whose account may be `{{account_id}}`.
 const ROLE_ARN_TEMPLATE = /^arn:aws[a-z-]*:iam::(\d{12}|\{\{account_id\}\}):role\/[\w+=,.@/{}-]{1,512}$/
-const roleArnTemplate = z.string({error: 'expected an IAM role ARN pattern'}).regex(ROLE_ARN_TEMPLATE, {error: 'expected an IAM role ARN pattern like arn:aws:iam::{{account_id}}:role/SecretSync'})
+const roleArnTemplate = z.string({error: 'expected an IAM role ARN pattern'}).regex(ROLE_ARN_TEMPLATE, {
+  error: 'expected an IAM role ARN pattern like arn:aws:iam::{{account_id}}:role/SecretSync',
+})
 
-const url = z.string({error: 'expected a URL'}).regex(/^https?:\/\/[^\s/]+/, {error: 'expected an http:// or https:// URL'})
+const url = z
+  .string({error: 'expected a URL'})
+  .regex(/^https?:\/\/[^\s/]+/, {error: 'expected an http:// or https:// URL'})
 
 export const NAME = /^[A-Za-z0-9_.-]+$/
 // A name is a folder of the merge store ({prefix}{target}/), so "." and ".." would step outside it.
@@ -66,15 +81,23 @@ const inKeySpace = (options: {leadingSlash?: boolean}) => (prefix: string, ctx: 
   if (problem !== undefined) ctx.addIssue({code: 'custom', message: problem})
 }
 
-const stringMap = z.record(z.string(), z.string({error: 'expected a string value'}), {error: 'expected a map of strings'})
+const stringMap = z.record(z.string(), z.string({error: 'expected a string value'}), {
+  error: 'expected a map of strings',
+})
 const hasNonFiniteNumber = (value: unknown): boolean =>
-  typeof value === 'number' ? !Number.isFinite(value) : value !== null && typeof value === 'object' && Object.values(value).some(hasNonFiniteNumber)
+  typeof value === 'number'
+    ? !Number.isFinite(value)
+    : value !== null && typeof value === 'object' && Object.values(value).some(hasNonFiniteNumber)
 
 // Kept as parsed, not rebuilt: z.record assigns each key into a new {}, which drops `__proto__` (and sets the
 // prototype instead), and override keys are secret data like any other.
 const jsonObject = z
-  .custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), {error: 'expected a map'})
-  .refine((value) => !hasNonFiniteNumber(value), {error: 'JSON has no .inf or .nan: secret values must be finite numbers'})
+  .custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), {
+    error: 'expected a map',
+  })
+  .refine((value) => !hasNonFiniteNumber(value), {
+    error: 'JSON has no .inf or .nan: secret values must be finite numbers',
+  })
 const kmsKeyId = nonEmpty
 
 const vault = z.strictObject({
@@ -142,7 +165,9 @@ const S3_BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 const mergeStore = z.strictObject({
   enabled: boolean().default(true),
   type: z.literal('s3', {error: 'the only merge store type is s3'}).default('s3'),
-  bucket: z.string({error: 'expected an S3 bucket name'}).regex(S3_BUCKET, {error: 'expected an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"'}),
+  bucket: z
+    .string({error: 'expected an S3 bucket name'})
+    .regex(S3_BUCKET, {error: 'expected an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"'}),
   prefix: z
     .string()
     .default('')
@@ -189,7 +214,9 @@ const targetBody = {
 
 const target = z.strictObject({
   name: name('target'),
-  type: z.literal('aws_secretsmanager', {error: 'the only target type is aws_secretsmanager'}).default('aws_secretsmanager'),
+  type: z
+    .literal('aws_secretsmanager', {error: 'the only target type is aws_secretsmanager'})
+    .default('aws_secretsmanager'),
   account_id: accountId.optional(),
   role_arn: roleArn.optional(),
   ...targetBody,
@@ -199,13 +226,21 @@ const WILDCARD = /^[^[\]{}\\]+$/
 const tagFilter = z.strictObject({
   tag: z.string({error: 'expected a tag key'}).min(1).max(128, {error: 'tag keys are at most 128 characters'}),
   values: z
-    .array(z.string().regex(WILDCARD, {error: 'tag values may use only * and ? as wildcards (no [, ], {, } or \\)'}).max(256), {
-      error: 'expected a list of tag values',
-    })
+    .array(
+      z
+        .string()
+        .regex(WILDCARD, {error: 'tag values may use only * and ? as wildcards (no [, ], {, } or \\)'})
+        .max(256),
+      {
+        error: 'expected a list of tag values',
+      },
+    )
     .min(1, {error: 'needs at least one value'}),
 })
 const ouFilter = z.strictObject({
-  ou: z.string({error: 'expected an OU or root id'}).regex(/^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/, {error: 'expected an OU id like ou-ab12-cd34ef56 or a root id like r-ab12'}),
+  ou: z.string({error: 'expected an OU or root id'}).regex(/^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/, {
+    error: 'expected an OU id like ou-ab12-cd34ef56 or a root id like r-ab12',
+  }),
 })
 
 const discovery = z
@@ -215,7 +250,9 @@ const discovery = z
     type: z.enum(['aws_organizations', 'aws_identity_center']),
     role_arn: roleArn.optional(),
     region: region.optional(),
-    filters: z.array(z.union([tagFilter, ouFilter], {error: 'expected a filter with either tag+values or ou'})).default([]),
+    filters: z
+      .array(z.union([tagFilter, ouFilter], {error: 'expected a filter with either tag+values or ou'}))
+      .default([]),
     match: z.enum(['all', 'any']).default('all'),
     statuses: z.array(z.enum(['ACTIVE', 'SUSPENDED', 'PENDING_CLOSURE', 'CLOSED'])).default(['ACTIVE']),
     exclude_accounts: z.array(accountId).default([]),
@@ -246,7 +283,15 @@ const discovery = z
 
 const sync = z.strictObject({
   concurrency: int(1, 256).default(8),
-  write_rate: z.preprocess(fromNumeral, z.number({error: 'expected a number of writes per second'}).positive({error: 'must be above 0'}).max(1000, {error: 'must be at most 1000'})).default(40),
+  write_rate: z
+    .preprocess(
+      fromNumeral,
+      z
+        .number({error: 'expected a number of writes per second'})
+        .positive({error: 'must be above 0'})
+        .max(1000, {error: 'must be at most 1000'}),
+    )
+    .default(40),
   delete_orphans: boolean().default(false),
   recovery_window_days: int(7, 30).default(30),
   force_delete: boolean().default(false),

@@ -17,7 +17,10 @@ export function checkConfigSemantics(config: Config): SemanticIssue[] {
   config.vault_sources.forEach((source, index) => {
     const previous = sourceIndex.get(source.name)
     if (previous !== undefined) {
-      issues.push({path: ['vault_sources', index, 'name'], message: `duplicate source name "${source.name}" (also vault_sources[${previous}]); give one of them a distinct name`})
+      issues.push({
+        path: ['vault_sources', index, 'name'],
+        message: `duplicate source name "${source.name}" (also vault_sources[${previous}]); give one of them a distinct name`,
+      })
     } else {
       sourceIndex.set(source.name, index)
     }
@@ -27,14 +30,18 @@ export function checkConfigSemantics(config: Config): SemanticIssue[] {
   }
   const names = new Map<string, number>()
   config.discovery.forEach((block, index) => {
-    if (names.has(block.name)) issues.push({path: ['discovery', index, 'name'], message: `duplicate discovery name "${block.name}"`})
+    if (names.has(block.name))
+      issues.push({path: ['discovery', index, 'name'], message: `duplicate discovery name "${block.name}"`})
     names.set(block.name, index)
   })
 
   config.targets.forEach((target, index) => {
     // The merge store keeps run locks under {prefix}locks/, so a target of that name would collide with them.
     if (target.name === 'locks' || target.name === 'discovery') {
-      issues.push({path: ['targets', index, 'name'], message: `"${target.name}" is reserved (the merge store keeps ${target.name === 'locks' ? 'run locks' : 'discovery results'} under it); choose another name`})
+      issues.push({
+        path: ['targets', index, 'name'],
+        message: `"${target.name}" is reserved (the merge store keeps ${target.name === 'locks' ? 'run locks' : 'discovery results'} under it); choose another name`,
+      })
     }
     if (!target.region && !config.aws.region) {
       issues.push({path: ['targets', index, 'region'], message: 'is required when aws.region is not set'})

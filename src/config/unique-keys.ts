@@ -17,4 +17,3 @@ export function findDuplicateKeys(doc: Document.Parsed): Node[] {
   })
   return duplicates
 }
-

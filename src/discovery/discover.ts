@@ -104,7 +104,8 @@ async function queryAccounts(
     permissionSet: block.permission_set,
     group: block.group,
     // The client is built only when a display name must be resolved: ids need no Identity Store call.
-    resolveGroup: (name, where) => identityStoreGroupResolver(options.clients.identityStore(block.role_arn, block.region))(name, where),
+    resolveGroup: (name, where) =>
+      identityStoreGroupResolver(options.clients.identityStore(block.role_arn, block.region))(name, where),
     concurrency,
     context,
   })

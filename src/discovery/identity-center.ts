@@ -132,7 +132,9 @@ async function resolveGroupId(query: IdentityCenterQuery, instance: Instance, co
   const resolved =
     identityStoreId === undefined
       ? undefined
-      : await callAws(context, 'identitystore:GetGroupId', identityStoreId, () => query.resolveGroup(group, {identityStoreId}))
+      : await callAws(context, 'identitystore:GetGroupId', identityStoreId, () =>
+          query.resolveGroup(group, {identityStoreId}),
+        )
   if (resolved === undefined) {
     throw new DiscoveryError(
       context.block,

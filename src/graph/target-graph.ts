@@ -43,7 +43,11 @@ export function buildTargetGraph(sources: readonly string[], targets: readonly G
   targets.forEach((target, index) => {
     if (indexByName.has(target.name) || sourceSet.has(target.name)) {
       const other = sourceSet.has(target.name) ? 'a vault source' : `targets[${indexByName.get(target.name)}]`
-      issues.push({code: 'TARGET_DUPLICATE', targetIndex: index, message: `duplicate name "${target.name}": ${other} already has it`})
+      issues.push({
+        code: 'TARGET_DUPLICATE',
+        targetIndex: index,
+        message: `duplicate name "${target.name}": ${other} already has it`,
+      })
     } else {
       indexByName.set(target.name, index)
     }
@@ -53,9 +57,14 @@ export function buildTargetGraph(sources: readonly string[], targets: readonly G
     const seen = new Set<string>()
     target.imports.forEach((name, importIndex) => {
       const at = {targetIndex: index, importIndex}
-      if (name === target.name) issues.push({code: 'IMPORT_SELF', ...at, message: `target "${target.name}" imports itself`})
+      if (name === target.name)
+        issues.push({code: 'IMPORT_SELF', ...at, message: `target "${target.name}" imports itself`})
       else if (!sourceSet.has(name) && !indexByName.has(name))
-        issues.push({code: 'IMPORT_UNKNOWN', ...at, message: `unknown import "${name}": no vault source or target has that name${didYouMean(name, known)}`})
+        issues.push({
+          code: 'IMPORT_UNKNOWN',
+          ...at,
+          message: `unknown import "${name}": no vault source or target has that name${didYouMean(name, known)}`,
+        })
       else if (seen.has(name)) issues.push({code: 'IMPORT_DUPLICATE', ...at, message: `"${name}" is imported twice`})
       seen.add(name)
     })
@@ -67,7 +76,11 @@ export function buildTargetGraph(sources: readonly string[], targets: readonly G
   const cycles = findCycles([...indexByName.keys()], targetImports)
   for (const cycle of cycles) {
     const first = cycle[0] as string
-    issues.push({code: 'TARGET_CYCLE', targetIndex: indexByName.get(first) as number, message: `import cycle: ${[...cycle, first].join(' -> ')}`})
+    issues.push({
+      code: 'TARGET_CYCLE',
+      targetIndex: indexByName.get(first) as number,
+      message: `import cycle: ${[...cycle, first].join(' -> ')}`,
+    })
   }
   if (issues.length > 0) return {ok: false, issues}
 

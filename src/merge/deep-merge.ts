@@ -20,16 +20,18 @@ const appendUnique = (earlier: readonly JsonValue[], later: readonly JsonValue[]
   return out
 }
 
-const listMergers: Record<ListMergeMode, (earlier: readonly JsonValue[], later: readonly JsonValue[]) => JsonValue[]> = {
-  append: (earlier, later) => [...earlier, ...later].map(copy),
-  append_unique: appendUnique,
-  replace: (_earlier, later) => later.map(copy),
-}
+const listMergers: Record<ListMergeMode, (earlier: readonly JsonValue[], later: readonly JsonValue[]) => JsonValue[]> =
+  {
+    append: (earlier, later) => [...earlier, ...later].map(copy),
+    append_unique: appendUnique,
+    replace: (_earlier, later) => later.map(copy),
+  }
 
 /** A copy with every object rebuilt null-prototype (YAML overrides arrive as ordinary objects). */
 function copy(value: JsonValue): JsonValue {
   if (Array.isArray(value)) return value.map(copy)
-  if (isJsonObject(value)) return jsonObject(Object.keys(value).map((key) => [key, copy(value[key] as JsonValue)] as const))
+  if (isJsonObject(value))
+    return jsonObject(Object.keys(value).map((key) => [key, copy(value[key] as JsonValue)] as const))
   return value
 }
 

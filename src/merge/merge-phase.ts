@@ -75,13 +75,24 @@ export async function runMergePhase(input: MergePhaseInput): Promise<MergePhaseR
       reader = await input.connectVault()
     } catch (error) {
       const cause = error instanceof Error ? error.message : String(error)
-      loginError = formatOperationError({runId: runtime.runId, operation: 'vault login', subject: config.vault?.address ?? '', durationMs: runtime.now() - started, retries: retriesOf(error)}, cause)
+      loginError = formatOperationError(
+        {
+          runId: runtime.runId,
+          operation: 'vault login',
+          subject: config.vault?.address ?? '',
+          durationMs: runtime.now() - started,
+          retries: retriesOf(error),
+        },
+        cause,
+      )
       runtime.logger.error('vault login failed; every source fails', {error: loginError})
     }
     const limit = pLimit(config.vault?.concurrency ?? 16)
     await Promise.all(
       sources.map(async (source) => {
-        const {report, secrets} = reader ? await walkSource(reader, source, limit, input) : failedSource(source, loginError ?? 'not connected')
+        const {report, secrets} = reader
+          ? await walkSource(reader, source, limit, input)
+          : failedSource(source, loginError ?? 'not connected')
         reports.push(report)
         incompleteBySource.set(source.name, describeIncomplete(source.name, report.skipped_items))
         outcomes.set(source.name, secrets ? {ok: true, secrets} : {ok: false, error: report.error ?? ''})
@@ -89,13 +100,31 @@ export async function runMergePhase(input: MergePhaseInput): Promise<MergePhaseR
     )
   }
 
-  const targetConfigs = config.targets.map((target) => ({name: target.name, imports: target.imports, overrides: target.overrides as JsonObject}))
+  const targetConfigs = config.targets.map((target) => ({
+    name: target.name,
+    imports: target.imports,
+    overrides: target.overrides as JsonObject,
+  }))
   const merged = mergeTargets(graph, targetConfigs, outcomes, config.merge.lists, input.targets)
   const targets: MergedTarget[] = input.targets.map((name) => {
     const outcome = merged.get(name)
     return outcome?.ok
-      ? {name, ok: true, secrets: outcome.secrets, sources: outcome.sources, error: null, incomplete: outcome.sources.flatMap((source) => incompleteBySource.get(source) ?? [])}
-      : {name, ok: false, secrets: new Map(), sources: graph.sourcesOf(name), error: outcome?.error ?? 'not merged', incomplete: []}
+      ? {
+          name,
+          ok: true,
+          secrets: outcome.secrets,
+          sources: outcome.sources,
+          error: null,
+          incomplete: outcome.sources.flatMap((source) => incompleteBySource.get(source) ?? []),
+        }
+      : {
+          name,
+          ok: false,
+          secrets: new Map(),
+          sources: graph.sourcesOf(name),
+          error: outcome?.error ?? 'not merged',
+          incomplete: [],
+        }
   })
   const order = new Map(config.vault_sources.map((source, index) => [source.name, index]))
   reports.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0))
@@ -108,10 +137,27 @@ interface WalkedSource {
 }
 
 const failedSource = (source: VaultSourceConfig, error: string): WalkedSource => ({
-  report: {name: source.name, mount: source.mount, status: 'failed', secrets: 0, folders: 0, warnings: [], error, complete: false, skipped: countSkips([]), skipped_items: [], stats: null},
+  report: {
+    name: source.name,
+    mount: source.mount,
+    status: 'failed',
+    secrets: 0,
+    folders: 0,
+    warnings: [],
+    error,
+    complete: false,
+    skipped: countSkips([]),
+    skipped_items: [],
+    stats: null,
+  },
 })
 
-async function walkSource(reader: VaultReader, source: VaultSourceConfig, limit: ReturnType<typeof pLimit>, input: MergePhaseInput): Promise<WalkedSource> {
+async function walkSource(
+  reader: VaultReader,
+  source: VaultSourceConfig,
+  limit: ReturnType<typeof pLimit>,
+  input: MergePhaseInput,
+): Promise<WalkedSource> {
   const {runtime} = input
   const started = runtime.now()
   try {
@@ -129,8 +175,21 @@ async function walkSource(reader: VaultReader, source: VaultSourceConfig, limit:
       onProgress: (progress) => input.onProgress?.({source: source.name, ...progress}),
     })
     const skipped = countSkips(result.skipped)
-    runtime.logger.info('source walked', {source: source.name, secrets: result.stats.secrets, folders: result.stats.folders, lists: result.stats.lists, reads: result.stats.reads, complete: result.complete, skipped, duration_ms: runtime.now() - started})
-    if (!result.complete) runtime.logger.warn('source walked incompletely; targets reading it hold their deletions', {source: source.name, reasons: describeIncomplete(source.name, result.skipped)})
+    runtime.logger.info('source walked', {
+      source: source.name,
+      secrets: result.stats.secrets,
+      folders: result.stats.folders,
+      lists: result.stats.lists,
+      reads: result.stats.reads,
+      complete: result.complete,
+      skipped,
+      duration_ms: runtime.now() - started,
+    })
+    if (!result.complete)
+      runtime.logger.warn('source walked incompletely; targets reading it hold their deletions', {
+        source: source.name,
+        reasons: describeIncomplete(source.name, result.skipped),
+      })
     const report: SourceReport = {
       name: source.name,
       mount: source.mount,
@@ -155,9 +214,18 @@ async function walkSource(reader: VaultReader, source: VaultSourceConfig, limit:
       return failedSource(source, message)
     }
     const failure = error as {operation?: string; path?: string}
-    const cause = error instanceof SecretSyncError || (error instanceof Error && !('response' in error) && !('code' in error)) ? error.message : describeVaultFailure(error).message
+    const cause =
+      error instanceof SecretSyncError || (error instanceof Error && !('response' in error) && !('code' in error))
+        ? error.message
+        : describeVaultFailure(error).message
     const message = formatOperationError(
-      {runId: runtime.runId, operation: failure.operation ? `vault ${failure.operation}` : 'walk', subject: failure.path ?? source.mount, durationMs: runtime.now() - started, retries: retriesOf(error)},
+      {
+        runId: runtime.runId,
+        operation: failure.operation ? `vault ${failure.operation}` : 'walk',
+        subject: failure.path ?? source.mount,
+        durationMs: runtime.now() - started,
+        retries: retriesOf(error),
+      },
       cause,
     )
     runtime.logger.error('source failed', {source: source.name, error: message})

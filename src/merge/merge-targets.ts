@@ -15,8 +15,7 @@ export interface MergeTargetInput {
 }
 
 export type TargetMergeOutcome =
-  | {ok: true; secrets: SecretMap; sources: string[]}
-  | {ok: false; error: string; failedSources: string[]}
+  {ok: true; secrets: SecretMap; sources: string[]} | {ok: false; error: string; failedSources: string[]}
 
 /**
  * Builds every target's desired state in topological order: each import in order is merged into the

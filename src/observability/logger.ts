@@ -25,15 +25,22 @@ export function createLogger(options: LoggerOptions): Logger {
   const redaction = winston.format((info) => {
     const {message, ...rest} = info
     const clean = options.redactor.redact(rest) as typeof rest
-    return Object.assign(info, clean, {message: typeof message === 'string' ? options.redactor.redactText(message) : message})
+    return Object.assign(info, clean, {
+      message: typeof message === 'string' ? options.redactor.redactText(message) : message,
+    })
   })
   // Messages and fields carry Vault keys, target names and AWS error texts: each is escaped (no raw control
   // character, no workflow command), then the whole line is guarded.
   const text = winston.format.printf(({level, message, timestamp, run_id: _runId, ...meta}) => {
     const extra = Object.entries(meta)
       .filter(([key]) => typeof key === 'string')
-      .map(([key, value]) => `${escapeUntrusted(key)}=${escapeUntrusted(typeof value === 'string' ? value : String(JSON.stringify(value)))}`)
-    return guardLine(`${timestamp as string} ${level.padEnd(5)} ${escapeUntrusted(String(message))}${extra.length > 0 ? ` ${extra.join(' ')}` : ''}`)
+      .map(
+        ([key, value]) =>
+          `${escapeUntrusted(key)}=${escapeUntrusted(typeof value === 'string' ? value : String(JSON.stringify(value)))}`,
+      )
+    return guardLine(
+      `${timestamp as string} ${level.padEnd(5)} ${escapeUntrusted(String(message))}${extra.length > 0 ? ` ${extra.join(' ')}` : ''}`,
+    )
   })
   // JSON lines keep exact data; what JSON leaves raw (C1, bidi, `##[`) becomes \u escapes, as on stdout.
   const json = winston.format((info) => {

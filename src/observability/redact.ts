@@ -7,7 +7,8 @@ import {isExactNumber} from '../util/exact-json.js'
  */
 export const REDACTED = '[REDACTED]'
 
-const SENSITIVE_KEY = /(^|[_-])(token|secret|secret_?id|password|passwd|credentials?|authorization|session_?token|secret_?access_?key|secret_?string|value|values|jwt|client_token)$/i
+const SENSITIVE_KEY =
+  /(^|[_-])(token|secret|secret_?id|password|passwd|credentials?|authorization|session_?token|secret_?access_?key|secret_?string|value|values|jwt|client_token)$/i
 
 export class Redactor {
   private readonly secrets = new Set<string>()
@@ -34,7 +35,8 @@ export class Redactor {
     if (Array.isArray(value)) return value.map((item) => this.redact(item, depth + 1)) as T
     const out: Record<string, unknown> = {}
     for (const [key, item] of Object.entries(value)) {
-      out[key] = SENSITIVE_KEY.test(key) && item !== null && typeof item !== 'boolean' ? REDACTED : this.redact(item, depth + 1)
+      out[key] =
+        SENSITIVE_KEY.test(key) && item !== null && typeof item !== 'boolean' ? REDACTED : this.redact(item, depth + 1)
     }
     return out as T
   }

@@ -46,25 +46,40 @@ export const retryPolicyOf = (config: Config) => ({
   maxDelayMs: config.retry.max_delay,
 })
 
-export function buildAdapters(config: Config, runtime: Runtime, env: Readonly<Record<string, string | undefined>>): Adapters {
+export function buildAdapters(
+  config: Config,
+  runtime: Runtime,
+  env: Readonly<Record<string, string | undefined>>,
+): Adapters {
   const metrics = createMetrics()
   const breakers = createBreakers(config.circuit_breaker, {logger: runtime.logger, metrics, now: runtime.now})
-  const awsClient: AwsClientOptions = {endpoint: config.aws.endpoint, timeoutMs: config.aws.timeout, retry: retryPolicyOf(config)}
+  const awsClient: AwsClientOptions = {
+    endpoint: config.aws.endpoint,
+    timeoutMs: config.aws.timeout,
+    retry: retryPolicyOf(config),
+  }
   const storeConfig = config.merge_store?.enabled ? config.merge_store : undefined
   const s3 = storeConfig
     ? withBreaker(
         new S3Client({
-          ...awsClientConfig({...awsClient, region: storeConfig.region ?? defaultRegion(config), endpoint: storeConfig.endpoint ?? config.aws.endpoint}),
+          ...awsClientConfig({
+            ...awsClient,
+            region: storeConfig.region ?? defaultRegion(config),
+            endpoint: storeConfig.endpoint ?? config.aws.endpoint,
+          }),
           // Custom endpoints (LocalStack, MinIO, the test stack) rarely serve virtual-hosted buckets.
-          forcePathStyle: storeConfig.force_path_style || Boolean(storeConfig.endpoint ?? config.aws.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL),
+          forcePathStyle:
+            storeConfig.force_path_style ||
+            Boolean(storeConfig.endpoint ?? config.aws.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL),
         }),
         's3',
         breakers,
         {metrics},
       )
     : undefined
-  const store = storeConfig && s3
-    ? new SnapshotStore(s3, {
+  const store =
+    storeConfig && s3
+      ? new SnapshotStore(s3, {
           bucket: storeConfig.bucket,
           prefix: storeConfig.prefix,
           kmsKeyId: storeConfig.kms_key_id,
@@ -75,7 +90,7 @@ export function buildAdapters(config: Config, runtime: Runtime, env: Readonly<Re
           // Lock records carry host and pid, so a run on this host can take over from a holder that died here.
           host: hostname(),
         })
-    : undefined
+      : undefined
   return {
     store,
     s3,
@@ -83,11 +98,15 @@ export function buildAdapters(config: Config, runtime: Runtime, env: Readonly<Re
     breakers,
     awsClient,
     limiter: createRateLimiter({ratePerSecond: config.sync.write_rate}),
-    connectDiscovery: async () => (await import('./discovery-clients.js')).connectDiscovery(config, runtime.runId, {awsClient, breakers, metrics}),
+    connectDiscovery: async () =>
+      (await import('./discovery-clients.js')).connectDiscovery(config, runtime.runId, {awsClient, breakers, metrics}),
     // Secrets Manager, STS and node-vault are imported where they are first used, not at the top: a
     // --merge-only run never syncs, a --sync-only run never reads Vault, `version list` needs neither.
     connectTarget: async (target) => {
-      const [{resolveTargetIdentity}, {SecretsManagerClient}] = await Promise.all([import('../aws/target-credentials.js'), import('@aws-sdk/client-secrets-manager')])
+      const [{resolveTargetIdentity}, {SecretsManagerClient}] = await Promise.all([
+        import('../aws/target-credentials.js'),
+        import('@aws-sdk/client-secrets-manager'),
+      ])
       const identity = await resolveTargetIdentity({
         target: target.name,
         region: target.region,
@@ -99,13 +118,27 @@ export function buildAdapters(config: Config, runtime: Runtime, env: Readonly<Re
         breakers,
         metrics,
       })
-      const client = new SecretsManagerClient(awsClientConfig({...awsClient, region: target.region, credentials: identity.credentials}))
+      const client = new SecretsManagerClient(
+        awsClientConfig({...awsClient, region: target.region, credentials: identity.credentials}),
+      )
       return {client: withBreaker(client, 'secretsmanager', breakers, {metrics}), accountId: identity.accountId}
     },
     connectVault: async () => {
-      if (!config.vault) throw new SecretSyncError('VAULT_NOT_CONFIGURED', 'vault is not configured', ExitCode.failure, {hint: 'Add a vault section to the config.'})
+      if (!config.vault)
+        throw new SecretSyncError('VAULT_NOT_CONFIGURED', 'vault is not configured', ExitCode.failure, {
+          hint: 'Add a vault section to the config.',
+        })
       const {connectVault} = await import('../vault/vault-client.js')
-      const reader = await connectVault({config: config.vault, env, now: runtime.now, logger: runtime.logger, redactor: runtime.redactor, retry: retryPolicyOf(config), breakers, metrics})
+      const reader = await connectVault({
+        config: config.vault,
+        env,
+        now: runtime.now,
+        logger: runtime.logger,
+        redactor: runtime.redactor,
+        retry: retryPolicyOf(config),
+        breakers,
+        metrics,
+      })
       return stopAwareReader(reader, runtime.stop)
     },
   }

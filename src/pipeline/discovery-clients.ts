@@ -25,16 +25,34 @@ interface DiscoverySdk {
   roleCredentials: typeof RoleCredentials
 }
 
-function discoveryClients(config: Config, runId: string, adapters: DiscoveryAdapters, sdk: DiscoverySdk): DiscoveryClients & {destroy(): void} {
+function discoveryClients(
+  config: Config,
+  runId: string,
+  adapters: DiscoveryAdapters,
+  sdk: DiscoverySdk,
+): DiscoveryClients & {destroy(): void} {
   const {OrganizationsClient, SSOAdminClient, IdentitystoreClient, roleCredentials} = sdk
   type Client = OrganizationsClient | SSOAdminClient | IdentitystoreClient
   const made = new Map<string, Client>()
-  const build = <C extends Client>(kind: 'organizations' | 'sso-admin', Client: new (config: object) => C, roleArn?: string, region?: string): C => {
+  const build = <C extends Client>(
+    kind: 'organizations' | 'sso-admin',
+    Client: new (config: object) => C,
+    roleArn?: string,
+    region?: string,
+  ): C => {
     const key = `${kind}|${Client.name}|${roleArn ?? ''}|${region ?? ''}`
     const existing = made.get(key)
     if (existing) return existing as C
     const actualRegion = region ?? defaultRegion(config)
-    const credentials = roleCredentials({region: actualRegion, roleArn, externalId: config.aws.external_id, runId, client: adapters.awsClient, breakers: adapters.breakers, metrics: adapters.metrics})
+    const credentials = roleCredentials({
+      region: actualRegion,
+      roleArn,
+      externalId: config.aws.external_id,
+      runId,
+      client: adapters.awsClient,
+      breakers: adapters.breakers,
+      metrics: adapters.metrics,
+    })
     const client = new Client(awsClientConfig({...adapters.awsClient, region: actualRegion, credentials}))
     withBreaker(client as unknown as OrganizationsClient, kind, adapters.breakers, {metrics: adapters.metrics})
     made.set(key, client)
@@ -53,12 +71,21 @@ function discoveryClients(config: Config, runId: string, adapters: DiscoveryAdap
  * Discovery's clients, built by the composition root like every other client. The SDK clients are imported here,
  * not at the top: only runs with a discovery block talk to Organizations or Identity Center.
  */
-export async function connectDiscovery(config: Config, runId: string, adapters: DiscoveryAdapters): Promise<DiscoveryClients & {destroy(): void}> {
+export async function connectDiscovery(
+  config: Config,
+  runId: string,
+  adapters: DiscoveryAdapters,
+): Promise<DiscoveryClients & {destroy(): void}> {
   const [{OrganizationsClient}, {SSOAdminClient}, {IdentitystoreClient}, {roleCredentials}] = await Promise.all([
     import('@aws-sdk/client-organizations'),
     import('@aws-sdk/client-sso-admin'),
     import('@aws-sdk/client-identitystore'),
     import('../aws/target-credentials.js'),
   ])
-  return discoveryClients(config, runId, adapters, {OrganizationsClient, SSOAdminClient, IdentitystoreClient, roleCredentials})
+  return discoveryClients(config, runId, adapters, {
+    OrganizationsClient,
+    SSOAdminClient,
+    IdentitystoreClient,
+    roleCredentials,
+  })
 }

@@ -19,16 +19,36 @@ export interface DiscoveredProject {
  * Runs the enabled discovery blocks and joins the accounts they produce to the graph as targets. Without
  * discovery blocks this is the static graph. Graph problems with discovered targets are config errors.
  */
-export async function discoverProject(config: Config, staticGraph: TargetGraph, runtime: Runtime, adapters: Adapters, options: {noCache: boolean; dryRun: boolean}): Promise<DiscoveredProject> {
-  if (!config.discovery.some((block) => block.enabled)) return {config, graph: staticGraph, report: undefined, exitCode: ExitCode.success}
+export async function discoverProject(
+  config: Config,
+  staticGraph: TargetGraph,
+  runtime: Runtime,
+  adapters: Adapters,
+  options: {noCache: boolean; dryRun: boolean},
+): Promise<DiscoveredProject> {
+  if (!config.discovery.some((block) => block.enabled))
+    return {config, graph: staticGraph, report: undefined, exitCode: ExitCode.success}
   // Imported here, not at the top: only runs with a discovery block talk to Organizations or Identity Center,
   // and every other start should not pay for loading discovery and its SDK clients.
   const [discovery, clients] = await Promise.all([import('../discovery/index.js'), adapters.connectDiscovery()])
-  const {createMemoryDiscoveryCache, createStoreDiscoveryCache, discoverTargets, DiscoveryObjectStore, readOnlyDiscoveryCache} = discovery
+  const {
+    createMemoryDiscoveryCache,
+    createStoreDiscoveryCache,
+    discoverTargets,
+    DiscoveryObjectStore,
+    readOnlyDiscoveryCache,
+  } = discovery
   const store = config.merge_store?.enabled ? config.merge_store : undefined
-  const baseCache = store && adapters.s3
-    ? createStoreDiscoveryCache(new DiscoveryObjectStore(adapters.s3, {bucket: store.bucket, prefix: store.prefix, kmsKeyId: store.kms_key_id}))
-    : createMemoryDiscoveryCache()
+  const baseCache =
+    store && adapters.s3
+      ? createStoreDiscoveryCache(
+          new DiscoveryObjectStore(adapters.s3, {
+            bucket: store.bucket,
+            prefix: store.prefix,
+            kmsKeyId: store.kms_key_id,
+          }),
+        )
+      : createMemoryDiscoveryCache()
   const started = runtime.now()
   try {
     const {targets, report} = await discoverTargets({
@@ -44,13 +64,27 @@ export async function discoverProject(config: Config, staticGraph: TargetGraph, 
       runId: runtime.runId,
     })
     const all = [...config.targets, ...targets]
-    const built = buildTargetGraph(config.vault_sources.map((source) => source.name), all)
+    const built = buildTargetGraph(
+      config.vault_sources.map((source) => source.name),
+      all,
+    )
     if (!built.ok) {
-      throw new ConfigError(built.issues.map((issue) => ({file: 'discovery', path: `targets[${all[issue.targetIndex]?.name ?? issue.targetIndex}]`, message: issue.message})))
+      throw new ConfigError(
+        built.issues.map((issue) => ({
+          file: 'discovery',
+          path: `targets[${all[issue.targetIndex]?.name ?? issue.targetIndex}]`,
+          message: issue.message,
+        })),
+      )
     }
     const enabled = report.blocks.filter((block) => block.status !== 'disabled').length
     const exitCode = discoveryExitCode(report.summary, enabled)
-    runtime.logger.info('discovery done', {blocks: report.summary.blocks, accounts: report.summary.accounts, targets: targets.length, failed_blocks: report.summary.failed_blocks})
+    runtime.logger.info('discovery done', {
+      blocks: report.summary.blocks,
+      accounts: report.summary.accounts,
+      targets: targets.length,
+      failed_blocks: report.summary.failed_blocks,
+    })
     return {config: {...config, targets: all}, graph: built.graph, report, exitCode}
   } finally {
     adapters.metrics.observePhase('discovery', (runtime.now() - started) / 1000)

@@ -14,13 +14,28 @@ export interface MergeRunResult {
   run_id: string
   dry_run: boolean
   phase: 'merge'
-  summary: {sources: number; failed_sources: number; targets: number; failed_targets: number; new_versions: number; unchanged: number}
+  summary: {
+    sources: number
+    failed_sources: number
+    targets: number
+    failed_targets: number
+    new_versions: number
+    unchanged: number
+  }
   sources: Array<Omit<SourceReport, 'stats'>>
   targets: TargetMergeReport[]
 }
 
 /** Phase 1 for the selected targets: walk and merge, record snapshots, and report what was merged. */
-export async function mergeStage(config: Config, graph: TargetGraph, targets: string[], dryRun: boolean, runtime: Runtime, adapters: Adapters, progress?: Progress): Promise<{result: MergeRunResult; exitCode: ExitCode; desired: DesiredTarget[]}> {
+export async function mergeStage(
+  config: Config,
+  graph: TargetGraph,
+  targets: string[],
+  dryRun: boolean,
+  runtime: Runtime,
+  adapters: Adapters,
+  progress?: Progress,
+): Promise<{result: MergeRunResult; exitCode: ExitCode; desired: DesiredTarget[]}> {
   runtime.logger.info('merge phase started', {targets: targets.length, dry_run: dryRun})
   const walked = new Map<string, number>()
   const merge = await runMergePhase({
@@ -34,7 +49,13 @@ export async function mergeStage(config: Config, graph: TargetGraph, targets: st
       progress?.update({secretsWalked: [...walked.values()].reduce((a, b) => a + b, 0)})
     },
   })
-  const reports = await recordSnapshots({merge, store: adapters.store, dryRun, concurrency: config.sync.concurrency, runtime})
+  const reports = await recordSnapshots({
+    merge,
+    store: adapters.store,
+    dryRun,
+    concurrency: config.sync.concurrency,
+    runtime,
+  })
   const failedTargets = reports.filter((r) => r.status === 'failed').length
   const result: MergeRunResult = {
     run_id: runtime.runId,

@@ -36,7 +36,15 @@ export async function recordSnapshots(input: SnapshotStageInput): Promise<Target
   return Promise.all(
     input.merge.targets.map((target) =>
       limit(async (): Promise<TargetMergeReport> => {
-        const base: TargetMergeReport = {name: target.name, status: 'merged', secrets: target.secrets.size, version: null, previous_version: null, changes: null, error: null}
+        const base: TargetMergeReport = {
+          name: target.name,
+          status: 'merged',
+          secrets: target.secrets.size,
+          version: null,
+          previous_version: null,
+          changes: null,
+          error: null,
+        }
         if (!target.ok) return {...base, status: 'failed', error: target.error}
         if (!store) return base
         // Asked to stop (SIGTERM/SIGINT): no new snapshot is committed; the last good one stays latest.
@@ -45,9 +53,20 @@ export async function recordSnapshots(input: SnapshotStageInput): Promise<Target
         try {
           const outcome = input.dryRun
             ? await store.plan(target.name, secrets, target.incomplete)
-            : await store.commit(target.name, {secrets, sources: target.sources, runId: runtime.runId, incomplete: target.incomplete})
-          const status: TargetMergeStatus = outcome.status === 'unchanged' ? 'unchanged' : input.dryRun ? 'planned' : 'created'
-          runtime.logger.info('target merged', {target: target.name, status, version: outcome.version, secrets: target.secrets.size})
+            : await store.commit(target.name, {
+                secrets,
+                sources: target.sources,
+                runId: runtime.runId,
+                incomplete: target.incomplete,
+              })
+          const status: TargetMergeStatus =
+            outcome.status === 'unchanged' ? 'unchanged' : input.dryRun ? 'planned' : 'created'
+          runtime.logger.info('target merged', {
+            target: target.name,
+            status,
+            version: outcome.version,
+            secrets: target.secrets.size,
+          })
           const previous = outcome.status !== 'unchanged' ? (outcome.previousVersion ?? null) : null
           return {...base, status, version: outcome.version, previous_version: previous, changes: outcome.changes}
         } catch (error) {

@@ -30,7 +30,10 @@ export function checkFlagsWithConfig(flags: PipelineFlags, config: Config): Pipe
     throw new UsageError('--version N needs exactly one target in --targets', {code: 'VERSION_NEEDS_TARGET'})
   }
   if (syncOnly && !config.merge_store?.enabled) {
-    throw new UsageError('--sync-only and --version read snapshots from the merge store, and merge_store is not configured', {code: 'NO_MERGE_STORE'})
+    throw new UsageError(
+      '--sync-only and --version read snapshots from the merge store, and merge_store is not configured',
+      {code: 'NO_MERGE_STORE'},
+    )
   }
   return {syncOnly, targetNames}
 }

@@ -17,9 +17,15 @@ export interface ObservabilityOptions {
  * Metrics served during the run (`--metrics-port`, or metrics.enabled with metrics.port) and pushed at the end
  * (`--pushgateway` or metrics.pushgateway), plus progress on stderr. A failed push is a warning, never a failure.
  */
-export async function startObservability(config: Config, runtime: Runtime, adapters: Adapters, options: ObservabilityOptions) {
+export async function startObservability(
+  config: Config,
+  runtime: Runtime,
+  adapters: Adapters,
+  options: ObservabilityOptions,
+) {
   const port = options.metricsPort ?? (config.metrics.enabled ? config.metrics.port : undefined)
-  const server = port !== undefined ? await serveMetrics(adapters.metrics.registry, {port, path: config.metrics.path}) : undefined
+  const server =
+    port !== undefined ? await serveMetrics(adapters.metrics.registry, {port, path: config.metrics.path}) : undefined
   if (server) runtime.logger.info('serving metrics', {url: server.url})
   const progress = createProgress({logger: runtime.logger, stream: options.stderr, now: runtime.now})
   return {
@@ -39,7 +45,12 @@ export async function startObservability(config: Config, runtime: Runtime, adapt
 }
 
 /** Runs one phase and records how long it took, also when it throws. */
-export async function timedPhase<T>(runtime: Runtime, adapters: Adapters, phase: string, work: () => Promise<T>): Promise<T> {
+export async function timedPhase<T>(
+  runtime: Runtime,
+  adapters: Adapters,
+  phase: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const started = runtime.now()
   try {
     return await work()
@@ -51,7 +62,8 @@ export async function timedPhase<T>(runtime: Runtime, adapters: Adapters, phase:
 /** Counts what a sync applied, per target and action (failed changes are not counted as synced). */
 export function countSynced(adapters: Adapters, result: SyncRunResult): void {
   for (const target of result.targets) {
-    for (const change of target.changes) if (change.error === null) adapters.metrics.countSynced(target.name, change.action)
+    for (const change of target.changes)
+      if (change.error === null) adapters.metrics.countSynced(target.name, change.action)
     adapters.metrics.countSynced(target.name, 'unchanged', target.unchanged)
   }
 }

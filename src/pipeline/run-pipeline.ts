@@ -32,7 +32,9 @@ export interface PipelineOptions {
   surroundings: Surroundings
 }
 
-export type PipelineOutcome = {kind: 'merge'; result: MergeRunResult; exitCode: ExitCode} | {kind: 'sync'; result: SyncRunResult; exitCode: ExitCode}
+export type PipelineOutcome =
+  | {kind: 'merge'; result: MergeRunResult; exitCode: ExitCode}
+  | {kind: 'sync'; result: SyncRunResult; exitCode: ExitCode}
 
 /** `secretsync pipeline`: load, select targets, merge (recording snapshots), then sync. */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineOutcome> {
@@ -41,14 +43,28 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineOut
   const {syncOnly, targetNames} = checkFlagsWithConfig(options, loaded.config)
   const shard = resolveShard(options.shard, options.surroundings.env)
   const {runtime, adapters} = compose(loaded.config, options.surroundings)
-  const observability = await startObservability(loaded.config, runtime, adapters, {...options, stderr: options.surroundings.stderr})
+  const observability = await startObservability(loaded.config, runtime, adapters, {
+    ...options,
+    stderr: options.surroundings.stderr,
+  })
   let outcome: PipelineOutcome | undefined
   try {
-    const discovered = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {noCache: options.noCache ?? false, dryRun: options.dryRun})
+    const discovered = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {
+      noCache: options.noCache ?? false,
+      dryRun: options.dryRun,
+    })
     const {config, graph} = discovered
-    const {sync: syncTargets, merge: mergeTargets} = runTargets(graph, {targets: options.targets, targetNames, version: options.version, shard})
+    const {sync: syncTargets, merge: mergeTargets} = runTargets(graph, {
+      targets: options.targets,
+      targetNames,
+      version: options.version,
+      shard,
+    })
     const timed = <T>(phase: string, work: () => Promise<T>): Promise<T> => timedPhase(runtime, adapters, phase, work)
-    const merge = () => timed('merge', () => mergeStage(config, graph, mergeTargets, options.dryRun, runtime, adapters, observability.progress))
+    const merge = () =>
+      timed('merge', () =>
+        mergeStage(config, graph, mergeTargets, options.dryRun, runtime, adapters, observability.progress),
+      )
     if (options.mergeOnly) {
       const {result, exitCode} = await merge()
       outcome = {kind: 'merge', result, exitCode: mostSevere(exitCode, discovered.exitCode)}
@@ -58,10 +74,25 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineOut
       ? await snapshotsFromStore(adapters.store as SnapshotStore, syncTargets, options.version)
       : (await merge()).desired.filter((t) => syncTargets.includes(t.name))
     const result = await timed('sync', () =>
-      syncStage({config, graph, runtime, adapters, desired, dryRun: options.dryRun, adopt: options.adopt, showValues: options.showValues, pinnedVersion: options.version !== undefined, progress: observability.progress}),
+      syncStage({
+        config,
+        graph,
+        runtime,
+        adapters,
+        desired,
+        dryRun: options.dryRun,
+        adopt: options.adopt,
+        showValues: options.showValues,
+        pinnedVersion: options.version !== undefined,
+        progress: observability.progress,
+      }),
     )
     countSynced(adapters, result)
-    outcome = {kind: 'sync', result, exitCode: mostSevere(syncExitCode(result, options.exitCodeOnChanges ?? false), discovered.exitCode)}
+    outcome = {
+      kind: 'sync',
+      result,
+      exitCode: mostSevere(syncExitCode(result, options.exitCodeOnChanges ?? false), discovered.exitCode),
+    }
     return outcome
   } finally {
     await observability.stop(outcome?.exitCode)

@@ -4,7 +4,11 @@ import type {TargetGraph} from '../graph/target-graph.js'
 import {shardOf, type Shard} from './shard.js'
 
 /** `--targets a,b` → the names as written (trimmed, empty entries dropped), parsed in this one place. */
-export const parseTargetNames = (requested: string | undefined): string[] => (requested ?? '').split(',').map((name) => name.trim()).filter(Boolean)
+export const parseTargetNames = (requested: string | undefined): string[] =>
+  (requested ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean)
 
 /** `--targets a,b` → those targets plus what they import, in topological order; unknown names are usage errors. */
 export function selectTargets(graph: TargetGraph, requested: string | undefined, flag = '--targets'): string[] {
@@ -26,9 +30,13 @@ export function selectTargets(graph: TargetGraph, requested: string | undefined,
  * target for --version N (its imports are already merged into it and keep their own snapshots), then to this
  * shard. A shard still merges what its targets import: their desired state is built from it.
  */
-export function runTargets(graph: TargetGraph, options: {targets?: string; targetNames: readonly string[]; version?: number; shard?: Shard}): {sync: string[]; merge: string[]} {
+export function runTargets(
+  graph: TargetGraph,
+  options: {targets?: string; targetNames: readonly string[]; version?: number; shard?: Shard},
+): {sync: string[]; merge: string[]} {
   const requested = selectTargets(graph, options.targets)
-  const selected = options.version === undefined ? requested : requested.filter((name) => options.targetNames.includes(name))
+  const selected =
+    options.version === undefined ? requested : requested.filter((name) => options.targetNames.includes(name))
   const {shard} = options
   if (!shard) return {sync: selected, merge: selected}
   const sync = selected.filter((name) => shardOf(name, shard.count) === shard.index)

@@ -14,14 +14,20 @@ export function renderDiscoverText(result: DiscoverResult): string {
     lines.push(untrusted`discovery ${block.name} (${block.type}) — ${block.status}` + cache + error)
     for (const account of block.accounts) {
       const mark = account.included ? '+' : '-'
-      const becomes = account.target ? untrusted` -> target ${account.target}` : account.error ? untrusted` -> error: ${account.error}` : ''
+      const becomes = account.target
+        ? untrusted` -> target ${account.target}`
+        : account.error
+          ? untrusted` -> error: ${account.error}`
+          : ''
       lines.push(untrusted`  ${mark} ${account.account_id} ${account.account_name} [${account.status}]` + becomes)
       for (const reason of account.reasons) lines.push(untrusted`      ${reason}`)
     }
   }
   if (result.report) {
     const s = result.report.summary
-    lines.push(`${s.accounts} accounts: ${s.included} included, ${s.excluded} excluded; ${s.targets} targets; ${s.failed_blocks} failed blocks`)
+    lines.push(
+      `${s.accounts} accounts: ${s.included} included, ${s.excluded} excluded; ${s.targets} targets; ${s.failed_blocks} failed blocks`,
+    )
   }
   const targets = result.targets.map((t) => untrusted`${t.name}${t.discovered ? '*' : ''}`).join(', ') || '(none)'
   lines.push(`targets after discovery: ${targets}  (* discovered)`)

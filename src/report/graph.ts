@@ -17,13 +17,15 @@ export const graphResult = (graph: TargetGraph): GraphResult => ({
 const quote = (text: string): string => `"${escapeUntrusted(text).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
 
 // Mermaid ids must be plain words; names may hold "." and "-".
-const mermaidId = (kind: 's' | 't', name: string): string => `${kind}_${name.replace(/[^A-Za-z0-9_]/g, (c) => `_${c.charCodeAt(0).toString(16)}_`)}`
+const mermaidId = (kind: 's' | 't', name: string): string =>
+  `${kind}_${name.replace(/[^A-Za-z0-9_]/g, (c) => `_${c.charCodeAt(0).toString(16)}_`)}`
 
 export function renderGraph(result: GraphResult, format: GraphFormat): string {
   const targets = new Set(result.levels.flat().map((t) => t.name))
   if (format === 'dot') {
     const lines = ['digraph secretsync {', '  rankdir=LR;', '  node [shape=box];']
-    for (const source of result.sources) lines.push(`  ${quote(`source:${source}`)} [label=${quote(source)}, shape=cylinder];`)
+    for (const source of result.sources)
+      lines.push(`  ${quote(`source:${source}`)} [label=${quote(source)}, shape=cylinder];`)
     result.levels.forEach((level, index) => {
       lines.push(`  subgraph ${quote(`cluster_level_${index}`)} {`, `    label=${quote(`level ${index}`)};`)
       for (const target of level) lines.push(`    ${quote(`target:${target.name}`)} [label=${quote(target.name)}];`)
@@ -56,7 +58,8 @@ export function renderGraph(result: GraphResult, format: GraphFormat): string {
   const lines = [untrusted`sources: ${result.sources.length > 0 ? result.sources.join(', ') : '(none)'}`]
   result.levels.forEach((level, index) => {
     lines.push(`level ${index}:`)
-    for (const target of level) lines.push(untrusted`  ${target.name} <- ${target.imports.length > 0 ? target.imports.join(', ') : '(nothing)'}`)
+    for (const target of level)
+      lines.push(untrusted`  ${target.name} <- ${target.imports.length > 0 ? target.imports.join(', ') : '(nothing)'}`)
   })
   if (result.levels.length === 0) lines.push('(no targets)')
   return `${guardLines(lines.join('\n'))}\n`

@@ -5,7 +5,9 @@ import {guardLines, untrusted} from '../util/untrusted-text.js'
 // Snapshots come from the merge store: their paths, keys, values and run ids are untrusted text like Vault's.
 
 export function renderVersionList(result: VersionListResult): string {
-  const title = result.path ? untrusted`versions of ${result.target} where ${result.path} changed` : untrusted`snapshots of ${result.target}`
+  const title = result.path
+    ? untrusted`versions of ${result.target} where ${result.path} changed`
+    : untrusted`snapshots of ${result.target}`
   if (result.versions.length === 0) return `${title}: none\n`
   const lines = result.versions.map((v) =>
     v.error !== null
@@ -16,10 +18,13 @@ export function renderVersionList(result: VersionListResult): string {
 }
 
 export function renderVersionShow(result: VersionShowResult): string {
-  const lines = [untrusted`${result.target} v${result.version}  created ${result.created_at}  run ${result.run_id}  sources ${result.sources.join(', ') || '(none)'}`]
+  const lines = [
+    untrusted`${result.target} v${result.version}  created ${result.created_at}  run ${result.run_id}  sources ${result.sources.join(', ') || '(none)'}`,
+  ]
   for (const [path, secret] of Object.entries(result.secrets)) {
     lines.push(untrusted`  ${path}`)
-    for (const [key, value] of Object.entries(secret)) lines.push(untrusted`    ${key}: ${typeof value === 'string' ? value : stringifyJson(value)}`)
+    for (const [key, value] of Object.entries(secret))
+      lines.push(untrusted`    ${key}: ${typeof value === 'string' ? value : stringifyJson(value)}`)
   }
   return `${guardLines(lines.join('\n'))}\n`
 }

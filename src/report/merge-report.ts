@@ -14,7 +14,9 @@ export function renderMergeText(result: MergeRunResult): string {
     )
   }
   for (const target of result.targets) {
-    const changes = target.changes ? ` (+${target.changes.added.length} ~${target.changes.changed.length} -${target.changes.removed.length})` : ''
+    const changes = target.changes
+      ? ` (+${target.changes.added.length} ~${target.changes.changed.length} -${target.changes.removed.length})`
+      : ''
     const from = target.previous_version ? ` v${target.previous_version} ->` : ''
     switch (target.status) {
       case 'failed':
@@ -24,13 +26,19 @@ export function renderMergeText(result: MergeRunResult): string {
         lines.push(`  target ${target.name}: skipped (${target.error ?? ''}), no snapshot written`)
         break
       case 'unchanged':
-        lines.push(untrusted`  target ${target.name}: ${plural(target.secrets, 'secret')}, unchanged (v${target.version})`)
+        lines.push(
+          untrusted`  target ${target.name}: ${plural(target.secrets, 'secret')}, unchanged (v${target.version})`,
+        )
         break
       case 'planned':
-        lines.push(untrusted`  target ${target.name}: ${plural(target.secrets, 'secret')}${changes}, would write${from} v${target.version}`)
+        lines.push(
+          untrusted`  target ${target.name}: ${plural(target.secrets, 'secret')}${changes}, would write${from} v${target.version}`,
+        )
         break
       case 'created':
-        lines.push(untrusted`  target ${target.name}: ${plural(target.secrets, 'secret')}${changes}, wrote${from} v${target.version}`)
+        lines.push(
+          untrusted`  target ${target.name}: ${plural(target.secrets, 'secret')}${changes}, wrote${from} v${target.version}`,
+        )
         break
       default:
         lines.push(untrusted`  target ${target.name}: ${plural(target.secrets, 'secret')} merged (no merge store)`)

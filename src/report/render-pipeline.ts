@@ -27,8 +27,7 @@ export async function renderPipelineOutput(
   const {env} = options
   if (outcome.kind === 'merge') {
     return {
-      stdout:
-        options.format === 'json' ? `${stringifyJsonSafely(outcome.result)}\n` : renderMergeText(outcome.result),
+      stdout: options.format === 'json' ? `${stringifyJsonSafely(outcome.result)}\n` : renderMergeText(outcome.result),
       json: outcome.result,
     }
   }
@@ -43,7 +42,10 @@ export async function renderPipelineOutput(
     ])
     return {stdout: `${[...lines, syncSummaryLine(result)].join('\n')}\n`, json}
   }
-  const rendered = renderSync(result, options.format, {showValues: options.showValues, color: wantsColor(options.isTTY ?? false, env)})
+  const rendered = renderSync(result, options.format, {
+    showValues: options.showValues,
+    color: wantsColor(options.isTTY ?? false, env),
+  })
   if (rendered.github) await writeGithubFiles(rendered.github, env)
   return {stdout: rendered.stdout, json}
 }

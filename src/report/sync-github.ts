@@ -102,7 +102,9 @@ const changeTable = (target: TargetSyncResult): string =>
         change.keys_added.map(md).join(', '),
         change.keys_removed.map(md).join(', '),
         change.keys_changed.map(md).join(', '),
-        metadataNotes(change).map((note) => md(`${note.mark}${note.what}`)).join(', '),
+        metadataNotes(change)
+          .map((note) => md(`${note.mark}${note.what}`))
+          .join(', '),
         change.drift ? 'yes' : 'no',
         md(change.error ?? ''),
       ]),
@@ -189,7 +191,8 @@ export function renderSyncGithub(result: SyncRunResult, options: SyncGithubOptio
 }
 
 function outputEntry(name: string, value: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new InternalError(`invalid GitHub output name: ${JSON.stringify(name)}`)
+  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name))
+    throw new InternalError(`invalid GitHub output name: ${JSON.stringify(name)}`)
   if (!/[\r\n]/.test(value)) return `${name}=${value}\n`
   // A multi-line value needs the heredoc form; a random delimiter cannot be forged by the value.
   const delimiter = `ghadelimiter_${randomUUID()}`

@@ -100,7 +100,9 @@ function keyLines(change: SecretChange, options: SyncTextOptions): string[] {
     ...change.keys_added.map((key) => line('green', '+', key, valueAt(after, key))),
     ...change.keys_removed.map((key) => line('red', '-', key, valueAt(before, key))),
     ...change.keys_changed.map((key) => line('yellow', '~', key, changed(key))),
-    ...metadataNotes(change).map((note) => `    ${paint(MARK_STYLE[note.mark], `${note.mark} ${note.what}`, options.color)}`),
+    ...metadataNotes(change).map(
+      (note) => `    ${paint(MARK_STYLE[note.mark], `${note.mark} ${note.what}`, options.color)}`,
+    ),
   ]
 }
 

@@ -47,4 +47,6 @@ export async function withRetry<T>(
 }
 
 export const retriesOf = (error: unknown): number =>
-  error && typeof error === 'object' && typeof (error as {retries?: unknown}).retries === 'number' ? (error as {retries: number}).retries : 0
+  error && typeof error === 'object' && typeof (error as {retries?: unknown}).retries === 'number'
+    ? (error as {retries: number}).retries
+    : 0

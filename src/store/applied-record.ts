@@ -39,7 +39,11 @@ function parseMetadata(value: unknown, location: string): AppliedMetadata {
     (value.kms_key_id === null || typeof value.kms_key_id === 'string') &&
     (value.description === null || typeof value.description === 'string')
   if (!ok) throw new StoreCorruptError(location, '"metadata" must be {tags, kms_key_id, description}')
-  return {tags: ownRecord(Object.entries(value.tags as Record<string, string>)), kms_key_id: value.kms_key_id as string | null, description: value.description as string | null}
+  return {
+    tags: ownRecord(Object.entries(value.tags as Record<string, string>)),
+    kms_key_id: value.kms_key_id as string | null,
+    description: value.description as string | null,
+  }
 }
 
 export function parseAppliedRecord(body: string, location: string): AppliedRecord {

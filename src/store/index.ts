@@ -1,6 +1,16 @@
 export {parseAppliedRecord, type AppliedMetadata, type AppliedRecord, type AppliedSecret} from './applied-record.js'
 export {keepRunLock, type HeldLock, type KeepLockOptions} from './lock-keeper.js'
-export {parseLockRecord, pidIsAlive, staleReason, thisProcess, type AcquireLockOptions, type LockOwner, type LockRecord, type PidProbe, type RunLock} from './run-lock.js'
+export {
+  parseLockRecord,
+  pidIsAlive,
+  staleReason,
+  thisProcess,
+  type AcquireLockOptions,
+  type LockOwner,
+  type LockRecord,
+  type PidProbe,
+  type RunLock,
+} from './run-lock.js'
 export {
   buildSnapshot,
   changedPaths,

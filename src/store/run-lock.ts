@@ -27,7 +27,12 @@ export interface LockOwner {
 }
 
 /** This process as a lock owner: `host:pid`, with host and pid recorded for dead-owner detection. */
-export const thisProcess = (runId: string): LockOwner => ({owner: `${hostname()}:${process.pid}`, runId, host: hostname(), pid: process.pid})
+export const thisProcess = (runId: string): LockOwner => ({
+  owner: `${hostname()}:${process.pid}`,
+  runId,
+  host: hostname(),
+  pid: process.pid,
+})
 
 export interface AcquireLockOptions extends LockOwner {
   ttlMs: number
@@ -72,7 +77,11 @@ export function parseLockRecord(body: string, location: string): LockRecord {
   const object = parseStoredObject(body, location)
   const fields = new FieldReader(object, location)
   fields.time('expires_at')
-  const record: LockRecord = {owner: fields.string('owner'), run_id: fields.string('run_id'), expires_at: fields.string('expires_at')}
+  const record: LockRecord = {
+    owner: fields.string('owner'),
+    run_id: fields.string('run_id'),
+    expires_at: fields.string('expires_at'),
+  }
   if (typeof object.host === 'string') record.host = object.host
   if (typeof object.pid === 'number' && Number.isSafeInteger(object.pid) && object.pid > 0) record.pid = object.pid
   return record
@@ -90,8 +99,10 @@ export function staleReason(record: LockRecord, context: StaleContext): string |
   if (!sameHost || record.pid === undefined) return undefined
   // A container restarted in place keeps its host name and is PID 1 again: our own pid under another run id
   // can only be an earlier process that had it, and it is gone.
-  const earlierSelf = context.self !== undefined && record.pid === context.self.pid && record.run_id !== context.self.runId
-  if (earlierSelf || !(context.isAlive ?? pidIsAlive)(record.pid)) return `its holder (pid ${record.pid} on ${record.host}) is no longer running`
+  const earlierSelf =
+    context.self !== undefined && record.pid === context.self.pid && record.run_id !== context.self.runId
+  if (earlierSelf || !(context.isAlive ?? pidIsAlive)(record.pid))
+    return `its holder (pid ${record.pid} on ${record.host}) is no longer running`
   return undefined
 }
 
@@ -148,7 +159,12 @@ export async function acquireRunLock(context: LockContext, options: AcquireLockO
  * Moves the expiry of a lock we hold forward, with If-Match on its ETag: a lock that was taken over or removed
  * (`unlock --force`) is not ours any more, and the answer is undefined rather than a silent overwrite.
  */
-export async function renewRunLock(objects: S3JsonObjects, lock: RunLock, now: Date, ttlMs: number): Promise<RunLock | undefined> {
+export async function renewRunLock(
+  objects: S3JsonObjects,
+  lock: RunLock,
+  now: Date,
+  ttlMs: number,
+): Promise<RunLock | undefined> {
   const expiresAt = new Date(now.getTime() + ttlMs)
   const owner: LockOwner = {owner: lock.owner, runId: lock.runId, host: lock.host, pid: lock.pid}
   const renewed = await objects.putIf(lock.key, JSON.stringify(recordFor(owner, expiresAt)), {ifMatch: lock.etag})
@@ -167,7 +183,10 @@ export async function releaseRunLock(objects: S3JsonObjects, lock: RunLock): Pro
 }
 
 /** The lock as stored, with its ETag so a removal deletes exactly what was inspected. */
-export async function readRunLock(objects: S3JsonObjects, key: string): Promise<{record: LockRecord; stored: StoredText} | undefined> {
+export async function readRunLock(
+  objects: S3JsonObjects,
+  key: string,
+): Promise<{record: LockRecord; stored: StoredText} | undefined> {
   const stored = await objects.get(key)
   return stored && {record: parseLockRecord(stored.body, objects.location(key)), stored}
 }

@@ -148,7 +148,11 @@ export class SnapshotStore {
       .sort((a, b) => a - b)
   }
 
-  async plan(target: string, secrets: Readonly<Record<string, JsonObject>>, incomplete?: readonly string[]): Promise<CommitPlan> {
+  async plan(
+    target: string,
+    secrets: Readonly<Record<string, JsonObject>>,
+    incomplete?: readonly string[],
+  ): Promise<CommitPlan> {
     const {status, version, previousVersion, changes} = await this.prepare(target, secrets, incomplete)
     return {status, version, previousVersion, changes}
   }
@@ -233,7 +237,10 @@ export class SnapshotStore {
   /** Takes the lock and keeps renewing it until released; its `signal` aborts if it is lost meanwhile. */
   async holdLock(target: string, owner: LockOwner, options: Omit<KeepLockOptions, 'ttlMs'> = {}): Promise<HeldLock> {
     const lock = await this.acquireLock(target, owner)
-    return keepRunLock({renew: (held) => this.renewLock(held), release: (held) => this.releaseLock(held)}, lock, {...options, ttlMs: this.lockTtlMs})
+    return keepRunLock({renew: (held) => this.renewLock(held), release: (held) => this.releaseLock(held)}, lock, {
+      ...options,
+      ttlMs: this.lockTtlMs,
+    })
   }
 
   /** Moves the lock's expiry a TTL ahead; undefined when it is no longer ours. */
@@ -249,7 +256,9 @@ export class SnapshotStore {
   /** The target's lock as stored (with its ETag), or undefined when none is held. */
   readLock(target: string): Promise<{record: LockRecord; etag: string; location: string} | undefined> {
     const key = this.keys.lock(target)
-    return readRunLock(this.objects, key).then((found) => found && {record: found.record, etag: found.stored.etag, location: this.objects.location(key)})
+    return readRunLock(this.objects, key).then(
+      (found) => found && {record: found.record, etag: found.stored.etag, location: this.objects.location(key)},
+    )
   }
 
   /** Deletes the target's lock: only the version with `etag` when given (false if it changed meanwhile). */
@@ -271,7 +280,11 @@ export class SnapshotStore {
     return this.options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS
   }
 
-  private async prepare(target: string, secrets: Readonly<Record<string, JsonObject>>, incomplete?: readonly string[]): Promise<Prepared> {
+  private async prepare(
+    target: string,
+    secrets: Readonly<Record<string, JsonObject>>,
+    incomplete?: readonly string[],
+  ): Promise<Prepared> {
     const latest = await this.latest(target)
     const previous = latest && (await this.read(target, latest.version))
     const changes = changedPaths(previous, secrets)

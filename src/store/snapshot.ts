@@ -78,12 +78,17 @@ export const serializeSnapshot = (snapshot: Snapshot): string => stringifyJson(s
 const hasProtoKey = (value: JsonValue): boolean =>
   Array.isArray(value)
     ? value.some(hasProtoKey)
-    : isJsonObject(value) && Object.keys(value).some((key) => key === '__proto__' || hasProtoKey(value[key] as JsonValue))
+    : isJsonObject(value) &&
+      Object.keys(value).some((key) => key === '__proto__' || hasProtoKey(value[key] as JsonValue))
 const withoutProtoKeys = (value: JsonValue): JsonValue =>
   Array.isArray(value)
     ? value.map(withoutProtoKeys)
     : isJsonObject(value)
-      ? jsonObject(Object.keys(value).filter((key) => key !== '__proto__').map((key) => [key, withoutProtoKeys(value[key] as JsonValue)] as const))
+      ? jsonObject(
+          Object.keys(value)
+            .filter((key) => key !== '__proto__')
+            .map((key) => [key, withoutProtoKeys(value[key] as JsonValue)] as const),
+        )
       : value
 const matchesHash = (secret: JsonObject, hash: unknown): boolean =>
   hash === contentHash(secret) || (hasProtoKey(secret) && hash === contentHash(withoutProtoKeys(secret)))

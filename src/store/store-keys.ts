@@ -20,20 +20,27 @@ const VERSION_FILE = /^v([1-9]\d*)\.json$/
 
 /** One path segment of a key: a real name, never empty, `.`, `..` or containing `/`. */
 const segment = (what: string, value: string): string => {
-  if (value === '' || value.includes('/')) throw new InternalError(`internal error: refusing ${what} ${JSON.stringify(value)} as one segment of a merge-store key`)
+  if (value === '' || value.includes('/'))
+    throw new InternalError(
+      `internal error: refusing ${what} ${JSON.stringify(value)} as one segment of a merge-store key`,
+    )
   return assertKeySpace(what, value)
 }
 
 /** Every key stays inside `prefix`: the builders refuse any segment that would step out (never a write). */
 export function storeKeys(prefix: string): StoreKeys {
   assertKeySpace('merge-store prefix', prefix, {trailingSlash: true})
-  if (prefix.startsWith('/') || (prefix !== '' && !prefix.endsWith('/'))) throw new InternalError(`internal error: merge-store prefix ${JSON.stringify(prefix)} must be empty or end with "/" and not start with it`)
+  if (prefix.startsWith('/') || (prefix !== '' && !prefix.endsWith('/')))
+    throw new InternalError(
+      `internal error: merge-store prefix ${JSON.stringify(prefix)} must be empty or end with "/" and not start with it`,
+    )
   const targetFolder = (target: string): string => `${prefix}${segment('target name', target)}/`
   return {
     targetFolder,
     snapshot: (target, version) => `${targetFolder(target)}v${version}.json`,
     latest: (target) => `${targetFolder(target)}latest.json`,
-    applied: (target, account, region) => `${targetFolder(target)}applied/${segment('account', account)}-${segment('region', region)}.json`,
+    applied: (target, account, region) =>
+      `${targetFolder(target)}applied/${segment('account', account)}-${segment('region', region)}.json`,
     lock: (target) => `${prefix}locks/${segment('target name', target)}.json`,
     versionOf(target, key) {
       const folder = targetFolder(target)

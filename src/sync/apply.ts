@@ -48,12 +48,15 @@ export interface ApplyResult {
  * secret moved on, so correcting a drift is never mistaken for a retry.
  */
 export function requestToken(name: string, hash: string, currentVersionId: string | undefined): string {
-  const hex = createHash('sha256').update(`${name}\0${hash}\0${currentVersionId ?? ''}`).digest('hex')
+  const hex = createHash('sha256')
+    .update(`${name}\0${hash}\0${currentVersionId ?? ''}`)
+    .digest('hex')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
 }
 
 /** The SDK's own count of attempts, so an error can say how often it was retried. */
-export const awsRetries = (error: unknown): number => Math.max(0, ((error as {$metadata?: {attempts?: number}}).$metadata?.attempts ?? 1) - 1)
+export const awsRetries = (error: unknown): number =>
+  Math.max(0, ((error as {$metadata?: {attempts?: number}}).$metadata?.attempts ?? 1) - 1)
 
 export const describeAwsError = (error: unknown): string => {
   const e = error as {name?: string; message?: string}
@@ -65,20 +68,31 @@ export const describeAwsError = (error: unknown): string => {
  * error are left as they are; a failed write marks that change's `error` and the rest go on. The result says
  * which secrets now hold their desired value and metadata, for the applied record.
  */
-export async function applyChanges(client: SecretsManagerClient, changes: readonly PlannedChange[], options: ApplyOptions): Promise<ApplyResult> {
+export async function applyChanges(
+  client: SecretsManagerClient,
+  changes: readonly PlannedChange[],
+  options: ApplyOptions,
+): Promise<ApplyResult> {
   // Keyed by secret name, which is user data: no prototype, so a secret named `__proto__` is recorded too.
   const applied: AppliedRecord['secrets'] = ownRecord([])
   const createTags = Object.entries(options.metadata.tags).map(([Key, Value]) => ({Key, Value}))
   const write = async <T>(operation: string, subject: string, fn: () => Promise<T>): Promise<T> => {
     await options.limiter.acquire(options.limiterKey)
     // After the wait, right before the call: a stop requested meanwhile starts no new write; calls already sent finish.
-    if (options.signal?.aborted) throw new Error(`not applied: ${(options.signal.reason as Error | undefined)?.message ?? 'stopped'}`)
+    if (options.signal?.aborted)
+      throw new Error(`not applied: ${(options.signal.reason as Error | undefined)?.message ?? 'stopped'}`)
     const started = options.now()
     try {
       return await fn()
     } catch (error) {
       // DESIGN.md §4: every error says run, operation, secret, duration and retries; never a value.
-      const context = {runId: options.runId, operation, subject, durationMs: options.now() - started, retries: awsRetries(error)}
+      const context = {
+        runId: options.runId,
+        operation,
+        subject,
+        durationMs: options.now() - started,
+        retries: awsRetries(error),
+      }
       throw new Error(formatOperationError(context, describeAwsError(error)), {cause: error})
     }
   }
@@ -87,10 +101,18 @@ export async function applyChanges(client: SecretsManagerClient, changes: readon
   // new value is encrypted with the desired key), then the value.
   const writeMetadata = async (name: string, writes: MetadataWrites): Promise<void> => {
     const tags = Object.entries(writes.tag).map(([Key, Value]) => ({Key, Value}))
-    if (tags.length > 0) await write('TagResource', name, () => client.send(new TagResourceCommand({SecretId: name, Tags: tags})))
-    if (writes.untag.length > 0) await write('UntagResource', name, () => client.send(new UntagResourceCommand({SecretId: name, TagKeys: writes.untag})))
+    if (tags.length > 0)
+      await write('TagResource', name, () => client.send(new TagResourceCommand({SecretId: name, Tags: tags})))
+    if (writes.untag.length > 0)
+      await write('UntagResource', name, () =>
+        client.send(new UntagResourceCommand({SecretId: name, TagKeys: writes.untag})),
+      )
     if (writes.kmsKeyId !== undefined || writes.description !== undefined) {
-      await write('UpdateSecret', name, () => client.send(new UpdateSecretCommand({SecretId: name, KmsKeyId: writes.kmsKeyId, Description: writes.description})))
+      await write('UpdateSecret', name, () =>
+        client.send(
+          new UpdateSecretCommand({SecretId: name, KmsKeyId: writes.kmsKeyId, Description: writes.description}),
+        ),
+      )
     }
   }
 
@@ -104,15 +126,35 @@ export async function applyChanges(client: SecretsManagerClient, changes: readon
         const token = requestToken(desired.name, desired.hash, undefined)
         const {metadata} = options
         const response = await write('CreateSecret', desired.name, () =>
-          client.send(new CreateSecretCommand({Name: desired.name, SecretString: stringifyJson(desired.value), Description: metadata.description, KmsKeyId: metadata.kmsKeyId, Tags: createTags, ClientRequestToken: token})),
+          client.send(
+            new CreateSecretCommand({
+              Name: desired.name,
+              SecretString: stringifyJson(desired.value),
+              Description: metadata.description,
+              KmsKeyId: metadata.kmsKeyId,
+              Tags: createTags,
+              ClientRequestToken: token,
+            }),
+          ),
         )
         if (response.VersionId) applied[desired.name] = {hash: desired.hash, version_id: response.VersionId}
       } else if ((change.action === 'update' || change.action === 'restore') && desired) {
-        if (change.action === 'restore') await write('RestoreSecret', desired.name, () => client.send(new RestoreSecretCommand({SecretId: desired.name})))
+        if (change.action === 'restore')
+          await write('RestoreSecret', desired.name, () =>
+            client.send(new RestoreSecretCommand({SecretId: desired.name})),
+          )
         if (change.metadataWrites) await writeMetadata(desired.name, change.metadataWrites)
         if (change.writeValue) {
           const token = requestToken(desired.name, desired.hash, change.currentVersionId)
-          const response = await write('PutSecretValue', desired.name, () => client.send(new PutSecretValueCommand({SecretId: desired.name, SecretString: stringifyJson(desired.value), ClientRequestToken: token})))
+          const response = await write('PutSecretValue', desired.name, () =>
+            client.send(
+              new PutSecretValueCommand({
+                SecretId: desired.name,
+                SecretString: stringifyJson(desired.value),
+                ClientRequestToken: token,
+              }),
+            ),
+          )
           if (response.VersionId) applied[desired.name] = {hash: desired.hash, version_id: response.VersionId}
         } else if (change.currentVersionId) {
           applied[desired.name] = {hash: desired.hash, version_id: change.currentVersionId}
@@ -121,7 +163,9 @@ export async function applyChanges(client: SecretsManagerClient, changes: readon
         await write('DeleteSecret', change.name, () =>
           client.send(
             new DeleteSecretCommand(
-              options.forceDelete ? {SecretId: change.name, ForceDeleteWithoutRecovery: true} : {SecretId: change.name, RecoveryWindowInDays: options.recoveryWindowDays},
+              options.forceDelete
+                ? {SecretId: change.name, ForceDeleteWithoutRecovery: true}
+                : {SecretId: change.name, RecoveryWindowInDays: options.recoveryWindowDays},
             ),
           ),
         )

@@ -26,9 +26,16 @@ export interface BasisQuery {
  * Reads the store's side of the basis. Unless pinned, a desired state older than the latest snapshot is replaced
  * by that snapshot: another run committed newer Vault content after ours, and syncing ours would move AWS back.
  */
-export async function readPlanBasis(query: BasisQuery, desired: ReadonlyMap<string, JsonObject>, snapshotVersion: number | null): Promise<PlanBasis> {
+export async function readPlanBasis(
+  query: BasisQuery,
+  desired: ReadonlyMap<string, JsonObject>,
+  snapshotVersion: number | null,
+): Promise<PlanBasis> {
   const {store, target} = query
-  const [latest, applied] = await Promise.all([store.latest(target), store.readApplied(target, query.account, query.region)])
+  const [latest, applied] = await Promise.all([
+    store.latest(target),
+    store.readApplied(target, query.account, query.region),
+  ])
   const latestVersion = latest?.version
   if (query.pinned || latestVersion === undefined || snapshotVersion === null || latestVersion <= snapshotVersion) {
     return {desired, snapshotVersion, latestVersion, applied}
@@ -42,12 +49,19 @@ export async function readPlanBasis(query: BasisQuery, desired: ReadonlyMap<stri
  * basis read again, and why it differs from the one the plan was made from — undefined when the plan still holds.
  * A run that held the lock in between either moved `latest.json` or rewrote the applied record.
  */
-export async function revalidateBasis(query: BasisQuery, planned: PlanBasis): Promise<{basis: PlanBasis; reason: string} | undefined> {
+export async function revalidateBasis(
+  query: BasisQuery,
+  planned: PlanBasis,
+): Promise<{basis: PlanBasis; reason: string} | undefined> {
   // The original desired state goes in: a pinned run keeps it; otherwise a newer latest replaces it.
   const basis = await readPlanBasis(query, planned.desired, planned.snapshotVersion)
   if (basis.latestVersion !== planned.latestVersion) {
-    return {basis, reason: `latest snapshot moved from v${planned.latestVersion ?? 'none'} to v${basis.latestVersion ?? 'none'}`}
+    return {
+      basis,
+      reason: `latest snapshot moved from v${planned.latestVersion ?? 'none'} to v${basis.latestVersion ?? 'none'}`,
+    }
   }
-  if (!isDeepStrictEqual(basis.applied, planned.applied)) return {basis, reason: 'another run applied changes since this run planned'}
+  if (!isDeepStrictEqual(basis.applied, planned.applied))
+    return {basis, reason: 'another run applied changes since this run planned'}
   return undefined
 }

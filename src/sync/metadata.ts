@@ -23,10 +23,21 @@ export interface MetadataDiff {
   description_changed: boolean
 }
 
-export const NO_METADATA_CHANGE: MetadataDiff = {tags_added: [], tags_changed: [], tags_removed: [], kms_key_changed: false, description_changed: false}
+export const NO_METADATA_CHANGE: MetadataDiff = {
+  tags_added: [],
+  tags_changed: [],
+  tags_removed: [],
+  kms_key_changed: false,
+  description_changed: false,
+}
 
 /** The metadata every secret of a target should carry: its tags, then the ownership and target tags (those win). */
-export function desiredMetadata(options: {target: string; ownership: {key: string; value: string}; tags: Readonly<Record<string, string>>; kmsKeyId?: string}): SecretMetadata {
+export function desiredMetadata(options: {
+  target: string
+  ownership: {key: string; value: string}
+  tags: Readonly<Record<string, string>>
+  kmsKeyId?: string
+}): SecretMetadata {
   return {
     tags: {...options.tags, [options.ownership.key]: options.ownership.value, [TARGET_TAG]: options.target},
     ...(options.kmsKeyId ? {kmsKeyId: options.kmsKeyId} : {}),
@@ -54,7 +65,11 @@ const sorted = (keys: string[]): string[] => keys.sort()
  * sets: `managedTagKeys` are the keys it set before (from the applied record), so a key dropped from the config is
  * removed, while tags someone else added are never touched.
  */
-export function metadataDiff(current: SecretMetadata, desired: SecretMetadata, managedTagKeys: readonly string[] = []): MetadataDiff {
+export function metadataDiff(
+  current: SecretMetadata,
+  desired: SecretMetadata,
+  managedTagKeys: readonly string[] = [],
+): MetadataDiff {
   const has = (key: string): boolean => Object.hasOwn(current.tags, key)
   const wanted = Object.keys(desired.tags)
   return {
@@ -67,4 +82,6 @@ export function metadataDiff(current: SecretMetadata, desired: SecretMetadata, m
 }
 
 export const hasMetadataChange = (diff: MetadataDiff): boolean =>
-  diff.tags_added.length + diff.tags_changed.length + diff.tags_removed.length > 0 || diff.kms_key_changed || diff.description_changed
+  diff.tags_added.length + diff.tags_changed.length + diff.tags_removed.length > 0 ||
+  diff.kms_key_changed ||
+  diff.description_changed

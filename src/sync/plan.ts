@@ -2,7 +2,14 @@ import type {AppliedRecord} from '../store/index.js'
 import {contentHash, isPlainObject, jsonEqual, type JsonObject} from '../util/canonical-json.js'
 import {stringifyJson} from '../util/exact-json.js'
 import {nameProblem, secretName, sizeProblem} from './secret-rules.js'
-import {DEFAULT_KMS_KEY, hasMetadataChange, metadataDiff, NO_METADATA_CHANGE, type MetadataDiff, type SecretMetadata} from './metadata.js'
+import {
+  DEFAULT_KMS_KEY,
+  hasMetadataChange,
+  metadataDiff,
+  NO_METADATA_CHANGE,
+  type MetadataDiff,
+  type SecretMetadata,
+} from './metadata.js'
 import type {SecretChange} from './types.js'
 
 export interface DesiredSecret {
@@ -80,13 +87,27 @@ export const desiredSecret = (path: string, prefix: string, value: JsonObject): 
  * The fast path of DESIGN.md §4: a secret whose desired hash equals what secretsync last applied and whose
  * AWSCURRENT version is the one it wrote holds its desired value without reading it.
  */
-export function isKnownInSync(desired: DesiredSecret, current: CurrentSecret, applied: AppliedRecord | undefined): boolean {
+export function isKnownInSync(
+  desired: DesiredSecret,
+  current: CurrentSecret,
+  applied: AppliedRecord | undefined,
+): boolean {
   const record = applied?.secrets[desired.name]
-  return record !== undefined && record.hash === desired.hash && current.currentVersionId !== undefined && record.version_id === current.currentVersionId
+  return (
+    record !== undefined &&
+    record.hash === desired.hash &&
+    current.currentVersionId !== undefined &&
+    record.version_id === current.currentVersionId
+  )
 }
 
 /** Names whose current value must be read before planning: owned (or adoptable), live, with a value, not provably in sync. */
-export function namesToRead(desired: readonly DesiredSecret[], current: ReadonlyMap<string, CurrentSecret>, applied: AppliedRecord | undefined, options: Pick<PlanOptions, 'adopt'>): string[] {
+export function namesToRead(
+  desired: readonly DesiredSecret[],
+  current: ReadonlyMap<string, CurrentSecret>,
+  applied: AppliedRecord | undefined,
+  options: Pick<PlanOptions, 'adopt'>,
+): string[] {
   return desired
     .filter((secret) => {
       const existing = current.get(secret.name)
@@ -113,11 +134,17 @@ function keyDiff(before: JsonObject | string | undefined, after: JsonObject | un
 const NO_KEYS: KeyDiff = {keys_added: [], keys_removed: [], keys_changed: []}
 
 const recordedMetadata = (applied: AppliedRecord | undefined): SecretMetadata | undefined =>
-  applied?.metadata && {tags: applied.metadata.tags, ...(applied.metadata.kms_key_id === null ? {} : {kmsKeyId: applied.metadata.kms_key_id}), ...(applied.metadata.description === null ? {} : {description: applied.metadata.description})}
+  applied?.metadata && {
+    tags: applied.metadata.tags,
+    ...(applied.metadata.kms_key_id === null ? {} : {kmsKeyId: applied.metadata.kms_key_id}),
+    ...(applied.metadata.description === null ? {} : {description: applied.metadata.description}),
+  }
 
 /** The calls that bring a secret's metadata to the desired one. */
 function metadataWrites(diff: MetadataDiff, desired: SecretMetadata): MetadataWrites {
-  const tag = Object.fromEntries([...diff.tags_added, ...diff.tags_changed].sort().map((key) => [key, desired.tags[key] ?? '']))
+  const tag = Object.fromEntries(
+    [...diff.tags_added, ...diff.tags_changed].sort().map((key) => [key, desired.tags[key] ?? '']),
+  )
   return {
     tag,
     untag: [...diff.tags_removed],
@@ -141,27 +168,64 @@ export function planTarget(
   const changes: PlannedChange[] = []
   const unchanged: TargetPlan['unchanged'] = []
   const values = (before: JsonObject | string | undefined | null, after: JsonObject | undefined | null) =>
-    options.showValues ? {before: isPlainObject(before) ? (before as JsonObject) : before === undefined || before === null ? null : ({raw: before} as JsonObject), after: after ?? null} : {}
-  const base = (secret: DesiredSecret) => ({name: secret.name, path: secret.path, drift: false, held: false, error: null, desired: secret})
+    options.showValues
+      ? {
+          before: isPlainObject(before)
+            ? (before as JsonObject)
+            : before === undefined || before === null
+              ? null
+              : ({raw: before} as JsonObject),
+          after: after ?? null,
+        }
+      : {}
+  const base = (secret: DesiredSecret) => ({
+    name: secret.name,
+    path: secret.path,
+    drift: false,
+    held: false,
+    error: null,
+    desired: secret,
+  })
   const recorded = recordedMetadata(applied)
   const managedTagKeys = Object.keys(recorded?.tags ?? {})
-  const conflict = (secret: DesiredSecret, error: string): PlannedChange => ({...base(secret), action: 'conflict', ...NO_KEYS, ...NO_METADATA_CHANGE, error})
+  const conflict = (secret: DesiredSecret, error: string): PlannedChange => ({
+    ...base(secret),
+    action: 'conflict',
+    ...NO_KEYS,
+    ...NO_METADATA_CHANGE,
+    error,
+  })
 
   for (const secret of desired) {
     const existing = current.get(secret.name)
     const problem = nameProblem(secret.name) ?? sizeProblem(stringifyJson(secret.value))
     if (!existing) {
       // CreateSecret sets every tag, the key and the description at once: no metadata change to list.
-      changes.push({...base(secret), action: 'create', ...keyDiff(undefined, secret.value), ...NO_METADATA_CHANGE, error: problem ?? null, writeValue: true, ...values(null, secret.value)})
+      changes.push({
+        ...base(secret),
+        action: 'create',
+        ...keyDiff(undefined, secret.value),
+        ...NO_METADATA_CHANGE,
+        error: problem ?? null,
+        writeValue: true,
+        ...values(null, secret.value),
+      })
       continue
     }
     const ownedHere = existing.owned && (existing.ownerTarget === undefined || existing.ownerTarget === options.target)
     if (existing.owned && !ownedHere) {
-      changes.push(conflict(secret, `managed by secretsync target "${existing.ownerTarget}"; two targets write the same secret`))
+      changes.push(
+        conflict(secret, `managed by secretsync target "${existing.ownerTarget}"; two targets write the same secret`),
+      )
       continue
     }
     if (!existing.owned && !options.adopt) {
-      changes.push(conflict(secret, `exists without the ownership tag${existing.scheduledForDeletion ? ' and is scheduled for deletion' : ''}; not written (use --adopt or sync.adopt to take it over)`))
+      changes.push(
+        conflict(
+          secret,
+          `exists without the ownership tag${existing.scheduledForDeletion ? ' and is scheduled for deletion' : ''}; not written (use --adopt or sync.adopt to take it over)`,
+        ),
+      )
       continue
     }
     const meta = metadataDiff(existing.metadata, options.metadata, managedTagKeys)
@@ -169,15 +233,33 @@ export function planTarget(
     const writes = metaChanged ? {metadataWrites: metadataWrites(meta, options.metadata)} : {}
     const record = applied?.secrets[secret.name]
     // Metadata drift: what secretsync set last time (the record) is no longer what the secret carries.
-    const metaDrift = record !== undefined && recorded !== undefined && hasMetadataChange(metadataDiff(existing.metadata, recorded))
+    const metaDrift =
+      record !== undefined && recorded !== undefined && hasMetadataChange(metadataDiff(existing.metadata, recorded))
     if (existing.scheduledForDeletion || existing.currentVersionId === undefined) {
       // Scheduled for deletion: restore, then write. No current version (a placeholder): write its first value.
       const action = existing.scheduledForDeletion ? 'restore' : 'update'
-      changes.push({...base(secret), action, drift: metaDrift, ...keyDiff(undefined, secret.value), ...meta, error: problem ?? null, currentVersionId: existing.currentVersionId, writeValue: true, ...writes, ...values(null, secret.value)})
+      changes.push({
+        ...base(secret),
+        action,
+        drift: metaDrift,
+        ...keyDiff(undefined, secret.value),
+        ...meta,
+        error: problem ?? null,
+        currentVersionId: existing.currentVersionId,
+        writeValue: true,
+        ...writes,
+        ...values(null, secret.value),
+      })
       continue
     }
     if (existing.readError !== undefined) {
-      changes.push({...base(secret), action: 'update', ...NO_KEYS, ...meta, error: `could not read the current value: ${existing.readError}`})
+      changes.push({
+        ...base(secret),
+        action: 'update',
+        ...NO_KEYS,
+        ...meta,
+        error: `could not read the current value: ${existing.readError}`,
+      })
       continue
     }
     const known = isKnownInSync(secret, existing, applied)
@@ -187,7 +269,11 @@ export function planTarget(
       unchanged.push({name: secret.name, hash: secret.hash, versionId: existing.currentVersionId})
       continue
     }
-    const valueDrift = !known && record !== undefined && record.version_id !== existing.currentVersionId && contentHash(existing.value as JsonObject | string) !== record.hash
+    const valueDrift =
+      !known &&
+      record !== undefined &&
+      record.version_id !== existing.currentVersionId &&
+      contentHash(existing.value as JsonObject | string) !== record.hash
     changes.push({
       ...base(secret),
       action: 'update',
@@ -203,13 +289,34 @@ export function planTarget(
   }
 
   const wanted = new Set(desired.map((secret) => secret.name))
-  const orphans = options.deleteOrphans && desired.length > 0
-    ? [...current.values()].filter((secret) => secret.owned && secret.ownerTarget === options.target && !secret.scheduledForDeletion && !wanted.has(secret.name) && secret.name.startsWith(options.prefix))
-    : []
+  const orphans =
+    options.deleteOrphans && desired.length > 0
+      ? [...current.values()].filter(
+          (secret) =>
+            secret.owned &&
+            secret.ownerTarget === options.target &&
+            !secret.scheduledForDeletion &&
+            !wanted.has(secret.name) &&
+            secret.name.startsWith(options.prefix),
+        )
+      : []
   // DESIGN.md §4: a target deletes only what a complete walk of every source feeding it did not see.
-  const held = options.incomplete.length > 0 ? `held: the desired state may be incomplete (${options.incomplete.join('; ')}); orphans are deleted only after a complete walk` : null
+  const held =
+    options.incomplete.length > 0
+      ? `held: the desired state may be incomplete (${options.incomplete.join('; ')}); orphans are deleted only after a complete walk`
+      : null
   for (const orphan of orphans.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    changes.push({action: 'delete', name: orphan.name, path: orphan.name.slice(options.prefix.length), drift: false, ...NO_KEYS, ...NO_METADATA_CHANGE, held: held !== null, error: held, currentVersionId: orphan.currentVersionId})
+    changes.push({
+      action: 'delete',
+      name: orphan.name,
+      path: orphan.name.slice(options.prefix.length),
+      drift: false,
+      ...NO_KEYS,
+      ...NO_METADATA_CHANGE,
+      held: held !== null,
+      error: held,
+      currentVersionId: orphan.currentVersionId,
+    })
   }
   return {changes, unchanged}
 }

@@ -28,7 +28,8 @@ export interface ReadCurrentOptions {
   redactor: Redactor
 }
 
-const tagsOf = (tags: Tag[] | undefined): Record<string, string> => Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
+const tagsOf = (tags: Tag[] | undefined): Record<string, string> =>
+  Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
 
 const currentVersionOf = (stages: Record<string, string[]> | undefined): string | undefined =>
   Object.entries(stages ?? {}).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0]
@@ -57,7 +58,11 @@ function currentOf(entry: SecretListEntry, ownership: OwnershipTag): CurrentSecr
     ...describeOwnership(tags, ownership),
     scheduledForDeletion: entry.DeletedDate !== undefined,
     currentVersionId: currentVersionOf(entry.SecretVersionsToStages),
-    metadata: {tags, ...(entry.KmsKeyId ? {kmsKeyId: entry.KmsKeyId} : {}), ...(entry.Description !== undefined ? {description: entry.Description} : {})},
+    metadata: {
+      tags,
+      ...(entry.KmsKeyId ? {kmsKeyId: entry.KmsKeyId} : {}),
+      ...(entry.Description !== undefined ? {description: entry.Description} : {}),
+    },
   }
 }
 
@@ -66,14 +71,20 @@ function currentOf(entry: SecretListEntry, ownership: OwnershipTag): CurrentSecr
  * tag (100 a page, planned deletions included), which also gives each AWSCURRENT VersionId, the tags, the KMS key
  * and the description. No values are read.
  */
-export async function listOwnedSecrets(client: SecretsManagerClient, options: ReadCurrentOptions): Promise<Map<string, CurrentSecret>> {
+export async function listOwnedSecrets(
+  client: SecretsManagerClient,
+  options: ReadCurrentOptions,
+): Promise<Map<string, CurrentSecret>> {
   const filters = [
     {Key: 'tag-key' as const, Values: [TARGET_TAG]},
     {Key: 'tag-value' as const, Values: [options.target]},
     ...(options.prefix ? [{Key: 'name' as const, Values: [options.prefix]}] : []),
   ]
   const found = new Map<string, CurrentSecret>()
-  for await (const page of paginateListSecrets({client, pageSize: 100}, {Filters: filters, IncludePlannedDeletion: true, MaxResults: 100})) {
+  for await (const page of paginateListSecrets(
+    {client, pageSize: 100},
+    {Filters: filters, IncludePlannedDeletion: true, MaxResults: 100},
+  )) {
     for (const entry of page.SecretList ?? []) {
       // Filters match by prefix: a target named "prod" also matches "production", so check exactly.
       if (!entry.Name || tagsOf(entry.Tags)[TARGET_TAG] !== options.target) continue
@@ -89,13 +100,21 @@ export async function listOwnedSecrets(client: SecretsManagerClient, options: Re
  * call. BatchGetSecretValue cannot tell: it answers ResourceNotFoundException both for a missing secret and for one
  * without an AWSCURRENT version. The name filter matches prefixes, case-insensitively, so names are checked exactly.
  */
-export async function findUnlistedSecrets(client: SecretsManagerClient, names: readonly string[], options: ReadCurrentOptions): Promise<Map<string, CurrentSecret>> {
+export async function findUnlistedSecrets(
+  client: SecretsManagerClient,
+  names: readonly string[],
+  options: ReadCurrentOptions,
+): Promise<Map<string, CurrentSecret>> {
   const found = new Map<string, CurrentSecret>()
   for (let i = 0; i < names.length; i += NAME_FILTER_VALUES) {
     const batch = new Set(names.slice(i, i + NAME_FILTER_VALUES))
     const filters = [{Key: 'name' as const, Values: [...batch]}]
-    for await (const page of paginateListSecrets({client, pageSize: 100}, {Filters: filters, IncludePlannedDeletion: true, MaxResults: 100})) {
-      for (const entry of page.SecretList ?? []) if (entry.Name && batch.has(entry.Name)) found.set(entry.Name, currentOf(entry, options.ownership))
+    for await (const page of paginateListSecrets(
+      {client, pageSize: 100},
+      {Filters: filters, IncludePlannedDeletion: true, MaxResults: 100},
+    )) {
+      for (const entry of page.SecretList ?? [])
+        if (entry.Name && batch.has(entry.Name)) found.set(entry.Name, currentOf(entry, options.ownership))
     }
   }
   return found
@@ -105,13 +124,19 @@ export async function findUnlistedSecrets(client: SecretsManagerClient, names: r
  * Reads the values of the named secrets with BatchGetSecretValue, 20 a call; values are registered for redaction.
  * A secret that cannot be read (gone since the listing, denied, undecryptable) fails alone, with the reason.
  */
-export async function readValues(client: SecretsManagerClient, names: readonly string[], redactor: Redactor): Promise<{values: Map<string, JsonObject | string>; errors: Map<string, string>}> {
+export async function readValues(
+  client: SecretsManagerClient,
+  names: readonly string[],
+  redactor: Redactor,
+): Promise<{values: Map<string, JsonObject | string>; errors: Map<string, string>}> {
   const values = new Map<string, JsonObject | string>()
   const errors = new Map<string, string>()
   for (let i = 0; i < names.length; i += BATCH) {
     const response = await client.send(new BatchGetSecretValueCommand({SecretIdList: names.slice(i, i + BATCH)}))
-    for (const value of response.SecretValues ?? []) if (value.Name) values.set(value.Name, parseValue(value.SecretString, redactor))
-    for (const error of response.Errors ?? []) if (error.SecretId) errors.set(error.SecretId, `BatchGetSecretValue: ${error.ErrorCode ?? 'error'}`)
+    for (const value of response.SecretValues ?? [])
+      if (value.Name) values.set(value.Name, parseValue(value.SecretString, redactor))
+    for (const error of response.Errors ?? [])
+      if (error.SecretId) errors.set(error.SecretId, `BatchGetSecretValue: ${error.ErrorCode ?? 'error'}`)
   }
   return {values, errors}
 }

@@ -11,7 +11,8 @@ const NAME_CHARS = /^[A-Za-z0-9/_+=.@-]+$/
 /** Why `name` is not a valid Secrets Manager name (CreateSecret's rules, plus our key space), or undefined when it is. */
 export function nameProblem(name: string): string | undefined {
   if (name.length === 0) return 'the secret name is empty'
-  if (name.length > MAX_NAME_LENGTH) return `the secret name is ${name.length} characters; AWS allows at most ${MAX_NAME_LENGTH}`
+  if (name.length > MAX_NAME_LENGTH)
+    return `the secret name is ${name.length} characters; AWS allows at most ${MAX_NAME_LENGTH}`
   if (!NAME_CHARS.test(name)) return 'the secret name may use only A-Z a-z 0-9 / _ + = . @ -'
   const outside = keySpaceProblem(name, {leadingSlash: true})
   if (outside !== undefined) return `the secret name ${outside}`
@@ -22,7 +23,8 @@ export function nameProblem(name: string): string | undefined {
  * Whether `name` may be sent to AWS in a read call at all. A name that breaks a limit cannot exist there, and
  * sending it (a 2,100-character SecretId) fails the whole BatchGetSecretValue call, not just that secret.
  */
-export const isSendableName = (name: string): boolean => name.length <= MAX_SECRET_ID_LENGTH && nameProblem(name) === undefined
+export const isSendableName = (name: string): boolean =>
+  name.length <= MAX_SECRET_ID_LENGTH && nameProblem(name) === undefined
 
 /**
  * The Secrets Manager name of a secret: `secret_prefix + path`. The prefix comes from the config, which keeps it
@@ -31,7 +33,10 @@ export const isSendableName = (name: string): boolean => name.length <= MAX_SECR
  */
 export function secretName(prefix: string, path: string): string {
   assertKeySpace('secret_prefix', prefix, {leadingSlash: true, trailingSlash: true})
-  if (path === '' || path.startsWith('/')) throw new InternalError(`internal error: refusing secret path ${JSON.stringify(path)} under prefix ${JSON.stringify(prefix)}`)
+  if (path === '' || path.startsWith('/'))
+    throw new InternalError(
+      `internal error: refusing secret path ${JSON.stringify(path)} under prefix ${JSON.stringify(prefix)}`,
+    )
   return `${prefix}${path}`
 }
 

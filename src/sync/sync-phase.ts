@@ -6,7 +6,14 @@ import type {SnapshotStore} from '../store/index.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import {roleArnFor} from '../aws/target-credentials.js'
 import type {WriteLimiter} from './apply.js'
-import {syncTarget, type DeletionVerdict, type ResolvedTarget, type StagedTarget, type SyncSettings, type SyncTargetInput} from './sync-target.js'
+import {
+  syncTarget,
+  type DeletionVerdict,
+  type ResolvedTarget,
+  type StagedTarget,
+  type SyncSettings,
+  type SyncTargetInput,
+} from './sync-target.js'
 import type {SyncSummary, TargetSyncResult} from './types.js'
 
 /**
@@ -15,7 +22,13 @@ import type {SyncSummary, TargetSyncResult} from './types.js'
  * completely); while it is non-empty the target's orphan deletions are held, never applied.
  */
 export type DesiredTarget =
-  | {name: string; ok: true; secrets: ReadonlyMap<string, JsonObject>; snapshotVersion: number | null; incomplete: readonly string[]}
+  | {
+      name: string
+      ok: true
+      secrets: ReadonlyMap<string, JsonObject>
+      snapshotVersion: number | null
+      incomplete: readonly string[]
+    }
   | {name: string; ok: false; error: string; snapshotVersion: number | null}
 
 export interface SyncPhaseInput {
@@ -49,7 +62,10 @@ export function resolveTarget(config: Config, target: TargetConfig): ResolvedTar
  */
 export function deletionVerdict(planned: number, maxDeletions: number): DeletionVerdict {
   return planned > maxDeletions
-    ? {allowed: false, reason: `the run would delete ${planned} orphaned secrets, more than sync.max_deletions (${maxDeletions}); no secret was deleted`}
+    ? {
+        allowed: false,
+        reason: `the run would delete ${planned} orphaned secrets, more than sync.max_deletions (${maxDeletions}); no secret was deleted`,
+      }
     : {allowed: true}
 }
 
@@ -72,7 +88,24 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncRes
           const desired = byName.get(name) as DesiredTarget
           const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
           // Asked to stop (SIGTERM/SIGINT): a target not started yet is not started at all.
-          staged.set(name, input.runtime.stop.aborted ? interrupted(resolved, desired) : desired.ok ? await syncTarget({target: resolved, desired: desired.secrets, snapshotVersion: desired.snapshotVersion, incomplete: desired.incomplete, settings: input.settings, runtime: input.runtime, store: input.store, limiter: input.limiter, connect: input.connect}) : notSynced(resolved, desired))
+          staged.set(
+            name,
+            input.runtime.stop.aborted
+              ? interrupted(resolved, desired)
+              : desired.ok
+                ? await syncTarget({
+                    target: resolved,
+                    desired: desired.secrets,
+                    snapshotVersion: desired.snapshotVersion,
+                    incomplete: desired.incomplete,
+                    settings: input.settings,
+                    runtime: input.runtime,
+                    store: input.store,
+                    limiter: input.limiter,
+                    connect: input.connect,
+                  })
+                : notSynced(resolved, desired),
+          )
         }),
       ),
     )
@@ -94,12 +127,30 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncRes
 }
 
 function interrupted(resolved: ResolvedTarget, desired: DesiredTarget): StagedTarget {
-  const result: TargetSyncResult = {name: desired.name, account_id: resolved.accountId ?? null, region: resolved.region, status: 'skipped', snapshot_version: desired.snapshotVersion, error: 'interrupted', changes: [], unchanged: 0}
+  const result: TargetSyncResult = {
+    name: desired.name,
+    account_id: resolved.accountId ?? null,
+    region: resolved.region,
+    status: 'skipped',
+    snapshot_version: desired.snapshotVersion,
+    error: 'interrupted',
+    changes: [],
+    unchanged: 0,
+  }
   return {deletions: 0, finish: () => Promise.resolve(result)}
 }
 
 function notSynced(resolved: ResolvedTarget, desired: Extract<DesiredTarget, {ok: false}>): StagedTarget {
-  const result: TargetSyncResult = {name: desired.name, account_id: resolved.accountId ?? null, region: resolved.region, status: 'failed', snapshot_version: desired.snapshotVersion, error: `not synced: ${desired.error}`, changes: [], unchanged: 0}
+  const result: TargetSyncResult = {
+    name: desired.name,
+    account_id: resolved.accountId ?? null,
+    region: resolved.region,
+    status: 'failed',
+    snapshot_version: desired.snapshotVersion,
+    error: `not synced: ${desired.error}`,
+    changes: [],
+    unchanged: 0,
+  }
   return {deletions: 0, finish: () => Promise.resolve(result)}
 }
 

@@ -2,7 +2,13 @@ import {isDeepStrictEqual} from 'node:util'
 import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {formatOperationError, SecretSyncError} from '../errors.js'
 import type {Runtime} from '../runtime.js'
-import {thisProcess, type AppliedMetadata, type AppliedRecord, type HeldLock, type SnapshotStore} from '../store/index.js'
+import {
+  thisProcess,
+  type AppliedMetadata,
+  type AppliedRecord,
+  type HeldLock,
+  type SnapshotStore,
+} from '../store/index.js'
 import {ownRecord} from '../store/stored-json.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import {applyChanges, awsRetries, describeAwsError, type WriteLimiter} from './apply.js'
@@ -14,7 +20,13 @@ import {isSendableName} from './secret-rules.js'
 import type {SecretChange, TargetSyncResult} from './types.js'
 
 // Only the documented fields leave the planner: `desired` holds values, and they never reach output unasked.
-const publicChange = ({desired: _d, currentVersionId: _v, writeValue: _w, metadataWrites: _m, ...change}: PlannedChange): SecretChange => change
+const publicChange = ({
+  desired: _d,
+  currentVersionId: _v,
+  writeValue: _w,
+  metadataWrites: _m,
+  ...change
+}: PlannedChange): SecretChange => change
 
 /** A target with everything defaulted: what sync needs to know about it. */
 export interface ResolvedTarget {
@@ -68,18 +80,31 @@ export interface StagedTarget {
   finish(verdict: DeletionVerdict): Promise<TargetSyncResult>
 }
 
-const recordedMetadata = (metadata: SecretMetadata): AppliedMetadata => ({tags: {...metadata.tags}, kms_key_id: metadata.kmsKeyId ?? null, description: metadata.description ?? null})
+const recordedMetadata = (metadata: SecretMetadata): AppliedMetadata => ({
+  tags: {...metadata.tags},
+  kms_key_id: metadata.kmsKeyId ?? null,
+  description: metadata.description ?? null,
+})
 
-const appliedRecordIsCurrent = (applied: AppliedRecord | undefined, plan: TargetPlan, version: number | null, metadata: AppliedMetadata): boolean =>
+const appliedRecordIsCurrent = (
+  applied: AppliedRecord | undefined,
+  plan: TargetPlan,
+  version: number | null,
+  metadata: AppliedMetadata,
+): boolean =>
   applied !== undefined &&
   applied.version === (version ?? 0) &&
   applied.metadata !== undefined &&
   // Compared as plain data: a parsed record's objects have no prototype.
   isDeepStrictEqual({...applied.metadata, tags: {...applied.metadata.tags}}, metadata) &&
   Object.keys(applied.secrets).length === plan.unchanged.length &&
-  plan.unchanged.every((entry) => applied.secrets[entry.name]?.hash === entry.hash && applied.secrets[entry.name]?.version_id === entry.versionId)
+  plan.unchanged.every(
+    (entry) =>
+      applied.secrets[entry.name]?.hash === entry.hash && applied.secrets[entry.name]?.version_id === entry.versionId,
+  )
 
-const isPendingDeletion = (change: PlannedChange): boolean => change.action === 'delete' && !change.held && change.error === null
+const isPendingDeletion = (change: PlannedChange): boolean =>
+  change.action === 'delete' && !change.held && change.error === null
 
 /** Marks the deletions still pending as held, with the reason as their error. */
 const hold = (changes: readonly PlannedChange[], reason: string): PlannedChange[] =>
@@ -93,7 +118,8 @@ function heldError(changes: readonly SecretChange[]): string | null {
   return `${held.length} orphan ${held.length === 1 ? 'deletion' : 'deletions'} held, nothing deleted: ${reasons.join('; ')}`
 }
 
-const joinErrors = (...errors: Array<string | null>): string | null => errors.filter((e): e is string => e !== null).join('; ') || null
+const joinErrors = (...errors: Array<string | null>): string | null =>
+  errors.filter((e): e is string => e !== null).join('; ') || null
 
 /**
  * Syncs one target up to its deletions: read what AWS holds (listing, then values only where the applied record
@@ -118,7 +144,16 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
   const failure = (error: unknown): string =>
     error instanceof SecretSyncError
       ? error.message
-      : formatOperationError({runId: runtime.runId, operation: `sync ${target.name}`, subject: `${target.accountId ?? 'base'}/${target.region}`, durationMs: runtime.now() - started, retries: awsRetries(error)}, describeAwsError(error))
+      : formatOperationError(
+          {
+            runId: runtime.runId,
+            operation: `sync ${target.name}`,
+            subject: `${target.accountId ?? 'base'}/${target.region}`,
+            durationMs: runtime.now() - started,
+            retries: awsRetries(error),
+          },
+          describeAwsError(error),
+        )
   const release = async (): Promise<void> => {
     await lock?.release()
     client?.destroy()
@@ -135,25 +170,51 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
     const connected = await input.connect(target)
     client = connected.client
     const account = connected.accountId
-    const metadata = desiredMetadata({target: target.name, ownership: settings.ownership, tags: target.tags, kmsKeyId: target.kmsKeyId})
-    const readOptions = {target: target.name, prefix: target.prefix, ownership: settings.ownership, redactor: runtime.redactor}
+    const metadata = desiredMetadata({
+      target: target.name,
+      ownership: settings.ownership,
+      tags: target.tags,
+      kmsKeyId: target.kmsKeyId,
+    })
+    const readOptions = {
+      target: target.name,
+      prefix: target.prefix,
+      ownership: settings.ownership,
+      redactor: runtime.redactor,
+    }
     const planFrom = async (basis: PlanBasis): Promise<TargetPlan> => {
       const sm = connected.client
       const {applied} = basis
-      const desired = [...basis.desired].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, value]) => desiredSecret(path, target.prefix, value))
+      const desired = [...basis.desired]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([path, value]) => desiredSecret(path, target.prefix, value))
       const current = await listOwnedSecrets(sm, readOptions)
       // A name AWS would reject fails alone in the plan; looking it up would fail the whole lookup call.
-      const unlisted = desired.filter((secret) => !current.has(secret.name) && isSendableName(secret.name)).map((secret) => secret.name)
+      const unlisted = desired
+        .filter((secret) => !current.has(secret.name) && isSendableName(secret.name))
+        .map((secret) => secret.name)
       for (const [name, secret] of await findUnlistedSecrets(sm, unlisted, readOptions)) current.set(name, secret)
       const read = await readValues(sm, namesToRead(desired, current, applied, settings), runtime.redactor)
       for (const [name, secret] of current) {
         const value = read.values.get(name)
         const readError = read.errors.get(name)
-        if (value !== undefined || readError !== undefined) current.set(name, {...secret, ...(value !== undefined ? {value} : {}), ...(readError !== undefined ? {readError} : {})})
+        if (value !== undefined || readError !== undefined)
+          current.set(name, {
+            ...secret,
+            ...(value !== undefined ? {value} : {}),
+            ...(readError !== undefined ? {readError} : {}),
+          })
       }
       // Orphans are deleted only from this run's own desired state, never from a newer snapshot another run wrote.
       const deleteOrphans = settings.deleteOrphans && basis.desired === input.desired
-      const planned = planTarget(desired, current, applied, {...settings, deleteOrphans, target: target.name, prefix: target.prefix, metadata, incomplete: input.incomplete})
+      const planned = planTarget(desired, current, applied, {
+        ...settings,
+        deleteOrphans,
+        target: target.name,
+        prefix: target.prefix,
+        metadata,
+        incomplete: input.incomplete,
+      })
       result.snapshot_version = basis.snapshotVersion
       result.unchanged = planned.unchanged.length
       return planned
@@ -162,10 +223,18 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
     // Plan without the lock, then re-validate under it (DESIGN.md §4 allows either). Taking the lock first would
     // cost an S3 write on every run, and a run with nothing to change writes nothing; what the plan depends on in
     // the store (latest snapshot, applied record) is read again under the lock and the target re-planned if it moved.
-    const query: BasisQuery | undefined = store && !settings.dryRun ? {store, target: target.name, account, region: target.region, pinned: settings.pinnedVersion ?? false} : undefined
+    const query: BasisQuery | undefined =
+      store && !settings.dryRun
+        ? {store, target: target.name, account, region: target.region, pinned: settings.pinnedVersion ?? false}
+        : undefined
     let basis: PlanBasis = query
       ? await readPlanBasis(query, input.desired, input.snapshotVersion)
-      : {desired: input.desired, snapshotVersion: input.snapshotVersion, latestVersion: undefined, applied: store ? await store.readApplied(target.name, account, target.region) : undefined}
+      : {
+          desired: input.desired,
+          snapshotVersion: input.snapshotVersion,
+          latestVersion: undefined,
+          applied: store ? await store.readApplied(target.name, account, target.region) : undefined,
+        }
     let plan = await planFrom(basis)
     const deletions = plan.changes.filter(isPendingDeletion).length
     if (settings.dryRun) {
@@ -190,7 +259,12 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
       return {deletions: 0, finish: () => Promise.resolve(skipped)}
     }
 
-    lock = query ? await query.store.holdLock(target.name, thisProcess(runtime.runId), {onLost: (reason) => runtime.logger.error('run lock lost; no further writes for this target', {target: target.name, reason})}) : undefined
+    lock = query
+      ? await query.store.holdLock(target.name, thisProcess(runtime.runId), {
+          onLost: (reason) =>
+            runtime.logger.error('run lock lost; no further writes for this target', {target: target.name, reason}),
+        })
+      : undefined
     const moved = query ? await revalidateBasis(query, basis) : undefined
     if (moved) {
       runtime.logger.warn('re-planning under the lock', {target: target.name, reason: moved.reason})
@@ -209,23 +283,41 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
       signal: held ? AbortSignal.any([runtime.stop, held.signal]) : runtime.stop,
     }
     const sm = client
-    const firstPass = await applyChanges(sm, plan.changes.filter((change) => change.action !== 'delete'), applyOptions)
+    const firstPass = await applyChanges(
+      sm,
+      plan.changes.filter((change) => change.action !== 'delete'),
+      applyOptions,
+    )
     const planned = plan.changes.filter((change) => change.action === 'delete')
     return {
       deletions: plan.changes.filter(isPendingDeletion).length,
       finish: async (verdict) => {
         try {
-          const secondPass = verdict.allowed ? await applyChanges(sm, planned, applyOptions) : {changes: hold(planned, verdict.reason), applied: {}}
+          const secondPass = verdict.allowed
+            ? await applyChanges(sm, planned, applyOptions)
+            : {changes: hold(planned, verdict.reason), applied: {}}
           const changes = [...firstPass.changes, ...secondPass.changes].map(publicChange)
           const done: TargetSyncResult = {...result, changes, error: heldError(changes)}
           if (held?.lostReason !== undefined) {
             // Another run may hold the lock now: the record is theirs to write. The next run re-reads what we wrote.
             const written = changes.filter((change) => change.error === null && change.action !== 'conflict').length
-            return {...done, status: 'failed', error: joinErrors(`${held.lostReason}; stopped writing after ${written} change(s); the applied record was not updated`, done.error)}
+            return {
+              ...done,
+              status: 'failed',
+              error: joinErrors(
+                `${held.lostReason}; stopped writing after ${written} change(s); the applied record was not updated`,
+                done.error,
+              ),
+            }
           }
           if (!store) return done
           // Keyed by secret name, which is user data: no prototype, so a secret named `__proto__` is recorded too.
-          const secrets = ownRecord([...plan.unchanged.flatMap((entry) => (entry.versionId ? [[entry.name, {hash: entry.hash, version_id: entry.versionId}] as const] : [])), ...Object.entries(firstPass.applied)])
+          const secrets = ownRecord([
+            ...plan.unchanged.flatMap((entry) =>
+              entry.versionId ? [[entry.name, {hash: entry.hash, version_id: entry.versionId}] as const] : [],
+            ),
+            ...Object.entries(firstPass.applied),
+          ])
           try {
             await store.writeApplied(target.name, account, target.region, {
               version: basis.snapshotVersion ?? 0,

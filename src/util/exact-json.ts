@@ -97,7 +97,9 @@ export function parseJson(text: string): JsonValue {
   } catch (error) {
     const position = /position (\d+)/.exec((error as Error).message)?.[1]
     const what = /^Duplicate key/.test((error as Error).message) ? 'a duplicate object key' : 'invalid JSON'
-    throw new SyntaxError(`${what}${position === undefined ? '' : ` at position ${position}`} (${text.length} characters)`)
+    throw new SyntaxError(
+      `${what}${position === undefined ? '' : ` at position ${position}`} (${text.length} characters)`,
+    )
   }
   return toModel(parsed)
 }

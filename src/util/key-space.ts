@@ -19,13 +19,17 @@ export function keySpaceProblem(key: string, options: KeySpaceOptions = {}): str
   if (options.leadingSlash && segments[0] === '' && segments.length > 1) segments = segments.slice(1)
   if (options.trailingSlash && segments.at(-1) === '' && segments.length > 1) segments = segments.slice(0, -1)
   if (segments.some((segment) => segment === '.' || segment === '..')) return 'must not have a "." or ".." segment'
-  if (segments.some((segment) => segment === '')) return options.leadingSlash ? 'must not have an empty segment ("//")' : 'must not have an empty segment ("//" or a leading "/")'
+  if (segments.some((segment) => segment === ''))
+    return options.leadingSlash
+      ? 'must not have an empty segment ("//")'
+      : 'must not have an empty segment ("//" or a leading "/")'
   return undefined
 }
 
 /** Last line of defence where keys are built: a key outside its space is a bug upstream, never a write. */
 export function assertKeySpace(what: string, key: string, options: KeySpaceOptions = {}): string {
   const problem = keySpaceProblem(key, options)
-  if (problem !== undefined) throw new InternalError(`internal error: refusing ${what} ${JSON.stringify(key)}: it ${problem}`)
+  if (problem !== undefined)
+    throw new InternalError(`internal error: refusing ${what} ${JSON.stringify(key)}: it ${problem}`)
   return key
 }

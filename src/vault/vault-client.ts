@@ -18,10 +18,7 @@ import {createVaultTransport, type VaultTransport} from './vault-transport.js'
 
 export type ListResult = {kind: 'ok'; keys: string[]} | {kind: 'missing'} | {kind: 'forbidden'}
 export type ReadResult =
-  | {kind: 'ok'; data: JsonObject; version: number}
-  | {kind: 'deleted'}
-  | {kind: 'missing'}
-  | {kind: 'forbidden'}
+  {kind: 'ok'; data: JsonObject; version: number} | {kind: 'deleted'} | {kind: 'missing'} | {kind: 'forbidden'}
 
 /** The Vault operations the merge phase needs; the walker depends on this, not on node-vault. */
 export interface VaultReader {
@@ -73,8 +70,22 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
     },
   } as vault.VaultOptions)
 
-  const guarded = createGuarded({breakers: options.breakers, retry: options.retry, metrics: options.metrics, logger, now})
-  const {login, call} = createVaultSession({config, logger, redactor, now, guarded, client, logIn: () => logIn({client, config, env, redactor, guarded})})
+  const guarded = createGuarded({
+    breakers: options.breakers,
+    retry: options.retry,
+    metrics: options.metrics,
+    logger,
+    now,
+  })
+  const {login, call} = createVaultSession({
+    config,
+    logger,
+    redactor,
+    now,
+    guarded,
+    client,
+    logIn: () => logIn({client, config, env, redactor, guarded}),
+  })
   await login()
 
   const statusOf = (error: unknown): number | undefined => describeVaultFailure(error).status
@@ -87,7 +98,11 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
         const data = response.data as {path?: string; type?: string; options?: {version?: string} | null}
         const mount = (data.path ?? '').replace(/^\/+/, '')
         if (data.type !== 'kv' || data.options?.version !== '2') {
-          throw new VaultError('VAULT_MOUNT_UNSUPPORTED', `${mount || clean} is not a KV version 2 mount (type ${data.type ?? 'unknown'}, version ${data.options?.version ?? 'unknown'})`, 'secretsync reads KV v2 mounts only.')
+          throw new VaultError(
+            'VAULT_MOUNT_UNSUPPORTED',
+            `${mount || clean} is not a KV version 2 mount (type ${data.type ?? 'unknown'}, version ${data.options?.version ?? 'unknown'})`,
+            'secretsync reads KV v2 mounts only.',
+          )
         }
         return {mount, relative: clean.startsWith(mount) ? clean.slice(mount.length) : ''}
       } catch (error) {
@@ -105,7 +120,9 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
     async list(mount, folder) {
       try {
         // `GET ?list=true` is Vault's documented alternative to the LIST verb (node-vault's own fallback sends list=1).
-        const response = await call('list', `${mount}${folder}`, () => client.read(`${`${mount}metadata/${encodePath(folder)}`.replace(/\/$/, '')}?list=true`))
+        const response = await call('list', `${mount}${folder}`, () =>
+          client.read(`${`${mount}metadata/${encodePath(folder)}`.replace(/\/$/, '')}?list=true`),
+        )
         const keys = (response.data as {keys?: unknown} | undefined)?.keys
         return {kind: 'ok', keys: Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : []}
       } catch (error) {
@@ -119,8 +136,14 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
     async read(mount, key) {
       try {
         const response = await call('read', `${mount}${key}`, () => client.read(`${mount}data/${encodePath(key)}`))
-        const body = response.data as {data?: Record<string, unknown> | null; metadata?: {version?: number; deletion_time?: string; destroyed?: boolean}} | undefined
-        if (!body?.data || body.metadata?.destroyed || (body.metadata?.deletion_time ?? '') !== '') return {kind: 'deleted'}
+        const body = response.data as
+          | {
+              data?: Record<string, unknown> | null
+              metadata?: {version?: number; deletion_time?: string; destroyed?: boolean}
+            }
+          | undefined
+        if (!body?.data || body.metadata?.destroyed || (body.metadata?.deletion_time ?? '') !== '')
+          return {kind: 'deleted'}
         const data = exactData(transport, response, `${mount}${key}`)
         redactor.add(data)
         return {kind: 'ok', data, version: body.metadata?.version ?? 0}
@@ -128,7 +151,9 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
         const status = statusOf(error)
         // KV v2 answers a deleted or destroyed latest version with 404 and its metadata.
         if (status === 404) {
-          const body = (error as {response?: {body?: {data?: {metadata?: {deletion_time?: string; destroyed?: boolean}}}}}).response?.body
+          const body = (
+            error as {response?: {body?: {data?: {metadata?: {deletion_time?: string; destroyed?: boolean}}}}}
+          ).response?.body
           const metadata = body?.data?.metadata
           return metadata && (metadata.destroyed || metadata.deletion_time) ? {kind: 'deleted'} : {kind: 'missing'}
         }
@@ -149,10 +174,17 @@ function exactData(transport: VaultTransport, response: unknown, path: string): 
   try {
     exact = text === undefined ? undefined : parseJson(text)
   } catch (error) {
-    throw new VaultError('VAULT_REQUEST_FAILED', `read ${path}: the secret's data cannot be read exactly: ${(error as Error).message}`)
+    throw new VaultError(
+      'VAULT_REQUEST_FAILED',
+      `read ${path}: the secret's data cannot be read exactly: ${(error as Error).message}`,
+    )
   }
   const data = isJsonObject(exact) && isJsonObject(exact.data) ? exact.data.data : undefined
-  if (!isJsonObject(data)) throw new VaultError('VAULT_REQUEST_FAILED', `read ${path}: the response text of the secret is not available to read its data exactly`)
+  if (!isJsonObject(data))
+    throw new VaultError(
+      'VAULT_REQUEST_FAILED',
+      `read ${path}: the response text of the secret is not available to read its data exactly`,
+    )
   return data
 }
 
@@ -160,6 +192,8 @@ async function readCa(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8')
   } catch (error) {
-    throw new ConfigError([{file, path: 'vault.ca_cert', message: `cannot read CA certificate: ${(error as Error).message}`}])
+    throw new ConfigError([
+      {file, path: 'vault.ca_cert', message: `cannot read CA certificate: ${(error as Error).message}`},
+    ])
   }
 }

@@ -16,19 +16,27 @@ export function describeVaultFailure(error: unknown): VaultFailure {
     return {status, message: `HTTP ${status}: ${(e.message ?? '').split('\n')[0]?.trim() || 'no error text'}`}
   }
   const networkCode = typeof e?.code === 'string' ? e.code : undefined
-  const text = networkCode === 'ECONNABORTED' || /timeout/i.test(e?.message ?? '') ? 'request timed out' : (e?.message ?? String(error))
+  const text =
+    networkCode === 'ECONNABORTED' || /timeout/i.test(e?.message ?? '')
+      ? 'request timed out'
+      : (e?.message ?? String(error))
   return {networkCode, message: networkCode ? `${networkCode}: ${text}` : text}
 }
 
 /** Throttling, server errors and network failures are worth retrying; other client errors are not. */
 export function isRetryableVaultError(error: unknown): boolean {
   const failure = describeVaultFailure(error)
-  if (failure.status !== undefined) return failure.status === 429 || failure.status === 412 || (failure.status >= 500 && failure.status !== 501)
+  if (failure.status !== undefined)
+    return failure.status === 429 || failure.status === 412 || (failure.status >= 500 && failure.status !== 501)
   return failure.networkCode !== undefined && failure.networkCode !== 'ERR_INVALID_URL'
 }
 
 export class VaultError extends SecretSyncError {
-  constructor(code: 'VAULT_AUTH_FAILED' | 'VAULT_REQUEST_FAILED' | 'VAULT_MOUNT_UNSUPPORTED' | 'VAULT_TOKEN_INVALID', message: string, hint?: string) {
+  constructor(
+    code: 'VAULT_AUTH_FAILED' | 'VAULT_REQUEST_FAILED' | 'VAULT_MOUNT_UNSUPPORTED' | 'VAULT_TOKEN_INVALID',
+    message: string,
+    hint?: string,
+  ) {
     super(code, message, ExitCode.failure, {hint})
   }
 }

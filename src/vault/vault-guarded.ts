@@ -37,7 +37,13 @@ export function createGuarded(options: GuardedOptions): Guarded {
       const {value} = await breakers.fire('vault', operation, () =>
         withRetry(attempt, retry, (error) => isRetryableVaultError(error) && breakers.state('vault') !== 'open', {
           onRetry: (error, attemptNumber, delayMs) =>
-            logger.debug('vault request retried', {operation, path, attempt: attemptNumber, delay_ms: delayMs, cause: describeVaultFailure(error).message}),
+            logger.debug('vault request retried', {
+              operation,
+              path,
+              attempt: attemptNumber,
+              delay_ms: delayMs,
+              cause: describeVaultFailure(error).message,
+            }),
         }),
       )
       return value

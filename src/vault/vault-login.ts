@@ -31,28 +31,40 @@ export interface LogInOptions {
  * returns what Vault says about the token. Credentials go to the redactor before they are sent.
  */
 export async function logIn(options: LogInOptions): Promise<IssuedToken | undefined> {
-const {client, config, env, redactor, guarded} = options
+  const {client, config, env, redactor, guarded} = options
   const auth = config.auth
   try {
     if (auth.method === 'approle') {
       if (!auth.role_id || !auth.secret_id) {
-        throw new ConfigError([{file: 'config', path: 'vault.auth', message: 'role_id and secret_id must not be empty for approle'}])
+        throw new ConfigError([
+          {file: 'config', path: 'vault.auth', message: 'role_id and secret_id must not be empty for approle'},
+        ])
       }
       redactor.add(auth.secret_id)
-      const request = {role_id: auth.role_id, secret_id: auth.secret_id, ...(auth.mount ? {mount_point: auth.mount} : {})}
-      const response = await guarded('login', `auth/${auth.mount ?? 'approle'}/login`, () => client.approleLogin(request))
+      const request = {
+        role_id: auth.role_id,
+        secret_id: auth.secret_id,
+        ...(auth.mount ? {mount_point: auth.mount} : {}),
+      }
+      const response = await guarded('login', `auth/${auth.mount ?? 'approle'}/login`, () =>
+        client.approleLogin(request),
+      )
       return response.auth as IssuedToken | undefined
     } else if (auth.method === 'kubernetes') {
       const jwt = (await readFile(auth.jwt_path ?? DEFAULT_JWT_PATH, 'utf8')).trim()
       redactor.add(jwt)
       // node-vault 0.12 leaves {{kubernetesPath}} unfilled in its login path, so the mount is always passed.
       const mount = auth.mount ?? 'kubernetes'
-      const response = await guarded('login', `auth/${mount}/login`, () => client.kubernetesLogin({role: auth.role, jwt, mount_point: mount}))
+      const response = await guarded('login', `auth/${mount}/login`, () =>
+        client.kubernetesLogin({role: auth.role, jwt, mount_point: mount}),
+      )
       return response.auth as IssuedToken | undefined
     } else {
       const value = auth.token || env.VAULT_TOKEN
       if (!value) {
-        throw new ConfigError([{file: 'config', path: 'vault.auth.token', message: 'no Vault token: set vault.auth.token or VAULT_TOKEN'}])
+        throw new ConfigError([
+          {file: 'config', path: 'vault.auth.token', message: 'no Vault token: set vault.auth.token or VAULT_TOKEN'},
+        ])
       }
       redactor.add(value)
       client.token = value
@@ -63,7 +75,11 @@ const {client, config, env, redactor, guarded} = options
   } catch (error) {
     if (error instanceof ConfigError) throw error
     const cause = error instanceof CircuitOpenError ? error.message : describeVaultFailure(error).message
-    const failed = new VaultError('VAULT_AUTH_FAILED', `Vault ${auth.method} login at ${config.address} failed: ${cause}`, 'Check the credentials in vault.auth and that the auth method is enabled at the configured mount.')
+    const failed = new VaultError(
+      'VAULT_AUTH_FAILED',
+      `Vault ${auth.method} login at ${config.address} failed: ${cause}`,
+      'Check the credentials in vault.auth and that the auth method is enabled at the configured mount.',
+    )
     // Login is retried like every Vault call; the report says how often.
     throw Object.assign(failed, {retries: retriesOf(error)})
   }

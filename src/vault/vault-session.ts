@@ -25,7 +25,8 @@ const vaultErrorsOf = (error: unknown): string[] => {
 }
 
 // Vault 1.16+ names an unknown, expired or revoked token in the 403 body; older servers say only "permission denied".
-const saysInvalidToken = (error: unknown): boolean => vaultErrorsOf(error).some((text) => /invalid token|token is expired|bad token/i.test(text))
+const saysInvalidToken = (error: unknown): boolean =>
+  vaultErrorsOf(error).some((text) => /invalid token|token is expired|bad token/i.test(text))
 
 export interface VaultSession {
   /** The first login; later ones happen inside `call` when the token runs out or stops working. */
@@ -67,7 +68,10 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
 
   const login = async (): Promise<void> => {
     applyAuth(await logIn())
-    logger.debug('vault login succeeded', {method: config.auth.method, ttl_seconds: token.ttlMs === undefined ? null : token.ttlMs / 1000})
+    logger.debug('vault login succeeded', {
+      method: config.auth.method,
+      ttl_seconds: token.ttlMs === undefined ? null : token.ttlMs / 1000,
+    })
   }
 
   // One renewal or login at a time: concurrent requests wait for the same promise.
@@ -92,7 +96,9 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
       if (token.renewable && !token.atMaxTtl) {
         const asked = Math.round((token.ttlMs ?? 0) / 1000)
         try {
-          const response = await guarded('renew-self', 'auth/token/renew-self', () => client.tokenRenewSelf({increment: asked}))
+          const response = await guarded('renew-self', 'auth/token/renew-self', () =>
+            client.tokenRenewSelf({increment: asked}),
+          )
           const granted = (response.auth as {lease_duration?: number} | undefined)?.lease_duration ?? 0
           if (granted > 0) token.expiresAt = now() + granted * 1000
           if (granted >= asked) {
@@ -100,12 +106,19 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
             return
           }
           token.atMaxTtl = true
-          logger.info('vault token reached its max TTL', {ttl_seconds: granted, asked_seconds: asked, logs_in_again: canLogInAgain})
+          logger.info('vault token reached its max TTL', {
+            ttl_seconds: granted,
+            asked_seconds: asked,
+            logs_in_again: canLogInAgain,
+          })
           // Still more than a third of a TTL left: the next check logs in again, no renewal is tried before.
           if (granted * 1000 > (token.ttlMs ?? 0) / 3) return
         } catch (error) {
           token.atMaxTtl = true
-          logger.warn('vault token renewal failed', {cause: describeVaultFailure(error).message, logs_in_again: canLogInAgain})
+          logger.warn('vault token renewal failed', {
+            cause: describeVaultFailure(error).message,
+            logs_in_again: canLogInAgain,
+          })
         }
       } else {
         token.atMaxTtl = true
@@ -152,7 +165,9 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
         canLogInAgain
           ? `the Vault token stopped working (expired or revoked) and a new ${config.auth.method} login did not help`
           : 'the Vault token expired or was revoked, and vault.auth.method token cannot log in again; nothing from this source is synced',
-        canLogInAgain ? 'Check the auth role: its token must be able to list and read the sources.' : 'Use a token whose TTL (and max TTL) outlasts the run, or an auth method that can log in again (approle, kubernetes).',
+        canLogInAgain
+          ? 'Check the auth role: its token must be able to list and read the sources.'
+          : 'Use a token whose TTL (and max TTL) outlasts the run, or an auth method that can log in again (approle, kubernetes).',
       ),
       {operation, path},
     )

@@ -36,7 +36,11 @@ export interface VaultTransport {
 export function createVaultTransport(): VaultTransport {
   const texts = new WeakMap<object, string>()
   // Every status resolves (node-vault turns non-2xx into errors itself); the body stays text.
-  const instance: AxiosInstance = axios.create({validateStatus: () => true, responseType: 'text', transformResponse: [(data: unknown) => data]})
+  const instance: AxiosInstance = axios.create({
+    validateStatus: () => true,
+    responseType: 'text',
+    transformResponse: [(data: unknown) => data],
+  })
 
   const send = async (request: TransportRequest): Promise<TransportResponse> => {
     const response = await instance.request<string>({

@@ -64,14 +64,16 @@ export interface WalkResult {
 /** A source holds more than its `max_secrets`: the source fails whole (nothing is synced from a truncated walk). */
 export class SourceLimitError extends SecretSyncError {
   constructor(message: string) {
-    super('SOURCE_LIMIT', message, ExitCode.failure, {hint: 'Raise the source\'s max_secrets or narrow its mount.'})
+    super('SOURCE_LIMIT', message, ExitCode.failure, {hint: "Raise the source's max_secrets or narrow its mount."})
   }
 }
 
 /** The walk's own accounting does not add up: a bug, never a partial result passed on as complete. */
 export class WalkAccountingError extends SecretSyncError {
   constructor(message: string) {
-    super('WALK_ACCOUNTING', message, undefined, {hint: 'This is a secretsync bug; please report it with the log. Nothing was synced from this source.'})
+    super('WALK_ACCOUNTING', message, undefined, {
+      hint: 'This is a secretsync bug; please report it with the log. Nothing was synced from this source.',
+    })
   }
 }
 
@@ -83,10 +85,15 @@ interface FolderEntry {
 type Task = {kind: 'list'; entry: FolderEntry} | {kind: 'read'; key: string}
 
 // A key is refused when it could escape or alias its folder: `..` segments, NUL, `//`, or a leading `/`.
-export const isUnsafeKey = (key: string): boolean => /(^|\/)\.\.(\/|$)/.test(key) || key.includes('\0') || key.includes('//') || key.startsWith('/')
+export const isUnsafeKey = (key: string): boolean =>
+  /(^|\/)\.\.(\/|$)/.test(key) || key.includes('\0') || key.includes('//') || key.startsWith('/')
 
 // `.` segments name the folder itself; dropping them lets the visited set catch listings that point back.
-const normalise = (path: string): string => path.split('/').filter((segment, i, all) => segment !== '.' && (segment !== '' || i === all.length - 1)).join('/')
+const normalise = (path: string): string =>
+  path
+    .split('/')
+    .filter((segment, i, all) => segment !== '.' && (segment !== '' || i === all.length - 1))
+    .join('/')
 
 /**
  * Walks one KV v2 subtree breadth-first: each folder is listed at most once (cycle detection), the folder
@@ -103,9 +110,23 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
   const secrets = new Map<string, JsonObject>()
   const warnings: string[] = []
   const skipped: SkippedItem[] = []
-  const stats: WalkStats = {lists: 0, reads: 0, folders: 0, secrets: 0, skippedDeleted: 0, compactions: 0, maxProcessedRetained: 0, maxQueueLength: 1}
-  const books: WalkBooks = {folders: {found: 1, listed: 0, skipped: 0, failed: 0}, secrets: {found: 0, read: 0, skipped: 0, failed: 0}}
-  const folders = new CompactingQueue<FolderEntry>(options.compactionThreshold, (before, after) => logger.debug('walk queue compacted', {mount, before, after}))
+  const stats: WalkStats = {
+    lists: 0,
+    reads: 0,
+    folders: 0,
+    secrets: 0,
+    skippedDeleted: 0,
+    compactions: 0,
+    maxProcessedRetained: 0,
+    maxQueueLength: 1,
+  }
+  const books: WalkBooks = {
+    folders: {found: 1, listed: 0, skipped: 0, failed: 0},
+    secrets: {found: 0, read: 0, skipped: 0, failed: 0},
+  }
+  const folders = new CompactingQueue<FolderEntry>(options.compactionThreshold, (before, after) =>
+    logger.debug('walk queue compacted', {mount, before, after}),
+  )
   const reads = new CompactingQueue<string>(options.compactionThreshold)
   folders.push({folder: root, depth: 0})
   const visited = new Set<string>([normalise(root)])
@@ -156,7 +177,9 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
         return
       }
       skip({kind: 'folder', path: `${mount}${folder}`, reason: result.kind === 'forbidden' ? 'forbidden' : 'not_found'})
-      warn(`${result.kind === 'forbidden' ? 'permission denied (403)' : 'not found (404)'} listing ${mount}${folder}; folder skipped`)
+      warn(
+        `${result.kind === 'forbidden' ? 'permission denied (403)' : 'not found (404)'} listing ${mount}${folder}; folder skipped`,
+      )
       return
     }
     stats.folders++
@@ -167,7 +190,9 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
       if (isUnsafeKey(isFolder ? key.slice(0, -1) : key)) {
         books[isFolder ? 'folders' : 'secrets'].found++
         skip({kind: isFolder ? 'folder' : 'secret', path: `${mount}${path}`, reason: 'unsafe_key'})
-        warn(`refused unsafe key ${JSON.stringify(key)} in ${mount}${folder} (contains "..", NUL, "//" or a leading "/"); not read`)
+        warn(
+          `refused unsafe key ${JSON.stringify(key)} in ${mount}${folder} (contains "..", NUL, "//" or a leading "/"); not read`,
+        )
         continue
       }
       if (isFolder) {
@@ -187,7 +212,9 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
       } else {
         books.secrets.found++
         if (books.secrets.found > options.maxSecrets) {
-          throw new SourceLimitError(`more than max_secrets (${options.maxSecrets}) secrets under ${mount}${root}; raise max_secrets or narrow the mount (nothing is synced from a truncated source)`)
+          throw new SourceLimitError(
+            `more than max_secrets (${options.maxSecrets}) secrets under ${mount}${root}; raise max_secrets or narrow the mount (nothing is synced from a truncated source)`,
+          )
         }
         reads.push(path.slice(root.length))
       }
@@ -241,8 +268,13 @@ export function checkBooks(books: WalkBooks, queued: number, where: string): voi
   const {folders, secrets} = books
   const problems = [
     queued !== 0 && `${queued} still queued`,
-    folders.found !== folders.listed + folders.skipped + folders.failed && `folders found ${folders.found} != listed ${folders.listed} + skipped ${folders.skipped} + failed ${folders.failed}`,
-    secrets.found !== secrets.read + secrets.skipped + secrets.failed && `keys found ${secrets.found} != read ${secrets.read} + skipped ${secrets.skipped} + failed ${secrets.failed}`,
+    folders.found !== folders.listed + folders.skipped + folders.failed &&
+      `folders found ${folders.found} != listed ${folders.listed} + skipped ${folders.skipped} + failed ${folders.failed}`,
+    secrets.found !== secrets.read + secrets.skipped + secrets.failed &&
+      `keys found ${secrets.found} != read ${secrets.read} + skipped ${secrets.skipped} + failed ${secrets.failed}`,
   ].filter((problem): problem is string => typeof problem === 'string')
-  if (problems.length > 0) throw new WalkAccountingError(`internal error: the walk of ${where} does not account for everything it found (${problems.join('; ')}); nothing is synced from it`)
+  if (problems.length > 0)
+    throw new WalkAccountingError(
+      `internal error: the walk of ${where} does not account for everything it found (${problems.join('; ')}); nothing is synced from it`,
+    )
 }

@@ -29,18 +29,25 @@ export interface HistoryOptions {
 export async function openHistory(options: HistoryOptions): Promise<HistoryContext> {
   const loaded = await loadProject(options.configPath, {env: options.surroundings.env})
   if (!loaded.config.merge_store?.enabled) {
-    throw new UsageError('the merge store is not configured: there is no version history to read', {code: 'NO_MERGE_STORE', hint: 'Add a merge_store section to the config.'})
+    throw new UsageError('the merge store is not configured: there is no version history to read', {
+      code: 'NO_MERGE_STORE',
+      hint: 'Add a merge_store section to the config.',
+    })
   }
   const {runtime, adapters} = compose(loaded.config, options.surroundings)
   // Discovered targets have history too: resolve them as the pipeline does (a fresh cache answers; nothing is written).
-  const {config, graph} = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {noCache: false, dryRun: true})
+  const {config, graph} = await discoverProject(loaded.config, loaded.graph, runtime, adapters, {
+    noCache: false,
+    dryRun: true,
+  })
   return {config, graph, runtime, adapters, store: adapters.store as SnapshotStore}
 }
 
 /** `T/relative/path` → target T (checked against the config) and the relative path. */
 export function splitSecretPath(graph: TargetGraph, path: string): {target: string; secret: string} {
   const slash = path.indexOf('/')
-  if (slash <= 0 || slash === path.length - 1) throw new UsageError(`--path "${path}" must be <target>/<relative secret path>`, {code: 'PATH_INVALID'})
+  if (slash <= 0 || slash === path.length - 1)
+    throw new UsageError(`--path "${path}" must be <target>/<relative secret path>`, {code: 'PATH_INVALID'})
   const target = path.slice(0, slash)
   selectTargets(graph, target, '--path')
   return {target, secret: path.slice(slash + 1)}
@@ -66,8 +73,13 @@ export interface VersionListResult {
 }
 
 /** Snapshots of a target, newest first; with a secret path only the versions where that secret changed. */
-export async function listHistory(context: HistoryContext, selection: {target?: string; path?: string}): Promise<VersionListResult> {
-  const {target, secret} = selection.path ? splitSecretPath(context.graph, selection.path) : {target: selection.target as string, secret: undefined}
+export async function listHistory(
+  context: HistoryContext,
+  selection: {target?: string; path?: string},
+): Promise<VersionListResult> {
+  const {target, secret} = selection.path
+    ? splitSecretPath(context.graph, selection.path)
+    : {target: selection.target as string, secret: undefined}
   selectTargets(context.graph, target, '--target')
   const versions = await context.store.listVersions(target)
   const latest = (await context.store.latest(target))?.version
@@ -85,16 +97,34 @@ export async function listHistory(context: HistoryContext, selection: {target?: 
   let previousHash: string | undefined
   for (const snapshot of snapshots) {
     if ('error' in snapshot) {
-      entries.push({version: snapshot.version, created_at: null, run_id: null, secrets: null, latest: snapshot.version === latest, error: snapshot.error})
+      entries.push({
+        version: snapshot.version,
+        created_at: null,
+        run_id: null,
+        secrets: null,
+        latest: snapshot.version === latest,
+        error: snapshot.error,
+      })
       continue
     }
-    const entry: VersionEntry = {version: snapshot.version, created_at: snapshot.created_at, run_id: snapshot.run_id, secrets: Object.keys(snapshot.secrets).length, latest: snapshot.version === latest, error: null}
+    const entry: VersionEntry = {
+      version: snapshot.version,
+      created_at: snapshot.created_at,
+      run_id: snapshot.run_id,
+      secrets: Object.keys(snapshot.secrets).length,
+      latest: snapshot.version === latest,
+      error: null,
+    }
     if (secret === undefined) {
       entries.push(entry)
       continue
     }
     const hash = snapshot.hashes[secret]
-    if (hash !== previousHash) entries.push({...entry, change: hash === undefined ? 'removed' : previousHash === undefined ? 'added' : 'changed'})
+    if (hash !== previousHash)
+      entries.push({
+        ...entry,
+        change: hash === undefined ? 'removed' : previousHash === undefined ? 'added' : 'changed',
+      })
     previousHash = hash
   }
   return {target, path: secret ?? null, versions: entries.reverse()}
@@ -113,19 +143,32 @@ export interface VersionShowResult {
   secrets: Record<string, Record<string, unknown>>
 }
 
-const mask = (secret: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.keys(secret).map((key) => [key, '***']))
+const mask = (secret: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.keys(secret).map((key) => [key, '***']))
 
-export async function showHistory(context: HistoryContext, options: {target: string; version: number; path?: string; showValues: boolean}): Promise<VersionShowResult> {
+export async function showHistory(
+  context: HistoryContext,
+  options: {target: string; version: number; path?: string; showValues: boolean},
+): Promise<VersionShowResult> {
   selectTargets(context.graph, options.target, '--target')
   const snapshot = await context.store.read(options.target, options.version)
   const paths = options.path ? [options.path] : Object.keys(snapshot.secrets).sort()
   if (options.path && !Object.hasOwn(snapshot.secrets, options.path)) {
-    throw new UsageError(`snapshot v${options.version} of ${options.target} has no secret "${options.path}"`, {code: 'PATH_UNKNOWN'})
+    throw new UsageError(`snapshot v${options.version} of ${options.target} has no secret "${options.path}"`, {
+      code: 'PATH_UNKNOWN',
+    })
   }
   const secrets: VersionShowResult['secrets'] = ownRecord([])
   for (const path of paths) {
     const value = snapshot.secrets[path] as Record<string, unknown>
     secrets[path] = options.showValues ? value : mask(value)
   }
-  return {target: snapshot.target, version: snapshot.version, created_at: snapshot.created_at, run_id: snapshot.run_id, sources: snapshot.sources, secrets}
+  return {
+    target: snapshot.target,
+    version: snapshot.version,
+    created_at: snapshot.created_at,
+    run_id: snapshot.run_id,
+    sources: snapshot.sources,
+    secrets,
+  }
 }

@@ -27,7 +27,9 @@ export interface RollbackOutcome {
  * chosen one — history is never rewritten — and syncs that target from it. `--dry-run` writes nothing.
  */
 export async function rollback(context: HistoryContext, options: RollbackOptions): Promise<RollbackOutcome> {
-  const {target, secret} = options.path ? splitSecretPath(context.graph, options.path) : {target: options.target as string, secret: undefined}
+  const {target, secret} = options.path
+    ? splitSecretPath(context.graph, options.path)
+    : {target: options.target as string, secret: undefined}
   selectTargets(context.graph, target, options.path ? '--path' : '--target')
   const chosen = await context.store.read(target, options.version)
   let secrets: Record<string, JsonObject> = chosen.secrets
@@ -50,15 +52,26 @@ export async function rollback(context: HistoryContext, options: RollbackOptions
     ? await context.store.plan(target, secrets, incomplete)
     : await context.store.commit(target, {secrets, sources, runId: context.runtime.runId, incomplete})
   const status = stored.status === 'unchanged' ? 'unchanged' : options.dryRun ? 'planned' : 'created'
-  context.runtime.logger.info('rollback snapshot', {target, from_version: options.version, version: stored.version, status})
+  context.runtime.logger.info('rollback snapshot', {
+    target,
+    from_version: options.version,
+    version: stored.version,
+    status,
+  })
   const sync = await syncStage({
     config: context.config,
     graph: context.graph,
     runtime: context.runtime,
     adapters: context.adapters,
-    desired: [{name: target, ok: true, secrets: new Map(Object.entries(secrets)), snapshotVersion: stored.version, incomplete}],
+    desired: [
+      {name: target, ok: true, secrets: new Map(Object.entries(secrets)), snapshotVersion: stored.version, incomplete},
+    ],
     dryRun: options.dryRun,
     showValues: options.showValues,
   })
-  return {snapshot: {version: stored.version, status, from_version: options.version}, sync, exitCode: syncExitCode(sync, false)}
+  return {
+    snapshot: {version: stored.version, status, from_version: options.version},
+    sync,
+    exitCode: syncExitCode(sync, false),
+  }
 }

@@ -1,5 +1,11 @@
 import {GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
-import {DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, PutSecretValueCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager'
 import type {ItStack} from './harness.js'
 
 /**
@@ -30,22 +36,39 @@ export function awsState(stack: ItStack) {
         const found = new Map<string, SecretState>()
         let token: string | undefined
         do {
-          const page = await sm.send(new ListSecretsCommand({Filters: [{Key: 'name', Values: [prefix]}], IncludePlannedDeletion: true, NextToken: token}))
+          const page = await sm.send(
+            new ListSecretsCommand({
+              Filters: [{Key: 'name', Values: [prefix]}],
+              IncludePlannedDeletion: true,
+              NextToken: token,
+            }),
+          )
           for (const entry of page.SecretList ?? []) {
             if (!entry.Name?.startsWith(prefix)) continue
-            const current = Object.entries(entry.SecretVersionsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0]
-            found.set(entry.Name, {versionId: current, tags: Object.fromEntries((entry.Tags ?? []).map((t) => [t.Key, t.Value])), deleted: entry.DeletedDate !== undefined})
+            const current = Object.entries(entry.SecretVersionsToStages ?? {}).find(([, stages]) =>
+              stages.includes('AWSCURRENT'),
+            )?.[0]
+            found.set(entry.Name, {
+              versionId: current,
+              tags: Object.fromEntries((entry.Tags ?? []).map((t) => [t.Key, t.Value])),
+              deleted: entry.DeletedDate !== undefined,
+            })
           }
           token = page.NextToken
         } while (token)
         return found
       }),
     value: (account: string | undefined, name: string): Promise<unknown> =>
-      withSm(account, async (sm) => JSON.parse((await sm.send(new GetSecretValueCommand({SecretId: name}))).SecretString ?? 'null')),
-    describe: (account: string | undefined, name: string) => withSm(account, (sm) => sm.send(new DescribeSecretCommand({SecretId: name}))),
+      withSm(account, async (sm) =>
+        JSON.parse((await sm.send(new GetSecretValueCommand({SecretId: name}))).SecretString ?? 'null'),
+      ),
+    describe: (account: string | undefined, name: string) =>
+      withSm(account, (sm) => sm.send(new DescribeSecretCommand({SecretId: name}))),
     /** An edit made in the console or CLI, outside secretsync. */
     putOutOfBand: (account: string | undefined, name: string, value: unknown) =>
-      withSm(account, (sm) => sm.send(new PutSecretValueCommand({SecretId: name, SecretString: JSON.stringify(value)}))),
+      withSm(account, (sm) =>
+        sm.send(new PutSecretValueCommand({SecretId: name, SecretString: JSON.stringify(value)})),
+      ),
     /** Every key under a prefix with its ETag. */
     objects: async (bucket: string, prefix: string): Promise<Map<string, string>> => {
       const found = new Map<string, string>()
@@ -59,9 +82,20 @@ export function awsState(stack: ItStack) {
     },
     head: (bucket: string, key: string) => s3.send(new HeadObjectCommand({Bucket: bucket, Key: key})),
     json: async (bucket: string, key: string): Promise<unknown> =>
-      JSON.parse(await (await s3.send(new GetObjectCommand({Bucket: bucket, Key: key}))).Body?.transformToString('utf8') ?? 'null'),
+      JSON.parse(
+        (await (await s3.send(new GetObjectCommand({Bucket: bucket, Key: key}))).Body?.transformToString('utf8')) ??
+          'null',
+      ),
     putJson: (bucket: string, key: string, body: unknown) =>
-      s3.send(new PutObjectCommand({Bucket: bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json', ServerSideEncryption: 'AES256'})),
+      s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: JSON.stringify(body),
+          ContentType: 'application/json',
+          ServerSideEncryption: 'AES256',
+        }),
+      ),
     close: () => s3.destroy(),
   }
 }

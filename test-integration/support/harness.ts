@@ -27,12 +27,20 @@ export interface ItStack {
   /** The in-process stack, for counters and faults (fakes mode only). */
   fakes?: TestStack
   /** Client options for any AWS SDK client: endpoint, region and, for another account, AssumeRole credentials. */
-  awsConfig(options?: {account?: string; region?: string}): {endpoint: string; region: string; credentials: AwsCredentialIdentityProvider | {accessKeyId: string; secretAccessKey: string}}
+  awsConfig(options?: {account?: string; region?: string}): {
+    endpoint: string
+    region: string
+    credentials: AwsCredentialIdentityProvider | {accessKeyId: string; secretAccessKey: string}
+  }
   writeVaultSecret(path: string, data: Record<string, unknown>): Promise<void>
   /** Soft-deletes the latest version of a KV v2 secret, as `vault kv delete` does. */
   deleteVaultSecret(path: string): Promise<void>
   createBucket(name: string): Promise<void>
-  createSecret(name: string, value: unknown, options?: {region?: string; account?: string; tags?: Record<string, string>}): Promise<void>
+  createSecret(
+    name: string,
+    value: unknown,
+    options?: {region?: string; account?: string; tags?: Record<string, string>},
+  ): Promise<void>
   close(): Promise<void>
 }
 
@@ -57,10 +65,21 @@ async function startBacking(mode: ItMode): Promise<Backing> {
     const fakes = await startTestStack()
     return {env: fakes.env, fakes, close: () => fakes.close()}
   }
-  const staticAws = {AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true'}
+  const staticAws = {
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  }
   if (mode === 'compose') {
     return {
-      env: {VAULT_ADDR: process.env.VAULT_ADDR ?? 'http://127.0.0.1:8200', VAULT_TOKEN: process.env.VAULT_TOKEN ?? 'root', AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566', ...staticAws},
+      env: {
+        VAULT_ADDR: process.env.VAULT_ADDR ?? 'http://127.0.0.1:8200',
+        VAULT_TOKEN: process.env.VAULT_TOKEN ?? 'root',
+        AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566',
+        ...staticAws,
+      },
       close: async () => {},
     }
   }
@@ -78,7 +97,12 @@ async function startBacking(mode: ItMode): Promise<Backing> {
   }
   const started = {moto, vaultServer}
   return {
-    env: {VAULT_ADDR: started.vaultServer.url, VAULT_TOKEN: started.vaultServer.rootToken, AWS_ENDPOINT_URL: started.moto.url, ...staticAws},
+    env: {
+      VAULT_ADDR: started.vaultServer.url,
+      VAULT_TOKEN: started.vaultServer.rootToken,
+      AWS_ENDPOINT_URL: started.moto.url,
+      ...staticAws,
+    },
     close: async () => {
       await Promise.all([started.moto.close(), started.vaultServer.close()])
     },
@@ -160,4 +184,5 @@ export async function startItStack(): Promise<ItStack> {
 }
 
 /** A unique name per scenario, so scenarios never share state on a long-lived compose stack. */
-export const uniqueName = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`
+export const uniqueName = (prefix: string): string =>
+  `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`

@@ -18,7 +18,10 @@ describe('in-process runs match real processes', () => {
   it.each([
     {name: 'a valid config (exit 0)', args: (file: string) => ['validate', '-c', file]},
     {name: 'a config error as JSON (exit 2)', args: () => ['validate', '-c', '/nonexistent/secretsync.yaml', '--json']},
-    {name: 'a bad flag value (oclif parse error, exit 2)', args: (file: string) => ['graph', '-c', file, '--format', 'svg']},
+    {
+      name: 'a bad flag value (oclif parse error, exit 2)',
+      args: (file: string) => ['graph', '-c', file, '--format', 'svg'],
+    },
     {name: 'an unknown command (oclif handler)', args: () => ['no-such-command']},
     {name: '--version', args: () => ['--version']},
     {name: 'a topic help', args: () => ['version', '--help']},
@@ -39,8 +42,16 @@ describe('in-process runs match real processes', () => {
 
   it('restores the worker: environment, working directory, exit code and streams', async () => {
     const before = {env: {...process.env}, cwd: process.cwd(), exitCode: process.exitCode, write: process.stdout.write}
-    const result = await runCli(['validate', '-c', '/nonexistent/secretsync.yaml'], {env: {SECRETSYNC_LOG_LEVEL: 'debug'}, cwd: '/tmp'})
+    const result = await runCli(['validate', '-c', '/nonexistent/secretsync.yaml'], {
+      env: {SECRETSYNC_LOG_LEVEL: 'debug'},
+      cwd: '/tmp',
+    })
     expect(result.code).toBe(2)
-    expect({env: {...process.env}, cwd: process.cwd(), exitCode: process.exitCode, write: process.stdout.write}).toEqual(before)
+    expect({
+      env: {...process.env},
+      cwd: process.cwd(),
+      exitCode: process.exitCode,
+      write: process.stdout.write,
+    }).toEqual(before)
   })
 })

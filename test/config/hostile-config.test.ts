@@ -38,19 +38,33 @@ describe('interpolation cannot be forged', () => {
   })
 
   it('Given $${X}, then it is the literal ${X}, quoted, unquoted and in flow collections', () => {
-    const config = parse(target('    tags: {a: $${X}, b: "$${X}", c: pre-$${X}-${A}}\n    overrides: {list: [$${Y}, "$$${A}"]}\n'), ENV)
+    const config = parse(
+      target('    tags: {a: $${X}, b: "$${X}", c: pre-$${X}-${A}}\n    overrides: {list: [$${Y}, "$$${A}"]}\n'),
+      ENV,
+    )
     expect(config.targets[0]?.tags).toEqual({a: '${X}', b: '${X}', c: 'pre-${X}-alpha'})
     expect(config.targets[0]?.overrides).toEqual({list: ['${Y}', '$${A}']})
   })
 
   it('Given references next to each other and across folded lines, then each takes its own value', () => {
-    const config = parse(target('    tags:\n      a: ${A}${B}${A}\n      b: >-\n        ${A}\n        and ${B}\n      c: |\n        ${B}\n'), ENV)
+    const config = parse(
+      target(
+        '    tags:\n      a: ${A}${B}${A}\n      b: >-\n        ${A}\n        and ${B}\n      c: |\n        ${B}\n',
+      ),
+      ENV,
+    )
     expect(config.targets[0]?.tags).toEqual({a: 'alphabetaalpha', b: 'alpha and beta', c: 'beta\n'})
   })
 
   it('Given a double-quoted \\x01 escape (the masking character) beside a reference, then the scalar is refused by name', () => {
     const error = configError(() => parse(target('    tags: {a: "\\x01\\x01\\x01\\x01 ${A}"}\n'), ENV))
-    expect(error.issues).toEqual([expect.objectContaining({line: 4, path: 'targets[0].tags.a', message: expect.stringContaining('cannot interpolate ${A} exactly')})])
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        line: 4,
+        path: 'targets[0].tags.a',
+        message: expect.stringContaining('cannot interpolate ${A} exactly'),
+      }),
+    ])
   })
 
   it('Given a double-quoted \\x01 escape without any reference, then it is kept exactly', () => {
@@ -69,61 +83,130 @@ describe('interpolation cannot be forged', () => {
 })
 
 describe('values never pass through the YAML parser', () => {
-  const hostile = ['{hvs.abc', '*hvs.abc', '&anchor x', '!tag v', '[a, b', '- item', 'a: b', '"quoted', "'single", '|', '# comment', '%YAML', '@at', '`tick', 'null', '~', 'true', '0x1F', '1e5', '12345678901234567890', ' lead', 'trail ', 'multi\nline']
+  const hostile = [
+    '{hvs.abc',
+    '*hvs.abc',
+    '&anchor x',
+    '!tag v',
+    '[a, b',
+    '- item',
+    'a: b',
+    '"quoted',
+    "'single",
+    '|',
+    '# comment',
+    '%YAML',
+    '@at',
+    '`tick',
+    'null',
+    '~',
+    'true',
+    '0x1F',
+    '1e5',
+    '12345678901234567890',
+    ' lead',
+    'trail ',
+    'multi\nline',
+  ]
 
-  it.each(hostile)('Given VAULT_TOKEN=%j unquoted, quoted and in a flow map, then the token is exactly that string', (value) => {
-    const config = parse(`vault:\n  address: \${VAULT_ADDR}\n  auth:\n    token: \${VAULT_TOKEN}\n${target(`    tags: {t: \${VAULT_TOKEN}, q: "\${VAULT_TOKEN}"}\n    overrides: {svc: {password: '\${VAULT_TOKEN}'}}\n`)}`, {
-      ...ENV,
-      VAULT_TOKEN: value,
-    })
-    expect(config.vault?.auth.token).toBe(value)
-    expect(config.targets[0]?.tags).toEqual({t: value, q: value})
-    expect(config.targets[0]?.overrides).toEqual({svc: {password: value}})
-  })
+  it.each(hostile)(
+    'Given VAULT_TOKEN=%j unquoted, quoted and in a flow map, then the token is exactly that string',
+    (value) => {
+      const config = parse(
+        `vault:\n  address: \${VAULT_ADDR}\n  auth:\n    token: \${VAULT_TOKEN}\n${target(`    tags: {t: \${VAULT_TOKEN}, q: "\${VAULT_TOKEN}"}\n    overrides: {svc: {password: '\${VAULT_TOKEN}'}}\n`)}`,
+        {
+          ...ENV,
+          VAULT_TOKEN: value,
+        },
+      )
+      expect(config.vault?.auth.token).toBe(value)
+      expect(config.targets[0]?.tags).toEqual({t: value, q: value})
+      expect(config.targets[0]?.overrides).toEqual({svc: {password: value}})
+    },
+  )
 
   it('Given an interpolated value where a key wants a number or boolean, then the schema coerces exact literals only', () => {
-    const config = parse(`sync: {concurrency: \${C}, write_rate: \${R}, adopt: \${T}}\nmetrics: {enabled: \${F}}\n${target('    overrides: {port: ${C}}\n')}`, {C: '12', R: '2.5', T: 'true', F: 'False'})
+    const config = parse(
+      `sync: {concurrency: \${C}, write_rate: \${R}, adopt: \${T}}\nmetrics: {enabled: \${F}}\n${target('    overrides: {port: ${C}}\n')}`,
+      {C: '12', R: '2.5', T: 'true', F: 'False'},
+    )
     expect(config.sync).toMatchObject({concurrency: 12, write_rate: 2.5, adopt: true})
     expect(config.metrics.enabled).toBe(false)
     // Secret data stays exactly what the variable holds.
     expect(config.targets[0]?.overrides).toEqual({port: '12'})
-    expect(configError(() => parse('sync: {concurrency: ${C}}\n', {C: '0x0C'})).issues[0]?.message).toBe('expected a whole number, got a string (the value of ${C})')
+    expect(configError(() => parse('sync: {concurrency: ${C}}\n', {C: '0x0C'})).issues[0]?.message).toBe(
+      'expected a whole number, got a string (the value of ${C})',
+    )
   })
 
   it('Given a token in a key that rejects it, then the error names file, line, key and variable and never the value', () => {
-    const error = configError(() => parse(`logging:\n  level: \${VAULT_TOKEN}\nretry: {base_delay: \${VAULT_TOKEN}}\n`, ENV))
+    const error = configError(() =>
+      parse(`logging:\n  level: \${VAULT_TOKEN}\nretry: {base_delay: \${VAULT_TOKEN}}\n`, ENV),
+    )
     expect(error.message).not.toContain(ENV.VAULT_TOKEN)
     expect(error.issues).toEqual([
-      expect.objectContaining({file: 'secretsync.yaml', line: 2, path: 'logging.level', message: expect.stringContaining('(the value of ${VAULT_TOKEN})')}),
-      expect.objectContaining({file: 'secretsync.yaml', line: 3, path: 'retry.base_delay', message: 'expected a duration like 500ms, 30s, 10m or 1h (the value of ${VAULT_TOKEN})'}),
+      expect.objectContaining({
+        file: 'secretsync.yaml',
+        line: 2,
+        path: 'logging.level',
+        message: expect.stringContaining('(the value of ${VAULT_TOKEN})'),
+      }),
+      expect.objectContaining({
+        file: 'secretsync.yaml',
+        line: 3,
+        path: 'retry.base_delay',
+        message: 'expected a duration like 500ms, 30s, 10m or 1h (the value of ${VAULT_TOKEN})',
+      }),
     ])
   })
 
   it('Given a token used as a name that then collides, then the semantic error shows the reference, not the value', () => {
-    const error = configError(() => parse(`targets:\n  - {name: \${N}, region: us-east-1}\n  - {name: \${N}, region: us-east-1}\n`, {N: 'hvs.Name-Like-Token'}))
+    const error = configError(() =>
+      parse(`targets:\n  - {name: \${N}, region: us-east-1}\n  - {name: \${N}, region: us-east-1}\n`, {
+        N: 'hvs.Name-Like-Token',
+      }),
+    )
     expect(error.message).not.toContain('hvs.Name-Like-Token')
     expect(error.message).toContain('${N}')
   })
 
   it('Given the same file written without references, then a bad value is still quoted (it is not secret)', () => {
-    expect(configError(() => parse('retry: {base_delay: 5 s}\n')).issues[0]?.message).toBe('expected a duration like 500ms, 30s, 10m or 1h, got "5 s"')
+    expect(configError(() => parse('retry: {base_delay: 5 s}\n')).issues[0]?.message).toBe(
+      'expected a duration like 500ms, 30s, 10m or 1h, got "5 s"',
+    )
   })
 })
 
 describe('names stay in their key space', () => {
-  it.each(['secret/./', 'secret/.', './x'])('Given the source mount %j, then it is refused (its default name would be ".")', (mount) => {
-    expect(configError(() => parse(`vault: {address: http://v}\nvault_sources:\n  - mount: ${mount}\n`)).issues).toEqual([
-      expect.objectContaining({line: 3, path: 'vault_sources[0].mount', message: expect.stringContaining('without "..", "."')}),
-    ])
-  })
+  it.each(['secret/./', 'secret/.', './x'])(
+    'Given the source mount %j, then it is refused (its default name would be ".")',
+    (mount) => {
+      expect(
+        configError(() => parse(`vault: {address: http://v}\nvault_sources:\n  - mount: ${mount}\n`)).issues,
+      ).toEqual([
+        expect.objectContaining({
+          line: 3,
+          path: 'vault_sources[0].mount',
+          message: expect.stringContaining('without "..", "."'),
+        }),
+      ])
+    },
+  )
 
   it.each(['.', '..'])('Given a source or discovery block named %j, then it is refused', (name) => {
-    expect(configError(() => parse(`vault: {address: http://v}\nvault_sources:\n  - {name: "${name}", mount: secret/x/}\n`)).issues[0]).toMatchObject({path: 'vault_sources[0].name', message: 'source names must not be "." or ".."'})
-    expect(configError(() => parse(`discovery:\n  - {name: "${name}", type: aws_organizations}\n`)).issues[0]).toMatchObject({path: 'discovery[0].name', message: 'discovery names must not be "." or ".."'})
+    expect(
+      configError(() => parse(`vault: {address: http://v}\nvault_sources:\n  - {name: "${name}", mount: secret/x/}\n`))
+        .issues[0],
+    ).toMatchObject({path: 'vault_sources[0].name', message: 'source names must not be "." or ".."'})
+    expect(
+      configError(() => parse(`discovery:\n  - {name: "${name}", type: aws_organizations}\n`)).issues[0],
+    ).toMatchObject({path: 'discovery[0].name', message: 'discovery names must not be "." or ".."'})
   })
 
   it('Given prefixes made only of real names (and a leading "/" for secret names), then they are accepted', () => {
-    const config = parse(`merge_store: {bucket: store, prefix: a/b..c/...}\ntargets:\n  - {name: ..., region: us-east-1, secret_prefix: /prod/app.v2/}\n`)
+    const config = parse(
+      `merge_store: {bucket: store, prefix: a/b..c/...}\ntargets:\n  - {name: ..., region: us-east-1, secret_prefix: /prod/app.v2/}\n`,
+    )
     expect(config.merge_store?.prefix).toBe('a/b..c/.../')
     expect(config.targets[0]).toMatchObject({name: '...', secret_prefix: '/prod/app.v2/'})
   })
@@ -131,10 +214,16 @@ describe('names stay in their key space', () => {
 
 describe('the file itself', () => {
   it('Given bytes that are not UTF-8 on line 3, then decoding fails naming that line', () => {
-    const bytes = Buffer.concat([Buffer.from('logging:\n  level: info\ntargets: [{name: caf'), Buffer.from([0xe9]), Buffer.from(', region: us-east-1}]\n')])
+    const bytes = Buffer.concat([
+      Buffer.from('logging:\n  level: info\ntargets: [{name: caf'),
+      Buffer.from([0xe9]),
+      Buffer.from(', region: us-east-1}]\n'),
+    ])
     const error = configError(() => decodeConfigText(bytes, 'bad.yaml'))
     expect(error.exitCode).toBe(2)
-    expect(error.issues).toEqual([{file: 'bad.yaml', line: 3, path: '', message: 'is not UTF-8 text (save the file as UTF-8)'}])
+    expect(error.issues).toEqual([
+      {file: 'bad.yaml', line: 3, path: '', message: 'is not UTF-8 text (save the file as UTF-8)'},
+    ])
   })
 
   it('Given UTF-8 with a BOM and multi-byte characters, then it decodes exactly', () => {
@@ -143,10 +232,17 @@ describe('the file itself', () => {
 
   it('Given a billion-laughs alias bomb, then it is a config error naming the file', () => {
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for (let i = 1; i < 9; i++) levels.push(`${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(',')}]`)
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9)
+          .fill(`*${'abcdefghi'[i - 1]}`)
+          .join(',')}]`,
+      )
     const error = configError(() => parse(`${levels.join('\n')}\n`))
     expect(error.exitCode).toBe(2)
-    expect(error.issues).toEqual([expect.objectContaining({file: 'secretsync.yaml', message: expect.stringContaining('alias')})])
+    expect(error.issues).toEqual([
+      expect.objectContaining({file: 'secretsync.yaml', message: expect.stringContaining('alias')}),
+    ])
   })
 
   it('Given a config of 600,000 keys, then it parses (the duplicate-key check is linear)', () => {
@@ -160,6 +256,8 @@ describe('the file itself', () => {
     const lines = ['targets:', '  - name: t', '    region: us-east-1', '    overrides:']
     for (let i = 0; i < 1000; i++) lines.push(`      key_${i}: v`)
     lines.push('      key_500: again')
-    expect(configError(() => parse(`${lines.join('\n')}\n`)).issues).toEqual([expect.objectContaining({line: 1005, message: 'YAML syntax: Map keys must be unique'})])
+    expect(configError(() => parse(`${lines.join('\n')}\n`)).issues).toEqual([
+      expect.objectContaining({line: 1005, message: 'YAML syntax: Map keys must be unique'}),
+    ])
   })
 })

@@ -33,7 +33,12 @@ import {useAwsEndpoint} from './endpoint.js'
 
 const endpoint = useAwsEndpoint()
 const clients: Array<{destroy(): void}> = []
-const config = () => ({endpoint: endpoint.current().url, region: 'us-east-1', credentials: endpoint.current().base, maxAttempts: 1})
+const config = () => ({
+  endpoint: endpoint.current().url,
+  region: 'us-east-1',
+  credentials: endpoint.current().base,
+  maxAttempts: 1,
+})
 const organizations = () => {
   const client = new OrganizationsClient(config())
   clients.push(client)
@@ -69,18 +74,33 @@ async function seedOrganization(): Promise<SeededOrg> {
     const {rootId} = server.organizations.setOrganization({managementAccountId: server.base.accountId})
     const prod = server.organizations.addOu({name: 'prod', parentId: rootId})
     const nested = server.organizations.addOu({name: 'prod-eu', parentId: prod})
-    const web = server.organizations.addAccount({id: '310000000001', name: 'web', parentId: nested, tags: {Environment: 'production'}})
+    const web = server.organizations.addAccount({
+      id: '310000000001',
+      name: 'web',
+      parentId: nested,
+      tags: {Environment: 'production'},
+    })
     const old = server.organizations.addAccount({id: '310000000002', name: 'old', parentId: prod, status: 'SUSPENDED'})
     return {rootId, prod, nested, web, old}
   }
   const org = organizations()
   await org.send(new CreateOrganizationCommand({FeatureSet: 'ALL'}))
   const rootId = (await org.send(new ListRootsCommand({}))).Roots?.[0]?.Id as string
-  const ou = async (name: string, parentId: string) => (await org.send(new CreateOrganizationalUnitCommand({Name: name, ParentId: parentId}))).OrganizationalUnit?.Id as string
+  const ou = async (name: string, parentId: string) =>
+    (await org.send(new CreateOrganizationalUnitCommand({Name: name, ParentId: parentId}))).OrganizationalUnit
+      ?.Id as string
   const prod = await ou('prod', rootId)
   const nested = await ou('prod-eu', prod)
   const account = async (name: string, parentId: string, tags: Record<string, string> = {}) => {
-    const id = (await org.send(new CreateAccountCommand({AccountName: name, Email: `${name}@example.com`, Tags: Object.entries(tags).map(([Key, Value]) => ({Key, Value}))}))).CreateAccountStatus?.AccountId as string
+    const id = (
+      await org.send(
+        new CreateAccountCommand({
+          AccountName: name,
+          Email: `${name}@example.com`,
+          Tags: Object.entries(tags).map(([Key, Value]) => ({Key, Value})),
+        }),
+      )
+    ).CreateAccountStatus?.AccountId as string
     await org.send(new MoveAccountCommand({AccountId: id, SourceParentId: rootId, DestinationParentId: parentId}))
     return id
   }
@@ -95,16 +115,24 @@ describe('Organizations reads discovery makes', () => {
     const seeded = await seedOrganization()
     const org = organizations()
 
-    const children = await all(paginateListOrganizationalUnitsForParent({client: org}, {ParentId: seeded.prod}), (p) => p.OrganizationalUnits)
+    const children = await all(
+      paginateListOrganizationalUnitsForParent({client: org}, {ParentId: seeded.prod}),
+      (p) => p.OrganizationalUnits,
+    )
     const inProd = await all(paginateListAccountsForParent({client: org}, {ParentId: seeded.prod}), (p) => p.Accounts)
-    const inNested = await all(paginateListAccountsForParent({client: org}, {ParentId: seeded.nested}), (p) => p.Accounts)
+    const inNested = await all(
+      paginateListAccountsForParent({client: org}, {ParentId: seeded.nested}),
+      (p) => p.Accounts,
+    )
     const tags = await all(paginateListTagsForResource({client: org}, {ResourceId: seeded.web}), (p) => p.Tags)
     const described = (await org.send(new DescribeAccountCommand({AccountId: seeded.web}))).Account
 
     expect(children.map((c) => [c.Id, c.Name])).toEqual([[seeded.nested, 'prod-eu']])
     expect(seeded.prod).toMatch(/^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/)
     // A closed account: Status SUSPENDED (the older field) and State SUSPENDED, which discovery reads first
-    expect(inProd.map((a) => [a.Id, a.Name, a.Status, a.State])).toEqual([[seeded.old, 'old', 'SUSPENDED', 'SUSPENDED']])
+    expect(inProd.map((a) => [a.Id, a.Name, a.Status, a.State])).toEqual([
+      [seeded.old, 'old', 'SUSPENDED', 'SUSPENDED'],
+    ])
     expect(inNested.map((a) => [a.Id, a.Name, a.Status])).toEqual([[seeded.web, 'web', 'ACTIVE']])
     expect(tags).toEqual([{Key: 'Environment', Value: 'production'}])
     expect(described).toMatchObject({Id: seeded.web, Name: 'web', Status: 'ACTIVE'})
@@ -122,29 +150,69 @@ describe('SSO Admin reads discovery makes', () => {
       instanceArn = server.ssoAdmin.addInstance().instanceArn
       server.ssoAdmin.addPermissionSet(instanceArn, {name: 'Billing'})
       permissionSetArn = server.ssoAdmin.addPermissionSet(instanceArn, {name: 'SecretSync'})
-      server.ssoAdmin.assign(instanceArn, {accountId: baseAccountId, permissionSetArn, principalType: 'GROUP', principalId: groupId})
+      server.ssoAdmin.assign(instanceArn, {
+        accountId: baseAccountId,
+        permissionSetArn,
+        principalType: 'GROUP',
+        principalId: groupId,
+      })
     } else {
       const sso = ssoAdmin()
       instanceArn = (await sso.send(new ListInstancesCommand({}))).Instances?.[0]?.InstanceArn as string
       await sso.send(new CreatePermissionSetCommand({InstanceArn: instanceArn, Name: 'Billing'}))
-      permissionSetArn = (await sso.send(new CreatePermissionSetCommand({InstanceArn: instanceArn, Name: 'SecretSync'}))).PermissionSet?.PermissionSetArn as string
-      await sso.send(new ProvisionPermissionSetCommand({InstanceArn: instanceArn, PermissionSetArn: permissionSetArn, TargetType: 'AWS_ACCOUNT', TargetId: baseAccountId}))
+      permissionSetArn = (
+        await sso.send(new CreatePermissionSetCommand({InstanceArn: instanceArn, Name: 'SecretSync'}))
+      ).PermissionSet?.PermissionSetArn as string
       await sso.send(
-        new CreateAccountAssignmentCommand({InstanceArn: instanceArn, TargetId: baseAccountId, TargetType: 'AWS_ACCOUNT', PermissionSetArn: permissionSetArn, PrincipalType: 'GROUP', PrincipalId: groupId}),
+        new ProvisionPermissionSetCommand({
+          InstanceArn: instanceArn,
+          PermissionSetArn: permissionSetArn,
+          TargetType: 'AWS_ACCOUNT',
+          TargetId: baseAccountId,
+        }),
+      )
+      await sso.send(
+        new CreateAccountAssignmentCommand({
+          InstanceArn: instanceArn,
+          TargetId: baseAccountId,
+          TargetType: 'AWS_ACCOUNT',
+          PermissionSetArn: permissionSetArn,
+          PrincipalType: 'GROUP',
+          PrincipalId: groupId,
+        }),
       )
     }
     const sso = ssoAdmin()
 
     const listed = (await sso.send(new ListPermissionSetsCommand({InstanceArn: instanceArn}))).PermissionSets ?? []
-    const names = await Promise.all(listed.map(async (arn) => (await sso.send(new DescribePermissionSetCommand({InstanceArn: instanceArn, PermissionSetArn: arn}))).PermissionSet?.Name))
-    const provisioned = await sso.send(new ListAccountsForProvisionedPermissionSetCommand({InstanceArn: instanceArn, PermissionSetArn: permissionSetArn}))
-    const assignments = await sso.send(new ListAccountAssignmentsCommand({InstanceArn: instanceArn, AccountId: baseAccountId, PermissionSetArn: permissionSetArn}))
+    const names = await Promise.all(
+      listed.map(
+        async (arn) =>
+          (await sso.send(new DescribePermissionSetCommand({InstanceArn: instanceArn, PermissionSetArn: arn})))
+            .PermissionSet?.Name,
+      ),
+    )
+    const provisioned = await sso.send(
+      new ListAccountsForProvisionedPermissionSetCommand({
+        InstanceArn: instanceArn,
+        PermissionSetArn: permissionSetArn,
+      }),
+    )
+    const assignments = await sso.send(
+      new ListAccountAssignmentsCommand({
+        InstanceArn: instanceArn,
+        AccountId: baseAccountId,
+        PermissionSetArn: permissionSetArn,
+      }),
+    )
 
     expect(instanceArn).toMatch(/^arn:aws:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/)
     expect([...names].sort()).toEqual(['Billing', 'SecretSync'])
     // Found by name, as discovery finds it: DescribePermissionSet of each listed ARN
     expect(listed[names.indexOf('SecretSync')]).toBe(permissionSetArn)
     expect(provisioned.AccountIds).toEqual([baseAccountId])
-    expect(assignments.AccountAssignments).toEqual([{AccountId: baseAccountId, PermissionSetArn: permissionSetArn, PrincipalType: 'GROUP', PrincipalId: groupId}])
+    expect(assignments.AccountAssignments).toEqual([
+      {AccountId: baseAccountId, PermissionSetArn: permissionSetArn, PrincipalType: 'GROUP', PrincipalId: groupId},
+    ])
   })
 })

@@ -21,7 +21,12 @@ async function storeWithGroups(...names: string[]): Promise<{identityStoreId: st
   const {server, url, base} = endpoint.current()
   if (server) {
     const {identityStoreId} = server.ssoAdmin.addInstance()
-    return {identityStoreId, ids: Object.fromEntries(names.map((name) => [name, server.ssoAdmin.addGroup({identityStoreId, displayName: name})]))}
+    return {
+      identityStoreId,
+      ids: Object.fromEntries(
+        names.map((name) => [name, server.ssoAdmin.addGroup({identityStoreId, displayName: name})]),
+      ),
+    }
   }
   // moto has one Identity Center instance per account and region, and CreateGroup.
   const sso = new SSOAdminClient({endpoint: url, region: 'us-east-1', credentials: base})
@@ -29,13 +34,18 @@ async function storeWithGroups(...names: string[]): Promise<{identityStoreId: st
   const identityStoreId = (await sso.send(new ListInstancesCommand({}))).Instances?.[0]?.IdentityStoreId as string
   const ids: Record<string, string> = {}
   for (const name of names) {
-    ids[name] = (await identityStore().send(new CreateGroupCommand({IdentityStoreId: identityStoreId, DisplayName: name}))).GroupId as string
+    ids[name] = (
+      await identityStore().send(new CreateGroupCommand({IdentityStoreId: identityStoreId, DisplayName: name}))
+    ).GroupId as string
   }
   return {identityStoreId, ids}
 }
 
 const byDisplayName = (identityStoreId: string, displayName: string) =>
-  new GetGroupIdCommand({IdentityStoreId: identityStoreId, AlternateIdentifier: {UniqueAttribute: {AttributePath: 'displayName', AttributeValue: displayName}}})
+  new GetGroupIdCommand({
+    IdentityStoreId: identityStoreId,
+    AlternateIdentifier: {UniqueAttribute: {AttributePath: 'displayName', AttributeValue: displayName}},
+  })
 
 afterEach(() => {
   for (const client of clients.splice(0)) client.destroy()
@@ -49,9 +59,12 @@ describe('GetGroupId', () => {
 
     expect(response).toMatchObject({GroupId: ids.Platform, IdentityStoreId: identityStoreId})
     // The documented GroupId pattern, which discovery uses to tell ids from names
-    expect(response.GroupId).toMatch(/^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/)
+    expect(response.GroupId).toMatch(
+      /^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/,
+    )
     // moto 5.2.1 makes store ids of `d-` and 10 random letters, outside the documented pattern (the reference wins)
-    if (!onMoto) expect(identityStoreId).toMatch(/^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+    if (!onMoto)
+      expect(identityStoreId).toMatch(/^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
   })
 
   it('answers ResourceNotFoundException (ResourceType GROUP) for a display name no group has', async () => {

@@ -92,7 +92,8 @@ describe('S3 (REST/XML, path style)', () => {
       credentials: {accessKeyId: 'test', secretAccessKey: 'test'},
       ...config,
     })
-  const put = (bucket: string, key: string, body: string) => s3().send(new PutObjectCommand({Bucket: bucket, Key: key, Body: body}))
+  const put = (bucket: string, key: string, body: string) =>
+    s3().send(new PutObjectCommand({Bucket: bucket, Key: key, Body: body}))
   const bodyOf = async (bucket: string, key: string): Promise<string | undefined> => {
     try {
       return await (await s3().send(new GetObjectCommand({Bucket: bucket, Key: key}))).Body?.transformToString()
@@ -170,7 +171,12 @@ describe('S3 (REST/XML, path style)', () => {
 
       expect(failure).toMatchObject({name: 'PreconditionFailed', status: 412})
       expect(await bodyOf('store', 't/v1.json')).toBe('first')
-      if (own()) expect(projectServer().s3.putRecords().map((r) => r.status)).toEqual([200, 412])
+      if (own())
+        expect(
+          projectServer()
+            .s3.putRecords()
+            .map((r) => r.status),
+        ).toEqual([200, 412])
     })
 
     it('If-Match replaces the object only when the ETag is current', async () => {

@@ -61,7 +61,12 @@ const clientFor = (
   credentials: {accessKeyId: string; secretAccessKey: string; sessionToken?: string},
   options: {region?: string; maxAttempts?: number} = {},
 ): SecretsManagerClient =>
-  new SecretsManagerClient({endpoint: endpoint.current().url, region: options.region ?? REGION, credentials, ...options})
+  new SecretsManagerClient({
+    endpoint: endpoint.current().url,
+    region: options.region ?? REGION,
+    credentials,
+    ...options,
+  })
 
 interface SeedOptions {
   tags?: Record<string, string>
@@ -72,9 +77,21 @@ interface SeedOptions {
 /** An existing secret: from state on the server, through CreateSecret (and DeleteSecret) on moto. Returns its VersionId. */
 async function seed(name: string, value: string, options: SeedOptions = {}): Promise<string> {
   const {server} = endpoint.current()
-  if (server) return server.secretsManager.seedSecret(account, REGION, {name, value, tags: options.tags ?? {}, ...(options.description && {description: options.description}), ...(options.scheduledForDeletion && {scheduledForDeletion: true})}).versionId
+  if (server)
+    return server.secretsManager.seedSecret(account, REGION, {
+      name,
+      value,
+      tags: options.tags ?? {},
+      ...(options.description && {description: options.description}),
+      ...(options.scheduledForDeletion && {scheduledForDeletion: true}),
+    }).versionId
   const created = await sm.send(
-    new CreateSecretCommand({Name: name, SecretString: value, Description: options.description, Tags: Object.entries(options.tags ?? {}).map(([Key, Value]) => ({Key, Value}))}),
+    new CreateSecretCommand({
+      Name: name,
+      SecretString: value,
+      Description: options.description,
+      Tags: Object.entries(options.tags ?? {}).map(([Key, Value]) => ({Key, Value})),
+    }),
   )
   if (options.scheduledForDeletion) await sm.send(new DeleteSecretCommand({SecretId: name, RecoveryWindowInDays: 7}))
   return created.VersionId ?? ''
@@ -189,7 +206,9 @@ describe('CreateSecret', () => {
     expect((await sm.send(new GetSecretValueCommand({SecretId: 'big'}))).SecretString).toBe(maxBytes)
     expect(tooBig.name).toBe('ValidationException')
     expect(tooBigCreate.name).toBe('ValidationException')
-    expect((await sm.send(new ListSecretVersionIdsCommand({SecretId: 'big', IncludeDeprecated: true}))).Versions).toHaveLength(1)
+    expect(
+      (await sm.send(new ListSecretVersionIdsCommand({SecretId: 'big', IncludeDeprecated: true}))).Versions,
+    ).toHaveLength(1)
   })
 
   it('stores Tags, Description and KmsKeyId, which DescribeSecret reports', async () => {
@@ -235,7 +254,10 @@ describe('PutSecretValue and version labels', () => {
     expect(put3.VersionStages).toEqual(['AWSCURRENT'])
     // "A list of the versions of the secret that have staging labels attached" (moto also lists v1 with none)
     if (documented) expect(stages).toEqual({[v3]: ['AWSCURRENT'], [v2]: ['AWSPREVIOUS']})
-    expect(Object.fromEntries(Object.entries(stages ?? {}).filter(([, labels]) => labels.length > 0))).toEqual({[v3]: ['AWSCURRENT'], [v2]: ['AWSPREVIOUS']})
+    expect(Object.fromEntries(Object.entries(stages ?? {}).filter(([, labels]) => labels.length > 0))).toEqual({
+      [v3]: ['AWSCURRENT'],
+      [v2]: ['AWSPREVIOUS'],
+    })
     const previous = await sm.send(new GetSecretValueCommand({SecretId: 'labels', VersionStage: 'AWSPREVIOUS'}))
     expect(previous.SecretString).toBe('2')
     const byId = await sm.send(new GetSecretValueCommand({SecretId: 'labels', VersionId: v1}))
@@ -380,7 +402,10 @@ describe('ListSecrets', () => {
   })
 
   it('filters by name prefix (case-sensitive), tag key and value, description (case-insensitive), negation and all', async () => {
-    await seed('team-a/db', 'v', {tags: {'secretsync:owner': 'main', env: 'prod'}, description: 'Managed by secretsync'})
+    await seed('team-a/db', 'v', {
+      tags: {'secretsync:owner': 'main', env: 'prod'},
+      description: 'Managed by secretsync',
+    })
     await seed('team-a/api', 'v', {tags: {'secretsync:owner': 'main', env: 'dev'}})
     await seed('team-b/db', 'v', {tags: {owner: 'someone'}, description: 'hand made'})
     await seed('Team-a/upper', 'v')
@@ -413,18 +438,21 @@ describe('ListSecrets', () => {
     expect(badKey.name).toBe('ValidationException')
   })
 
-  serverOnly('creation order needs the movable clock')('sorts by SortBy and SortOrder, by creation date ascending when neither is given', async () => {
-    for (const name of ['b', 'c', 'a']) {
-      projectServer().secretsManager.seedSecret(account, REGION, {name, value: 'v'})
-      clock += 1000
-    }
+  serverOnly('creation order needs the movable clock')(
+    'sorts by SortBy and SortOrder, by creation date ascending when neither is given',
+    async () => {
+      for (const name of ['b', 'c', 'a']) {
+        projectServer().secretsManager.seedSecret(account, REGION, {name, value: 'v'})
+        clock += 1000
+      }
 
-    const byDefault = await sm.send(new ListSecretsCommand({}))
-    const byNameDesc = await sm.send(new ListSecretsCommand({SortBy: 'name', SortOrder: 'desc'}))
+      const byDefault = await sm.send(new ListSecretsCommand({}))
+      const byNameDesc = await sm.send(new ListSecretsCommand({SortBy: 'name', SortOrder: 'desc'}))
 
-    expect(byDefault.SecretList?.map((e) => e.Name)).toEqual(['b', 'c', 'a'])
-    expect(byNameDesc.SecretList?.map((e) => e.Name)).toEqual(['c', 'b', 'a'])
-  })
+      expect(byDefault.SecretList?.map((e) => e.Name)).toEqual(['b', 'c', 'a'])
+      expect(byNameDesc.SecretList?.map((e) => e.Name)).toEqual(['c', 'b', 'a'])
+    },
+  )
 
   it('leaves out secrets scheduled for deletion unless IncludePlannedDeletion, then shows DeletedDate', async () => {
     await seed('live', 'v')
@@ -456,8 +484,13 @@ describe('DeleteSecret and RestoreSecret', () => {
     // DeletionDate is the request time plus the window; DescribeSecret's DeletedDate is "the date the secret is
     // scheduled for deletion" (API reference), the same instant. moto's clock is its own, so only the server is
     // held to the exact request time.
-    const deletedDate = async (id: string) => (await sm.send(new DescribeSecretCommand({SecretId: id}))).DeletedDate?.getTime()
-    for (const [response, id, days] of [[seven, 'w7', 7], [thirty, 'w30', 30], [byDefault, 'wdefault', 30]] as const) {
+    const deletedDate = async (id: string) =>
+      (await sm.send(new DescribeSecretCommand({SecretId: id}))).DeletedDate?.getTime()
+    for (const [response, id, days] of [
+      [seven, 'w7', 7],
+      [thirty, 'w30', 30],
+      [byDefault, 'wdefault', 30],
+    ] as const) {
       expect(response.DeletionDate?.getTime()).toBe(await deletedDate(id))
       if (!onMoto) expect(response.DeletionDate?.getTime()).toBe(clock + days * DAY_MS)
     }
@@ -494,22 +527,25 @@ describe('DeleteSecret and RestoreSecret', () => {
     expect((await sm.send(new DescribeSecretCommand({SecretId: 'paused'}))).DeletedDate).toBeUndefined()
   })
 
-  serverOnly('moto cannot move time past the recovery window')('really removes the secret once the recovery window has elapsed, freeing the name', async () => {
-    await seed('expiring', 'v')
-    await sm.send(new DeleteSecretCommand({SecretId: 'expiring', RecoveryWindowInDays: 7}))
+  serverOnly('moto cannot move time past the recovery window')(
+    'really removes the secret once the recovery window has elapsed, freeing the name',
+    async () => {
+      await seed('expiring', 'v')
+      await sm.send(new DeleteSecretCommand({SecretId: 'expiring', RecoveryWindowInDays: 7}))
 
-    clock += 7 * DAY_MS - 1
-    const stillThere = await sm.send(new DescribeSecretCommand({SecretId: 'expiring'}))
-    clock += 1
-    const gone = await failureOf(sm.send(new DescribeSecretCommand({SecretId: 'expiring'})))
-    const restore = await failureOf(sm.send(new RestoreSecretCommand({SecretId: 'expiring'})))
-    const recreated = await sm.send(new CreateSecretCommand({Name: 'expiring', SecretString: 'fresh'}))
+      clock += 7 * DAY_MS - 1
+      const stillThere = await sm.send(new DescribeSecretCommand({SecretId: 'expiring'}))
+      clock += 1
+      const gone = await failureOf(sm.send(new DescribeSecretCommand({SecretId: 'expiring'})))
+      const restore = await failureOf(sm.send(new RestoreSecretCommand({SecretId: 'expiring'})))
+      const recreated = await sm.send(new CreateSecretCommand({Name: 'expiring', SecretString: 'fresh'}))
 
-    expect(stillThere.DeletedDate).toBeInstanceOf(Date)
-    expect(gone.name).toBe('ResourceNotFoundException')
-    expect(restore.name).toBe('ResourceNotFoundException')
-    expect(recreated.Name).toBe('expiring')
-  })
+      expect(stillThere.DeletedDate).toBeInstanceOf(Date)
+      expect(gone.name).toBe('ResourceNotFoundException')
+      expect(restore.name).toBe('ResourceNotFoundException')
+      expect(recreated.Name).toBe('expiring')
+    },
+  )
 
   it('deletes at once with ForceDeleteWithoutRecovery, which also succeeds for a secret that does not exist', async () => {
     await seed('forced', 'v')
@@ -518,7 +554,9 @@ describe('DeleteSecret and RestoreSecret', () => {
     const missing = await sm.send(new DeleteSecretCommand({SecretId: 'never-was', ForceDeleteWithoutRecovery: true}))
     const plainMissing = await failureOf(sm.send(new DeleteSecretCommand({SecretId: 'never-was'})))
 
-    expect((await failureOf(sm.send(new DescribeSecretCommand({SecretId: 'forced'})))).name).toBe('ResourceNotFoundException')
+    expect((await failureOf(sm.send(new DescribeSecretCommand({SecretId: 'forced'})))).name).toBe(
+      'ResourceNotFoundException',
+    )
     expect(missing.DeletionDate).toBeInstanceOf(Date)
     expect(plainMissing.name).toBe('ResourceNotFoundException')
   })
@@ -550,21 +588,31 @@ describe('BatchGetSecretValue', () => {
   })
 
   // moto 5.2.1 fails the whole BatchGetSecretValue call for a secret without a value instead of listing it in Errors.
-  serverOnly('moto fails the whole batch for a secret without a value')('a secret without any version (CreateSecret without a value) answers ResourceNotFoundException, as a missing one does; ListSecrets still lists it', async () => {
-    // APIErrorType documents ErrorCode values such as ResourceNotFoundException; GetSecretValue answers a secret
-    // without AWSCURRENT with ResourceNotFoundException too, so the batch cannot tell "no value" from "no secret".
-    await sm.send(new CreateSecretCommand({Name: 'empty', Tags: [{Key: 'k', Value: 'v'}], Description: 'placeholder'}))
+  serverOnly('moto fails the whole batch for a secret without a value')(
+    'a secret without any version (CreateSecret without a value) answers ResourceNotFoundException, as a missing one does; ListSecrets still lists it',
+    async () => {
+      // APIErrorType documents ErrorCode values such as ResourceNotFoundException; GetSecretValue answers a secret
+      // without AWSCURRENT with ResourceNotFoundException too, so the batch cannot tell "no value" from "no secret".
+      await sm.send(
+        new CreateSecretCommand({Name: 'empty', Tags: [{Key: 'k', Value: 'v'}], Description: 'placeholder'}),
+      )
 
-    const batch = await sm.send(new BatchGetSecretValueCommand({SecretIdList: ['empty', 'absent']}))
-    const [listed] = await listAll({Filters: [{Key: 'name', Values: ['empty']}]})
+      const batch = await sm.send(new BatchGetSecretValueCommand({SecretIdList: ['empty', 'absent']}))
+      const [listed] = await listAll({Filters: [{Key: 'name', Values: ['empty']}]})
 
-    expect(batch.SecretValues).toEqual([])
-    expect(batch.Errors?.map((e) => [e.SecretId, e.ErrorCode])).toEqual([
-      ['empty', 'ResourceNotFoundException'],
-      ['absent', 'ResourceNotFoundException'],
-    ])
-    expect(listed).toMatchObject({Name: 'empty', Description: 'placeholder', Tags: [{Key: 'k', Value: 'v'}], SecretVersionsToStages: {}})
-  })
+      expect(batch.SecretValues).toEqual([])
+      expect(batch.Errors?.map((e) => [e.SecretId, e.ErrorCode])).toEqual([
+        ['empty', 'ResourceNotFoundException'],
+        ['absent', 'ResourceNotFoundException'],
+      ])
+      expect(listed).toMatchObject({
+        Name: 'empty',
+        Description: 'placeholder',
+        Tags: [{Key: 'k', Value: 'v'}],
+        SecretVersionsToStages: {},
+      })
+    },
+  )
 
   it('pages by Filters with MaxResults up to 20, and needs Filters for MaxResults', async () => {
     for (let i = 0; i < 25; i++) await seed(`f/${i}`, `${i}`)
@@ -648,28 +696,37 @@ describe('tags, versions and isolation', () => {
     expect(missing.name).toBe('ResourceNotFoundException')
   })
 
-  serverOnly('the write log is the project server\'s own')('records write calls, but not reads, in the write log', async () => {
-    await sm.send(new CreateSecretCommand({Name: 'logged', SecretString: '1'}))
-    await sm.send(new PutSecretValueCommand({SecretId: 'logged', SecretString: '2'}))
-    await sm.send(new GetSecretValueCommand({SecretId: 'logged'}))
-    await sm.send(new ListSecretsCommand({}))
+  serverOnly("the write log is the project server's own")(
+    'records write calls, but not reads, in the write log',
+    async () => {
+      await sm.send(new CreateSecretCommand({Name: 'logged', SecretString: '1'}))
+      await sm.send(new PutSecretValueCommand({SecretId: 'logged', SecretString: '2'}))
+      await sm.send(new GetSecretValueCommand({SecretId: 'logged'}))
+      await sm.send(new ListSecretsCommand({}))
 
-    const writes = projectServer().secretsManager.writeCalls({accountId: account, region: REGION})
+      const writes = projectServer().secretsManager.writeCalls({accountId: account, region: REGION})
 
-    expect(writes.map((w) => `${w.operation} ${w.secretId}`)).toEqual(['CreateSecret logged', 'PutSecretValue logged'])
-  })
+      expect(writes.map((w) => `${w.operation} ${w.secretId}`)).toEqual([
+        'CreateSecret logged',
+        'PutSecretValue logged',
+      ])
+    },
+  )
 })
 
 describe('throttling', () => {
-  serverOnly('moto has no throttling')('surfaces a quota as the SDK error ThrottlingException when the client does not retry', async () => {
-    projectServer().controls.setQuota({service: 'secretsmanager', ratePerSecond: 1, burst: 1})
-    const once = clientFor({accessKeyId: 'test', secretAccessKey: 'test'}, {maxAttempts: 1})
+  serverOnly('moto has no throttling')(
+    'surfaces a quota as the SDK error ThrottlingException when the client does not retry',
+    async () => {
+      projectServer().controls.setQuota({service: 'secretsmanager', ratePerSecond: 1, burst: 1})
+      const once = clientFor({accessKeyId: 'test', secretAccessKey: 'test'}, {maxAttempts: 1})
 
-    await once.send(new ListSecretsCommand({}))
-    const throttled = await failureOf(once.send(new ListSecretsCommand({})))
-    once.destroy()
+      await once.send(new ListSecretsCommand({}))
+      const throttled = await failureOf(once.send(new ListSecretsCommand({})))
+      once.destroy()
 
-    expect(throttled.name).toBe('ThrottlingException')
-    expect(projectServer().controls.throttled({service: 'secretsmanager', operation: 'ListSecrets'})).toBe(1)
-  })
+      expect(throttled.name).toBe('ThrottlingException')
+      expect(projectServer().controls.throttled({service: 'secretsmanager', operation: 'ListSecrets'})).toBe(1)
+    },
+  )
 })

@@ -40,12 +40,18 @@ describe('STS on either endpoint', () => {
 
   it('AssumeRole issues ASIA session credentials acting in the role ARN account, as GetCallerIdentity shows', async () => {
     const before = Date.now()
-    const out = await sts().send(new AssumeRoleCommand({RoleArn: ROLE_IN_PATH, RoleSessionName: 'sync-run', DurationSeconds: 900}))
+    const out = await sts().send(
+      new AssumeRoleCommand({RoleArn: ROLE_IN_PATH, RoleSessionName: 'sync-run', DurationSeconds: 900}),
+    )
 
     expect(out.Credentials?.AccessKeyId).toMatch(/^ASIA[A-Z0-9]{16}$/)
     expect(out.Credentials?.SessionToken).toBeTruthy()
     expect(out.Credentials?.Expiration?.getTime()).toBeGreaterThan(before)
-    const credentials = {accessKeyId: out.Credentials?.AccessKeyId ?? '', secretAccessKey: out.Credentials?.SecretAccessKey ?? '', sessionToken: out.Credentials?.SessionToken}
+    const credentials = {
+      accessKeyId: out.Credentials?.AccessKeyId ?? '',
+      secretAccessKey: out.Credentials?.SecretAccessKey ?? '',
+      sessionToken: out.Credentials?.SessionToken,
+    }
     const identity = await sts(credentials).send(new GetCallerIdentityCommand({}))
     expect(identity.Account).toBe('222222222222')
     expect(identity.Arn).toBe('arn:aws:sts::222222222222:assumed-role/Reader/sync-run')

@@ -34,15 +34,23 @@ export interface AwsEndpoint {
  * Registers hooks giving each test a fresh endpoint: a new project server per test (with `serverOptions`), or one
  * moto per file reset before each test. Read `current()` inside tests.
  */
-export function useAwsEndpoint(serverOptions: () => Parameters<typeof startAwsServer>[0] = () => ({})): {current(): AwsEndpoint} {
+export function useAwsEndpoint(serverOptions: () => Parameters<typeof startAwsServer>[0] = () => ({})): {
+  current(): AwsEndpoint
+} {
   let endpoint: AwsEndpoint | undefined
   let moto: MotoServer | undefined
   const base = {accessKeyId: 'test', secretAccessKey: 'test'}
   const credentialsIn = (url: string) => async (accountId: string) => {
     const sts = new STSClient({endpoint: url, region: 'us-east-1', credentials: base})
     try {
-      const {Credentials: c} = await sts.send(new AssumeRoleCommand({RoleArn: `arn:aws:iam::${accountId}:role/Conformance`, RoleSessionName: 'conformance'}))
-      return {accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken}
+      const {Credentials: c} = await sts.send(
+        new AssumeRoleCommand({RoleArn: `arn:aws:iam::${accountId}:role/Conformance`, RoleSessionName: 'conformance'}),
+      )
+      return {
+        accessKeyId: c?.AccessKeyId ?? '',
+        secretAccessKey: c?.SecretAccessKey ?? '',
+        sessionToken: c?.SessionToken,
+      }
     } finally {
       sts.destroy()
     }
@@ -57,12 +65,24 @@ export function useAwsEndpoint(serverOptions: () => Parameters<typeof startAwsSe
     beforeEach(async () => {
       const running = moto as MotoServer
       await running.reset()
-      endpoint = {url: running.url, baseAccountId: '123456789012', base, server: undefined, credentialsIn: credentialsIn(running.url)}
+      endpoint = {
+        url: running.url,
+        baseAccountId: '123456789012',
+        base,
+        server: undefined,
+        credentialsIn: credentialsIn(running.url),
+      }
     })
   } else {
     beforeEach(async () => {
       const server = await startAwsServer(serverOptions())
-      endpoint = {url: server.url, baseAccountId: server.base.accountId, base, server, credentialsIn: credentialsIn(server.url)}
+      endpoint = {
+        url: server.url,
+        baseAccountId: server.base.accountId,
+        base,
+        server,
+        credentialsIn: credentialsIn(server.url),
+      }
     })
     afterEach(async () => {
       await endpoint?.server?.close()

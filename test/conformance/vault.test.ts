@@ -160,7 +160,8 @@ describe('KV v2 data and metadata', () => {
   it('stores data as written: numbers keep their digits and every key (__proto__ too) reads back as sent', async () => {
     server.mountKv('secret/')
     // Vault decodes with UseNumber and KV v2 stores the JSON it was given, so nothing is rounded or dropped.
-    const data = '{"__proto__":{"inner":-0},"big":1152921504606846977,"huge":1e400,"long":0.1000000000000000055511151231257827,"one":1.0}'
+    const data =
+      '{"__proto__":{"inner":-0},"big":1152921504606846977,"huge":1e400,"long":0.1000000000000000055511151231257827,"one":1.0}'
     const headers = {'x-vault-token': server.rootToken, 'content-type': 'application/json'}
     const write = await fetch(`${server.url}/v1/secret/data/exact`, {method: 'POST', headers, body: `{"data":${data}}`})
     expect(write.status).toBe(200)
@@ -358,7 +359,11 @@ describe('tokens at their max TTL', () => {
   it("an AppRole's token_max_ttl caps renewals; under a second before it renew-self answers lease_duration 0, then the token is gone", async () => {
     server.mountKv('secret/')
     server.putSecret('secret/', 'app/db', {password: 'p'})
-    const {roleId, secretId} = server.addAppRole('capped', {policies: readApp, tokenTtlSeconds: 60, tokenMaxTtlSeconds: 100})
+    const {roleId, secretId} = server.addAppRole('capped', {
+      policies: readApp,
+      tokenTtlSeconds: 60,
+      tokenMaxTtlSeconds: 100,
+    })
     const login = await clientFor({token: ''}).approleLogin({role_id: roleId, secret_id: secretId})
     const client = clientFor({token: login.auth.client_token})
     advanceSeconds(50)
@@ -367,10 +372,15 @@ describe('tokens at their max TTL', () => {
     // Vault's CalculateTTL caps at the exact remaining time; lease_duration is its whole seconds
     const renewed = await client.tokenRenewSelf({increment: 60})
     expect(renewed.auth.lease_duration).toBe(0)
-    expect(renewed.warnings).toEqual(['TTL of "1m0s" exceeded the effective max_ttl of "0s"; TTL value is capped accordingly'])
+    expect(renewed.warnings).toEqual([
+      'TTL of "1m0s" exceeded the effective max_ttl of "0s"; TTL value is capped accordingly',
+    ])
     clockMs += 500
     const expired = await failureOf(client.read('secret/data/app/db'))
-    expect([expired.status, expired.body]).toEqual([403, {errors: ['2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n']}])
+    expect([expired.status, expired.body]).toEqual([
+      403,
+      {errors: ['2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n']},
+    ])
   })
 
   it('with legacyTokenErrors a dead token answers plain "permission denied", as Vault before 1.16', async () => {

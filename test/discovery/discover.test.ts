@@ -265,7 +265,11 @@ describe('targets', () => {
 
     // Then each becomes _<account id>, and no target is named "." or ".."
     const nameOf = (id: string) => result.targets.find((t) => t.account_id === id)?.name
-    expect([nameOf('500000000001'), nameOf('500000000002'), nameOf('500000000003')]).toEqual(['_500000000001', '_500000000002', '_500000000003'])
+    expect([nameOf('500000000001'), nameOf('500000000002'), nameOf('500000000003')]).toEqual([
+      '_500000000001',
+      '_500000000002',
+      '_500000000003',
+    ])
     expect(result.targets.filter((t) => t.name === '.' || t.name === '..' || t.name === '')).toEqual([])
   })
 

@@ -167,7 +167,10 @@ describe('by group', () => {
       const result = await runDiscovery(clients, [identityCenter({group: name})])
       expect(result.report.blocks[0]).toMatchObject({
         status: 'failed',
-        error: {code: 'DISCOVERY_GROUP_NOT_FOUND', message: `discovery "workloads": no group named "${name}" in identity store ${seeded.identityStoreId}`},
+        error: {
+          code: 'DISCOVERY_GROUP_NOT_FOUND',
+          message: `discovery "workloads": no group named "${name}" in identity store ${seeded.identityStoreId}`,
+        },
       })
     }
     expect(stack.controls.count({service: 'sso-admin', operation: 'ListAccountAssignments'})).toBe(0)

@@ -111,9 +111,12 @@ describe('renderTarget', () => {
     expect(target).toMatchObject({name: 'Payments-Prod-EU', account_id: '123456789012', imports: [], secret_prefix: ''})
   })
 
-  it.each(['日本', '', '.', '..'])('gives an account named %j the name _<account id>, never a folder outside the store', (name) => {
-    expect(renderTarget(template(), {...account, name}).name).toBe('_123456789012')
-  })
+  it.each(['日本', '', '.', '..'])(
+    'gives an account named %j the name _<account id>, never a folder outside the store',
+    (name) => {
+      expect(renderTarget(template(), {...account, name}).name).toBe('_123456789012')
+    },
+  )
 })
 
 describe('resolveNameCollisions', () => {

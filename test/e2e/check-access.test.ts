@@ -35,7 +35,8 @@ describe('secretsync validate --check-access', () => {
       ]),
     )
     expect(result.access.find((c) => c.name === 'wrong-account')?.detail).toContain('acts in account 222222222222')
-    for (const operation of ['CreateSecret', 'PutSecretValue', 'DeleteSecret', 'TagResource']) expect(stack.controls.count({operation})).toBe(0)
+    for (const operation of ['CreateSecret', 'PutSecretValue', 'DeleteSecret', 'TagResource'])
+      expect(stack.controls.count({operation})).toBe(0)
     expect(stack.controls.count({service: 's3', operation: 'PutObject'})).toBe(0)
   })
 })

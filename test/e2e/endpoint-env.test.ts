@@ -5,7 +5,10 @@ import {startTestStack, type TestStack} from '../support/stack.js'
 // LocalStack users often set only AWS_ENDPOINT_URL: every AWS client, S3 path-style included, must honour it.
 let stack: TestStack
 beforeAll(async () => {
-  stack = await startTestStack({vault: {secrets: {'secret/base/db': {a: 1}, 'secret/base/x/y': {b: 2}}}, aws: {buckets: ['env-only-store']}})
+  stack = await startTestStack({
+    vault: {secrets: {'secret/base/db': {a: 1}, 'secret/base/x/y': {b: 2}}},
+    aws: {buckets: ['env-only-store']},
+  })
 })
 afterAll(async () => {
   await stack.close()

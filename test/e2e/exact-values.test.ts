@@ -11,7 +11,8 @@ const ACCOUNT = '111111111111'
 const REGION = 'us-east-1'
 
 // Written to Vault as this text. Every number here is one JSON.parse would alter.
-const NUMBERS = '"id":1152921504606846977,"huge":1e400,"wide":12345678901234567890123456789,"pi":3.14159265358979323846264338327950288,"zero":-0,"one":1.0'
+const NUMBERS =
+  '"id":1152921504606846977,"huge":1e400,"wide":12345678901234567890123456789,"pi":3.14159265358979323846264338327950288,"zero":-0,"one":1.0'
 const BASE = `{"__proto__":{"token":"t-1"},"constructor":"c",${NUMBERS}}`
 const PROD = '{"__proto__":{"region":"eu"},"toString":"s"}'
 // base, then prod merged into it (DESIGN §4): __proto__ merges key by key, new keys follow.
@@ -19,7 +20,18 @@ const MERGED = `{"__proto__":{"token":"t-1","region":"eu"},"constructor":"c",${N
 
 interface SyncJson {
   summary: Record<string, number>
-  targets: Array<{name: string; status: string; changes: Array<{action: string; name: string; drift: boolean; keys_added: string[]; keys_changed: string[]; error: string | null}>}>
+  targets: Array<{
+    name: string
+    status: string
+    changes: Array<{
+      action: string
+      name: string
+      drift: boolean
+      keys_added: string[]
+      keys_changed: string[]
+      error: string | null
+    }>
+  }>
 }
 
 let stack: TestStack
@@ -63,7 +75,8 @@ const pipeline = async (...args: string[]) => {
   const result = await runCli(['pipeline', '-c', config, '--json', ...args], {env: stack.env})
   return {...result, json: parseJsonOutput<SyncJson>(result)}
 }
-const secretString = (name: string): string | undefined => stack.aws.secretsManager.getSecret(ACCOUNT, REGION, name)?.value
+const secretString = (name: string): string | undefined =>
+  stack.aws.secretsManager.getSecret(ACCOUNT, REGION, name)?.value
 const writes = () => secretsManagerWrites(stack.controls)
 const valueReads = () => stack.controls.count({service: 'secretsmanager', operation: 'BatchGetSecretValue'})
 
@@ -88,7 +101,17 @@ describe('exact values from Vault to Secrets Manager', () => {
     expect(secretString('exact')).toBe(BASE)
     expect(secretString('__proto__')).toBe('{"k":1.50}')
     const created = first.json.targets.find((t) => t.name === 'app')?.changes.find((c) => c.name === 'app/exact')
-    expect(created?.keys_added).toEqual(['__proto__', 'constructor', 'huge', 'id', 'one', 'pi', 'toString', 'wide', 'zero'])
+    expect(created?.keys_added).toEqual([
+      '__proto__',
+      'constructor',
+      'huge',
+      'id',
+      'one',
+      'pi',
+      'toString',
+      'wide',
+      'zero',
+    ])
     expect(created?.keys_changed).toEqual([])
     // The snapshot in S3 holds the exact text too.
     const snapshot = stack.aws.s3.getObject('merge-store', 'app/v1.json')?.body.toString('utf8')
@@ -106,7 +129,8 @@ describe('exact values from Vault to Secrets Manager', () => {
   it('Values read back from AWS compare exactly: equal ones write nothing, a hand edit only an exact compare sees is drift and is corrected', async () => {
     expect((await pipeline()).code).toBe(0)
     // Without the applied record every value is read back from AWS and compared with the snapshot's.
-    for (const key of stack.aws.s3.listKeys('merge-store')) if (key.includes('/applied/')) stack.aws.s3.deleteObject('merge-store', key)
+    for (const key of stack.aws.s3.listKeys('merge-store'))
+      if (key.includes('/applied/')) stack.aws.s3.deleteObject('merge-store', key)
     stack.controls.resetCounters()
     const reread = await pipeline('--sync-only')
     expect(reread.code).toBe(0)
@@ -115,12 +139,19 @@ describe('exact values from Vault to Secrets Manager', () => {
     expect(writes()).toBe(0)
 
     // ...976 and ...977 are one and the same JS number: only the exact text tells them apart.
-    stack.aws.secretsManager.putValueOutOfBand(ACCOUNT, REGION, 'app/exact', MERGED.replace('1152921504606846977', '1152921504606846976'))
+    stack.aws.secretsManager.putValueOutOfBand(
+      ACCOUNT,
+      REGION,
+      'app/exact',
+      MERGED.replace('1152921504606846977', '1152921504606846976'),
+    )
     stack.controls.resetCounters()
     const corrected = await pipeline('--sync-only')
     expect(corrected.code).toBe(0)
     expect(corrected.json.summary).toMatchObject({updated: 1, drifted: 1})
-    expect(corrected.json.targets.flatMap((t) => t.changes)).toMatchObject([{action: 'update', name: 'app/exact', drift: true, keys_changed: ['id']}])
+    expect(corrected.json.targets.flatMap((t) => t.changes)).toMatchObject([
+      {action: 'update', name: 'app/exact', drift: true, keys_changed: ['id']},
+    ])
     expect(secretString('app/exact')).toBe(MERGED)
   })
 

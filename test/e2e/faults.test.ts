@@ -20,7 +20,14 @@ const NAMES = ['app/api', 'app/cache', 'app/db', 'app/mq', 'app/nested/cfg']
 
 interface SyncJson {
   summary: Record<string, number>
-  targets: Array<{name: string; account_id: string | null; status: string; error: string | null; snapshot_version: number | null; changes: Array<{action: string; name: string; error: string | null}>}>
+  targets: Array<{
+    name: string
+    account_id: string | null
+    status: string
+    error: string | null
+    snapshot_version: number | null
+    changes: Array<{action: string; name: string; error: string | null}>
+  }>
 }
 
 let stack: TestStack | undefined
@@ -34,10 +41,13 @@ const start = async (vault: Record<string, Record<string, unknown>> = SECRETS): 
   return stack
 }
 
-const target = (name: string, account: string, imports = '[base]') => `  - {name: ${name}, account_id: "${account}", imports: ${imports}, secret_prefix: ${name}/}\n`
+const target = (name: string, account: string, imports = '[base]') =>
+  `  - {name: ${name}, account_id: "${account}", imports: ${imports}, secret_prefix: ${name}/}\n`
 
 /** A config against the stack; `settings` is YAML appended at the top level (retry, circuit_breaker, …). */
-function writeConfig(options: {settings?: string; targets?: string; sources?: string; aws?: string; vault?: string} = {}): Promise<string> {
+function writeConfig(
+  options: {settings?: string; targets?: string; sources?: string; aws?: string; vault?: string} = {},
+): Promise<string> {
   return writeTempConfig(`vault:
   address: \${VAULT_ADDR}
   auth: {method: token}
@@ -61,7 +71,8 @@ async function pipeline(s: TestStack, config: string, ...args: string[]) {
 }
 
 const targetNamed = (json: SyncJson, name: string) => json.targets.find((t) => t.name === name)
-const valueIn = (s: TestStack, account: string, name: string): unknown => JSON.parse(s.aws.secretsManager.getSecret(account, 'us-east-1', name)?.value ?? 'null')
+const valueIn = (s: TestStack, account: string, name: string): unknown =>
+  JSON.parse(s.aws.secretsManager.getSecret(account, 'us-east-1', name)?.value ?? 'null')
 const storeObject = (s: TestStack, key: string): unknown => {
   const body = s.aws.s3.getObject(BUCKET, key)?.body
   return body === undefined ? undefined : JSON.parse(body.toString('utf8'))
@@ -82,7 +93,9 @@ describe('faults the pipeline absorbs', () => {
     expect(json.summary).toMatchObject({created: 5, failed: 0, failed_targets: 0})
     expect(s.aws.secretsManager.listNames(A, 'us-east-1')).toEqual(NAMES)
     expect(s.controls.throttled({service: 'secretsmanager', operation: 'CreateSecret'})).toBeGreaterThan(0)
-    expect(s.controls.count({service: 'secretsmanager', operation: 'CreateSecret'})).toBe(5 + s.controls.throttled({service: 'secretsmanager', operation: 'CreateSecret'}))
+    expect(s.controls.count({service: 'secretsmanager', operation: 'CreateSecret'})).toBe(
+      5 + s.controls.throttled({service: 'secretsmanager', operation: 'CreateSecret'}),
+    )
   })
 
   it('connection resets on ListSecrets are retried and the run succeeds', async () => {
@@ -112,7 +125,10 @@ describe('faults the pipeline absorbs', () => {
 
   it('a hung Vault read times out and is retried: the run succeeds', async () => {
     const s = await start()
-    const config = await writeConfig({vault: '  timeout: 1s\n', settings: 'retry: {max_attempts: 3, base_delay: 10ms}\n'})
+    const config = await writeConfig({
+      vault: '  timeout: 1s\n',
+      settings: 'retry: {max_attempts: 3, base_delay: 10ms}\n',
+    })
     s.controls.injectFault({service: 'vault', operation: 'read', kind: 'hang', count: 1})
 
     const {code, json, stderr} = await pipeline(s, config)
@@ -142,7 +158,10 @@ describe('faults the pipeline absorbs', () => {
 describe('faults that fail part of a run', () => {
   it('a Vault outage from the first call: login is retried per policy, then the run stops with exit 1 and a clear message', async () => {
     const s = await start()
-    const config = await writeConfig({settings: 'retry: {max_attempts: 2, base_delay: 10ms}\ncircuit_breaker: {failure_threshold: 3, window: 10s, timeout: 30s}\n'})
+    const config = await writeConfig({
+      settings:
+        'retry: {max_attempts: 2, base_delay: 10ms}\ncircuit_breaker: {failure_threshold: 3, window: 10s, timeout: 30s}\n',
+    })
     s.controls.injectFault({service: 'vault', operation: '*', kind: '5xx', count: 1000})
 
     const {code, json} = await pipeline(s, config)
@@ -167,7 +186,8 @@ describe('faults that fail part of a run', () => {
       vault: '  concurrency: 1\n',
       settings: `retry: {max_attempts: ${attempts}, base_delay: 10ms}\ncircuit_breaker: {failure_threshold: ${threshold}, window: 10s, timeout: 30s}\n`,
     })
-    for (const operation of ['mounts', 'list', 'read']) s.controls.injectFault({service: 'vault', operation, kind: '5xx', count: 1000})
+    for (const operation of ['mounts', 'list', 'read'])
+      s.controls.injectFault({service: 'vault', operation, kind: '5xx', count: 1000})
 
     // When the pipeline runs
     const {code, json, stderr} = await pipeline(s, config, '--log-format', 'json')
@@ -176,7 +196,9 @@ describe('faults that fail part of a run', () => {
     expect(code).toBe(1)
     expect(json.targets).toHaveLength(8)
     expect(json.targets.every((t) => t.status === 'failed')).toBe(true)
-    const refused = json.targets.filter((t) => /vault circuit breaker is open after 3 failures within 10s: .* not attempted; retry after /.test(t.error ?? ''))
+    const refused = json.targets.filter((t) =>
+      /vault circuit breaker is open after 3 failures within 10s: .* not attempted; retry after /.test(t.error ?? ''),
+    )
     expect(refused).toHaveLength(sources.length - threshold)
     expect(stderr).toMatch(/"message":"circuit breaker opened".*"service":"vault"/)
     // And Vault saw the login, then at most failure_threshold operations of max_attempts calls each: the breaker

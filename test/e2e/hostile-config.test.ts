@@ -9,13 +9,24 @@ const ACCOUNT = '111111111111'
 const LONG_KEY = `long-${'k'.repeat(2095)}`
 
 interface PipelineJson {
-  targets: Array<{name: string; status: string; error: string | null; changes: Array<{action: string; name: string; error: string | null}>}>
+  targets: Array<{
+    name: string
+    status: string
+    error: string | null
+    changes: Array<{action: string; name: string; error: string | null}>
+  }>
 }
 
 let stack: TestStack
 beforeAll(async () => {
   stack = await startTestStack({
-    vault: {secrets: {'secret/base/db': {password: 'pw-1'}, 'secret/base/api': {key: 'k-1'}, [`secret/base/${LONG_KEY}`]: {v: 1}}},
+    vault: {
+      secrets: {
+        'secret/base/db': {password: 'pw-1'},
+        'secret/base/api': {key: 'k-1'},
+        [`secret/base/${LONG_KEY}`]: {v: 1},
+      },
+    },
     aws: {buckets: ['merge-store']},
   })
 })
@@ -51,8 +62,16 @@ describe('a Vault key longer than any Secrets Manager name', () => {
     // Then the long one fails with its reason, the others exist, and the run is a partial success
     expect(result.code, result.stderr).toBe(3)
     const target = parseJsonOutput<PipelineJson>(result).targets[0]
-    expect(target?.changes.find((change) => change.name === `app/${LONG_KEY}`)).toMatchObject({action: 'create', error: 'the secret name is 2104 characters; AWS allows at most 512'})
-    expect(target?.changes.filter((change) => change.error === null).map((change) => change.name).sort()).toEqual(['app/api', 'app/db'])
+    expect(target?.changes.find((change) => change.name === `app/${LONG_KEY}`)).toMatchObject({
+      action: 'create',
+      error: 'the secret name is 2104 characters; AWS allows at most 512',
+    })
+    expect(
+      target?.changes
+        .filter((change) => change.error === null)
+        .map((change) => change.name)
+        .sort(),
+    ).toEqual(['app/api', 'app/db'])
     expect(secretIn('app/db')?.value).toBe('{"password":"pw-1"}')
     expect(secretIn('app/api')?.value).toBe('{"key":"k-1"}')
   })
@@ -60,7 +79,9 @@ describe('a Vault key longer than any Secrets Manager name', () => {
 
 describe('interpolation cannot be forged', () => {
   it('tags and overrides written as the old placeholders §0§/§1§ reach AWS literally, never as the Vault address or token', async () => {
-    const file = await config(`  - name: forged\n    account_id: "${ACCOUNT}"\n    imports: [base]\n    secret_prefix: forged/\n    tags: {where: "§0§"}\n    overrides: {password: "§1§"}\n`)
+    const file = await config(
+      `  - name: forged\n    account_id: "${ACCOUNT}"\n    imports: [base]\n    secret_prefix: forged/\n    tags: {where: "§0§"}\n    overrides: {password: "§1§"}\n`,
+    )
     const result = await runCli(['pipeline', '-c', file, '--json', '--targets', 'forged'], {env: stack.env})
     expect(result.code, result.stderr).toBe(3)
     const db = secretIn('forged/db')

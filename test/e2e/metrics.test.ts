@@ -32,7 +32,13 @@ afterEach(async () => {
 
 async function start(): Promise<{s: TestStack; config: string}> {
   stack = await startTestStack({
-    vault: {secrets: {'secret/base/db': {user: 'app', password: 'pw-1'}, 'secret/base/api': {key: 'k-1'}, 'secret/base/nested/cfg': {list: [1, 2]}}},
+    vault: {
+      secrets: {
+        'secret/base/db': {user: 'app', password: 'pw-1'},
+        'secret/base/api': {key: 'k-1'},
+        'secret/base/nested/cfg': {list: [1, 2]},
+      },
+    },
     aws: {buckets: ['merge-store']},
   })
   const config = await writeTempConfig(`vault:
@@ -55,7 +61,8 @@ logging: {level: warn}
   return {s: stack, config}
 }
 
-const pipeline = (s: TestStack, config: string, ...args: string[]) => runCli(['pipeline', '-c', config, '--json', ...args], {env: s.env, timeoutMs: 45_000})
+const pipeline = (s: TestStack, config: string, ...args: string[]) =>
+  runCli(['pipeline', '-c', config, '--json', ...args], {env: s.env, timeoutMs: 45_000})
 
 const samplesOf = (samples: Sample[], name: string) => samples.filter((sample) => sample.name === name)
 const labelNames = (sample: Sample) => Object.keys(sample.labels).sort()
@@ -78,7 +85,10 @@ describe('metrics', () => {
     const port = await freePort()
 
     // When it is scraped while it runs
-    const {result, scrapes} = await scrapeWhile(`http://127.0.0.1:${port}/metrics`, pipeline(s, config, '--metrics-port', String(port)))
+    const {result, scrapes} = await scrapeWhile(
+      `http://127.0.0.1:${port}/metrics`,
+      pipeline(s, config, '--metrics-port', String(port)),
+    )
 
     // Then the run succeeded and a scrape taken during its sync phase holds every metric with its labels
     expect(result.code, result.stderr).toBe(0)
@@ -87,19 +97,34 @@ describe('metrics', () => {
     const text = duringSync.at(-1) as string
     for (const name of Object.keys(METRICS)) expect(text).toContain(`# TYPE ${name} `)
     const samples = parseExposition(text)
-    for (const name of ['secretsync_vault_requests_total', 'secretsync_aws_requests_total', 'secretsync_circuit_breaker_state']) {
+    for (const name of [
+      'secretsync_vault_requests_total',
+      'secretsync_aws_requests_total',
+      'secretsync_circuit_breaker_state',
+    ]) {
       expect(samplesOf(samples, name).length, name).toBeGreaterThan(0)
-      for (const sample of samplesOf(samples, name)) expect(labelNames(sample), name).toEqual([...(METRICS[name] as string[])].sort())
+      for (const sample of samplesOf(samples, name))
+        expect(labelNames(sample), name).toEqual([...(METRICS[name] as string[])].sort())
     }
     for (const name of ['secretsync_vault_request_duration_seconds', 'secretsync_aws_request_duration_seconds']) {
       const buckets = samplesOf(samples, `${name}_bucket`)
       expect(buckets.length, `${name}_bucket`).toBeGreaterThan(0)
       for (const sample of buckets) expect(labelNames(sample)).toEqual([...(METRICS[name] as string[]), 'le'].sort())
     }
-    expect(samplesOf(samples, 'secretsync_vault_requests_total')).toContainEqual({name: 'secretsync_vault_requests_total', labels: {operation: 'read', status: '200'}, value: 3})
-    const awsServices = new Set(samplesOf(samples, 'secretsync_aws_requests_total').map((sample) => sample.labels.service))
+    expect(samplesOf(samples, 'secretsync_vault_requests_total')).toContainEqual({
+      name: 'secretsync_vault_requests_total',
+      labels: {operation: 'read', status: '200'},
+      value: 3,
+    })
+    const awsServices = new Set(
+      samplesOf(samples, 'secretsync_aws_requests_total').map((sample) => sample.labels.service),
+    )
     expect([...awsServices].sort()).toEqual(['s3', 'secretsmanager', 'sts'])
-    expect(samplesOf(samples, 'secretsync_circuit_breaker_state').map((sample) => [sample.labels.service, sample.value]).sort()).toEqual(SERVICES.map((service) => [service, 0]).sort())
+    expect(
+      samplesOf(samples, 'secretsync_circuit_breaker_state')
+        .map((sample) => [sample.labels.service, sample.value])
+        .sort(),
+    ).toEqual(SERVICES.map((service) => [service, 0]).sort())
     expectNoSecretPathsInLabels(samples)
   })
 
@@ -114,14 +139,20 @@ describe('metrics', () => {
     expect(code, stderr).toBe(0)
     expect(gateway.pushes.map((push) => [push.method, push.path])).toEqual([['PUT', '/metrics/job/secretsync']])
     const samples = parseExposition(gateway.pushes[0]?.body ?? '')
-    expect(samplesOf(samples, 'secretsync_secrets_synced_total')).toEqual([{name: 'secretsync_secrets_synced_total', labels: {target: 'app', action: 'create'}, value: 3}])
+    expect(samplesOf(samples, 'secretsync_secrets_synced_total')).toEqual([
+      {name: 'secretsync_secrets_synced_total', labels: {target: 'app', action: 'create'}, value: 3},
+    ])
     const phases = samplesOf(samples, 'secretsync_pipeline_duration_seconds')
     expect(phases.map((sample) => sample.labels.phase).sort()).toEqual(['merge', 'sync'])
     for (const phase of phases) expect(phase.value).toBeGreaterThan(0)
     const [lastSuccess] = samplesOf(samples, 'secretsync_last_success_timestamp_seconds')
     expect(lastSuccess?.value).toBeGreaterThanOrEqual(Math.floor(before))
     expect(lastSuccess?.value).toBeLessThanOrEqual(Date.now() / 1000)
-    expect(samplesOf(samples, 'secretsync_aws_requests_total')).toContainEqual({name: 'secretsync_aws_requests_total', labels: {service: 'secretsmanager', operation: 'CreateSecret', status: '200'}, value: 3})
+    expect(samplesOf(samples, 'secretsync_aws_requests_total')).toContainEqual({
+      name: 'secretsync_aws_requests_total',
+      labels: {service: 'secretsmanager', operation: 'CreateSecret', status: '200'},
+      value: 3,
+    })
     expectNoSecretPathsInLabels(samples)
   })
 
@@ -130,7 +161,10 @@ describe('metrics', () => {
     const gateway = await startFakePushgateway()
     closeGateway = gateway.close
     const {readFile, writeFile} = await import('node:fs/promises')
-    await writeFile(config, `${await readFile(config, 'utf8')}metrics: {pushgateway: "${gateway.url}", job: nightly-sync}\n`)
+    await writeFile(
+      config,
+      `${await readFile(config, 'utf8')}metrics: {pushgateway: "${gateway.url}", job: nightly-sync}\n`,
+    )
     s.controls.injectFault({service: 'secretsmanager', kind: '5xx', count: 1000})
 
     const {code} = await pipeline(s, config)
@@ -139,7 +173,11 @@ describe('metrics', () => {
     expect(gateway.pushes.map((push) => [push.method, push.path])).toEqual([['PUT', '/metrics/job/nightly-sync']])
     const samples = parseExposition(gateway.pushes[0]?.body ?? '')
     expect(samplesOf(samples, 'secretsync_last_success_timestamp_seconds').map((sample) => sample.value)).toEqual([0])
-    expect(samplesOf(samples, 'secretsync_aws_requests_total')).toContainEqual({name: 'secretsync_aws_requests_total', labels: {service: 'secretsmanager', operation: 'ListSecrets', status: '500'}, value: 2})
+    expect(samplesOf(samples, 'secretsync_aws_requests_total')).toContainEqual({
+      name: 'secretsync_aws_requests_total',
+      labels: {service: 'secretsmanager', operation: 'ListSecrets', status: '500'},
+      value: 2,
+    })
     expect(samplesOf(samples, 'secretsync_secrets_synced_total')).toEqual([])
     expectNoSecretPathsInLabels(samples)
   })

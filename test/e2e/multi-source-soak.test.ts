@@ -26,7 +26,11 @@ function vaultSecrets(): Record<string, Record<string, unknown>> {
   for (let f = 0; f < FOLDERS; f++) {
     for (let k = 0; k < PER_FOLDER; k++) {
       const path = `svc${f}/key${k}`
-      secrets[`secret/base/${path}`] = {shared: `base-${f}-${k}`, base_only: f * 10 + k, nested: {from: 'base', keep: true}}
+      secrets[`secret/base/${path}`] = {
+        shared: `base-${f}-${k}`,
+        base_only: f * 10 + k,
+        nested: {from: 'base', keep: true},
+      }
       secrets[`secret/prod/${path}`] = {shared: `prod-${f}-${k}`, nested: {from: 'prod'}}
       if (k === 0) secrets[`teams/platform/kv/app/${path}`] = {team: `team-${f}`, nested: {from: 'team'}}
     }
@@ -45,7 +49,13 @@ function desired(): {prod: Map<string, unknown>; staging: Map<string, unknown>} 
       const base = {shared: `base-${f}-${k}`, base_only: f * 10 + k, nested: {from: 'base', keep: true}}
       staging.set(`staging/${path}`, {...base, environment: 'staging'})
       const team = k === 0 ? {team: `team-${f}`} : {}
-      prod.set(`prod/${path}`, {...base, shared: `prod-${f}-${k}`, ...team, nested: {from: k === 0 ? 'team' : 'prod', keep: true}, environment: 'production'})
+      prod.set(`prod/${path}`, {
+        ...base,
+        shared: `prod-${f}-${k}`,
+        ...team,
+        nested: {from: k === 0 ? 'team' : 'prod', keep: true},
+        environment: 'production',
+      })
     }
     prod.set(`prod/only-prod/p${f}`, {p: f, environment: 'production'})
   }
@@ -119,7 +129,14 @@ describe('several overlapping sources with delete_orphans and Vault unchanged', 
     const total = oracle.prod.size + oracle.staging.size
     expect(summaries[0]).toMatchObject({created: total, updated: 0, deleted: 2, failed: 0, conflicts: 0})
     for (const [i, summary] of summaries.slice(1).entries()) {
-      expect(summary, `run ${i + 2}`).toMatchObject({created: 0, updated: 0, restored: 0, deleted: 0, unchanged: total, failed: 0})
+      expect(summary, `run ${i + 2}`).toMatchObject({
+        created: 0,
+        updated: 0,
+        restored: 0,
+        deleted: 0,
+        unchanged: total,
+        failed: 0,
+      })
     }
     expect(writesPerRun.slice(1)).toEqual(Array.from({length: RUNS - 1}, () => 0))
 
@@ -130,9 +147,17 @@ describe('several overlapping sources with delete_orphans and Vault unchanged', 
     ] as const) {
       const names = stack.aws.secretsManager.listNames(account, 'us-east-1').filter((name) => name !== 'prod/hand-made')
       expect(names).toEqual([...want.keys()].sort())
-      for (const [name, value] of want) expect(JSON.parse(stack.aws.secretsManager.getSecret(account, 'us-east-1', name)?.value ?? 'null'), name).toEqual(value)
+      for (const [name, value] of want)
+        expect(
+          JSON.parse(stack.aws.secretsManager.getSecret(account, 'us-east-1', name)?.value ?? 'null'),
+          name,
+        ).toEqual(value)
     }
-    expect(JSON.parse(stack.aws.secretsManager.getSecret(PROD, 'us-east-1', 'prod/hand-made')?.value ?? 'null')).toEqual({hand: true})
-    expect(stack.aws.secretsManager.listNames(PROD, 'us-east-1', {includePlannedDeletion: true})).toContain('prod/retired/old')
+    expect(
+      JSON.parse(stack.aws.secretsManager.getSecret(PROD, 'us-east-1', 'prod/hand-made')?.value ?? 'null'),
+    ).toEqual({hand: true})
+    expect(stack.aws.secretsManager.listNames(PROD, 'us-east-1', {includePlannedDeletion: true})).toContain(
+      'prod/retired/old',
+    )
   }, 240_000)
 })

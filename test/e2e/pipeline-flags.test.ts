@@ -176,11 +176,15 @@ describe('output and exit codes', () => {
     // A real process: exit 4 as the shell sees it.
     const changed = await pipeline(['--exit-code', '-o', 'compact'], {}, {subprocess: true})
     expect(changed.code).toBe(4)
-    expect(changed.stdout).toBe('secretsync applied: 1 target (0 failed) +3 ~0 !0 -0 =0 conflicts=0 drift=0 failed=0 held=0\n')
+    expect(changed.stdout).toBe(
+      'secretsync applied: 1 target (0 failed) +3 ~0 !0 -0 =0 conflicts=0 drift=0 failed=0 held=0\n',
+    )
 
     const same = await pipeline(['--exit-code', '-o', 'compact'])
     expect(same.code).toBe(0)
-    expect(same.stdout).toBe('secretsync applied: 1 target (0 failed) +0 ~0 !0 -0 =3 conflicts=0 drift=0 failed=0 held=0\n')
+    expect(same.stdout).toBe(
+      'secretsync applied: 1 target (0 failed) +0 ~0 !0 -0 =3 conflicts=0 drift=0 failed=0 held=0\n',
+    )
   })
 
   it('-o github writes a Markdown table to $GITHUB_STEP_SUMMARY and the counts to $GITHUB_OUTPUT', async () => {
@@ -192,7 +196,9 @@ describe('output and exit codes', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('::group::target app')
     const summary = await readFile(files.GITHUB_STEP_SUMMARY, 'utf8')
-    expect(summary).toContain('| action | secret | keys added | keys removed | keys changed | metadata | drift | error |')
+    expect(summary).toContain(
+      '| action | secret | keys added | keys removed | keys changed | metadata | drift | error |',
+    )
     expect(summary).toContain('| create | app/db |')
     expect(summary).toContain('| 1 | 0 | 3 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |')
     const outputs = await readFile(files.GITHUB_OUTPUT, 'utf8')

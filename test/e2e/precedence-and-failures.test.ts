@@ -4,7 +4,10 @@ import {startTestStack, type TestStack} from '../support/stack.js'
 
 let stack: TestStack
 beforeAll(async () => {
-  stack = await startTestStack({vault: {secrets: {'secret/ok/a': {v: 1}, 'secret/big/a': {v: 1}, 'secret/big/b': {v: 2}}}, aws: {buckets: ['store-p']}})
+  stack = await startTestStack({
+    vault: {secrets: {'secret/ok/a': {v: 1}, 'secret/big/a': {v: 1}, 'secret/big/b': {v: 2}}},
+    aws: {buckets: ['store-p']},
+  })
 })
 afterAll(async () => {
   await stack.close()
@@ -41,7 +44,9 @@ describe('settings that are also flags: flag > env > file > default', () => {
   })
 
   it('SECRETSYNC_LOG_LEVEL beats the file', async () => {
-    const {stderr} = await run(await config('logging: {level: error, format: json}\n'), [], {SECRETSYNC_LOG_LEVEL: 'info'})
+    const {stderr} = await run(await config('logging: {level: error, format: json}\n'), [], {
+      SECRETSYNC_LOG_LEVEL: 'info',
+    })
     expect(stderr).toContain('"message":"merge phase started"')
   })
 
@@ -66,11 +71,19 @@ describe('a failed source fails exactly the targets that import it', () => {
   it('max_secrets exceeded: the importing target fails without a snapshot, the other goes on, exit 3', async () => {
     stack.controls.resetCounters()
     // A real process: exit 3 as the shell sees it.
-    const {code, stdout} = await runCli(['pipeline', '--merge-only', '-c', await config('logging: {level: error}\n'), '--json'], {env: stack.env, subprocess: true})
+    const {code, stdout} = await runCli(
+      ['pipeline', '--merge-only', '-c', await config('logging: {level: error}\n'), '--json'],
+      {env: stack.env, subprocess: true},
+    )
     expect(code).toBe(3)
-    const result = JSON.parse(stdout) as {sources: Array<{name: string; status: string; error: string | null}>; targets: Array<{name: string; status: string; error: string | null}>}
+    const result = JSON.parse(stdout) as {
+      sources: Array<{name: string; status: string; error: string | null}>
+      targets: Array<{name: string; status: string; error: string | null}>
+    }
     expect(result.sources.find((s) => s.name === 'big')).toMatchObject({status: 'failed'})
-    expect(result.sources.find((s) => s.name === 'big')?.error).toMatch(/^\[run=[0-9a-f]+\] walk secret\/big\/ after \d+ ms \(0 retries\): more than max_secrets \(1\)/)
+    expect(result.sources.find((s) => s.name === 'big')?.error).toMatch(
+      /^\[run=[0-9a-f]+\] walk secret\/big\/ after \d+ ms \(0 retries\): more than max_secrets \(1\)/,
+    )
     expect(result.targets.find((t) => t.name === 'fine')).toMatchObject({status: 'created', error: null})
     expect(result.targets.find((t) => t.name === 'broken')).toMatchObject({status: 'failed'})
     expect(stack.aws.s3.listKeys('store-p').filter((key) => key.startsWith('broken/'))).toEqual([])

@@ -8,7 +8,12 @@ import {ROOT} from '../support/cli.js'
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
 const SANDBOX = join(ROOT, 'test', 'support', 'sandbox.ts')
 // Port 0: any free port, so the test never collides with a sandbox a developer has running.
-const env = {...process.env, SANDBOX_VAULT_PORT: '0', SANDBOX_AWS_PORT: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'}
+const env = {
+  ...process.env,
+  SANDBOX_VAULT_PORT: '0',
+  SANDBOX_AWS_PORT: '0',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+}
 
 describe('npm run sandbox', () => {
   it('with a command: runs `pipeline --dry-run` against the sandbox and exits with its code', async () => {
@@ -32,8 +37,20 @@ describe('npm run sandbox', () => {
         if (stdout.includes('Ctrl-C')) resolve()
       }),
     )
-    const exported = Object.fromEntries([...stdout.matchAll(/^export ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1] as string, m[2] as string]))
-    expect(Object.keys(exported)).toEqual(expect.arrayContaining(['VAULT_ADDR', 'VAULT_ROLE_ID', 'VAULT_SECRET_ID', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']))
+    const exported = Object.fromEntries(
+      [...stdout.matchAll(/^export ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+    )
+    expect(Object.keys(exported)).toEqual(
+      expect.arrayContaining([
+        'VAULT_ADDR',
+        'VAULT_ROLE_ID',
+        'VAULT_SECRET_ID',
+        'AWS_ENDPOINT_URL',
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_REGION',
+      ]),
+    )
     const saved = {...process.env}
     try {
       Object.assign(process.env, exported)

@@ -87,8 +87,14 @@ async function setUp(): Promise<World> {
   const approle = stack.credentials.approles.secretsync as {roleId: string; secretId: string}
   const vaultToken = stack.vault.createToken({policies})
   // Base credentials whose secret key is a marker; every role secretsync assumes demands the marker ExternalId.
-  stack.aws.credentials.register(rootIdentity('AKIALEAKTESTKEY00001', markers.awsSecretAccessKey, stack.aws.base.accountId))
-  for (const role of [`arn:aws:iam::${APP_ACCOUNT}:role/SecretSync`, `arn:aws:iam::${WORKLOAD_ACCOUNT}:role/SecretSync`, `arn:aws:iam::${stack.aws.base.accountId}:role/OrgDiscovery`]) {
+  stack.aws.credentials.register(
+    rootIdentity('AKIALEAKTESTKEY00001', markers.awsSecretAccessKey, stack.aws.base.accountId),
+  )
+  for (const role of [
+    `arn:aws:iam::${APP_ACCOUNT}:role/SecretSync`,
+    `arn:aws:iam::${WORKLOAD_ACCOUNT}:role/SecretSync`,
+    `arn:aws:iam::${stack.aws.base.accountId}:role/OrgDiscovery`,
+  ]) {
     stack.aws.sts.requireExternalId(role, markers.externalId)
   }
   const secretMarkers = {
@@ -123,7 +129,9 @@ discovery:
     target: {region: us-east-1, imports: [base], secret_prefix: wl/}
 retry: {max_attempts: 2, base_delay: 10ms}
 `
-  const approleConfig = await writeTempConfig(configText('{method: approle, role_id: ${VAULT_ROLE_ID}, secret_id: ${VAULT_SECRET_ID}}'))
+  const approleConfig = await writeTempConfig(
+    configText('{method: approle, role_id: ${VAULT_ROLE_ID}, secret_id: ${VAULT_SECRET_ID}}'),
+  )
   const tokenConfig = await writeTempConfig(configText('{method: token}'))
   const githubDir = await mkdtemp(join(tmpdir(), 'secretsync-leak-'))
   const github = {summary: join(githubDir, 'step-summary.md'), output: join(githubDir, 'github-output.txt')}
@@ -155,7 +163,17 @@ retry: {max_attempts: 2, base_delay: 10ms}
   stack.controls.setLatency({service: 'secretsmanager', ms: 200})
   const first = await scrapeWhile(
     `http://127.0.0.1:${port}/metrics`,
-    run('pipeline apply -o json', ['pipeline', '-o', 'json', '--log-format', 'json', '--metrics-port', String(port), '--pushgateway', gateway.url]),
+    run('pipeline apply -o json', [
+      'pipeline',
+      '-o',
+      'json',
+      '--log-format',
+      'json',
+      '--metrics-port',
+      String(port),
+      '--pushgateway',
+      gateway.url,
+    ]),
   )
   stack.controls.clear()
   await gateway.close()
@@ -173,29 +191,68 @@ retry: {max_attempts: 2, base_delay: 10ms}
       ...both(['pipeline', '--dry-run', '-o', 'json'], ['pipeline', '--dry-run', '-o', 'text']),
       ...both(['pipeline', '--dry-run', '-o', 'github'], ['pipeline', '--dry-run', '-o', 'compact']),
       ...both(['version', 'list', '--target', 'app'], ['version', 'list', '--path', 'app/db', '--json']),
-      ...both(['version', 'show', '--target', 'app', '--version', '1'], ['version', 'show', '--target', 'app', '--version', '1', '--path', 'db', '--json']),
-      ...both(['version', 'rollback', '--target', 'app', '--version', '1', '--dry-run', '-o', 'text'], ['version', 'rollback', '--path', 'app/db', '--version', '1', '--dry-run', '-o', 'json']),
+      ...both(
+        ['version', 'show', '--target', 'app', '--version', '1'],
+        ['version', 'show', '--target', 'app', '--version', '1', '--path', 'db', '--json'],
+      ),
+      ...both(
+        ['version', 'rollback', '--target', 'app', '--version', '1', '--dry-run', '-o', 'text'],
+        ['version', 'rollback', '--path', 'app/db', '--version', '1', '--dry-run', '-o', 'json'],
+      ),
       ...both(['discover', '--no-cache'], ['discover', '--json']),
     ],
     3,
   )
   const controls = await inPool(
     [
-      () => run('control: pipeline --dry-run --show-values -o json', ['pipeline', '--dry-run', '--show-values', '-o', 'json']),
-      () => run('control: version show --show-values', ['version', 'show', '--target', 'app', '--version', '1', '--show-values']),
+      () =>
+        run('control: pipeline --dry-run --show-values -o json', [
+          'pipeline',
+          '--dry-run',
+          '--show-values',
+          '-o',
+          'json',
+        ]),
+      () =>
+        run('control: version show --show-values', [
+          'version',
+          'show',
+          '--target',
+          'app',
+          '--version',
+          '1',
+          '--show-values',
+        ]),
     ],
     2,
   )
 
   // 4. Applying with --diff, then failing runs so the error paths run: a Secrets Manager 5xx storm in one account,
   //    and Vault failing every read (with token auth).
-  const applied = await run('pipeline apply --diff -o text [text logs]', ['pipeline', '--diff', '-o', 'text', '--log-format', 'text'])
+  const applied = await run('pipeline apply --diff -o text [text logs]', [
+    'pipeline',
+    '--diff',
+    '-o',
+    'text',
+    '--log-format',
+    'text',
+  ])
   stack.controls.injectFault({service: 'secretsmanager', account: APP_ACCOUNT, kind: '5xx', count: 1000})
   stack.vault.putSecret('secret/', 'base/api', {auth: {key: `${markers.apiKey}-v2`, header: 'X-Api-Key'}})
-  const smStorm = await run('pipeline with a Secrets Manager 5xx storm -o compact [json logs]', ['pipeline', '-o', 'compact', '--log-format', 'json'])
+  const smStorm = await run('pipeline with a Secrets Manager 5xx storm -o compact [json logs]', [
+    'pipeline',
+    '-o',
+    'compact',
+    '--log-format',
+    'json',
+  ])
   stack.controls.clear()
   stack.controls.injectFault({service: 'vault', operation: 'read', kind: '5xx', count: 1000})
-  const vaultDown = await run('pipeline with Vault reads failing -o github [text logs]', ['pipeline', '-o', 'github', '--log-format', 'text'], tokenConfig)
+  const vaultDown = await run(
+    'pipeline with Vault reads failing -o github [text logs]',
+    ['pipeline', '-o', 'github', '--log-format', 'text'],
+    tokenConfig,
+  )
   stack.controls.clear()
 
   const storeObjects = stack.aws.s3
@@ -257,9 +314,14 @@ describe('no secret value, token or credential leaves secretsync', () => {
     expect(runNamed('discover --no-cache [json logs]').stdout).toContain('workload-a')
 
     // Plans show the rotated password and the new secret; the failing runs went through their error paths.
-    const plan = JSON.parse(runNamed('pipeline --dry-run -o json [json logs]').stdout) as {targets: Array<{name: string; changes: Array<{action: string; name: string; keys_changed: string[]}>}>}
+    const plan = JSON.parse(runNamed('pipeline --dry-run -o json [json logs]').stdout) as {
+      targets: Array<{name: string; changes: Array<{action: string; name: string; keys_changed: string[]}>}>
+    }
     expect(plan.targets.find((t) => t.name === 'app')?.changes).toEqual(
-      expect.arrayContaining([expect.objectContaining({action: 'update', name: 'app/db', keys_changed: ['password']}), expect.objectContaining({action: 'create', name: 'app/new'})]),
+      expect.arrayContaining([
+        expect.objectContaining({action: 'update', name: 'app/db', keys_changed: ['password']}),
+        expect.objectContaining({action: 'create', name: 'app/new'}),
+      ]),
     )
     expect(runNamed('pipeline with a Secrets Manager 5xx storm -o compact [json logs]').stdout).toMatch(/app/)
     expect(runNamed('pipeline with Vault reads failing -o github [text logs]').stderr).toMatch(/source failed/)
@@ -268,7 +330,11 @@ describe('no secret value, token or credential leaves secretsync', () => {
     expect(world.metrics.scrapes.length).toBeGreaterThan(0)
     expect(world.metrics.pushed).toHaveLength(1)
     expect(world.storeObjects.map((object) => object.key)).toEqual(
-      expect.arrayContaining(['app/latest.json', `app/applied/${APP_ACCOUNT}-us-east-1.json`, 'discovery/workloads.json']),
+      expect.arrayContaining([
+        'app/latest.json',
+        `app/applied/${APP_ACCOUNT}-us-east-1.json`,
+        'discovery/workloads.json',
+      ]),
     )
   })
 
@@ -281,17 +347,21 @@ describe('no secret value, token or credential leaves secretsync', () => {
   })
 
   it('the GitHub step summary and outputs carry no marker', () => {
-    expect(leaksIn([
-      {where: 'GITHUB_STEP_SUMMARY', text: world.github.summary},
-      {where: 'GITHUB_OUTPUT', text: world.github.output},
-    ])).toEqual([])
+    expect(
+      leaksIn([
+        {where: 'GITHUB_STEP_SUMMARY', text: world.github.summary},
+        {where: 'GITHUB_OUTPUT', text: world.github.output},
+      ]),
+    ).toEqual([])
   })
 
   it('the /metrics scrapes and the pushed metrics carry no marker', () => {
-    expect(leaksIn([
-      ...world.metrics.scrapes.map((text, i) => ({where: `/metrics scrape ${i}`, text})),
-      ...world.metrics.pushed.map((text) => ({where: 'Pushgateway payload', text})),
-    ])).toEqual([])
+    expect(
+      leaksIn([
+        ...world.metrics.scrapes.map((text, i) => ({where: `/metrics scrape ${i}`, text})),
+        ...world.metrics.pushed.map((text) => ({where: 'Pushgateway payload', text})),
+      ]),
+    ).toEqual([])
   })
 
   it("the merge store's non-secret objects (latest, applied records, locks, discovery cache) carry no marker", () => {
@@ -301,8 +371,16 @@ describe('no secret value, token or credential leaves secretsync', () => {
   it('with --show-values the values do appear: the scan finds what is there', () => {
     const [plan, show] = world.controls as [Run, Run]
     expect(plan.code, plan.stderr).toBe(0)
-    expect(leaksIn([{where: 'plan', text: plan.stdout}])).toEqual(['plan: dbPassword', 'plan: dbPasswordRotated', 'plan: newToken'])
+    expect(leaksIn([{where: 'plan', text: plan.stdout}])).toEqual([
+      'plan: dbPassword',
+      'plan: dbPasswordRotated',
+      'plan: newToken',
+    ])
     expect(show.code, show.stderr).toBe(0)
-    expect(leaksIn([{where: 'show', text: show.stdout}])).toEqual(['show: dbPassword', 'show: apiKey', 'show: listItem'])
+    expect(leaksIn([{where: 'show', text: show.stdout}])).toEqual([
+      'show: dbPassword',
+      'show: apiKey',
+      'show: listItem',
+    ])
   })
 })

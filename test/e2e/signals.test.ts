@@ -15,7 +15,12 @@ let stack: TestStack
 let config: string
 
 interface SyncJson {
-  targets: Array<{name: string; status: string; error: string | null; changes: Array<{action: string; name: string; error: string | null}>}>
+  targets: Array<{
+    name: string
+    status: string
+    error: string | null
+    changes: Array<{action: string; name: string; error: string | null}>
+  }>
 }
 
 const desired = (i: number) => ({user: `u${i}`, password: `pw-${i}`})
@@ -96,8 +101,17 @@ describe('signals', () => {
     // ... the report is still printed: what was written, and what was not and why
     const json = parseJsonOutput<SyncJson>({...ended, code: ended.code ?? -1})
     const changes = json.targets[0]?.changes ?? []
-    expect(changes.filter((c) => c.error === null).map((c) => c.name).sort()).toEqual(written)
-    expect(changes.filter((c) => c.error !== null).every((c) => c.error?.includes('not applied: the run was interrupted (SIGTERM)'))).toBe(true)
+    expect(
+      changes
+        .filter((c) => c.error === null)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(written)
+    expect(
+      changes
+        .filter((c) => c.error !== null)
+        .every((c) => c.error?.includes('not applied: the run was interrupted (SIGTERM)')),
+    ).toBe(true)
     // ... the applied record holds exactly what was written, and the lock is gone
     expect(Object.keys(appliedRecord()?.secrets ?? {}).sort()).toEqual(written)
     expect(lockObject()).toBeUndefined()
@@ -140,7 +154,10 @@ describe('signals', () => {
     // Given a run that is still reading Vault (every Vault read is slow)
     stack.controls.setLatency({service: 'vault', ms: 300})
     const run = startCli(['pipeline', '-c', config, '--json'], {env: stack.env})
-    await vi.waitFor(() => expect(stack.controls.count({service: 'vault'})).toBeGreaterThan(2), {timeout: 60_000, interval: 20})
+    await vi.waitFor(() => expect(stack.controls.count({service: 'vault'})).toBeGreaterThan(2), {
+      timeout: 60_000,
+      interval: 20,
+    })
 
     // When it receives SIGINT (Ctrl-C)
     run.child.kill('SIGINT')
@@ -150,7 +167,9 @@ describe('signals', () => {
     expect(ended.code, ended.stderr).toBe(130)
     expect(creates()).toBe(0)
     expect(stack.controls.count({service: 's3', operation: 'PutObject'})).toBe(0)
-    expect(parseJsonOutput<SyncJson>({...ended, code: ended.code ?? -1}).targets).toMatchObject([{name: 'app', status: 'skipped', error: 'interrupted'}])
+    expect(parseJsonOutput<SyncJson>({...ended, code: ended.code ?? -1}).targets).toMatchObject([
+      {name: 'app', status: 'skipped', error: 'interrupted'},
+    ])
   })
 
   it('SIGKILL mid-sync leaves its lock; the next run on the same host sees the holder is dead, takes over and converges', async () => {
@@ -178,7 +197,13 @@ describe('secretsync unlock', () => {
     expect(help.stdout).toMatch(/unlock\s+Remove a target's run lock/)
 
     // Given a live lock held by a run on another host
-    const record = {owner: 'build-7:12', run_id: 'run-live', expires_at: new Date(Date.now() + 600_000).toISOString(), host: 'build-7', pid: 12}
+    const record = {
+      owner: 'build-7:12',
+      run_id: 'run-live',
+      expires_at: new Date(Date.now() + 600_000).toISOString(),
+      host: 'build-7',
+      pid: 12,
+    }
     stack.aws.s3.putObject(BUCKET, 'locks/app.json', JSON.stringify(record))
 
     const refused = await runCli(['unlock', '-c', config, '--target', 'app'], {env: stack.env})
@@ -189,7 +214,12 @@ describe('secretsync unlock', () => {
 
     const forced = await runCli(['unlock', '-c', config, '--target', 'app', '--force', '--json'], {env: stack.env})
     expect(forced.code, forced.stderr).toBe(0)
-    expect(JSON.parse(forced.stdout)).toMatchObject({target: 'app', status: 'removed', removed: record, location: `s3://${BUCKET}/locks/app.json`})
+    expect(JSON.parse(forced.stdout)).toMatchObject({
+      target: 'app',
+      status: 'removed',
+      removed: record,
+      location: `s3://${BUCKET}/locks/app.json`,
+    })
     expect(lockObject()).toBeUndefined()
   })
 })

@@ -31,7 +31,8 @@ interface SyncJson {
 let stack: TestStack
 let config: string
 
-const target = (name: string, extra = '') => `  - {name: ${name}, account_id: "${ACCOUNT}", imports: [base], secret_prefix: ${name}/${extra}}\n`
+const target = (name: string, extra = '') =>
+  `  - {name: ${name}, account_id: "${ACCOUNT}", imports: [base], secret_prefix: ${name}/${extra}}\n`
 
 function writeConfig(options: {targets?: string; settings?: string; token?: string} = {}): Promise<string> {
   return writeTempConfig(`vault:
@@ -62,7 +63,13 @@ const count = (operation: string) => stack.controls.count({service: 'secretsmana
 
 beforeEach(async () => {
   stack = await startTestStack({
-    vault: {secrets: {'secret/base/db': {user: 'app', password: 'pw-1'}, 'secret/base/api': {key: 'k-1'}, 'secret/base/cfg': {n: 1}}},
+    vault: {
+      secrets: {
+        'secret/base/db': {user: 'app', password: 'pw-1'},
+        'secret/base/api': {key: 'k-1'},
+        'secret/base/cfg': {n: 1},
+      },
+    },
     aws: {buckets: ['merge-store']},
   })
   config = await writeConfig()
@@ -73,7 +80,10 @@ afterEach(async () => {
 
 describe('one sync.max_deletions budget for the whole run', () => {
   it('2 targets x 2 orphans with max_deletions 3: all 4 deletions held (exit 3, named), creates applied; with 4 they go', async () => {
-    config = await writeConfig({targets: target('one') + target('two'), settings: 'sync: {delete_orphans: true, max_deletions: 3}\n'})
+    config = await writeConfig({
+      targets: target('one') + target('two'),
+      settings: 'sync: {delete_orphans: true, max_deletions: 3}\n',
+    })
     expect((await pipeline()).json.summary.created).toBe(6)
     stack.vault.deleteLatest('secret/', 'base/api')
     stack.vault.deleteLatest('secret/', 'base/cfg')
@@ -90,12 +100,17 @@ describe('one sync.max_deletions budget for the whole run', () => {
     for (const t of held.json.targets) {
       expect(t.status).toBe('applied')
       expect(t.error).toContain('the run would delete 4 orphaned secrets, more than sync.max_deletions (3)')
-      expect(t.changes.filter((c) => c.action === 'delete').every((c) => c.held && c.error?.startsWith('held: '))).toBe(true)
+      expect(t.changes.filter((c) => c.action === 'delete').every((c) => c.held && c.error?.startsWith('held: '))).toBe(
+        true,
+      )
     }
     expect(count('DeleteSecret')).toBe(0)
     expect(secretIn('one/new')).toBeDefined()
 
-    config = await writeConfig({targets: target('one') + target('two'), settings: 'sync: {delete_orphans: true, max_deletions: 4}\n'})
+    config = await writeConfig({
+      targets: target('one') + target('two'),
+      settings: 'sync: {delete_orphans: true, max_deletions: 4}\n',
+    })
     const allowed = await pipeline()
     expect(allowed.code).toBe(0)
     expect(allowed.json.summary).toMatchObject({deleted: 4, held: 0})
@@ -108,7 +123,15 @@ describe('tags, KMS key and description are desired state', () => {
     config = await writeConfig({targets: target('app', ', tags: {team: a, old: x}')})
     await pipeline()
     // Someone adds a tag of their own: secretsync never removes it.
-    const operator = new SecretsManagerClient({endpoint: stack.aws.url, region: REGION, credentials: stack.aws.credentials.issue({accountId: ACCOUNT, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Op/s`, userId: 'OP'})})
+    const operator = new SecretsManagerClient({
+      endpoint: stack.aws.url,
+      region: REGION,
+      credentials: stack.aws.credentials.issue({
+        accountId: ACCOUNT,
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Op/s`,
+        userId: 'OP',
+      }),
+    })
     await operator.send(new TagResourceCommand({SecretId: 'app/db', Tags: [{Key: 'theirs', Value: 'keep'}]}))
     const versionsBefore = secretIn('app/db')?.versions.length
 
@@ -116,7 +139,16 @@ describe('tags, KMS key and description are desired state', () => {
     const plan = await pipeline('--dry-run', '--exit-code')
     expect(plan.code).toBe(4)
     expect(plan.json.summary.updated).toBe(3)
-    expect(plan.json.targets[0]?.changes.find((c) => c.name === 'app/db')).toMatchObject({action: 'update', keys_added: [], tags_changed: ['team'], tags_removed: ['old'], tags_added: [], kms_key_changed: true, description_changed: false, drift: false})
+    expect(plan.json.targets[0]?.changes.find((c) => c.name === 'app/db')).toMatchObject({
+      action: 'update',
+      keys_added: [],
+      tags_changed: ['team'],
+      tags_removed: ['old'],
+      tags_added: [],
+      kms_key_changed: true,
+      description_changed: false,
+      drift: false,
+    })
 
     stack.controls.resetCounters()
     const applied = await pipeline()
@@ -143,11 +175,21 @@ describe('tags, KMS key and description are desired state', () => {
   it('a tag secretsync set, edited by hand, is reported as drift and corrected', async () => {
     config = await writeConfig({targets: target('app', ', tags: {team: a}')})
     await pipeline()
-    const operator = new SecretsManagerClient({endpoint: stack.aws.url, region: REGION, credentials: stack.aws.credentials.issue({accountId: ACCOUNT, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Op/s`, userId: 'OP'})})
+    const operator = new SecretsManagerClient({
+      endpoint: stack.aws.url,
+      region: REGION,
+      credentials: stack.aws.credentials.issue({
+        accountId: ACCOUNT,
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Op/s`,
+        userId: 'OP',
+      }),
+    })
     await operator.send(new TagResourceCommand({SecretId: 'app/api', Tags: [{Key: 'team', Value: 'hijacked'}]}))
     const {code, json} = await pipeline()
     expect(code).toBe(0)
-    expect(json.targets[0]?.changes).toMatchObject([{action: 'update', name: 'app/api', drift: true, tags_changed: ['team']}])
+    expect(json.targets[0]?.changes).toMatchObject([
+      {action: 'update', name: 'app/api', drift: true, tags_changed: ['team']},
+    ])
     expect(json.summary.drifted).toBe(1)
     expect(secretIn('app/api')?.tags.team).toBe('a')
   })
@@ -155,7 +197,11 @@ describe('tags, KMS key and description are desired state', () => {
 
 describe('a same-named secret without a current version', () => {
   it('owned by the target: its value is written, and the next run is unchanged', async () => {
-    sm(stack).seedPlaceholder(ACCOUNT, REGION, {name: 'app/db', tags: {'managed-by': 'secretsync', 'secretsync:target': 'app'}, description: 'Managed by secretsync — changes made here are overwritten'})
+    sm(stack).seedPlaceholder(ACCOUNT, REGION, {
+      name: 'app/db',
+      tags: {'managed-by': 'secretsync', 'secretsync:target': 'app'},
+      description: 'Managed by secretsync — changes made here are overwritten',
+    })
     const {code, json} = await pipeline()
     expect(code).toBe(0)
     expect(json.summary).toMatchObject({created: 2, updated: 1, failed: 0})
@@ -169,7 +215,10 @@ describe('a same-named secret without a current version', () => {
       const {code, json} = await pipeline()
       expect(code).toBe(3)
       expect(json.targets[0]?.status).toBe('applied')
-      expect(json.targets[0]?.changes.find((c) => c.name === 'app/db')).toMatchObject({action: 'conflict', error: expect.stringContaining('without the ownership tag') as string})
+      expect(json.targets[0]?.changes.find((c) => c.name === 'app/db')).toMatchObject({
+        action: 'conflict',
+        error: expect.stringContaining('without the ownership tag') as string,
+      })
     }
     expect(secretIn('app/db')?.versions).toEqual([])
     expect(secretIn('app/db')?.tags).toEqual({})
@@ -197,7 +246,14 @@ describe('reports say what happened', () => {
   })
 
   it('every change of the run fails (KMS EncryptionFailure on each CreateSecret): exit 1, not 3', async () => {
-    stack.controls.injectFault({service: 'secretsmanager', operation: 'CreateSecret', kind: 'error', code: 'EncryptionFailure', message: 'Access to KMS is not allowed', count: 100})
+    stack.controls.injectFault({
+      service: 'secretsmanager',
+      operation: 'CreateSecret',
+      kind: 'error',
+      code: 'EncryptionFailure',
+      message: 'Access to KMS is not allowed',
+      count: 100,
+    })
     const {code, json} = await pipeline()
     expect(json.summary).toMatchObject({created: 0, failed: 3})
     expect(json.targets[0]?.changes.every((c) => c.error?.includes('EncryptionFailure'))).toBe(true)
@@ -210,7 +266,14 @@ describe('failures named in every output', () => {
     // Given a first run, then a change to db whose PutSecretValue is refused every time
     expect((await pipeline()).code).toBe(0)
     stack.vault.putSecret('secret/', 'base/db', {user: 'app', password: 'pw-2'})
-    stack.controls.injectFault({service: 'secretsmanager', operation: 'PutSecretValue', kind: 'error', code: 'EncryptionFailure', message: 'Access to KMS is not allowed', count: 100})
+    stack.controls.injectFault({
+      service: 'secretsmanager',
+      operation: 'PutSecretValue',
+      kind: 'error',
+      code: 'EncryptionFailure',
+      message: 'Access to KMS is not allowed',
+      count: 100,
+    })
 
     // When it is applied with the default text output and with compact output
     const text = await runCli(['pipeline', '-c', config], {env: stack.env})
@@ -220,8 +283,19 @@ describe('failures named in every output', () => {
     expect(text.code).toBe(1)
     expect(text.stdout).toMatch(/^ {2}~ app\/db — failed: .*PutSecretValue app\/db.*EncryptionFailure/m)
     for (const run of [text, compact]) {
-      const warned = run.stderr.split('\n').filter((line) => line.includes('secret not applied')).map((line) => JSON.parse(line) as Record<string, unknown>)
-      expect(warned).toMatchObject([{level: 'warn', target: 'app', name: 'app/db', action: 'update', error: expect.stringContaining('EncryptionFailure')}])
+      const warned = run.stderr
+        .split('\n')
+        .filter((line) => line.includes('secret not applied'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+      expect(warned).toMatchObject([
+        {
+          level: 'warn',
+          target: 'app',
+          name: 'app/db',
+          action: 'update',
+          error: expect.stringContaining('EncryptionFailure'),
+        },
+      ])
     }
     expect(compact.stdout.trim().split('\n')).toHaveLength(1)
   })
@@ -234,12 +308,14 @@ describe('held deletions from an incomplete walk', () => {
     stack.vault.putSecret('secret/', 'base/team/x', {t: 1})
     config = await writeConfig({settings: 'sync: {delete_orphans: true}\n'})
     expect((await pipeline()).json.summary.created).toBe(4)
-    const token = stack.vault.createToken({policies: [
-      {path: 'secret/*', capabilities: ['read', 'list']},
-      {path: 'secret/metadata/base/team/', capabilities: ['deny']},
-      {path: 'secret/metadata/base/team/*', capabilities: ['deny']},
-      {path: 'secret/data/base/team/*', capabilities: ['deny']},
-    ]})
+    const token = stack.vault.createToken({
+      policies: [
+        {path: 'secret/*', capabilities: ['read', 'list']},
+        {path: 'secret/metadata/base/team/', capabilities: ['deny']},
+        {path: 'secret/metadata/base/team/*', capabilities: ['deny']},
+        {path: 'secret/data/base/team/*', capabilities: ['deny']},
+      ],
+    })
     stack.controls.resetCounters()
     const result = await runCli(['pipeline', '-c', config, '--json'], {env: {...stack.env, VAULT_TOKEN: token}})
     const json = parseJsonOutput<SyncJson>(result)

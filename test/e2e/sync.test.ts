@@ -13,10 +13,19 @@ let config: string
 interface SyncJson {
   dry_run: boolean
   summary: Record<string, number>
-  targets: Array<{name: string; status: string; error: string | null; snapshot_version: number | null; changes: Array<{action: string; name: string; drift: boolean; keys_changed: string[]; error: string | null}>}>
+  targets: Array<{
+    name: string
+    status: string
+    error: string | null
+    snapshot_version: number | null
+    changes: Array<{action: string; name: string; drift: boolean; keys_changed: string[]; error: string | null}>
+  }>
 }
 
-async function writeConfig(extra = '', target = `  - name: app\n    account_id: "${ACCOUNT}"\n    imports: [base]\n    secret_prefix: app/\n`): Promise<string> {
+async function writeConfig(
+  extra = '',
+  target = `  - name: app\n    account_id: "${ACCOUNT}"\n    imports: [base]\n    secret_prefix: app/\n`,
+): Promise<string> {
   return writeTempConfig(`vault:
   address: \${VAULT_ADDR}
   auth: {method: token}
@@ -44,7 +53,13 @@ const secretIn = (name: string) => stack.aws.secretsManager.getSecret(ACCOUNT, '
 
 beforeEach(async () => {
   stack = await startTestStack({
-    vault: {secrets: {'secret/base/db': {user: 'app', password: 'pw-1'}, 'secret/base/api': {key: 'k-1'}, 'secret/base/nested/cfg': {list: [1, 2]}}},
+    vault: {
+      secrets: {
+        'secret/base/db': {user: 'app', password: 'pw-1'},
+        'secret/base/api': {key: 'k-1'},
+        'secret/base/nested/cfg': {list: [1, 2]},
+      },
+    },
     aws: {buckets: ['merge-store']},
   })
   config = await writeConfig()
@@ -57,7 +72,14 @@ describe('secretsync pipeline (merge + sync)', () => {
   it('first sync creates every secret with the ownership tags; an immediate re-run is all unchanged at zero writes and zero value reads', async () => {
     const first = await pipeline()
     expect(first.code).toBe(0)
-    expect(first.json.summary).toMatchObject({targets: 1, failed_targets: 0, created: 3, updated: 0, unchanged: 0, failed: 0})
+    expect(first.json.summary).toMatchObject({
+      targets: 1,
+      failed_targets: 0,
+      created: 3,
+      updated: 0,
+      unchanged: 0,
+      failed: 0,
+    })
     expect(first.json.targets[0]).toMatchObject({name: 'app', status: 'applied', snapshot_version: 1})
     const db = secretIn('app/db')
     expect(db?.tags).toMatchObject({'managed-by': 'secretsync', 'secretsync:target': 'app'})
@@ -82,7 +104,9 @@ describe('secretsync pipeline (merge + sync)', () => {
     stack.controls.resetCounters()
     const {code, json} = await pipeline()
     expect(code).toBe(0)
-    expect(json.targets[0]?.changes).toMatchObject([{action: 'update', name: 'app/db', drift: false, keys_changed: ['password']}])
+    expect(json.targets[0]?.changes).toMatchObject([
+      {action: 'update', name: 'app/db', drift: false, keys_changed: ['password']},
+    ])
     expect(stack.controls.count({service: 'secretsmanager', operation: 'PutSecretValue'})).toBe(1)
     expect(writes()).toBe(1)
     expect(JSON.parse(secretIn('app/db')?.value ?? '{}')).toEqual({user: 'app', password: 'pw-2'})
@@ -92,7 +116,9 @@ describe('secretsync pipeline (merge + sync)', () => {
     await pipeline()
     stack.aws.secretsManager.putValueOutOfBand(ACCOUNT, 'us-east-1', 'app/api', JSON.stringify({key: 'edited by hand'}))
     const plan = await pipeline('--dry-run')
-    expect(plan.json.targets[0]?.changes).toMatchObject([{action: 'update', name: 'app/api', drift: true, keys_changed: ['key']}])
+    expect(plan.json.targets[0]?.changes).toMatchObject([
+      {action: 'update', name: 'app/api', drift: true, keys_changed: ['key']},
+    ])
     expect(plan.json.summary.drifted).toBe(1)
     const applied = await pipeline()
     expect(applied.json.summary).toMatchObject({updated: 1, drifted: 1})
@@ -132,8 +158,13 @@ describe('secretsync pipeline (merge + sync)', () => {
     const refusedRun = await runCli(['pipeline', '-c', config, '--json'], {env: stack.env, subprocess: true})
     const refused = {...refusedRun, json: parseJsonOutput<SyncJson>(refusedRun)}
     expect(refused.code).toBe(3)
-    expect(refused.json.targets[0]?.error).toContain('the run would delete 2 orphaned secrets, more than sync.max_deletions (1)')
-    expect(refused.json.targets[0]?.changes).toMatchObject([{action: 'delete', name: 'app/api', held: true}, {action: 'delete', name: 'app/nested/cfg', held: true}])
+    expect(refused.json.targets[0]?.error).toContain(
+      'the run would delete 2 orphaned secrets, more than sync.max_deletions (1)',
+    )
+    expect(refused.json.targets[0]?.changes).toMatchObject([
+      {action: 'delete', name: 'app/api', held: true},
+      {action: 'delete', name: 'app/nested/cfg', held: true},
+    ])
     expect(refused.json.summary).toMatchObject({deleted: 0, held: 2, failed: 2})
     expect(writes()).toBe(0)
 
@@ -151,7 +182,15 @@ describe('secretsync pipeline (merge + sync)', () => {
     const sm = stack.aws.secretsManager
     // Schedule it through the API as an operator would (the console's "delete").
     const {SecretsManagerClient, DeleteSecretCommand} = await import('@aws-sdk/client-secrets-manager')
-    const client = new SecretsManagerClient({endpoint: stack.aws.url, region: 'us-east-1', credentials: stack.aws.credentials.issue({accountId: ACCOUNT, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Op/s`, userId: 'OP'})})
+    const client = new SecretsManagerClient({
+      endpoint: stack.aws.url,
+      region: 'us-east-1',
+      credentials: stack.aws.credentials.issue({
+        accountId: ACCOUNT,
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Op/s`,
+        userId: 'OP',
+      }),
+    })
     await client.send(new DeleteSecretCommand({SecretId: 'app/db', RecoveryWindowInDays: 7}))
     expect(sm.getSecret(ACCOUNT, 'us-east-1', 'app/db')?.deletedDate).toBeDefined()
     const {code, json} = await pipeline()
@@ -162,12 +201,17 @@ describe('secretsync pipeline (merge + sync)', () => {
   })
 
   it('a target whose role lands in another account fails before writing anything', async () => {
-    config = await writeConfig('', `  - name: app\n    account_id: "${ACCOUNT}"\n    role_arn: arn:aws:iam::222222222222:role/SecretSync\n    imports: [base]\n`)
+    config = await writeConfig(
+      '',
+      `  - name: app\n    account_id: "${ACCOUNT}"\n    role_arn: arn:aws:iam::222222222222:role/SecretSync\n    imports: [base]\n`,
+    )
     stack.controls.resetCounters()
     const {code, json} = await pipeline()
     expect(code).toBe(1)
     expect(json.targets[0]).toMatchObject({status: 'failed'})
-    expect(json.targets[0]?.error).toContain('expects account 111111111111 but role arn:aws:iam::222222222222:role/SecretSync acts in account 222222222222')
+    expect(json.targets[0]?.error).toContain(
+      'expects account 111111111111 but role arn:aws:iam::222222222222:role/SecretSync acts in account 222222222222',
+    )
     expect(stack.controls.count({service: 'secretsmanager'})).toBe(0)
   })
 
@@ -186,15 +230,25 @@ describe('secretsync pipeline (merge + sync)', () => {
   it('API budget: K owned secrets, nothing changed: at most ceil(K/100) ListSecrets and no other Secrets Manager call', async () => {
     const secrets: Record<string, Record<string, unknown>> = {}
     for (let i = 0; i < 250; i++) secrets[`secret/many/s${String(i).padStart(3, '0')}`] = {i}
-    for (const [path, data] of Object.entries(secrets)) stack.vault.putSecret('secret/', path.slice('secret/'.length), data)
+    for (const [path, data] of Object.entries(secrets))
+      stack.vault.putSecret('secret/', path.slice('secret/'.length), data)
     const {readFile} = await import('node:fs/promises')
     // A high write_rate: the story is the API budget, not pacing (250 creates at the default 40/s take 6 s).
-    config = await writeTempConfig((await readFile(await writeConfig('sync: {write_rate: 1000}\n'), 'utf8')).replace('mount: secret/base/', 'mount: secret/many/'))
+    config = await writeTempConfig(
+      (await readFile(await writeConfig('sync: {write_rate: 1000}\n'), 'utf8')).replace(
+        'mount: secret/base/',
+        'mount: secret/many/',
+      ),
+    )
     expect((await pipeline()).json.summary.created).toBe(250)
     stack.controls.resetCounters()
     const {json} = await pipeline()
     expect(json.summary.unchanged).toBe(250)
-    expect(stack.controls.count({service: 'secretsmanager', operation: 'ListSecrets'})).toBeLessThanOrEqual(Math.ceil(250 / 100))
-    expect(stack.controls.count({service: 'secretsmanager'})).toBe(stack.controls.count({service: 'secretsmanager', operation: 'ListSecrets'}))
+    expect(stack.controls.count({service: 'secretsmanager', operation: 'ListSecrets'})).toBeLessThanOrEqual(
+      Math.ceil(250 / 100),
+    )
+    expect(stack.controls.count({service: 'secretsmanager'})).toBe(
+      stack.controls.count({service: 'secretsmanager', operation: 'ListSecrets'}),
+    )
   })
 })

@@ -213,19 +213,23 @@ describe('secretsync version rollback to a snapshot of an incomplete walk', () =
     // When v1 (complete) is restored, then v2 (incomplete) is restored again, planned and applied
     expect((await cli('version rollback', '--target', 'svc', '--version', '1', '--json')).code).toBe(0)
     stack.controls.resetCounters()
-    const planned = json<RollbackJson>(await cli('version rollback', '--target', 'svc', '--version', '2', '--dry-run', '--json'))
+    const planned = json<RollbackJson>(
+      await cli('version rollback', '--target', 'svc', '--version', '2', '--dry-run', '--json'),
+    )
     const applied = await cli('version rollback', '--target', 'svc', '--version', '2', '--json')
 
     // Then the deletion of team/x is held in the plan and in the run, and team/x is still there
     expect(planned.targets[0]?.changes).toMatchObject([{action: 'delete', name: 'team/x', held: true}])
     expect(applied.code).toBe(3)
-    expect(json<RollbackJson>(applied).targets[0]?.changes).toMatchObject([{action: 'delete', name: 'team/x', held: true}])
+    expect(json<RollbackJson>(applied).targets[0]?.changes).toMatchObject([
+      {action: 'delete', name: 'team/x', held: true},
+    ])
     expect(stack.controls.count({service: 'secretsmanager', operation: 'DeleteSecret'})).toBe(0)
     expect(stack.aws.secretsManager.getSecret(ACCOUNT, 'us-east-1', 'team/x')?.deletedDate).toBeUndefined()
     // And the restored snapshot still records why it may be incomplete, for later --sync-only runs
-    expect(JSON.parse(stack.aws.s3.getObject(BUCKET, 'svc/v4.json')?.body.toString('utf8') ?? '{}').incomplete).toEqual([
-      expect.stringContaining('secret/base/team/'),
-    ])
+    expect(JSON.parse(stack.aws.s3.getObject(BUCKET, 'svc/v4.json')?.body.toString('utf8') ?? '{}').incomplete).toEqual(
+      [expect.stringContaining('secret/base/team/')],
+    )
   })
 })
 
@@ -265,7 +269,13 @@ describe('version list with a corrupt snapshot', () => {
     const versions = json<{versions: Array<Record<string, unknown>>}>(listed).versions
     expect(versions).toMatchObject([
       {version: 2, latest: true, secrets: 2, error: null},
-      {version: 1, latest: false, created_at: null, secrets: null, error: expect.stringContaining('svc/v1.json: not valid JSON')},
+      {
+        version: 1,
+        latest: false,
+        created_at: null,
+        secrets: null,
+        error: expect.stringContaining('svc/v1.json: not valid JSON'),
+      },
     ])
     expect(text.code).toBe(3)
     expect(text.stdout).toMatch(/v2 \(latest\).*2 secrets/)

@@ -39,7 +39,10 @@ describe('secretsync graph', () => {
   it('--json: levels as data', async () => {
     const {code, stdout} = await runCli(['graph', '-c', await writeTempConfig(config), '--json'])
     expect(code).toBe(0)
-    expect(JSON.parse(stdout)).toEqual({sources: ['base'], levels: [[{name: 'core', imports: ['base']}], [{name: 'app.v2', imports: ['core']}]]})
+    expect(JSON.parse(stdout)).toEqual({
+      sources: ['base'],
+      levels: [[{name: 'core', imports: ['base']}], [{name: 'app.v2', imports: ['core']}]],
+    })
   })
 
   it('a bad --format is a usage error', async () => {

@@ -23,7 +23,10 @@ describe('target graph levels', () => {
   })
 
   it('a diamond puts both middles on one level and the join above them', () => {
-    const graph = graphOf(['s'], [t('top', 'left', 'right'), t('left', 'bottom'), t('right', 'bottom'), t('bottom', 's')])
+    const graph = graphOf(
+      ['s'],
+      [t('top', 'left', 'right'), t('left', 'bottom'), t('right', 'bottom'), t('bottom', 's')],
+    )
     expect(graph.levels).toEqual([['bottom'], ['left', 'right'], ['top']])
     expect(graph.levelOf('top')).toBe(2)
   })
@@ -34,8 +37,14 @@ describe('target graph levels', () => {
   })
 
   it('a forest of independent trees shares levels, config order within a level', () => {
-    const graph = graphOf(['s1', 's2'], [t('x1', 's1'), t('y1', 's2'), t('x2', 'x1'), t('y2', 'y1'), t('z', 's1', 's2')])
-    expect(graph.levels).toEqual([['x1', 'y1', 'z'], ['x2', 'y2']])
+    const graph = graphOf(
+      ['s1', 's2'],
+      [t('x1', 's1'), t('y1', 's2'), t('x2', 'x1'), t('y2', 'y1'), t('z', 's1', 's2')],
+    )
+    expect(graph.levels).toEqual([
+      ['x1', 'y1', 'z'],
+      ['x2', 'y2'],
+    ])
   })
 
   it('a target importing nothing is on level 0', () => {
@@ -59,8 +68,18 @@ describe('target graph errors', () => {
   it.each([
     {length: 1, targets: [t('a', 'a')], message: 'target "a" imports itself', code: 'IMPORT_SELF'},
     {length: 2, targets: [t('a', 'b'), t('b', 'a')], message: 'import cycle: a -> b -> a', code: 'TARGET_CYCLE'},
-    {length: 3, targets: [t('a', 'b'), t('b', 'c'), t('c', 'a')], message: 'import cycle: a -> b -> c -> a', code: 'TARGET_CYCLE'},
-    {length: 4, targets: [t('a', 'b'), t('b', 'c'), t('c', 'd'), t('d', 'a')], message: 'import cycle: a -> b -> c -> d -> a', code: 'TARGET_CYCLE'},
+    {
+      length: 3,
+      targets: [t('a', 'b'), t('b', 'c'), t('c', 'a')],
+      message: 'import cycle: a -> b -> c -> a',
+      code: 'TARGET_CYCLE',
+    },
+    {
+      length: 4,
+      targets: [t('a', 'b'), t('b', 'c'), t('c', 'd'), t('d', 'a')],
+      message: 'import cycle: a -> b -> c -> d -> a',
+      code: 'TARGET_CYCLE',
+    },
   ])('a cycle of length $length is reported with its path', ({targets, message, code}) => {
     const issues = issuesOf(['s'], targets)
     expect(issues).toHaveLength(1)
@@ -80,12 +99,19 @@ describe('target graph errors', () => {
   it('unknown imports suggest the closest name and point at the import', () => {
     const issues = issuesOf(['production'], [t('a', 'prodution')])
     expect(issues).toEqual([
-      {code: 'IMPORT_UNKNOWN', targetIndex: 0, importIndex: 0, message: 'unknown import "prodution": no vault source or target has that name (did you mean "production"?)'},
+      {
+        code: 'IMPORT_UNKNOWN',
+        targetIndex: 0,
+        importIndex: 0,
+        message: 'unknown import "prodution": no vault source or target has that name (did you mean "production"?)',
+      },
     ])
   })
 
   it('duplicate names point at the second definition', () => {
     const issues = issuesOf(['s'], [t('a', 's'), t('a', 's')])
-    expect(issues).toEqual([{code: 'TARGET_DUPLICATE', targetIndex: 1, message: 'duplicate name "a": targets[0] already has it'}])
+    expect(issues).toEqual([
+      {code: 'TARGET_DUPLICATE', targetIndex: 1, message: 'duplicate name "a": targets[0] already has it'},
+    ])
   })
 })

@@ -3,8 +3,15 @@ import {buildTargetGraph, type TargetGraph} from '../../src/graph/target-graph.j
 import {mergeTargets, type MergeTargetInput, type SourceOutcome} from '../../src/merge/merge-targets.js'
 import type {JsonObject} from '../../src/util/canonical-json.js'
 
-const source = (entries: Record<string, JsonObject>): SourceOutcome => ({ok: true, secrets: new Map(Object.entries(entries))})
-const target = (name: string, imports: string[], overrides: JsonObject = {}): MergeTargetInput => ({name, imports, overrides})
+const source = (entries: Record<string, JsonObject>): SourceOutcome => ({
+  ok: true,
+  secrets: new Map(Object.entries(entries)),
+})
+const target = (name: string, imports: string[], overrides: JsonObject = {}): MergeTargetInput => ({
+  name,
+  imports,
+  overrides,
+})
 
 function graphOf(sources: string[], targets: MergeTargetInput[]): TargetGraph {
   const result = buildTargetGraph(sources, targets)
@@ -35,7 +42,11 @@ describe('mergeTargets', () => {
 
   it('a chain of 3 imports: each target contributes its final state, overrides included', () => {
     const sources = new Map([['s', source({cfg: {level: 's', list: [0]}})]])
-    const targets = [target('a', ['s'], {level: 'a', list: [1]}), target('b', ['a'], {list: [2]}), target('c', ['b'], {level: 'c'})]
+    const targets = [
+      target('a', ['s'], {level: 'a', list: [1]}),
+      target('b', ['a'], {list: [2]}),
+      target('c', ['b'], {level: 'c'}),
+    ]
     const merged = mergeTargets(graphOf(['s'], targets), targets, sources, 'append')
     expect(secretsOf(merged, 'a')).toEqual({cfg: {level: 'a', list: [0, 1]}})
     expect(secretsOf(merged, 'b')).toEqual({cfg: {level: 'a', list: [0, 1, 2]}})
@@ -68,7 +79,11 @@ describe('mergeTargets', () => {
     ])
     const targets = [target('uses-bad', ['good', 'bad']), target('via-target', ['uses-bad']), target('fine', ['good'])]
     const merged = mergeTargets(graphOf(['good', 'bad'], targets), targets, sources, 'append')
-    expect(merged.get('uses-bad')).toEqual({ok: false, failedSources: ['bad'], error: 'source "bad" failed: max_secrets (10) exceeded'})
+    expect(merged.get('uses-bad')).toEqual({
+      ok: false,
+      failedSources: ['bad'],
+      error: 'source "bad" failed: max_secrets (10) exceeded',
+    })
     expect(merged.get('via-target')).toMatchObject({ok: false, failedSources: ['bad']})
     expect(secretsOf(merged, 'fine')).toEqual({a: {v: 1}})
   })

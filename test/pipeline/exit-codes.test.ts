@@ -1,7 +1,13 @@
 import {describe, expect, it} from 'vitest'
 import {EXIT_CODES_HELP} from '../../src/cli/base-command.js'
 import {ExitCode} from '../../src/errors.js'
-import {accessExitCode, discoveryExitCode, historyExitCode, mergeExitCode, outcomeExitCode} from '../../src/exit-codes.js'
+import {
+  accessExitCode,
+  discoveryExitCode,
+  historyExitCode,
+  mergeExitCode,
+  outcomeExitCode,
+} from '../../src/exit-codes.js'
 
 // DESIGN.md §2: one rule for every kind of result — 0 no problem, 1 problems and nothing succeeded, 3 both.
 
@@ -40,9 +46,13 @@ describe("the help's EXIT CODES section", () => {
   it('lists every code of the ExitCode map once, in its order, with the signal codes on one line', () => {
     const lines = EXIT_CODES_HELP.split('\n')
     expect(lines[0]).toBe('EXIT CODES')
-    const listed = lines.slice(1).flatMap((line) => (/^ {2}([\d/]+) {2}\S/.exec(line)?.[1] ?? 'unlisted').split('/').map(Number))
+    const listed = lines
+      .slice(1)
+      .flatMap((line) => (/^ {2}([\d/]+) {2}\S/.exec(line)?.[1] ?? 'unlisted').split('/').map(Number))
     expect(listed).toEqual(Object.values(ExitCode))
-    expect(lines).toContain('  130/143  stopped by SIGINT/SIGTERM (in-flight calls finished, applied records written, locks released)')
+    expect(lines).toContain(
+      '  130/143  stopped by SIGINT/SIGTERM (in-flight calls finished, applied records written, locks released)',
+    )
     expect(lines).toContain('  3  partial failure (some targets or secrets failed, the rest applied)')
   })
 })

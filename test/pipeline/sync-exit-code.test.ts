@@ -14,27 +14,78 @@ describe('syncExitCode', () => {
   })
 
   it('3 when some secrets failed or conflicted and the rest applied', () => {
-    expect(syncExitCode(run([applied({changes: [change('create', 'a'), change('conflict', 'b', {error: 'foreign'})]})]), true)).toBe(3)
-    expect(syncExitCode(run([applied({changes: [change('create', 'a'), change('create', 'b', {error: 'EncryptionFailure'})], unchanged: 5})]), false)).toBe(3)
+    expect(
+      syncExitCode(
+        run([applied({changes: [change('create', 'a'), change('conflict', 'b', {error: 'foreign'})]})]),
+        true,
+      ),
+    ).toBe(3)
+    expect(
+      syncExitCode(
+        run([
+          applied({
+            changes: [change('create', 'a'), change('create', 'b', {error: 'EncryptionFailure'})],
+            unchanged: 5,
+          }),
+        ]),
+        false,
+      ),
+    ).toBe(3)
   })
 
   it('1 when every change failed (e.g. every CreateSecret refused by KMS), also beside secrets already in sync', () => {
-    const result = run([applied({changes: [change('create', 'a', {error: 'EncryptionFailure'}), change('create', 'b', {error: 'EncryptionFailure'})]})])
+    const result = run([
+      applied({
+        changes: [
+          change('create', 'a', {error: 'EncryptionFailure'}),
+          change('create', 'b', {error: 'EncryptionFailure'}),
+        ],
+      }),
+    ])
     expect(syncExitCode(result, true)).toBe(1)
-    expect(syncExitCode(run([applied({changes: [change('create', 'a', {error: 'EncryptionFailure'})], unchanged: 5})]), false)).toBe(1)
+    expect(
+      syncExitCode(
+        run([applied({changes: [change('create', 'a', {error: 'EncryptionFailure'})], unchanged: 5})]),
+        false,
+      ),
+    ).toBe(1)
   })
 
   it('3, not 1, when the only problems are refusals: conflicts or held deletions with nothing else to write', () => {
-    expect(syncExitCode(run([applied({changes: [change('conflict', 'b', {error: 'foreign'})], unchanged: 3})]), false)).toBe(3)
-    expect(syncExitCode(run([applied({changes: [change('delete', 'o', {held: true, error: 'held: budget'})]})]), false)).toBe(3)
+    expect(
+      syncExitCode(run([applied({changes: [change('conflict', 'b', {error: 'foreign'})], unchanged: 3})]), false),
+    ).toBe(3)
+    expect(
+      syncExitCode(run([applied({changes: [change('delete', 'o', {held: true, error: 'held: budget'})]})]), false),
+    ).toBe(3)
   })
 
   it('1 when every target failed', () => {
-    expect(syncExitCode(run([target('a', {status: 'failed', error: 'denied'}), target('b', {status: 'failed', error: 'denied'})]), false)).toBe(1)
+    expect(
+      syncExitCode(
+        run([target('a', {status: 'failed', error: 'denied'}), target('b', {status: 'failed', error: 'denied'})]),
+        false,
+      ),
+    ).toBe(1)
   })
 
   it('3 for held deletions beside secrets in sync, and for an applied target whose record could not be written', () => {
-    expect(syncExitCode(run([applied({changes: [change('delete', 'o', {held: true, error: 'held: budget'})], unchanged: 4})]), false)).toBe(3)
-    expect(syncExitCode(run([applied({changes: [change('update', 'a')], error: 'the changes were applied, but the applied record could not be written: 500'})]), false)).toBe(3)
+    expect(
+      syncExitCode(
+        run([applied({changes: [change('delete', 'o', {held: true, error: 'held: budget'})], unchanged: 4})]),
+        false,
+      ),
+    ).toBe(3)
+    expect(
+      syncExitCode(
+        run([
+          applied({
+            changes: [change('update', 'a')],
+            error: 'the changes were applied, but the applied record could not be written: 500',
+          }),
+        ]),
+        false,
+      ),
+    ).toBe(3)
   })
 })

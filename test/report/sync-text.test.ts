@@ -34,14 +34,22 @@ describe('renderSyncText', () => {
 
   it('shows metadata changes under an update and held deletions with their reason, and counts them in the summary', () => {
     // Given an applied run: a metadata-only update and a deletion held by the run-wide budget
-    const reason = 'held: the run would delete 30 orphaned secrets, more than sync.max_deletions (25); no secret was deleted'
+    const reason =
+      'held: the run would delete 30 orphaned secrets, more than sync.max_deletions (25); no secret was deleted'
     const result = run(
       [
         target('t', {
           status: 'applied',
-          error: '1 orphan deletion held, nothing deleted: the run would delete 30 orphaned secrets, more than sync.max_deletions (25); no secret was deleted',
+          error:
+            '1 orphan deletion held, nothing deleted: the run would delete 30 orphaned secrets, more than sync.max_deletions (25); no secret was deleted',
           changes: [
-            change('update', 'app/db', {tags_added: ['env'], tags_changed: ['team'], tags_removed: ['old'], kms_key_changed: true, description_changed: true}),
+            change('update', 'app/db', {
+              tags_added: ['env'],
+              tags_changed: ['team'],
+              tags_removed: ['old'],
+              kms_key_changed: true,
+              description_changed: true,
+            }),
             change('delete', 'app/gone', {held: true, error: reason}),
           ],
         }),
@@ -53,10 +61,14 @@ describe('renderSyncText', () => {
     const text = renderSyncText(result, plain)
 
     // Then
-    expect(text).toContain('  ~ app/db\n    + tag env\n    ~ tag team\n    - tag old\n    ~ kms key\n    ~ description\n')
+    expect(text).toContain(
+      '  ~ app/db\n    + tag env\n    ~ tag team\n    - tag old\n    ~ kms key\n    ~ description\n',
+    )
     expect(text).toContain(`  - app/gone (held) — ${reason}\n`)
     expect(text).toContain('  error: 1 orphan deletion held, nothing deleted')
-    expect(text).toContain('Applied: 0 created, 1 updated, 0 restored, 0 deleted, 0 unchanged, 0 conflicts, 0 drifted, 1 failed (1 deletion held)')
+    expect(text).toContain(
+      'Applied: 0 created, 1 updated, 0 restored, 0 deleted, 0 unchanged, 0 conflicts, 0 drifted, 1 failed (1 deletion held)',
+    )
   })
 
   it('masks values unless showValues, even when the plan carries them', () => {

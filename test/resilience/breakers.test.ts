@@ -1,7 +1,12 @@
 import {afterEach, describe, expect, it, vi} from 'vitest'
 import {SecretSyncError} from '../../src/errors.js'
 import type {BreakerState} from '../../src/observability/metrics.js'
-import {CircuitOpenError, createBreakers, type Breakers, type CircuitBreakerConfig} from '../../src/resilience/breakers.js'
+import {
+  CircuitOpenError,
+  createBreakers,
+  type Breakers,
+  type CircuitBreakerConfig,
+} from '../../src/resilience/breakers.js'
 import {isBreakerFailure, statusOf} from '../../src/resilience/failure-classification.js'
 import {recordingRuntime} from '../support/runtime.js'
 

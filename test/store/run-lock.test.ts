@@ -22,7 +22,12 @@ let clock: Date
 beforeEach(async () => {
   server = await startAwsServer()
   server.s3.createBucket(BUCKET)
-  s3 = new S3Client({endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}})
+  s3 = new S3Client({
+    endpoint: server.url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: {accessKeyId: 'test', secretAccessKey: 'test'},
+  })
   clock = new Date('2024-05-01T12:00:00.000Z')
 })
 
@@ -33,7 +38,16 @@ afterEach(async () => {
 
 /** A store on host-a where pid 4242 has died and every other pid is alive. */
 const storeWith = (options: Partial<SnapshotStoreOptions> = {}): SnapshotStore =>
-  new SnapshotStore(s3, {bucket: BUCKET, prefix: 'merged/', retainVersions: 20, now: () => clock, host: 'host-a', isAlive: (pid) => pid !== 4242, lockTtlMs: 60_000, ...options})
+  new SnapshotStore(s3, {
+    bucket: BUCKET,
+    prefix: 'merged/',
+    retainVersions: 20,
+    now: () => clock,
+    host: 'host-a',
+    isAlive: (pid) => pid !== 4242,
+    lockTtlMs: 60_000,
+    ...options,
+  })
 
 const lockJson = (): Record<string, unknown> | undefined => {
   const object = server.s3.getObject(BUCKET, LOCK_KEY)
@@ -46,7 +60,13 @@ describe('dead-owner detection', () => {
   it('records host and pid, and a live lock whose holder died on this host is taken over at once', async () => {
     // Given run-1 (pid 4242 on host-a) took the lock for a minute and was killed
     await storeWith().acquireLock(TARGET, holder('host-a', 4242, 'run-1'))
-    expect(lockJson()).toEqual({owner: 'host-a:4242', run_id: 'run-1', expires_at: '2024-05-01T12:01:00.000Z', host: 'host-a', pid: 4242})
+    expect(lockJson()).toEqual({
+      owner: 'host-a:4242',
+      run_id: 'run-1',
+      expires_at: '2024-05-01T12:01:00.000Z',
+      host: 'host-a',
+      pid: 4242,
+    })
 
     // When run-2 on the same host asks ten seconds later, long before expiry
     clock = new Date(clock.getTime() + 10_000)
@@ -61,12 +81,16 @@ describe('dead-owner detection', () => {
   it('a live holder on this host, or any holder on another host, keeps its lock', async () => {
     // Given a live holder on this host: refused
     const alive = await storeWith().acquireLock(TARGET, holder('host-a', 7, 'run-alive'))
-    await expect(storeWith().acquireLock(TARGET, holder('host-a', 5000, 'run-2'))).rejects.toBeInstanceOf(StoreConflictError)
+    await expect(storeWith().acquireLock(TARGET, holder('host-a', 5000, 'run-2'))).rejects.toBeInstanceOf(
+      StoreConflictError,
+    )
     await storeWith().releaseLock(alive)
 
     // Given pid 4242 holds it on host-b: that pid is dead here, but host-a cannot know about host-b's processes
     await storeWith({host: 'host-b'}).acquireLock(TARGET, holder('host-b', 4242, 'run-x'))
-    const error = await storeWith().acquireLock(TARGET, holder('host-a', 5000, 'run-2')).catch((e: unknown) => e)
+    const error = await storeWith()
+      .acquireLock(TARGET, holder('host-a', 5000, 'run-2'))
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(StoreConflictError)
     expect((error as Error).message).toContain('host-b:4242 (run run-x)')
   })
@@ -86,10 +110,18 @@ describe('dead-owner detection', () => {
   })
 
   it('a lock written without host and pid (an older secretsync) still parses and is respected until it expires', async () => {
-    server.s3.putObject(BUCKET, LOCK_KEY, JSON.stringify({owner: 'old-host:1', run_id: 'run-old', expires_at: '2024-05-01T12:30:00.000Z'}))
-    await expect(storeWith().acquireLock(TARGET, holder('host-a', 5000, 'run-2'))).rejects.toBeInstanceOf(StoreConflictError)
+    server.s3.putObject(
+      BUCKET,
+      LOCK_KEY,
+      JSON.stringify({owner: 'old-host:1', run_id: 'run-old', expires_at: '2024-05-01T12:30:00.000Z'}),
+    )
+    await expect(storeWith().acquireLock(TARGET, holder('host-a', 5000, 'run-2'))).rejects.toBeInstanceOf(
+      StoreConflictError,
+    )
     clock = new Date('2024-05-01T12:30:00.001Z')
-    await expect(storeWith().acquireLock(TARGET, holder('host-a', 5000, 'run-2'))).resolves.toMatchObject({runId: 'run-2'})
+    await expect(storeWith().acquireLock(TARGET, holder('host-a', 5000, 'run-2'))).resolves.toMatchObject({
+      runId: 'run-2',
+    })
   })
 })
 
@@ -109,7 +141,9 @@ describe('a held lock', () => {
     const renewals = server.s3.putRecords().filter((put) => put.key === LOCK_KEY && put.ifMatch !== undefined)
     expect(renewals.length).toBeGreaterThan(0)
     expect(held.signal.aborted).toBe(false)
-    await expect(storeWith().acquireLock(TARGET, holder('host-a', 8, 'run-2'))).rejects.toBeInstanceOf(StoreConflictError)
+    await expect(storeWith().acquireLock(TARGET, holder('host-a', 8, 'run-2'))).rejects.toBeInstanceOf(
+      StoreConflictError,
+    )
     expect(await held.release()).toBe(true)
     expect(lockJson()).toBeUndefined()
   })
@@ -134,7 +168,10 @@ describe('a held lock', () => {
 
 describe('unlock', () => {
   it('with no lock says so and removes nothing', async () => {
-    await expect(removeRunLock(storeWith(), TARGET, {force: false, now: clock})).resolves.toMatchObject({status: 'none', removed: null})
+    await expect(removeRunLock(storeWith(), TARGET, {force: false, now: clock})).resolves.toMatchObject({
+      status: 'none',
+      removed: null,
+    })
   })
 
   it('refuses a live lock without --force, naming its holder, and removes it with --force', async () => {
@@ -145,24 +182,37 @@ describe('unlock', () => {
     expect(lockJson()).toMatchObject({run_id: 'run-live'})
 
     const forced = await removeRunLock(storeWith(), TARGET, {force: true, now: clock})
-    expect(forced).toMatchObject({status: 'removed', removed: {run_id: 'run-live'}, reason: expect.stringContaining('forced')})
+    expect(forced).toMatchObject({
+      status: 'removed',
+      removed: {run_id: 'run-live'},
+      reason: expect.stringContaining('forced'),
+    })
     expect(lockJson()).toBeUndefined()
   })
 
   it('removes an expired lock, and one whose holder died on this host, without --force', async () => {
     await storeWith().acquireLock(TARGET, holder('host-b', 9, 'run-old'))
     clock = new Date(clock.getTime() + 61_000)
-    await expect(removeRunLock(storeWith(), TARGET, {force: false, now: clock})).resolves.toMatchObject({status: 'removed', reason: 'expired at 2024-05-01T12:01:00.000Z'})
+    await expect(removeRunLock(storeWith(), TARGET, {force: false, now: clock})).resolves.toMatchObject({
+      status: 'removed',
+      reason: 'expired at 2024-05-01T12:01:00.000Z',
+    })
 
     await storeWith().acquireLock(TARGET, holder('host-a', 4242, 'run-killed'))
-    await expect(removeRunLock(storeWith(), TARGET, {force: false, now: clock})).resolves.toMatchObject({status: 'removed', reason: expect.stringContaining('pid 4242 on host-a')})
+    await expect(removeRunLock(storeWith(), TARGET, {force: false, now: clock})).resolves.toMatchObject({
+      status: 'removed',
+      reason: expect.stringContaining('pid 4242 on host-a'),
+    })
     expect(lockJson()).toBeUndefined()
   })
 
   it('an unreadable lock is refused without --force and removed with it', async () => {
     server.s3.putObject(BUCKET, LOCK_KEY, 'not json')
     await expect(removeRunLock(storeWith(), TARGET, {force: false, now: clock})).rejects.toBeInstanceOf(LockHeldError)
-    await expect(removeRunLock(storeWith(), TARGET, {force: true, now: clock})).resolves.toMatchObject({status: 'removed', removed: null})
+    await expect(removeRunLock(storeWith(), TARGET, {force: true, now: clock})).resolves.toMatchObject({
+      status: 'removed',
+      removed: null,
+    })
     expect(lockJson()).toBeUndefined()
   })
 })

@@ -19,7 +19,9 @@ import type {CliResult} from './cli.js'
 const STREAM_KEYS = ['isTTY', 'columns', 'rows'] as const
 
 let active: {env: NodeJS.ProcessEnv} | undefined
-let loaded: Promise<{config: Config; run: typeof import('@oclif/core').run; handle: typeof import('@oclif/core/handle')}> | undefined
+let loaded:
+  | Promise<{config: Config; run: typeof import('@oclif/core').run; handle: typeof import('@oclif/core/handle')}>
+  | undefined
 
 /** True while an in-process run owns the process-wide state. */
 export const inProcessRunActive = (): boolean => active !== undefined
@@ -35,7 +37,8 @@ function replaceEnv(next: Record<string, string>): void {
 /** Makes a stream look like a pipe (no TTY, no size), as stdout and stderr of a spawned CLI are; returns the undo. */
 function asPipe(stream: NodeJS.WriteStream): () => void {
   const saved = STREAM_KEYS.map((key) => [key, Object.getOwnPropertyDescriptor(stream, key)] as const)
-  for (const key of STREAM_KEYS) Object.defineProperty(stream, key, {value: undefined, configurable: true, writable: true})
+  for (const key of STREAM_KEYS)
+    Object.defineProperty(stream, key, {value: undefined, configurable: true, writable: true})
   return () => {
     for (const [key, descriptor] of saved) {
       if (descriptor) Object.defineProperty(stream, key, descriptor)
@@ -48,8 +51,14 @@ function asPipe(stream: NodeJS.WriteStream): () => void {
 function capture(stream: NodeJS.WriteStream): {text: () => string; restore: () => void} {
   const chunks: string[] = []
   const write = stream.write
-  stream.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((error?: Error | null) => void), callback?: (error?: Error | null) => void) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8'))
+  stream.write = ((
+    chunk: string | Uint8Array,
+    encoding?: BufferEncoding | ((error?: Error | null) => void),
+    callback?: (error?: Error | null) => void,
+  ) => {
+    chunks.push(
+      typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8'),
+    )
     const done = typeof encoding === 'function' ? encoding : callback
     if (done) process.nextTick(done)
     return true
@@ -97,7 +106,10 @@ async function execute(root: string, args: string[]): Promise<number> {
   }
 }
 
-export async function runCliInProcess(args: string[], options: {root: string; env: Record<string, string>; cwd: string; timeoutMs: number}): Promise<CliResult> {
+export async function runCliInProcess(
+  args: string[],
+  options: {root: string; env: Record<string, string>; cwd: string; timeoutMs: number},
+): Promise<CliResult> {
   if (active) throw new Error('an in-process CLI run is already active in this worker')
   const host = {...process.env}
   active = {env: host}
@@ -112,7 +124,10 @@ export async function runCliInProcess(args: string[], options: {root: string; en
     process.chdir(options.cwd)
     process.exitCode = undefined
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`in-process CLI run exceeded ${options.timeoutMs} ms: secretsync ${args.join(' ')}`)), options.timeoutMs)
+      timer = setTimeout(
+        () => reject(new Error(`in-process CLI run exceeded ${options.timeoutMs} ms: secretsync ${args.join(' ')}`)),
+        options.timeoutMs,
+      )
     })
     const code = await Promise.race([execute(options.root, args), timedOut])
     return {code, stdout: stdout.text(), stderr: stderr.text()}

@@ -27,7 +27,11 @@ export interface CliOptions {
 /** The environment a run gets: the worker's, the SDK warning off, the caller's; no stray SECRETSYNC_* or NODE_ENV. */
 function cliEnv(options: CliOptions): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const [key, value] of Object.entries({...hostEnv(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env})) {
+  for (const [key, value] of Object.entries({
+    ...hostEnv(),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...options.env,
+  })) {
     if (value !== undefined) env[key] = value
   }
   const passed = (key: string) => options.env !== undefined && key in options.env
@@ -47,17 +51,29 @@ function cliEnv(options: CliOptions): Record<string, string> {
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const subprocess = options.subprocess || hostEnv().SECRETSYNC_TEST_CLI === 'subprocess' || inProcessRunActive()
-  return subprocess ? runCliProcess(args, options) : runCliInProcess(args, {root: ROOT, env: cliEnv(options), cwd: options.cwd ?? ROOT, timeoutMs: options.timeoutMs ?? 120_000})
+  return subprocess
+    ? runCliProcess(args, options)
+    : runCliInProcess(args, {
+        root: ROOT,
+        env: cliEnv(options),
+        cwd: options.cwd ?? ROOT,
+        timeoutMs: options.timeoutMs ?? 120_000,
+      })
 }
 
 /** Runs the built CLI in a real child process: `node bin/run.js …`. */
 export function runCliProcess(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const env = cliEnv(options)
   return new Promise((resolvePromise) => {
-    execFile(process.execPath, [BIN, ...args], {env, cwd: options.cwd ?? ROOT, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024}, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-      resolvePromise({code, stdout, stderr})
-    })
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {env, cwd: options.cwd ?? ROOT, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024},
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+        resolvePromise({code, stdout, stderr})
+      },
+    )
   })
 }
 
@@ -70,15 +86,24 @@ export interface StartedCli {
 }
 
 /** Starts the built CLI without waiting for it, so a test can signal it mid-run. */
-export function startCli(args: string[], options: {env?: Record<string, string | undefined>; cwd?: string} = {}): StartedCli {
-  const child = spawn(process.execPath, [BIN, ...args], {env: cliEnv(options), cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe']})
+export function startCli(
+  args: string[],
+  options: {env?: Record<string, string | undefined>; cwd?: string} = {},
+): StartedCli {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: cliEnv(options),
+    cwd: options.cwd ?? ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
-  const done = new Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>((resolvePromise) => {
-    child.on('close', (code, signal) => resolvePromise({code, signal, stdout, stderr}))
-  })
+  const done = new Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>(
+    (resolvePromise) => {
+      child.on('close', (code, signal) => resolvePromise({code, signal, stdout, stderr}))
+    },
+  )
   return {child, done, stderr: () => stderr}
 }
 

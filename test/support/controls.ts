@@ -81,7 +81,11 @@ interface Bucket {
   updatedAt: number
 }
 
-const matches = (spec: {service: string; operation?: string; account?: string; resource?: string}, key: CallKey, resource?: string): boolean =>
+const matches = (
+  spec: {service: string; operation?: string; account?: string; resource?: string},
+  key: CallKey,
+  resource?: string,
+): boolean =>
   spec.service === key.service &&
   (spec.resource === undefined || (resource ?? '').includes(spec.resource)) &&
   (spec.operation === undefined || spec.operation === '*' || spec.operation === key.operation) &&
@@ -143,7 +147,14 @@ export class Controls {
     const fault = this.faults.find((f) => f.remaining > 0 && matches(f, key, resource))
     if (fault) {
       fault.remaining--
-      return {kind: 'fault', fault: fault.kind, status: fault.status ?? (fault.kind === 'error' ? 400 : 500), latencyMs, code: fault.code, message: fault.message}
+      return {
+        kind: 'fault',
+        fault: fault.kind,
+        status: fault.status ?? (fault.kind === 'error' ? 400 : 500),
+        latencyMs,
+        code: fault.code,
+        message: fault.message,
+      }
     }
     for (const quota of this.quotas.filter((q) => matches(q, key))) {
       if (!this.take(`${id}|${quota.operation ?? '*'}`, quota)) {

@@ -32,7 +32,14 @@ export interface StackFixture {
       permission_sets?: Array<{name: string; provisioned?: string[]}>
       groups?: Array<{name: string; assignments?: Array<{account: string; permission_set: string}>}>
     }
-    secrets?: Array<{account: string; region?: string; name: string; value: unknown; tags?: Record<string, string>; scheduled_for_deletion?: boolean}>
+    secrets?: Array<{
+      account: string
+      region?: string
+      name: string
+      value: unknown
+      tags?: Record<string, string>
+      scheduled_for_deletion?: boolean
+    }>
     /** Roles that demand this ExternalId. */
     external_ids?: Record<string, string>
   }
@@ -52,7 +59,8 @@ export interface FixtureAccount {
   tags?: Record<string, string>
 }
 
-export const loadFixture = async (file: string): Promise<StackFixture> => (parse(await readFile(file, 'utf8')) ?? {}) as StackFixture
+export const loadFixture = async (file: string): Promise<StackFixture> =>
+  (parse(await readFile(file, 'utf8')) ?? {}) as StackFixture
 
 export interface SeededCredentials {
   approles: Record<string, {roleId: string; secretId: string}>
@@ -71,7 +79,12 @@ export function seedVault(vault: VaultServer, fixture: StackFixture['vault'] = {
   for (const [path, data] of Object.entries(fixture.secrets ?? {})) vault.putSecret(...splitMount(path, mounts), data)
   for (const path of fixture.deleted ?? []) vault.deleteLatest(...splitMount(path, mounts))
   const approles: SeededCredentials['approles'] = {}
-  for (const [name, role] of Object.entries(fixture.approles ?? {})) approles[name] = vault.addAppRole(name, {policies: role.policies, tokenTtlSeconds: role.token_ttl, tokenMaxTtlSeconds: role.token_max_ttl})
+  for (const [name, role] of Object.entries(fixture.approles ?? {}))
+    approles[name] = vault.addAppRole(name, {
+      policies: role.policies,
+      tokenTtlSeconds: role.token_ttl,
+      tokenMaxTtlSeconds: role.token_max_ttl,
+    })
   for (const [name, role] of Object.entries(fixture.kubernetes_roles ?? {})) {
     vault.addKubernetesRole(name, {policies: role.policies, serviceAccountJwt: role.jwt})
   }
@@ -82,9 +95,18 @@ export function seedAws(aws: AwsServer, fixture: StackFixture['aws'] = {}): void
   for (const bucket of fixture.buckets ?? []) aws.s3.createBucket(bucket, aws.base.accountId)
   const org = fixture.organization
   if (org) {
-    const {rootId} = aws.organizations.setOrganization({managementAccountId: org.management_account ?? aws.base.accountId})
+    const {rootId} = aws.organizations.setOrganization({
+      managementAccountId: org.management_account ?? aws.base.accountId,
+    })
     const addAccounts = (accounts: FixtureAccount[] | undefined, parentId: string): void => {
-      for (const account of accounts ?? []) aws.organizations.addAccount({id: account.id, name: account.name, status: account.status, tags: account.tags, parentId})
+      for (const account of accounts ?? [])
+        aws.organizations.addAccount({
+          id: account.id,
+          name: account.name,
+          status: account.status,
+          tags: account.tags,
+          parentId,
+        })
     }
     const addOus = (ous: FixtureOu[] | undefined, parentId: string): void => {
       for (const ou of ous ?? []) {
@@ -110,7 +132,12 @@ export function seedAws(aws: AwsServer, fixture: StackFixture['aws'] = {}): void
       for (const assignment of group.assignments ?? []) {
         const permissionSetArn = permissionSets.get(assignment.permission_set)
         if (!permissionSetArn) throw new Error(`fixture: unknown permission set ${assignment.permission_set}`)
-        aws.ssoAdmin.assign(instanceArn, {accountId: assignment.account, permissionSetArn, principalType: 'GROUP', principalId: groupId})
+        aws.ssoAdmin.assign(instanceArn, {
+          accountId: assignment.account,
+          permissionSetArn,
+          principalType: 'GROUP',
+          principalId: groupId,
+        })
       }
     }
   }
@@ -122,5 +149,6 @@ export function seedAws(aws: AwsServer, fixture: StackFixture['aws'] = {}): void
       scheduledForDeletion: secret.scheduled_for_deletion,
     })
   }
-  for (const [roleArn, externalId] of Object.entries(fixture.external_ids ?? {})) aws.sts.requireExternalId(roleArn, externalId)
+  for (const [roleArn, externalId] of Object.entries(fixture.external_ids ?? {}))
+    aws.sts.requireExternalId(roleArn, externalId)
 }

@@ -15,7 +15,11 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
  * either hangs (never answers; the client must time out), resets the connection, or lets the
  * caller answer. Returns true when the caller should go on and answer the request itself.
  */
-export async function applyTransportDecision(decision: Decision, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+export async function applyTransportDecision(
+  decision: Decision,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
   if (decision.latencyMs > 0) await sleep(decision.latencyMs)
   if (decision.kind === 'fault' && decision.fault === 'hang') {
     // Hold the socket open without answering; it is destroyed when the server closes.

@@ -75,7 +75,21 @@ export const HOSTILE_KEYS = [
   'back\\slash',
 ]
 
-const STRINGS = ['', 'plain', 'café', '\u0000', '\u001b]8;;x\u0007', 'line\nbreak', '"', '\\', '</script>', '\ud800', '😀', '1152921504606846977', '__proto__']
+const STRINGS = [
+  '',
+  'plain',
+  'café',
+  '\u0000',
+  '\u001b]8;;x\u0007',
+  'line\nbreak',
+  '"',
+  '\\',
+  '</script>',
+  '\ud800',
+  '😀',
+  '1152921504606846977',
+  '__proto__',
+]
 
 // Integer-like keys ("7") are ordered first by every JS object, whatever order they were written in; the
 // documents avoid them so text order is an exact oracle. They are covered by a unit test instead.
@@ -85,7 +99,11 @@ export function randomDocument(random: () => number, depth = 0): Doc {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
   const roll = random()
   if (depth < 3 && roll < 0.25) return randomObject(random, depth + 1)
-  if (depth < 3 && roll < 0.35) return {kind: 'array', items: Array.from({length: Math.floor(random() * 4)}, () => randomDocument(random, depth + 1))}
+  if (depth < 3 && roll < 0.35)
+    return {
+      kind: 'array',
+      items: Array.from({length: Math.floor(random() * 4)}, () => randomDocument(random, depth + 1)),
+    }
   if (roll < 0.65) return {kind: 'number', text: random() < 0.7 ? pick(ODD_NUMBERS) : randomNumberText(random)}
   if (roll < 0.85) return {kind: 'string', value: pick(STRINGS)}
   if (roll < 0.93) return {kind: 'boolean', value: random() < 0.5}
@@ -97,7 +115,10 @@ export function randomObject(random: () => number, depth = 0): Doc & {kind: 'obj
   const count = Math.floor(random() * 6)
   const entries: Array<[string, Doc]> = []
   for (let i = 0; i < count; i++) {
-    const key = random() < 0.6 ? (HOSTILE_KEYS[Math.floor(random() * HOSTILE_KEYS.length)] as string) : `k${Math.floor(random() * 5)}`
+    const key =
+      random() < 0.6
+        ? (HOSTILE_KEYS[Math.floor(random() * HOSTILE_KEYS.length)] as string)
+        : `k${Math.floor(random() * 5)}`
     if (isArrayIndex(key) || entries.some(([existing]) => existing === key)) continue
     entries.push([key, randomDocument(random, depth)])
   }
@@ -108,7 +129,10 @@ function randomNumberText(random: () => number): string {
   const digits = (n: number) => Array.from({length: n}, () => Math.floor(random() * 10)).join('')
   const integer = random() < 0.2 ? '0' : `${1 + Math.floor(random() * 9)}${digits(Math.floor(random() * 35))}`
   const fraction = random() < 0.4 ? `.${digits(1 + Math.floor(random() * 30))}` : ''
-  const exponent = random() < 0.3 ? `${random() < 0.5 ? 'e' : 'E'}${['', '+', '-'][Math.floor(random() * 3)]}${1 + Math.floor(random() * 400)}` : ''
+  const exponent =
+    random() < 0.3
+      ? `${random() < 0.5 ? 'e' : 'E'}${['', '+', '-'][Math.floor(random() * 3)]}${1 + Math.floor(random() * 400)}`
+      : ''
   return `${random() < 0.3 ? '-' : ''}${integer}${fraction}${exponent}`
 }
 
@@ -132,12 +156,21 @@ export function render(doc: Doc): string {
 
 /** The canonical form of DESIGN.md §4's hashing: keys sorted (UTF-16 order) at every level, numbers as written. */
 export function canonical(doc: Doc): Doc {
-  if (doc.kind === 'object') return {kind: 'object', entries: [...doc.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => [key, canonical(value)])}
+  if (doc.kind === 'object')
+    return {
+      kind: 'object',
+      entries: [...doc.entries]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, value]) => [key, canonical(value)]),
+    }
   if (doc.kind === 'array') return {kind: 'array', items: doc.items.map(canonical)}
   return doc
 }
 
-export const canonicalHash = (doc: Doc): string => createHash('sha256').update(render(canonical(doc))).digest('hex')
+export const canonicalHash = (doc: Doc): string =>
+  createHash('sha256')
+    .update(render(canonical(doc)))
+    .digest('hex')
 
 /** DESIGN.md §4's deep merge on the entry model: objects recurse, lists by mode, later null keeps earlier, later scalars win. */
 export function mergeDocs(earlier: Doc, later: Doc, mode: ListMode): Doc {
@@ -167,7 +200,8 @@ export function mergeDocs(earlier: Doc, later: Doc, mode: ListMode): Doc {
 
 /** Every object's key list, depth first, as the oracle for "key sets exact". */
 export function keyLists(doc: Doc): string[][] {
-  if (doc.kind === 'object') return [doc.entries.map(([key]) => key), ...doc.entries.flatMap(([, value]) => keyLists(value))]
+  if (doc.kind === 'object')
+    return [doc.entries.map(([key]) => key), ...doc.entries.flatMap(([, value]) => keyLists(value))]
   if (doc.kind === 'array') return doc.items.flatMap(keyLists)
   return []
 }

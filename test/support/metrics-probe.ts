@@ -19,7 +19,11 @@ export function freePort(): Promise<number> {
  * Scrapes `url` over and over while `run` is in flight and returns every answer it got, oldest first. The CLI
  * serves metrics only during its run, so any answer was taken during the run.
  */
-export async function scrapeWhile<T>(url: string, run: Promise<T>, everyMs = 25): Promise<{result: T; scrapes: string[]}> {
+export async function scrapeWhile<T>(
+  url: string,
+  run: Promise<T>,
+  everyMs = 25,
+): Promise<{result: T; scrapes: string[]}> {
   let settled = false
   const done = run.finally(() => {
     settled = true

@@ -43,7 +43,9 @@ async function freePort(): Promise<number> {
 }
 
 const stopped = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()))
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()))
 
 /** Starts `moto_server` on a free loopback port and waits (at most `startTimeoutMs`) until it answers. */
 export async function startMoto(options: {startTimeoutMs?: number} = {}): Promise<MotoServer> {
@@ -66,7 +68,8 @@ export async function startMoto(options: {startTimeoutMs?: number} = {}): Promis
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (spawnError) throw new Error(`could not start ${MOTO_COMMAND}: ${spawnError.message}`)
-    if (child.exitCode !== null) throw new Error(`${MOTO_COMMAND} exited with ${child.exitCode} before answering on ${url}: ${stderr.trim()}`)
+    if (child.exitCode !== null)
+      throw new Error(`${MOTO_COMMAND} exited with ${child.exitCode} before answering on ${url}: ${stderr.trim()}`)
     try {
       const response = await fetch(`${url}/moto-api/`, {signal: AbortSignal.timeout(1000)})
       if (response.ok) break
@@ -75,7 +78,9 @@ export async function startMoto(options: {startTimeoutMs?: number} = {}): Promis
     }
     if (Date.now() > deadline) {
       await close()
-      throw new Error(`${MOTO_COMMAND} did not answer on ${url} within ${timeoutMs} ms: ${stderr.trim() || 'no output'}`)
+      throw new Error(
+        `${MOTO_COMMAND} did not answer on ${url} within ${timeoutMs} ms: ${stderr.trim() || 'no output'}`,
+      )
     }
     await sleep(200)
   }

@@ -36,8 +36,13 @@ if (args.length === 0) {
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
 } else {
-  process.stderr.write(`secretsync sandbox: running \`secretsync ${args.join(' ')}\` against ${stack.vault.url} and ${stack.aws.url}\n`)
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {stdio: 'inherit', env: {...process.env, ...env}})
+  process.stderr.write(
+    `secretsync sandbox: running \`secretsync ${args.join(' ')}\` against ${stack.vault.url} and ${stack.aws.url}\n`,
+  )
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {
+    stdio: 'inherit',
+    env: {...process.env, ...env},
+  })
   const code = await new Promise<number>((resolve) => child.on('exit', (status) => resolve(status ?? 1)))
   await stack.close()
   process.exitCode = code

@@ -26,7 +26,12 @@ export interface TestStack {
 /** Starts the in-process Vault and AWS servers, seeds them from the fixture and returns how to reach them. */
 export async function startTestStack(fixture: StackFixture = {}, options: TestStackOptions = {}): Promise<TestStack> {
   const controls = new Controls(options.now)
-  const vault = await startVaultServer({controls, port: options.vaultPort, now: options.now, legacyTokenErrors: options.legacyTokenErrors})
+  const vault = await startVaultServer({
+    controls,
+    port: options.vaultPort,
+    now: options.now,
+    legacyTokenErrors: options.legacyTokenErrors,
+  })
   const aws = await startAwsServer({controls, port: options.awsPort, now: options.now})
   const credentials = seedVault(vault, fixture.vault)
   seedAws(aws, fixture.aws)

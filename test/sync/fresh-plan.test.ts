@@ -34,7 +34,16 @@ class InterleavingStore extends SnapshotStore {
 }
 
 const storeOptions = {bucket: BUCKET, prefix: 'merged/', retainVersions: 20, now: () => new Date()}
-const settings: SyncSettings = {dryRun: false, adopt: false, showValues: false, deleteOrphans: true, maxDeletions: 25, recoveryWindowDays: 7, forceDelete: false, ownership: {key: 'managed-by', value: 'secretsync'}}
+const settings: SyncSettings = {
+  dryRun: false,
+  adopt: false,
+  showValues: false,
+  deleteOrphans: true,
+  maxDeletions: 25,
+  recoveryWindowDays: 7,
+  forceDelete: false,
+  ownership: {key: 'managed-by', value: 'secretsync'},
+}
 
 beforeEach(async () => {
   stack = await startTestStack({aws: {buckets: [BUCKET]}})
@@ -47,7 +56,12 @@ afterEach(async () => {
 })
 
 /** One run syncing `desired` (snapshot `version`) through `store`. */
-const run = (store: SnapshotStore, desired: Record<string, JsonObject>, version: number, overrides: Partial<SyncSettings> = {}) =>
+const run = (
+  store: SnapshotStore,
+  desired: Record<string, JsonObject>,
+  version: number,
+  overrides: Partial<SyncSettings> = {},
+) =>
   syncTarget({
     target: {name: TARGET, region: REGION, prefix: 'app/', tags: {}},
     desired: new Map(Object.entries(desired)),
@@ -64,8 +78,10 @@ const run = (store: SnapshotStore, desired: Record<string, JsonObject>, version:
     },
   }).then((staged) => staged.finish({allowed: true}))
 
-const commit = (store: SnapshotStore, secrets: Record<string, JsonObject>, runId: string) => store.commit(TARGET, {secrets, sources: ['base'], runId})
-const valueOf = (name: string) => JSON.parse(stack.aws.secretsManager.getSecret(stack.aws.base.accountId, REGION, name)?.value ?? 'null') as unknown
+const commit = (store: SnapshotStore, secrets: Record<string, JsonObject>, runId: string) =>
+  store.commit(TARGET, {secrets, sources: ['base'], runId})
+const valueOf = (name: string) =>
+  JSON.parse(stack.aws.secretsManager.getSecret(stack.aws.base.accountId, REGION, name)?.value ?? 'null') as unknown
 const calls = (operation: string) => stack.controls.count({service: 'secretsmanager', operation})
 
 const INIT = {db: {password: 'init'}, api: {key: 'k-init'}}
@@ -118,14 +134,23 @@ describe('a plan made before another run applied newer values', () => {
       ['update', 'app/db', null],
     ])
     expect(valueOf('app/db')).toEqual({password: 'new'})
-    expect(stack.aws.secretsManager.writeCalls({operation: 'PutSecretValue'}).map((w) => w.secretId).sort()).toEqual(['app/api', 'app/db'])
+    expect(
+      stack.aws.secretsManager
+        .writeCalls({operation: 'PutSecretValue'})
+        .map((w) => w.secretId)
+        .sort(),
+    ).toEqual(['app/api', 'app/db'])
   })
 
   it('--version N (pinned) syncs snapshot N even though a newer one is latest', async () => {
     const store = new SnapshotStore(s3, storeOptions)
     await commit(store, OLD, 'run-1')
     await commit(store, NEW, 'run-2')
-    expect(await run(store, OLD, 1, {pinnedVersion: true})).toMatchObject({status: 'applied', snapshot_version: 1, error: null})
+    expect(await run(store, OLD, 1, {pinnedVersion: true})).toMatchObject({
+      status: 'applied',
+      snapshot_version: 1,
+      error: null,
+    })
     expect(valueOf('app/db')).toEqual({password: 'old'})
     // ... while an unpinned run holding v1 content is superseded by v2
     expect(await run(store, OLD, 1)).toMatchObject({status: 'applied', snapshot_version: 2})
@@ -151,10 +176,12 @@ describe('a plan made before another run applied newer values', () => {
 })
 
 describe('a lock lost while applying', () => {
-  it('stops the target\'s writes, reports why, and leaves the applied record to the run that holds the lock now', async () => {
+  it("stops the target's writes, reports why, and leaves the applied record to the run that holds the lock now", async () => {
     // Given locks that live 300 ms (renewed every 100 ms) and slow creates, 8 in flight at a time
     const store = new SnapshotStore(s3, {...storeOptions, lockTtlMs: 300})
-    const many = Object.fromEntries(Array.from({length: 24}, (_, i) => [`s${String(i).padStart(2, '0')}`, {n: String(i)}]))
+    const many = Object.fromEntries(
+      Array.from({length: 24}, (_, i) => [`s${String(i).padStart(2, '0')}`, {n: String(i)}]),
+    )
     await commit(store, many, 'run-a')
     stack.controls.setLatency({service: 'secretsmanager', operation: 'CreateSecret', ms: 1500})
 
@@ -170,9 +197,20 @@ describe('a lock lost while applying', () => {
     expect(written.length).toBeGreaterThan(0)
     expect(written.length).toBeLessThan(24)
     expect(calls('CreateSecret')).toBe(written.length)
-    expect(a.changes.filter((change) => change.error !== null).every((change) => change.error?.startsWith('not applied: the run lock'))).toBe(true)
-    expect(a).toMatchObject({status: 'failed', error: expect.stringContaining(`removed or taken over by another run; stopped writing after ${written.length} change(s)`)})
+    expect(
+      a.changes
+        .filter((change) => change.error !== null)
+        .every((change) => change.error?.startsWith('not applied: the run lock')),
+    ).toBe(true)
+    expect(a).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining(
+        `removed or taken over by another run; stopped writing after ${written.length} change(s)`,
+      ),
+    })
     expect(await store.readApplied(TARGET, stack.aws.base.accountId, REGION)).toBeUndefined()
-    expect(JSON.parse(stack.aws.s3.getObject(BUCKET, `merged/locks/${TARGET}.json`)?.body.toString('utf8') ?? '{}')).toMatchObject({run_id: 'run-b'})
+    expect(
+      JSON.parse(stack.aws.s3.getObject(BUCKET, `merged/locks/${TARGET}.json`)?.body.toString('utf8') ?? '{}'),
+    ).toMatchObject({run_id: 'run-b'})
   })
 })

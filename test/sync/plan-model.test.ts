@@ -51,7 +51,11 @@ const randomTargetMetadata = (r: Random): Metadata => {
   const kmsKeyId = r.pick(KEYS)
   return {tags, ...(kmsKeyId ? {kmsKeyId} : {})}
 }
-const fullTags = (meta: Metadata): Record<string, string> => ({...meta.tags, [OWNERSHIP.key]: OWNERSHIP.value, [TARGET_TAG]: TARGET})
+const fullTags = (meta: Metadata): Record<string, string> => ({
+  ...meta.tags,
+  [OWNERSHIP.key]: OWNERSHIP.value,
+  [TARGET_TAG]: TARGET,
+})
 /** The desired-state path of an AWS name; names outside the prefix are never desired. */
 const pathOf = (name: string): string | undefined => (name.startsWith(PREFIX) ? name.slice(PREFIX.length) : undefined)
 const desiredOf = (s: {desired: Map<string, JsonObject>}, name: string): JsonObject | undefined => {
@@ -60,7 +64,17 @@ const desiredOf = (s: {desired: Map<string, JsonObject>}, name: string): JsonObj
 }
 // Secret data is data (issue 17): prototype-named, empty, unicode and control-character keys and hostile text
 // values must plan, apply and compare exactly like any other.
-const HOSTILE_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '', 'émoji 🔑', '\u001b[2J', '::error::x', '##[add-mask]k']
+const HOSTILE_KEYS = [
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  '',
+  'émoji 🔑',
+  '\u001b[2J',
+  '::error::x',
+  '##[add-mask]k',
+]
 const HOSTILE_VALUES = ['\u001b]0;pwn\u0007', '\n::error::forged', '##[set-output name=x;]y', '\u202e', '%0A', '']
 const randomValue = (r: Random): JsonObject => {
   const value = jsonObject([['k', r.pick(['1', '2', '3'])]])
@@ -69,7 +83,14 @@ const randomValue = (r: Random): JsonObject => {
   return value
 }
 
-type Kind = 'owned' | 'unowned' | 'other-target' | 'deleted-owned' | 'deleted-unowned' | 'placeholder-owned' | 'placeholder-unowned'
+type Kind =
+  | 'owned'
+  | 'unowned'
+  | 'other-target'
+  | 'deleted-owned'
+  | 'deleted-unowned'
+  | 'placeholder-owned'
+  | 'placeholder-unowned'
 
 interface Scenario {
   initial: ModelSecret[]
@@ -97,14 +118,30 @@ function scenario(seed: number): Scenario {
     const path = pathOf(name)
     if (path !== undefined && r.chance(0.55)) desired.set(path, randomValue(r))
     if (r.chance(0.3)) continue
-    const kind = r.pick<Kind>(['owned', 'owned', 'owned', 'unowned', 'other-target', 'deleted-owned', 'deleted-unowned', 'placeholder-owned', 'placeholder-unowned'])
+    const kind = r.pick<Kind>([
+      'owned',
+      'owned',
+      'owned',
+      'unowned',
+      'other-target',
+      'deleted-owned',
+      'deleted-unowned',
+      'placeholder-owned',
+      'placeholder-unowned',
+    ])
     kinds.set(name, kind)
     const owned = kind === 'owned' || kind === 'deleted-owned' || kind === 'placeholder-owned'
-    const tags: Record<string, string> = owned ? fullTags(previous) : kind === 'other-target' ? {...fullTags(previous), [TARGET_TAG]: 'other'} : {}
+    const tags: Record<string, string> = owned
+      ? fullTags(previous)
+      : kind === 'other-target'
+        ? {...fullTags(previous), [TARGET_TAG]: 'other'}
+        : {}
     // Metadata drift and foreign tags: someone edits a tag, adds their own, or switches the key or description.
     if (r.chance(0.2)) tags.theirs = 'keep'
     if (owned && r.chance(0.2)) tags[r.pick(TAG_POOL)] = 'edited'
-    const value = r.chance(0.15) ? 'not json' : JSON.stringify((r.chance(0.5) && desiredOf({desired}, name)) || randomValue(r))
+    const value = r.chance(0.15)
+      ? 'not json'
+      : JSON.stringify((r.chance(0.5) && desiredOf({desired}, name)) || randomValue(r))
     const placeholder = kind.startsWith('placeholder')
     const versionId = `seed-${++version}`
     const kmsKeyId = owned && r.chance(0.2) ? r.pick(KEYS) : owned ? previous.kmsKeyId : undefined
@@ -112,24 +149,44 @@ function scenario(seed: number): Scenario {
       name,
       tags,
       ...(kmsKeyId ? {kmsKeyId} : {}),
-      ...(owned && r.chance(0.85) ? {description: MANAGED_DESCRIPTION} : r.chance(0.5) ? {description: 'hand made'} : {}),
+      ...(owned && r.chance(0.85)
+        ? {description: MANAGED_DESCRIPTION}
+        : r.chance(0.5)
+          ? {description: 'hand made'}
+          : {}),
       versions: placeholder ? {} : {[versionId]: value},
       ...(placeholder ? {} : {current: versionId}),
       deleted: kind.startsWith('deleted'),
     })
     // The applied record vouches for some owned secrets, now and then wrongly (a stale hash or version).
     if (owned && !placeholder && r.chance(0.6)) {
-      recorded[name] = {hash: r.chance(0.8) ? contentHash(safeParse(value)) : 'stale', version_id: r.chance(0.85) ? versionId : 'older'}
+      recorded[name] = {
+        hash: r.chance(0.8) ? contentHash(safeParse(value)) : 'stale',
+        version_id: r.chance(0.85) ? versionId : 'older',
+      }
     }
   }
-  const metadata: AppliedMetadata = {tags: fullTags(previous), kms_key_id: previous.kmsKeyId ?? null, description: MANAGED_DESCRIPTION}
+  const metadata: AppliedMetadata = {
+    tags: fullTags(previous),
+    kms_key_id: previous.kmsKeyId ?? null,
+    description: MANAGED_DESCRIPTION,
+  }
   return {
     initial,
     kinds,
     desired,
     previous,
     wanted,
-    ...(r.chance(0.8) ? {record: {version: 1, applied_at: '2026-01-01T00:00:00.000Z', secrets: recorded, ...(r.chance(0.9) ? {metadata} : {})}} : {}),
+    ...(r.chance(0.8)
+      ? {
+          record: {
+            version: 1,
+            applied_at: '2026-01-01T00:00:00.000Z',
+            secrets: recorded,
+            ...(r.chance(0.9) ? {metadata} : {}),
+          },
+        }
+      : {}),
     adopt: r.chance(0.3),
     deleteOrphans: r.chance(0.6),
     maxDeletions: r.int(5),
@@ -159,15 +216,40 @@ function memoryStore(initial?: AppliedRecord) {
     releaseLock: () => Promise.resolve(true),
     // No snapshot history and a lock that is never lost: the plan is re-validated against an unchanged store.
     latest: () => Promise.resolve(undefined),
-    holdLock: () => Promise.resolve({signal: new AbortController().signal, lostReason: undefined, release: () => Promise.resolve(true)}),
+    holdLock: () =>
+      Promise.resolve({
+        signal: new AbortController().signal,
+        lostReason: undefined,
+        release: () => Promise.resolve(true),
+      }),
   }
   return store as unknown as SnapshotStore
 }
 
-async function run(s: Scenario, aws: SecretsManagerModel, store: SnapshotStore, dryRun = false): Promise<TargetSyncResult> {
-  const settings: SyncSettings = {dryRun, adopt: s.adopt, showValues: false, deleteOrphans: s.deleteOrphans, maxDeletions: s.maxDeletions, recoveryWindowDays: 7, forceDelete: false, ownership: OWNERSHIP}
+async function run(
+  s: Scenario,
+  aws: SecretsManagerModel,
+  store: SnapshotStore,
+  dryRun = false,
+): Promise<TargetSyncResult> {
+  const settings: SyncSettings = {
+    dryRun,
+    adopt: s.adopt,
+    showValues: false,
+    deleteOrphans: s.deleteOrphans,
+    maxDeletions: s.maxDeletions,
+    recoveryWindowDays: 7,
+    forceDelete: false,
+    ownership: OWNERSHIP,
+  }
   const staged = await syncTarget({
-    target: {name: TARGET, region: 'us-east-1', prefix: PREFIX, tags: s.wanted.tags, ...(s.wanted.kmsKeyId ? {kmsKeyId: s.wanted.kmsKeyId} : {})},
+    target: {
+      name: TARGET,
+      region: 'us-east-1',
+      prefix: PREFIX,
+      tags: s.wanted.tags,
+      ...(s.wanted.kmsKeyId ? {kmsKeyId: s.wanted.kmsKeyId} : {}),
+    },
     desired: s.desired,
     snapshotVersion: 2,
     incomplete: s.incomplete,
@@ -181,20 +263,39 @@ async function run(s: Scenario, aws: SecretsManagerModel, store: SnapshotStore, 
 }
 
 /** The oracle: what each secret must look like after one run, from the scenario alone. */
-function check(s: Scenario, before: Record<string, ModelSecret>, after: Record<string, ModelSecret>, result: TargetSyncResult, deletes: string[]): void {
+function check(
+  s: Scenario,
+  before: Record<string, ModelSecret>,
+  after: Record<string, ModelSecret>,
+  result: TargetSyncResult,
+  deletes: string[],
+): void {
   const wantedTags = fullTags(s.wanted)
   const managedBefore = new Set(s.record?.metadata ? Object.keys(s.record.metadata.tags) : [])
-  const orphans = s.deleteOrphans && s.desired.size > 0
-    ? NAMES.filter((name) => pathOf(name) !== undefined && desiredOf(s, name) === undefined && ['owned', 'placeholder-owned'].includes(s.kinds.get(name) ?? ''))
-    : []
+  const orphans =
+    s.deleteOrphans && s.desired.size > 0
+      ? NAMES.filter(
+          (name) =>
+            pathOf(name) !== undefined &&
+            desiredOf(s, name) === undefined &&
+            ['owned', 'placeholder-owned'].includes(s.kinds.get(name) ?? ''),
+        )
+      : []
   const mayDelete = s.incomplete.length === 0 && orphans.length <= s.maxDeletions
   expect(deletes.length, 'deletions never exceed the budget').toBeLessThanOrEqual(s.maxDeletions)
-  expect(deletes.sort(), 'exactly the orphans are deleted, and only when allowed').toEqual(mayDelete ? [...orphans].sort() : [])
+  expect(deletes.sort(), 'exactly the orphans are deleted, and only when allowed').toEqual(
+    mayDelete ? [...orphans].sort() : [],
+  )
   for (const name of NAMES) {
     const kind = s.kinds.get(name)
     const value = desiredOf(s, name)
     const now = after[name]
-    const writable = kind === undefined || kind === 'owned' || kind === 'deleted-owned' || kind === 'placeholder-owned' || (s.adopt && (kind === 'unowned' || kind === 'deleted-unowned' || kind === 'placeholder-unowned'))
+    const writable =
+      kind === undefined ||
+      kind === 'owned' ||
+      kind === 'deleted-owned' ||
+      kind === 'placeholder-owned' ||
+      (s.adopt && (kind === 'unowned' || kind === 'deleted-unowned' || kind === 'placeholder-unowned'))
     if (value === undefined || !writable) {
       if (!(mayDelete && orphans.includes(name))) expect(now, `${name} is left alone`).toEqual(before[name])
       continue
@@ -206,7 +307,8 @@ function check(s: Scenario, before: Record<string, ModelSecret>, after: Record<s
     for (const [key, tag] of Object.entries(wantedTags)) expect(now.tags[key], `${name} tag ${key}`).toBe(tag)
     for (const [key, tag] of Object.entries(before[name]?.tags ?? {})) {
       if (key in wantedTags) continue
-      if (managedBefore.has(key)) expect(now.tags[key], `${name}: tag ${key} secretsync set and no longer wants is removed`).toBeUndefined()
+      if (managedBefore.has(key))
+        expect(now.tags[key], `${name}: tag ${key} secretsync set and no longer wants is removed`).toBeUndefined()
       else expect(now.tags[key], `${name}: foreign tag ${key} is kept`).toBe(tag)
     }
     expect(kmsKeyRef(now.kmsKeyId), `${name} KMS key`).toBe(kmsKeyRef(s.wanted.kmsKeyId))
@@ -241,7 +343,10 @@ describe('sync plan/apply against a model of Secrets Manager (seeded)', () => {
         expect(redo, 'a second run plans nothing new').toEqual([])
         expect(aws.writes.length, 'and writes nothing').toBe(writes)
       } catch (error) {
-        throw new Error(`seed ${seed} failed (replay: PLAN_MODEL_SEED=${seed} npx vitest run test/sync/plan-model.test.ts): ${(error as Error).message}`, {cause: error})
+        throw new Error(
+          `seed ${seed} failed (replay: PLAN_MODEL_SEED=${seed} npx vitest run test/sync/plan-model.test.ts): ${(error as Error).message}`,
+          {cause: error},
+        )
       }
     }
   })

@@ -11,14 +11,20 @@ describe('secret names', () => {
     expect(secretName('/prod/', 'db')).toBe('/prod/db')
   })
 
-  it.each(['../', 'a/../../b/', './', 'a//'])('Given the prefix %j outside its key space, then building a name is an internal error', (prefix) => {
-    expect(() => secretName(prefix, 'db')).toThrow(/internal error: refusing secret_prefix/)
-    expect(() => desiredSecret('db', prefix, {})).toThrow(/internal error/)
-  })
+  it.each(['../', 'a/../../b/', './', 'a//'])(
+    'Given the prefix %j outside its key space, then building a name is an internal error',
+    (prefix) => {
+      expect(() => secretName(prefix, 'db')).toThrow(/internal error: refusing secret_prefix/)
+      expect(() => desiredSecret('db', prefix, {})).toThrow(/internal error/)
+    },
+  )
 
-  it.each(['', '/db'])('Given the path %j, which would blur where the prefix ends, then it is an internal error', (path) => {
-    expect(() => secretName('apps/', path)).toThrow(/internal error: refusing secret path/)
-  })
+  it.each(['', '/db'])(
+    'Given the path %j, which would blur where the prefix ends, then it is an internal error',
+    (path) => {
+      expect(() => secretName('apps/', path)).toThrow(/internal error: refusing secret path/)
+    },
+  )
 
   it.each([
     ['a/./b', 'the secret name must not have a "." or ".." segment'],

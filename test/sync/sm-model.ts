@@ -47,7 +47,10 @@ export class SecretsManagerModel {
       }
     }
     // The SDK's paginators insist on a real client instance; only `send` and `destroy` are ever used.
-    return Object.assign(Object.create(SecretsManagerClient.prototype) as SecretsManagerClient, {send, destroy: () => undefined})
+    return Object.assign(Object.create(SecretsManagerClient.prototype) as SecretsManagerClient, {
+      send,
+      destroy: () => undefined,
+    })
   }
 
   private live(id: unknown): ModelSecret {
@@ -59,7 +62,8 @@ export class SecretsManagerModel {
 
   private putVersion(secret: ModelSecret, token: unknown, value: unknown): string {
     const id = typeof token === 'string' ? token : `v${++this.versionSeq}`
-    if (secret.versions[id] !== undefined && secret.versions[id] !== value) throw awsError('ResourceExistsException', 'version exists')
+    if (secret.versions[id] !== undefined && secret.versions[id] !== value)
+      throw awsError('ResourceExistsException', 'version exists')
     secret.versions[id] = String(value)
     secret.current = id
     return id
@@ -82,7 +86,8 @@ export class SecretsManagerModel {
         const errors: unknown[] = []
         for (const id of input.SecretIdList as string[]) {
           const secret = this.secrets.get(id)
-          if (!secret || secret.current === undefined) errors.push({SecretId: id, ErrorCode: 'ResourceNotFoundException'})
+          if (!secret || secret.current === undefined)
+            errors.push({SecretId: id, ErrorCode: 'ResourceNotFoundException'})
           else if (secret.deleted) errors.push({SecretId: id, ErrorCode: 'InvalidRequestException'})
           else values.push({Name: id, VersionId: secret.current, SecretString: secret.versions[secret.current]})
         }
@@ -91,11 +96,17 @@ export class SecretsManagerModel {
       case 'CreateSecret': {
         if (this.secrets.has(name)) throw awsError('ResourceExistsException', `the secret ${name} already exists`)
         const secret: ModelSecret = {name, tags: {}, versions: {}, deleted: false}
-        for (const tag of (input.Tags as Array<{Key: string; Value: string}> | undefined) ?? []) secret.tags[tag.Key] = tag.Value
+        for (const tag of (input.Tags as Array<{Key: string; Value: string}> | undefined) ?? [])
+          secret.tags[tag.Key] = tag.Value
         if (typeof input.KmsKeyId === 'string') secret.kmsKeyId = input.KmsKeyId
         if (typeof input.Description === 'string') secret.description = input.Description
         this.secrets.set(name, secret)
-        return {Name: name, ...(input.SecretString !== undefined ? {VersionId: this.putVersion(secret, input.ClientRequestToken, input.SecretString)} : {})}
+        return {
+          Name: name,
+          ...(input.SecretString !== undefined
+            ? {VersionId: this.putVersion(secret, input.ClientRequestToken, input.SecretString)}
+            : {}),
+        }
       }
       case 'PutSecretValue':
         return {Name: name, VersionId: this.putVersion(this.live(name), input.ClientRequestToken, input.SecretString)}
@@ -132,10 +143,20 @@ export class SecretsManagerModel {
   private list(input: Record<string, unknown>): unknown {
     const filters = (input.Filters as Array<{Key: string; Values: string[]}> | undefined) ?? []
     const attributes = (secret: ModelSecret, key: string): string[] =>
-      key === 'name' ? [secret.name] : key === 'tag-key' ? Object.keys(secret.tags) : key === 'tag-value' ? Object.values(secret.tags) : []
+      key === 'name'
+        ? [secret.name]
+        : key === 'tag-key'
+          ? Object.keys(secret.tags)
+          : key === 'tag-value'
+            ? Object.values(secret.tags)
+            : []
     const matching = [...this.secrets.values()]
       .filter((secret) => input.IncludePlannedDeletion === true || !secret.deleted)
-      .filter((secret) => filters.every((filter) => filter.Values.some((value) => attributes(secret, filter.Key).some((a) => a.startsWith(value)))))
+      .filter((secret) =>
+        filters.every((filter) =>
+          filter.Values.some((value) => attributes(secret, filter.Key).some((a) => a.startsWith(value))),
+        ),
+      )
       .sort((a, b) => (a.name < b.name ? -1 : 1))
     const offset = Number(input.NextToken ?? 0)
     const size = Number(input.MaxResults ?? 100)
@@ -143,7 +164,9 @@ export class SecretsManagerModel {
     return {
       SecretList: page.map((secret) => ({
         Name: secret.name,
-        ...(Object.keys(secret.tags).length > 0 ? {Tags: Object.entries(secret.tags).map(([Key, Value]) => ({Key, Value}))} : {}),
+        ...(Object.keys(secret.tags).length > 0
+          ? {Tags: Object.entries(secret.tags).map(([Key, Value]) => ({Key, Value}))}
+          : {}),
         ...(secret.kmsKeyId !== undefined ? {KmsKeyId: secret.kmsKeyId} : {}),
         ...(secret.description !== undefined ? {Description: secret.description} : {}),
         ...(secret.deleted ? {DeletedDate: new Date(0)} : {}),

@@ -46,10 +46,19 @@ ${targets.map((name) => `  - {name: ${name}, account_id: "${ACCOUNT}", imports: 
 }
 
 const secrets = (...names: string[]): Map<string, JsonObject> => new Map(names.map((name) => [name, {v: name}]))
-const desired = (name: string, paths: string[], incomplete: string[] = [], snapshotVersion = 1): DesiredTarget => ({name, ok: true, secrets: secrets(...paths), snapshotVersion, incomplete})
+const desired = (name: string, paths: string[], incomplete: string[] = [], snapshotVersion = 1): DesiredTarget => ({
+  name,
+  ok: true,
+  secrets: secrets(...paths),
+  snapshotVersion,
+  incomplete,
+})
 
 async function sync(sync: string, targets: DesiredTarget[], dryRun = false) {
-  const {config, graph} = await project(sync, targets.map((t) => t.name))
+  const {config, graph} = await project(
+    sync,
+    targets.map((t) => t.name),
+  )
   const runtime = recordingRuntime('info')
   const adapters = buildAdapters(config, runtime, {})
   try {
@@ -60,7 +69,8 @@ async function sync(sync: string, targets: DesiredTarget[], dryRun = false) {
   }
 }
 
-const live = (prefix: string) => stack.aws.secretsManager.listNames(ACCOUNT, 'us-east-1').filter((name) => name.startsWith(prefix))
+const live = (prefix: string) =>
+  stack.aws.secretsManager.listNames(ACCOUNT, 'us-east-1').filter((name) => name.startsWith(prefix))
 
 describe('sync phase: held deletions', () => {
   it('an incomplete desired state holds the orphan deletions, names the reason, and still applies creates and updates', async () => {
@@ -76,7 +86,11 @@ describe('sync phase: held deletions', () => {
     // Then d is created, nothing is deleted, and both deletions are listed as held with the reason
     const target = result.targets[0]
     expect(target?.status).toBe('applied')
-    expect(target?.changes.map((c) => [c.action, c.name, c.held])).toEqual([['create', 'app/d', false], ['delete', 'app/b', true], ['delete', 'app/c', true]])
+    expect(target?.changes.map((c) => [c.action, c.name, c.held])).toEqual([
+      ['create', 'app/d', false],
+      ['delete', 'app/b', true],
+      ['delete', 'app/c', true],
+    ])
     expect(target?.changes[1]?.error).toContain(reason)
     expect(target?.error).toContain('2 orphan deletions held, nothing deleted')
     expect(result.summary).toMatchObject({created: 1, deleted: 0, failed: 2, held: 2})
@@ -93,7 +107,11 @@ describe('sync phase: held deletions', () => {
   it('a dry run shows the same held deletions and writes nothing', async () => {
     await sync('{delete_orphans: true}', [desired('app', ['a', 'b'])])
     stack.controls.resetCounters()
-    const {result, exitCode} = await sync('{delete_orphans: true}', [desired('app', ['a'], ['source base: max_depth 3 cut 2 folders'], 2)], true)
+    const {result, exitCode} = await sync(
+      '{delete_orphans: true}',
+      [desired('app', ['a'], ['source base: max_depth 3 cut 2 folders'], 2)],
+      true,
+    )
     expect(result.targets[0]?.changes).toMatchObject([{action: 'delete', name: 'app/b', held: true}])
     expect(result.summary.held).toBe(1)
     expect(exitCode).toBe(ExitCode.partial)
@@ -103,7 +121,10 @@ describe('sync phase: held deletions', () => {
 
 describe('sync phase: one deletion budget for the run', () => {
   it('2 targets x 3 orphans with max_deletions 5: every deletion of the run is held, the rest applied', async () => {
-    await sync('{delete_orphans: true, max_deletions: 10}', [desired('one', ['k', 'o1', 'o2', 'o3']), desired('two', ['k', 'o1', 'o2', 'o3'])])
+    await sync('{delete_orphans: true, max_deletions: 10}', [
+      desired('one', ['k', 'o1', 'o2', 'o3']),
+      desired('two', ['k', 'o1', 'o2', 'o3']),
+    ])
     stack.controls.resetCounters()
     const next = [desired('one', ['k', 'new'], [], 2), desired('two', ['k'], [], 2)]
 

@@ -4,8 +4,24 @@ import {buildSnapshot, parseSnapshot, serializeSnapshot} from '../../src/store/s
 import {desiredMetadata} from '../../src/sync/metadata.js'
 import {desiredSecret, planTarget, type CurrentSecret} from '../../src/sync/plan.js'
 import {contentHash} from '../../src/util/canonical-json.js'
-import {isJsonObject, jsonObject, parseJson, stringifyJson, type JsonObject, type JsonValue} from '../../src/util/exact-json.js'
-import {canonicalHash, keyLists, mergeDocs, randomObject, render, seededRandom, type Doc, type ListMode} from '../support/json-documents.js'
+import {
+  isJsonObject,
+  jsonObject,
+  parseJson,
+  stringifyJson,
+  type JsonObject,
+  type JsonValue,
+} from '../../src/util/exact-json.js'
+import {
+  canonicalHash,
+  keyLists,
+  mergeDocs,
+  randomObject,
+  render,
+  seededRandom,
+  type Doc,
+  type ListMode,
+} from '../support/json-documents.js'
 
 // Seeded model-based test of the secret data model: documents full of numbers a JS number cannot hold and of
 // prototype-named keys go through every step a value takes (Vault parse, merge, hash, snapshot, SecretString,
@@ -16,10 +32,18 @@ const SEEDS = process.env.SEED ? [Number(process.env.SEED)] : Array.from({length
 const MODES: ListMode[] = ['append', 'append_unique', 'replace']
 
 const keysOf = (value: JsonValue): string[][] =>
-  Array.isArray(value) ? value.flatMap(keysOf) : isJsonObject(value) ? [Object.keys(value), ...Object.keys(value).flatMap((key) => keysOf(value[key] as JsonValue))] : []
+  Array.isArray(value)
+    ? value.flatMap(keysOf)
+    : isJsonObject(value)
+      ? [Object.keys(value), ...Object.keys(value).flatMap((key) => keysOf(value[key] as JsonValue))]
+      : []
 
 const prototypes = (value: JsonValue): unknown[] =>
-  Array.isArray(value) ? value.flatMap(prototypes) : isJsonObject(value) ? [Object.getPrototypeOf(value), ...Object.keys(value).flatMap((key) => prototypes(value[key] as JsonValue))] : []
+  Array.isArray(value)
+    ? value.flatMap(prototypes)
+    : isJsonObject(value)
+      ? [Object.getPrototypeOf(value), ...Object.keys(value).flatMap((key) => prototypes(value[key] as JsonValue))]
+      : []
 
 function forEachSeed(check: (random: () => number, seed: number) => void): void {
   for (const seed of SEEDS) {
@@ -72,7 +96,14 @@ describe('secret data stays exact through every step (seeded, ≥200 documents)'
         ['__proto__', parseSecret(docs[0] as Doc)],
         [`svc/${seed}`, parseSecret(docs[1] as Doc)],
       ]) as Record<string, JsonObject>
-      const snapshot = buildSnapshot({target: 't', version: 1, createdAt: new Date(0), runId: 'r', sources: ['s'], secrets})
+      const snapshot = buildSnapshot({
+        target: 't',
+        version: 1,
+        createdAt: new Date(0),
+        runId: 'r',
+        sources: ['s'],
+        secrets,
+      })
       const read = parseSnapshot(serializeSnapshot(snapshot), 'test')
       expect(Object.keys(read.secrets).sort()).toEqual(['__proto__', `svc/${seed}`].sort())
       expect(stringifyJson(read.secrets.__proto__)).toBe(render(docs[0] as Doc))
@@ -88,8 +119,24 @@ describe('secret data stays exact through every step (seeded, ≥200 documents)'
       const secretString = stringifyJson(desired.value)
       expect(secretString).toBe(render(doc))
       const metadata = desiredMetadata({target: 't', ownership: {key: 'managed-by', value: 'secretsync'}, tags: {}})
-      const current: CurrentSecret = {name: 'app/p', owned: true, ownerTarget: 't', scheduledForDeletion: false, currentVersionId: 'v1', metadata, value: parseJson(secretString) as JsonObject}
-      const plan = planTarget([desired], new Map([['app/p', current]]), undefined, {target: 't', prefix: 'app/', adopt: false, deleteOrphans: false, showValues: false, metadata, incomplete: []})
+      const current: CurrentSecret = {
+        name: 'app/p',
+        owned: true,
+        ownerTarget: 't',
+        scheduledForDeletion: false,
+        currentVersionId: 'v1',
+        metadata,
+        value: parseJson(secretString) as JsonObject,
+      }
+      const plan = planTarget([desired], new Map([['app/p', current]]), undefined, {
+        target: 't',
+        prefix: 'app/',
+        adopt: false,
+        deleteOrphans: false,
+        showValues: false,
+        metadata,
+        incomplete: [],
+      })
       expect(plan.changes).toEqual([])
       expect(plan.unchanged).toHaveLength(1)
     })

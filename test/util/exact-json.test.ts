@@ -7,7 +7,15 @@ import {desiredMetadata} from '../../src/sync/metadata.js'
 import {desiredSecret, planTarget} from '../../src/sync/plan.js'
 
 import {canonicalJson, contentHash, jsonEqual} from '../../src/util/canonical-json.js'
-import {ExactNumber, InexactJsonError, isExactNumber, jsonObject, parseJson, stringifyJson, type JsonObject} from '../../src/util/exact-json.js'
+import {
+  ExactNumber,
+  InexactJsonError,
+  isExactNumber,
+  jsonObject,
+  parseJson,
+  stringifyJson,
+  type JsonObject,
+} from '../../src/util/exact-json.js'
 
 const METADATA = desiredMetadata({target: 't', ownership: {key: 'managed-by', value: 'secretsync'}, tags: {}})
 
@@ -31,7 +39,12 @@ describe('exact numbers (issue 10 defect 6)', () => {
   })
 
   it('numbers a JS number prints back identically stay plain numbers, so ordinary data stays ordinary', () => {
-    expect(parse('{"port":5432,"ratio":0.25,"big":1e+21,"neg":-7}')).toEqual({port: 5432, ratio: 0.25, big: 1e21, neg: -7})
+    expect(parse('{"port":5432,"ratio":0.25,"big":1e+21,"neg":-7}')).toEqual({
+      port: 5432,
+      ratio: 0.25,
+      big: 1e21,
+      neg: -7,
+    })
   })
 
   it('equality is by JSON text: 1 equals 1, 1.0 does not equal 1, key order does not matter', () => {
@@ -46,7 +59,7 @@ describe('exact numbers (issue 10 defect 6)', () => {
     expect(() => contentHash({a: Number.NaN})).toThrow(InexactJsonError)
   })
 
-  it('JSON.stringify (outside secretsync\'s own serialiser) shows the digits as a string, never a rounded number', () => {
+  it("JSON.stringify (outside secretsync's own serialiser) shows the digits as a string, never a rounded number", () => {
     expect(JSON.stringify({n: new ExactNumber('1152921504606846977')})).toBe('{"n":"1152921504606846977"}')
   })
 
@@ -88,7 +101,11 @@ describe('every key exact (issue 17 item 7)', () => {
   })
 
   it('two sources merging keep __proto__, and constructor where the earlier secret has none', () => {
-    const merged = mergeSecret(parse('{"__proto__":{"a":1},"x":1}'), parse('{"__proto__":{"b":2},"constructor":"c","toString":"t"}'), 'append')
+    const merged = mergeSecret(
+      parse('{"__proto__":{"a":1},"x":1}'),
+      parse('{"__proto__":{"b":2},"constructor":"c","toString":"t"}'),
+      'append',
+    )
     expect(stringifyJson(merged)).toBe('{"__proto__":{"a":1,"b":2},"x":1,"constructor":"c","toString":"t"}')
   })
 
@@ -100,16 +117,24 @@ describe('every key exact (issue 17 item 7)', () => {
   })
 
   it('config overrides keep a __proto__ key through the schema and merge it into the secret', () => {
-    const {config} = parseConfig('targets:\n  - name: t\n    region: us-east-1\n    overrides: {__proto__: {env: prod}, constructor: c}\n', 'secretsync.yaml', {env: {}})
+    const {config} = parseConfig(
+      'targets:\n  - name: t\n    region: us-east-1\n    overrides: {__proto__: {env: prod}, constructor: c}\n',
+      'secretsync.yaml',
+      {env: {}},
+    )
     const overrides = config.targets[0]?.overrides as JsonObject
     expect(Object.keys(overrides)).toEqual(['__proto__', 'constructor'])
-    expect(stringifyJson(mergeSecret(parse('{"a":1}'), overrides, 'append'))).toBe('{"a":1,"__proto__":{"env":"prod"},"constructor":"c"}')
+    expect(stringifyJson(mergeSecret(parse('{"a":1}'), overrides, 'append'))).toBe(
+      '{"a":1,"__proto__":{"env":"prod"},"constructor":"c"}',
+    )
   })
 
   it('config overrides with a number JSON cannot hold (.inf, .nan) are a config error naming the key, never null', () => {
-    expect(() => parseConfig('targets:\n  - name: t\n    region: us-east-1\n    overrides: {a: {b: .inf}}\n', 'secretsync.yaml', {env: {}})).toThrow(
-      /secretsync\.yaml:4:\d+: targets\[0\]\.overrides: JSON has no \.inf or \.nan/,
-    )
+    expect(() =>
+      parseConfig('targets:\n  - name: t\n    region: us-east-1\n    overrides: {a: {b: .inf}}\n', 'secretsync.yaml', {
+        env: {},
+      }),
+    ).toThrow(/secretsync\.yaml:4:\d+: targets\[0\]\.overrides: JSON has no \.inf or \.nan/)
   })
 
   it('a change inside __proto__ changes the hash, so it is synced', () => {
@@ -118,25 +143,67 @@ describe('every key exact (issue 17 item 7)', () => {
 
   it('a created secret reports exactly its own keys, none inherited', () => {
     const desired = desiredSecret('p', '', parse('{"__proto__":{"a":1},"constructor":"c","user":"u"}'))
-    const plan = planTarget([desired], new Map(), undefined, {target: 't', prefix: '', adopt: false, deleteOrphans: false, showValues: false, metadata: METADATA, incomplete: []})
-    expect(plan.changes[0]).toMatchObject({action: 'create', keys_added: ['__proto__', 'constructor', 'user'], keys_removed: [], keys_changed: []})
+    const plan = planTarget([desired], new Map(), undefined, {
+      target: 't',
+      prefix: '',
+      adopt: false,
+      deleteOrphans: false,
+      showValues: false,
+      metadata: METADATA,
+      incomplete: [],
+    })
+    expect(plan.changes[0]).toMatchObject({
+      action: 'create',
+      keys_added: ['__proto__', 'constructor', 'user'],
+      keys_removed: [],
+      keys_changed: [],
+    })
   })
 
   it('an update inside __proto__ is planned as a change of that key', () => {
     const desired = desiredSecret('p', '', parse('{"__proto__":{"a":2}}'))
-    const current = {name: 'p', owned: true, ownerTarget: 't', scheduledForDeletion: false, currentVersionId: 'v', metadata: METADATA, value: parse('{"__proto__":{"a":1}}')}
-    const plan = planTarget([desired], new Map([['p', current]]), undefined, {target: 't', prefix: '', adopt: false, deleteOrphans: false, showValues: false, metadata: METADATA, incomplete: []})
-    expect(plan.changes[0]).toMatchObject({action: 'update', keys_added: [], keys_removed: [], keys_changed: ['__proto__']})
+    const current = {
+      name: 'p',
+      owned: true,
+      ownerTarget: 't',
+      scheduledForDeletion: false,
+      currentVersionId: 'v',
+      metadata: METADATA,
+      value: parse('{"__proto__":{"a":1}}'),
+    }
+    const plan = planTarget([desired], new Map([['p', current]]), undefined, {
+      target: 't',
+      prefix: '',
+      adopt: false,
+      deleteOrphans: false,
+      showValues: false,
+      metadata: METADATA,
+      incomplete: [],
+    })
+    expect(plan.changes[0]).toMatchObject({
+      action: 'update',
+      keys_added: [],
+      keys_removed: [],
+      keys_changed: ['__proto__'],
+    })
   })
 
   it('an applied record keeps a secret named __proto__, and a snapshot a path named __proto__', () => {
-    const record = parseAppliedRecord('{"version":1,"applied_at":"2026-01-01T00:00:00.000Z","secrets":{"__proto__":{"hash":"h","version_id":"v"}}}', 'record')
+    const record = parseAppliedRecord(
+      '{"version":1,"applied_at":"2026-01-01T00:00:00.000Z","secrets":{"__proto__":{"hash":"h","version_id":"v"}}}',
+      'record',
+    )
     expect(Object.keys(record.secrets)).toEqual(['__proto__'])
     expect(record.secrets.__proto__).toEqual({hash: 'h', version_id: 'v'})
     expect(record.secrets.constructor).toBeUndefined()
 
     const secrets = jsonObject([['__proto__', parse('{"a":1}')]]) as Record<string, JsonObject>
-    const snapshot = parseSnapshot(serializeSnapshot(buildSnapshot({target: 't', version: 1, createdAt: new Date(0), runId: 'r', sources: [], secrets})), 's')
+    const snapshot = parseSnapshot(
+      serializeSnapshot(
+        buildSnapshot({target: 't', version: 1, createdAt: new Date(0), runId: 'r', sources: [], secrets}),
+      ),
+      's',
+    )
     expect(Object.keys(snapshot.secrets)).toEqual(['__proto__'])
   })
 })

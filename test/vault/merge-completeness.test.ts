@@ -19,11 +19,22 @@ describe('source completeness in the merge phase', () => {
     // Given a source with a denied folder and a deleted secret, and a complete second source
     stack = await startTestStack({
       vault: {
-        secrets: {'secret/base/open/a': {v: 1}, 'secret/base/x/b': {v: 2}, 'secret/base/gone': {v: 3}, 'secret/prod/c': {v: 4}},
+        secrets: {
+          'secret/base/open/a': {v: 1},
+          'secret/base/x/b': {v: 2},
+          'secret/base/gone': {v: 3},
+          'secret/prod/c': {v: 4},
+        },
         deleted: ['secret/base/gone'],
       },
     })
-    const token = stack.vault.createToken({policies: [...readAll, {path: 'secret/metadata/base/x/*', capabilities: ['deny']}, {path: 'secret/metadata/base/x/', capabilities: ['deny']}]})
+    const token = stack.vault.createToken({
+      policies: [
+        ...readAll,
+        {path: 'secret/metadata/base/x/*', capabilities: ['deny']},
+        {path: 'secret/metadata/base/x/', capabilities: ['deny']},
+      ],
+    })
     // When the merge phase walks both for a target importing one and a target importing that target
     const result = await runMerge({
       address: stack.vault.url,
@@ -41,7 +52,11 @@ describe('source completeness in the merge phase', () => {
     })
     // Then the report says what was skipped and why; deleted secrets do not make a source incomplete
     const base = result.sources.find((s) => s.name === 'base')
-    expect(base).toMatchObject({status: 'ok', complete: false, skipped: {deleted: 1, forbidden: 1, not_found: 0, max_depth: 0, unsafe_key: 0}})
+    expect(base).toMatchObject({
+      status: 'ok',
+      complete: false,
+      skipped: {deleted: 1, forbidden: 1, not_found: 0, max_depth: 0, unsafe_key: 0},
+    })
     expect(base?.skipped_items).toEqual([{kind: 'folder', path: 'secret/base/x/', reason: 'forbidden'}])
     expect(result.sources.find((s) => s.name === 'prod')).toMatchObject({complete: true, skipped_items: []})
     const incomplete = Object.fromEntries(result.targets.map((t) => [t.name, t.incomplete]))
@@ -53,9 +68,19 @@ describe('source completeness in the merge phase', () => {
   })
 
   it('denied reads, max_depth cuts and unsafe keys are named per reason', async () => {
-    stack = await startTestStack({vault: {secrets: {'secret/s/ok': {v: 1}, 'secret/s/no1': {v: 2}, 'secret/s/no2': {v: 3}, 'secret/s/d1/d2/deep': {v: 4}}}})
+    stack = await startTestStack({
+      vault: {
+        secrets: {'secret/s/ok': {v: 1}, 'secret/s/no1': {v: 2}, 'secret/s/no2': {v: 3}, 'secret/s/d1/d2/deep': {v: 4}},
+      },
+    })
     stack.vault.addListingAlias('secret/', 's/', ['../up', 'a//b/'])
-    const token = stack.vault.createToken({policies: [...readAll, {path: 'secret/data/s/no1', capabilities: ['deny']}, {path: 'secret/data/s/no2', capabilities: ['deny']}]})
+    const token = stack.vault.createToken({
+      policies: [
+        ...readAll,
+        {path: 'secret/data/s/no1', capabilities: ['deny']},
+        {path: 'secret/data/s/no2', capabilities: ['deny']},
+      ],
+    })
     const result = await runMerge({
       address: stack.vault.url,
       auth: {method: 'token', token},
@@ -63,7 +88,10 @@ describe('source completeness in the merge phase', () => {
       sources: [{name: 's', mount: 'secret/s/', max_depth: 1}],
       targets: [{name: 't', imports: ['s']}],
     })
-    expect(result.sources[0]).toMatchObject({complete: false, skipped: {deleted: 0, forbidden: 2, not_found: 0, max_depth: 1, unsafe_key: 2}})
+    expect(result.sources[0]).toMatchObject({
+      complete: false,
+      skipped: {deleted: 0, forbidden: 2, not_found: 0, max_depth: 1, unsafe_key: 2},
+    })
     expect(result.targets[0]?.incomplete).toEqual([
       'source "s": 1 folder beyond max_depth: secret/s/d1/d2/',
       'source "s": 1 folder refused as unsafe keys: secret/s/a//b/',

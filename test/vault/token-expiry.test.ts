@@ -57,28 +57,43 @@ describe('a Vault token that expires mid-walk', () => {
     [450, 6, 15, true],
     [300, 3, 8, false],
     [250, 3, 7, true],
-  ])('AppRole logs in again past the max TTL and reads every secret (%i ms per read, ttl %i s, max %i s, legacy 403 text: %s)', async (stepMs, ttl, maxTtl, legacyTokenErrors) => {
-    // Given an AppRole whose tokens cannot be renewed past their max TTL, and a walk far longer than that
-    const clock = steppingClock(stepMs)
-    stack = await startTestStack(fixture({app: {policies, token_ttl: ttl, token_max_ttl: maxTtl}}), {now: clock.now, legacyTokenErrors})
-    const {roleId, secretId} = stack.credentials.approles.app as {roleId: string; secretId: string}
-    // When the merge phase walks it (concurrency 1, so the clock moves between requests)
-    const result = await runMerge({
-      address: stack.vault.url,
-      auth: {method: 'approle', role_id: roleId, secret_id: secretId},
-      concurrency: 1,
-      sources: source,
-      targets: target,
-      now: clock.now,
-      wrapReader: (reader) => clock.wrap(reader),
-    })
-    // Then every secret was read; only the policy-denied one is skipped, and the client logged in again
-    expect(result.sources[0]).toMatchObject({status: 'ok', secrets: SECRETS, complete: false, skipped: {forbidden: 1}})
-    expect(result.sources[0]?.skipped_items).toEqual([{kind: 'secret', path: 'secret/app/denied', reason: 'forbidden'}])
-    expect(result.targets[0]?.secrets.size).toBe(SECRETS)
-    expect(stack.controls.count({operation: 'login-approle'})).toBeGreaterThanOrEqual(Math.floor((SECRETS * stepMs) / (maxTtl * 1000)))
-    expect(stack.controls.count({operation: 'read'})).toBe(SECRETS + 1)
-  })
+  ])(
+    'AppRole logs in again past the max TTL and reads every secret (%i ms per read, ttl %i s, max %i s, legacy 403 text: %s)',
+    async (stepMs, ttl, maxTtl, legacyTokenErrors) => {
+      // Given an AppRole whose tokens cannot be renewed past their max TTL, and a walk far longer than that
+      const clock = steppingClock(stepMs)
+      stack = await startTestStack(fixture({app: {policies, token_ttl: ttl, token_max_ttl: maxTtl}}), {
+        now: clock.now,
+        legacyTokenErrors,
+      })
+      const {roleId, secretId} = stack.credentials.approles.app as {roleId: string; secretId: string}
+      // When the merge phase walks it (concurrency 1, so the clock moves between requests)
+      const result = await runMerge({
+        address: stack.vault.url,
+        auth: {method: 'approle', role_id: roleId, secret_id: secretId},
+        concurrency: 1,
+        sources: source,
+        targets: target,
+        now: clock.now,
+        wrapReader: (reader) => clock.wrap(reader),
+      })
+      // Then every secret was read; only the policy-denied one is skipped, and the client logged in again
+      expect(result.sources[0]).toMatchObject({
+        status: 'ok',
+        secrets: SECRETS,
+        complete: false,
+        skipped: {forbidden: 1},
+      })
+      expect(result.sources[0]?.skipped_items).toEqual([
+        {kind: 'secret', path: 'secret/app/denied', reason: 'forbidden'},
+      ])
+      expect(result.targets[0]?.secrets.size).toBe(SECRETS)
+      expect(stack.controls.count({operation: 'login-approle'})).toBeGreaterThanOrEqual(
+        Math.floor((SECRETS * stepMs) / (maxTtl * 1000)),
+      )
+      expect(stack.controls.count({operation: 'read'})).toBe(SECRETS + 1)
+    },
+  )
 
   it('AppRole whose token is revoked mid-walk logs in again once and retries, even without "invalid token" in the 403', async () => {
     const clock = steppingClock(0)
@@ -106,7 +121,15 @@ describe('a Vault token that expires mid-walk', () => {
     const clock = steppingClock(10_000)
     stack = await startTestStack(fixture(), {now: clock.now})
     const token = stack.vault.createToken({policies, ttlSeconds: 60, maxTtlSeconds: 100})
-    const result = await runMerge({address: stack.vault.url, auth: {method: 'token', token}, concurrency: 1, sources: source, targets: target, now: clock.now, wrapReader: (reader) => clock.wrap(reader)})
+    const result = await runMerge({
+      address: stack.vault.url,
+      auth: {method: 'token', token},
+      concurrency: 1,
+      sources: source,
+      targets: target,
+      now: clock.now,
+      wrapReader: (reader) => clock.wrap(reader),
+    })
     expect(result.sources[0]).toMatchObject({status: 'failed', complete: false})
     expect(result.sources[0]?.error).toContain('the Vault token expired or was revoked')
     expect(result.targets[0]).toMatchObject({ok: false})

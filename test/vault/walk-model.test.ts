@@ -14,7 +14,8 @@ import {describeModel, generateModel, oracleFor, seedModel, type VaultTreeModel}
  * WALK_SEEDS=n runs more.
  */
 const replay = process.env.WALK_SEED === undefined ? undefined : Number(process.env.WALK_SEED)
-const SEEDS = replay === undefined ? Array.from({length: Number(process.env.WALK_SEEDS ?? 200)}, (_, i) => i + 1) : [replay]
+const SEEDS =
+  replay === undefined ? Array.from({length: Number(process.env.WALK_SEEDS ?? 200)}, (_, i) => i + 1) : [replay]
 
 let vault: VaultServer
 let reader: VaultReader
@@ -32,7 +33,10 @@ beforeAll(async () => {
     redactor: runtime.redactor,
     env: {},
     retry: {maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 3},
-    breakers: createBreakers({enabled: false, failure_threshold: 5, window: 10_000, timeout: 30_000, max_requests: 1}, {logger: runtime.logger}),
+    breakers: createBreakers(
+      {enabled: false, failure_threshold: 5, window: 10_000, timeout: 30_000, max_requests: 1},
+      {logger: runtime.logger},
+    ),
   })
 })
 afterAll(async () => vault.close())
@@ -42,8 +46,22 @@ async function checkSeed(model: VaultTreeModel): Promise<void> {
   controls.clear()
   controls.resetCounters()
   controls.setJitter({service: 'vault', maxMs: model.jitterMs, seed: model.seed})
-  if (model.faults.list > 0) controls.injectFault({service: 'vault', operation: 'list', kind: '5xx', count: model.faults.list, status: model.faults.status})
-  if (model.faults.read > 0) controls.injectFault({service: 'vault', operation: 'read', kind: '5xx', count: model.faults.read, status: model.faults.status})
+  if (model.faults.list > 0)
+    controls.injectFault({
+      service: 'vault',
+      operation: 'list',
+      kind: '5xx',
+      count: model.faults.list,
+      status: model.faults.status,
+    })
+  if (model.faults.read > 0)
+    controls.injectFault({
+      service: 'vault',
+      operation: 'read',
+      kind: '5xx',
+      count: model.faults.read,
+      status: model.faults.status,
+    })
 
   // Given the seed's sources, one target per source and one importing all of them (later wins on overlaps)
   const names = model.sources.map((s) => s.name)
@@ -62,21 +80,33 @@ async function checkSeed(model: VaultTreeModel): Promise<void> {
   for (const [i, source] of model.sources.entries()) {
     const oracle = oracles[i] as ReturnType<typeof oracleFor>
     const report = result.sources.find((r) => r.name === source.name)
-    expect(report, `report of ${source.name}`).toMatchObject({status: 'ok', error: null, secrets: oracle.secrets.size, complete: oracle.complete, skipped: oracle.skipped})
+    expect(report, `report of ${source.name}`).toMatchObject({
+      status: 'ok',
+      error: null,
+      secrets: oracle.secrets.size,
+      complete: oracle.complete,
+      skipped: oracle.skipped,
+    })
     expect(report?.skipped_items, `skips of ${source.name}`).toEqual(oracle.incomplete)
     const target = result.targets.find((t) => t.name === `t-${source.name}`)
-    expect(Object.fromEntries(target?.secrets ?? []), `secrets of ${source.name}`).toEqual(Object.fromEntries(oracle.secrets))
+    expect(Object.fromEntries(target?.secrets ?? []), `secrets of ${source.name}`).toEqual(
+      Object.fromEntries(oracle.secrets),
+    )
     expect(target?.incomplete.length === 0, `incomplete of t-${source.name}`).toBe(oracle.complete)
     for (const [path, data] of oracle.secrets) merged.set(path, {...merged.get(path), ...data})
   }
   const all = result.targets.find((t) => t.name === 'all')
-  expect(Object.fromEntries(all?.secrets ?? []), 'secrets of the target importing every source').toEqual(Object.fromEntries(merged))
+  expect(Object.fromEntries(all?.secrets ?? []), 'secrets of the target importing every source').toEqual(
+    Object.fromEntries(merged),
+  )
   expect(all?.incomplete.length === 0, 'all complete').toBe(oracles.every((o) => o.complete))
   // ... with exact request counts: F lists and S reads per source, plus one retry per injected fault
   const lists = oracles.reduce((n, o) => n + o.lists, 0)
   const reads = oracles.reduce((n, o) => n + o.reads, 0)
   expect(controls.count({service: 'vault', operation: 'list'}), 'LIST requests').toBe(lists + model.faults.list)
-  expect(controls.count({service: 'vault', operation: 'read'}), 'read requests').toBe(reads + (reads > 0 ? model.faults.read : 0))
+  expect(controls.count({service: 'vault', operation: 'read'}), 'read requests').toBe(
+    reads + (reads > 0 ? model.faults.read : 0),
+  )
 }
 
 describe('walk model', () => {
@@ -86,7 +116,10 @@ describe('walk model', () => {
       try {
         await checkSeed(model)
       } catch (error) {
-        throw new Error(`walk model failed for seed ${model.seed} (replay: WALK_SEED=${model.seed} npx vitest run test/vault/walk-model.test.ts) — ${describeModel(model)}\n${(error as Error).message}`, {cause: error})
+        throw new Error(
+          `walk model failed for seed ${model.seed} (replay: WALK_SEED=${model.seed} npx vitest run test/vault/walk-model.test.ts) — ${describeModel(model)}\n${(error as Error).message}`,
+          {cause: error},
+        )
       }
       if (model.sources.every((source) => oracleFor(model, source).complete)) complete++
     }

@@ -14,15 +14,29 @@ afterEach(async () => {
 })
 
 const retry = {maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5}
-const breakersOff = () => createBreakers({enabled: false, failure_threshold: 5, window: 10_000, timeout: 30_000, max_requests: 1}, {logger: recordingRuntime().logger})
+const breakersOff = () =>
+  createBreakers(
+    {enabled: false, failure_threshold: 5, window: 10_000, timeout: 30_000, max_requests: 1},
+    {logger: recordingRuntime().logger},
+  )
 
 function vaultConfig(address: string, auth: VaultConfig['auth']): VaultConfig {
   return {address, namespace: '', auth, concurrency: 8, timeout: 5000}
 }
 
-async function reader(s: TestStack, auth: VaultConfig['auth'] = {method: 'token', token: s.vault.rootToken}): Promise<VaultReader> {
+async function reader(
+  s: TestStack,
+  auth: VaultConfig['auth'] = {method: 'token', token: s.vault.rootToken},
+): Promise<VaultReader> {
   const runtime = recordingRuntime()
-  return connectVault({config: vaultConfig(s.vault.url, auth), logger: runtime.logger, redactor: runtime.redactor, env: {}, retry, breakers: breakersOff()})
+  return connectVault({
+    config: vaultConfig(s.vault.url, auth),
+    logger: runtime.logger,
+    redactor: runtime.redactor,
+    env: {},
+    retry,
+    breakers: breakersOff(),
+  })
 }
 
 async function walk(r: VaultReader, path: string, overrides: Partial<WalkOptions> = {}) {
@@ -53,18 +67,21 @@ function deepTree(depth: number): Record<string, Record<string, unknown>> {
 }
 
 describe('walkVaultTree', () => {
-  it.each([1, 2, 5, 8])('reads every secret of a tree %i folders deep, with F LIST calls and S reads', async (depth) => {
-    stack = await startTestStack({vault: {secrets: deepTree(depth)}})
-    const r = await reader(stack)
-    stack.controls.resetCounters()
-    const result = await walk(r, 'secret/tree/')
-    expect(result.secrets.size).toBe(depth)
-    const deepest = [...Array.from({length: depth}, (_, i) => `d${i + 1}`), `s${depth}`].join('/')
-    expect(result.secrets.get(deepest)).toEqual({level: depth})
-    // Folders: the root plus one per level.
-    expect(stack.controls.count({service: 'vault', operation: 'list'})).toBe(depth + 1)
-    expect(stack.controls.count({service: 'vault', operation: 'read'})).toBe(depth)
-  })
+  it.each([1, 2, 5, 8])(
+    'reads every secret of a tree %i folders deep, with F LIST calls and S reads',
+    async (depth) => {
+      stack = await startTestStack({vault: {secrets: deepTree(depth)}})
+      const r = await reader(stack)
+      stack.controls.resetCounters()
+      const result = await walk(r, 'secret/tree/')
+      expect(result.secrets.size).toBe(depth)
+      const deepest = [...Array.from({length: depth}, (_, i) => `d${i + 1}`), `s${depth}`].join('/')
+      expect(result.secrets.get(deepest)).toEqual({level: depth})
+      // Folders: the root plus one per level.
+      expect(stack.controls.count({service: 'vault', operation: 'list'})).toBe(depth + 1)
+      expect(stack.controls.count({service: 'vault', operation: 'read'})).toBe(depth)
+    },
+  )
 
   it('walks a mount root and gives paths relative to the source', async () => {
     stack = await startTestStack({vault: {secrets: {'secret/a': {v: 1}, 'secret/dir/b': {v: 2}}}})
@@ -73,7 +90,9 @@ describe('walkVaultTree', () => {
   })
 
   it('resolves a nested mount (teams/platform/kv/) through sys/internal/ui/mounts', async () => {
-    stack = await startTestStack({vault: {mounts: ['secret/', 'teams/platform/kv/'], secrets: {'teams/platform/kv/app/db': {p: 1}}}})
+    stack = await startTestStack({
+      vault: {mounts: ['secret/', 'teams/platform/kv/'], secrets: {'teams/platform/kv/app/db': {p: 1}}},
+    })
     const r = await reader(stack)
     expect(await r.resolveMount('teams/platform/kv/app/')).toEqual({mount: 'teams/platform/kv/', relative: 'app/'})
     const result = await walk(r, 'teams/platform/kv/app/')
@@ -129,7 +148,9 @@ describe('walkVaultTree', () => {
   })
 
   it('skips secrets whose latest version is deleted', async () => {
-    stack = await startTestStack({vault: {secrets: {'secret/d/live': {v: 1}, 'secret/d/dead': {v: 2}}, deleted: ['secret/d/dead']}})
+    stack = await startTestStack({
+      vault: {secrets: {'secret/d/live': {v: 1}, 'secret/d/dead': {v: 2}}, deleted: ['secret/d/dead']},
+    })
     const result = await walk(await reader(stack), 'secret/d/')
     expect(Object.fromEntries(result.secrets)).toEqual({live: {v: 1}})
     expect(result.stats.skippedDeleted).toBe(1)
@@ -138,22 +159,31 @@ describe('walkVaultTree', () => {
   it('fails the walk when there are more than max_secrets secrets, never truncating', async () => {
     const secrets = Object.fromEntries(Array.from({length: 11}, (_, i) => [`secret/m/s${i}`, {i}]))
     stack = await startTestStack({vault: {secrets}})
-    await expect(walk(await reader(stack), 'secret/m/', {maxSecrets: 10})).rejects.toThrow('more than max_secrets (10) secrets under secret/m/')
+    await expect(walk(await reader(stack), 'secret/m/', {maxSecrets: 10})).rejects.toThrow(
+      'more than max_secrets (10) secrets under secret/m/',
+    )
   })
 
   it('compacts the queue on a 500-secret tree with a low threshold, keeping the processed prefix under the bound', async () => {
     // 50 folders of 10 secrets, spread over two levels so the queue grows and drains; a threshold of 10 makes
     // the queue compact many times over (the code path a 20,000-secret tree takes at a threshold of 1,000).
     const secrets: Record<string, Record<string, unknown>> = {}
-    for (let a = 0; a < 5; a++) for (let b = 0; b < 10; b++) for (let s = 0; s < 10; s++) secrets[`secret/big/a${a}/b${b}/s${s}`] = {a, b, s}
+    for (let a = 0; a < 5; a++)
+      for (let b = 0; b < 10; b++) for (let s = 0; s < 10; s++) secrets[`secret/big/a${a}/b${b}/s${s}`] = {a, b, s}
     stack = await startTestStack({vault: {secrets}})
     const threshold = 10
     stack.controls.resetCounters()
-    const result = await walk(await reader(stack), 'secret/big/', {compactionThreshold: threshold, maxSecrets: 500, limit: pLimit(16)})
+    const result = await walk(await reader(stack), 'secret/big/', {
+      compactionThreshold: threshold,
+      maxSecrets: 500,
+      limit: pLimit(16),
+    })
     expect(result.secrets.size).toBe(500)
     expect(result.stats.compactions).toBeGreaterThan(1)
     // After every dequeue, processed entries stay at most max(threshold, half the queue) (+1 for the one just taken).
-    expect(result.stats.maxProcessedRetained).toBeLessThanOrEqual(Math.max(threshold, Math.ceil(result.stats.maxQueueLength / 2)) + 1)
+    expect(result.stats.maxProcessedRetained).toBeLessThanOrEqual(
+      Math.max(threshold, Math.ceil(result.stats.maxQueueLength / 2)) + 1,
+    )
     // ... and the bound is reached: without compaction the prefix would have held every entry taken.
     expect(result.stats.maxQueueLength).toBeGreaterThan(threshold * 4)
     expect(result.logs).toContain('walk queue compacted')
@@ -171,34 +201,60 @@ describe('vault auth', () => {
   it('AppRole login reads the tree', async () => {
     stack = await startTestStack({vault: {secrets: {'secret/r/a': {v: 1}}, approles: {app: {policies}}}})
     const {roleId, secretId} = stack.credentials.approles.app as {roleId: string; secretId: string}
-    const result = await walk(await reader(stack, {method: 'approle', role_id: roleId, secret_id: secretId}), 'secret/r/')
+    const result = await walk(
+      await reader(stack, {method: 'approle', role_id: roleId, secret_id: secretId}),
+      'secret/r/',
+    )
     expect(result.secrets.size).toBe(1)
   })
 
   it('a wrong AppRole secret id fails with VAULT_AUTH_FAILED and no secret in the message', async () => {
     stack = await startTestStack({vault: {approles: {app: {policies}}}})
     const {roleId} = stack.credentials.approles.app as {roleId: string}
-    await expect(reader(stack, {method: 'approle', role_id: roleId, secret_id: 'wrong-secret-id-123'})).rejects.toMatchObject({code: 'VAULT_AUTH_FAILED'})
-    await expect(reader(stack, {method: 'approle', role_id: roleId, secret_id: 'wrong-secret-id-123'})).rejects.not.toThrow('wrong-secret-id-123')
+    await expect(
+      reader(stack, {method: 'approle', role_id: roleId, secret_id: 'wrong-secret-id-123'}),
+    ).rejects.toMatchObject({code: 'VAULT_AUTH_FAILED'})
+    await expect(
+      reader(stack, {method: 'approle', role_id: roleId, secret_id: 'wrong-secret-id-123'}),
+    ).rejects.not.toThrow('wrong-secret-id-123')
   })
 
   it('Kubernetes login with the service account JWT from jwt_path', async () => {
     const {mkdtemp, writeFile} = await import('node:fs/promises')
     const {join} = await import('node:path')
     const {tmpdir} = await import('node:os')
-    stack = await startTestStack({vault: {secrets: {'secret/k/a': {v: 1}}, kubernetes_roles: {secretsync: {policies, jwt: 'eyJ.service-account.jwt'}}}})
+    stack = await startTestStack({
+      vault: {
+        secrets: {'secret/k/a': {v: 1}},
+        kubernetes_roles: {secretsync: {policies, jwt: 'eyJ.service-account.jwt'}},
+      },
+    })
     const jwtPath = join(await mkdtemp(join(tmpdir(), 'jwt-')), 'token')
     await writeFile(jwtPath, 'eyJ.service-account.jwt\n')
-    const result = await walk(await reader(stack, {method: 'kubernetes', role: 'secretsync', jwt_path: jwtPath}), 'secret/k/')
+    const result = await walk(
+      await reader(stack, {method: 'kubernetes', role: 'secretsync', jwt_path: jwtPath}),
+      'secret/k/',
+    )
     expect(result.secrets.size).toBe(1)
   })
 
   it('renews a token that nears expiry during a long walk, and logs in again when it cannot', async () => {
     let now = Date.now()
-    stack = await startTestStack({vault: {secrets: {'secret/t/a': {v: 1}, 'secret/t/b': {v: 2}}, approles: {app: {policies}}}}, {now: () => now})
+    stack = await startTestStack(
+      {vault: {secrets: {'secret/t/a': {v: 1}, 'secret/t/b': {v: 2}}, approles: {app: {policies}}}},
+      {now: () => now},
+    )
     const {roleId, secretId} = stack.credentials.approles.app as {roleId: string; secretId: string}
     const runtime = recordingRuntime()
-    const r = await connectVault({config: vaultConfig(stack.vault.url, {method: 'approle', role_id: roleId, secret_id: secretId}), logger: runtime.logger, redactor: runtime.redactor, env: {}, retry, breakers: breakersOff(), now: () => now})
+    const r = await connectVault({
+      config: vaultConfig(stack.vault.url, {method: 'approle', role_id: roleId, secret_id: secretId}),
+      logger: runtime.logger,
+      redactor: runtime.redactor,
+      env: {},
+      retry,
+      breakers: breakersOff(),
+      now: () => now,
+    })
     // Default AppRole token TTL is long; jump past two thirds of Vault's 768h default.
     now += 600 * 3600 * 1000
     stack.controls.resetCounters()

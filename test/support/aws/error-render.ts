@@ -50,7 +50,9 @@ export function renderError(error: AwsError, protocol: WireProtocol, {requestId,
       body: JSON.stringify({
         __type: error.code,
         message: error.message,
-        ...(error instanceof JsonMembersError ? {...error.members, ...('RequestId' in error.members ? {RequestId: requestId} : {})} : {}),
+        ...(error instanceof JsonMembersError
+          ? {...error.members, ...('RequestId' in error.members ? {RequestId: requestId} : {})}
+          : {}),
       }),
     }
   }

@@ -23,10 +23,14 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 function identityStoreIdOf(req: AwsRequest): string {
   const id = req.json.IdentityStoreId
   if (typeof id !== 'string' || id.length < 1 || id.length > 36) {
-    throw validation('1 validation error detected: Value at \'identityStoreId\' failed to satisfy constraint: Member must have length between 1 and 36')
+    throw validation(
+      "1 validation error detected: Value at 'identityStoreId' failed to satisfy constraint: Member must have length between 1 and 36",
+    )
   }
   if (!IDENTITY_STORE_ID.test(id)) {
-    throw validation(`1 validation error detected: Value '${id}' at 'identityStoreId' failed to satisfy constraint: Member must satisfy regular expression pattern: ${IDENTITY_STORE_ID.source}`)
+    throw validation(
+      `1 validation error detected: Value '${id}' at 'identityStoreId' failed to satisfy constraint: Member must satisfy regular expression pattern: ${IDENTITY_STORE_ID.source}`,
+    )
   }
   return id
 }
@@ -53,7 +57,11 @@ function alternateIdentifierOf(req: AwsRequest): {displayName: string} | {extern
 }
 
 const notFound = (resourceType: 'GROUP' | 'IDENTITY_STORE', resourceId: string, message: string): AwsError =>
-  new JsonMembersError('ResourceNotFoundException', message, 400, {ResourceType: resourceType, ResourceId: resourceId, RequestId: ''})
+  new JsonMembersError('ResourceNotFoundException', message, 400, {
+    ResourceType: resourceType,
+    ResourceId: resourceId,
+    RequestId: '',
+  })
 
 /** Creates the Identity Store handler over the SSO Admin state's groups. */
 export function createIdentityStoreService(sso: SsoAdminState): {handler: AwsServiceHandler} {
@@ -63,10 +71,13 @@ export function createIdentityStoreService(sso: SsoAdminState): {handler: AwsSer
       const alternate = alternateIdentifierOf(req)
       const visible = sso.identityStoreVisibleTo(identityStoreId, req.accountId)
       if (visible === undefined) throw notFound('IDENTITY_STORE', identityStoreId, 'IDENTITY_STORE not found.')
-      if (!visible) throw new AwsError('AccessDeniedException', 'User is not authorized to perform this operation.', 400)
+      if (!visible)
+        throw new AwsError('AccessDeniedException', 'User is not authorized to perform this operation.', 400)
       // Seeded groups carry no external ids, so an ExternalId never matches.
       const group =
-        'displayName' in alternate ? sso.groups(identityStoreId).find((g) => g.DisplayName === alternate.displayName) : undefined
+        'displayName' in alternate
+          ? sso.groups(identityStoreId).find((g) => g.DisplayName === alternate.displayName)
+          : undefined
       if (!group) throw notFound('GROUP', '', 'GROUP not found.')
       return {GroupId: group.GroupId, IdentityStoreId: identityStoreId}
     },
@@ -76,7 +87,11 @@ export function createIdentityStoreService(sso: SsoAdminState): {handler: AwsSer
     handle(req: AwsRequest): AwsResponse {
       const operation = operations[req.operation]
       if (!operation) {
-        throw new AwsError('UnknownOperationException', `Operation ${req.operation} is not supported by this test server`, 400)
+        throw new AwsError(
+          'UnknownOperationException',
+          `Operation ${req.operation} is not supported by this test server`,
+          400,
+        )
       }
       return jsonResponse(operation(req))
     },

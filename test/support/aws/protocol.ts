@@ -9,7 +9,12 @@ export const jsonResponse = (body: unknown, status = 200): AwsResponse => ({
 
 /** XML-escapes text content and attribute values. */
 export const xmlEscape = (value: string): string =>
-  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+  value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
 
 /** An XML success response (STS query protocol, S3 REST). */
 export const xmlResponse = (xml: string, status = 200, headers: Record<string, string> = {}): AwsResponse => ({

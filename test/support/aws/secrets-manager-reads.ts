@@ -138,7 +138,9 @@ export function batchGetSecretValue(state: SecretsManagerState, req: AwsRequest)
   const ids = optStringList(json, 'SecretIdList', {min: 1, max: 20})
   // Like AWS, one over-long id fails the whole call, not just its entry.
   if (ids?.some((id) => id.length < 1 || id.length > 2048)) {
-    throw validationError("Value at 'secretIdList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 2048, Member must have length greater than or equal to 1]")
+    throw validationError(
+      "Value at 'secretIdList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 2048, Member must have length greater than or equal to 1]",
+    )
   }
   const hasFilters = json.Filters !== undefined && json.Filters !== null
   const filters = parseFilters(json.Filters)

@@ -246,7 +246,11 @@ export class SecretsManagerState {
    * Creates a secret with no version at all, as CreateSecret without SecretString (or one whose value never
    * landed) leaves it: listed, describable, and without an AWSCURRENT value to read.
    */
-  seedPlaceholder(accountId: string, region: string, options: Omit<SeedSecretOptions, 'value' | 'scheduledForDeletion'>): {arn: string} {
+  seedPlaceholder(
+    accountId: string,
+    region: string,
+    options: Omit<SeedSecretOptions, 'value' | 'scheduledForDeletion'>,
+  ): {arn: string} {
     if (this.secretsIn(accountId, region).has(options.name)) {
       throw new Error(`seedPlaceholder: ${options.name} already exists in ${accountId}/${region}`)
     }

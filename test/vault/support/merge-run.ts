@@ -42,15 +42,20 @@ export async function runMerge(options: MergeRunOptions): Promise<MergePhaseResu
     runtime,
     connectVault: async () =>
       options.reader ??
-      (options.wrapReader ?? ((reader: VaultReader) => reader))(await connectVault({
-        config: vault,
-        logger: runtime.logger,
-        redactor: runtime.redactor,
-        env: {},
-        retry: {maxAttempts: options.maxAttempts ?? 5, baseDelayMs: 1, maxDelayMs: 3},
-        breakers: createBreakers({enabled: false, failure_threshold: 5, window: 10_000, timeout: 30_000, max_requests: 1}, {logger: runtime.logger}),
-        now: options.now,
-      })),
+      (options.wrapReader ?? ((reader: VaultReader) => reader))(
+        await connectVault({
+          config: vault,
+          logger: runtime.logger,
+          redactor: runtime.redactor,
+          env: {},
+          retry: {maxAttempts: options.maxAttempts ?? 5, baseDelayMs: 1, maxDelayMs: 3},
+          breakers: createBreakers(
+            {enabled: false, failure_threshold: 5, window: 10_000, timeout: 30_000, max_requests: 1},
+            {logger: runtime.logger},
+          ),
+          now: options.now,
+        }),
+      ),
   })
   return {...result, logs: runtime.logs}
 }

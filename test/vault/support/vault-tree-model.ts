@@ -56,7 +56,25 @@ export interface SourceOracle {
 }
 
 // Legal but hostile key text: prototype names, unicode, spaces, an encoded slash, punctuation.
-const NAMES = ['a', 'b', 'db', 'api', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'ünïcødé', 'with space', 'a%2Fb', '日本', 'x.y', '-dash', '@at', '=eq', 'emoji🔑']
+const NAMES = [
+  'a',
+  'b',
+  'db',
+  'api',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'ünïcødé',
+  'with space',
+  'a%2Fb',
+  '日本',
+  'x.y',
+  '-dash',
+  '@at',
+  '=eq',
+  'emoji🔑',
+]
 const UNSAFE = ['../up', '../esc/', 'a//b', 'a//b/', '/abs', 'nul\u0000x', 'x/../y']
 
 export function generateModel(seed: number): VaultTreeModel {
@@ -70,9 +88,19 @@ export function generateModel(seed: number): VaultTreeModel {
     // A folder exists in Vault only while some key lies below it: every one holds a secret.
     const secrets = names(int(1, 2)).map((name): ModelSecret => {
       const key = `${path}${name}`
-      return {key, state: chance(0.1) ? 'deleted' : chance(0.05) ? 'destroyed' : 'live', denied: chance(0.06), data: {v: `${seed}:${mount}${key}`}}
+      return {
+        key,
+        state: chance(0.1) ? 'deleted' : chance(0.05) ? 'destroyed' : 'live',
+        denied: chance(0.06),
+        data: {v: `${seed}:${mount}${key}`},
+      }
     })
-    const folders = depth >= 3 ? [] : names(int(depth === 0 ? 1 : 0, depth === 0 ? 2 : 1)).map((name) => folder(mount, `${path}${name}/`, depth + 1))
+    const folders =
+      depth >= 3
+        ? []
+        : names(int(depth === 0 ? 1 : 0, depth === 0 ? 2 : 1)).map((name) =>
+            folder(mount, `${path}${name}/`, depth + 1),
+          )
     return {path, denied: depth > 0 && chance(0.07), folders, secrets, unsafe: chance(0.08) ? [pick(UNSAFE)] : []}
   }
 
@@ -82,7 +110,11 @@ export function generateModel(seed: number): VaultTreeModel {
   const count = Math.min(candidates.length, int(2, 3))
   const chosen = new Set<number>()
   while (chosen.size < count) chosen.add(Math.floor(random() * candidates.length))
-  const sources = [...chosen].map((index, i) => ({...(candidates[index] as {mount: string; root: string}), name: `s${i}`, maxDepth: int(1, 3)}))
+  const sources = [...chosen].map((index, i) => ({
+    ...(candidates[index] as {mount: string; root: string}),
+    name: `s${i}`,
+    maxDepth: int(1, 3),
+  }))
   return {
     seed,
     mounts,
@@ -95,7 +127,8 @@ export function generateModel(seed: number): VaultTreeModel {
 
 export const allFolders = (root: ModelFolder): ModelFolder[] => [root, ...root.folders.flatMap(allFolders)]
 
-const findFolder = (root: ModelFolder, path: string): ModelFolder | undefined => allFolders(root).find((f) => f.path === path)
+const findFolder = (root: ModelFolder, path: string): ModelFolder | undefined =>
+  allFolders(root).find((f) => f.path === path)
 
 /** Writes the model into the test Vault and returns the ACL rules it needs (an allow-all plus exact denies). */
 export function seedModel(vault: VaultServer, model: VaultTreeModel): Policy[] {
@@ -119,7 +152,14 @@ export function seedModel(vault: VaultServer, model: VaultTreeModel): Policy[] {
 /** What a walk of `source` must do, from the fixture alone. */
 export function oracleFor(model: VaultTreeModel, source: ModelSource): SourceOracle {
   const root = findFolder(model.mounts.get(source.mount) as ModelFolder, source.root) as ModelFolder
-  const out: SourceOracle = {secrets: new Map(), incomplete: [], skipped: {deleted: 0, forbidden: 0, not_found: 0, max_depth: 0, unsafe_key: 0}, complete: true, lists: 0, reads: 0}
+  const out: SourceOracle = {
+    secrets: new Map(),
+    incomplete: [],
+    skipped: {deleted: 0, forbidden: 0, not_found: 0, max_depth: 0, unsafe_key: 0},
+    complete: true,
+    lists: 0,
+    reads: 0,
+  }
   const skip = (kind: 'folder' | 'secret', relative: string, reason: SkipReason): void => {
     out.skipped[reason]++
     if (reason !== 'deleted') out.incomplete.push({kind, path: `${source.mount}${relative}`, reason})
@@ -142,7 +182,8 @@ export function oracleFor(model: VaultTreeModel, source: ModelSource): SourceOra
   }
   visit(root, 0)
   const order: SkipReason[] = ['deleted', 'forbidden', 'not_found', 'max_depth', 'unsafe_key']
-  const rank = (item: {kind: string; reason: SkipReason}): string => `${item.kind === 'folder' ? 0 : 1}${order.indexOf(item.reason)}`
+  const rank = (item: {kind: string; reason: SkipReason}): string =>
+    `${item.kind === 'folder' ? 0 : 1}${order.indexOf(item.reason)}`
   out.incomplete.sort((a, b) => rank(a).localeCompare(rank(b)) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   out.complete = out.incomplete.length === 0
   return out
