@@ -24,4 +24,5 @@ async function buildManifest(root) {
 const root = resolve(import.meta.dirname, '..')
 const file = join(root, 'oclif.manifest.json')
 await writeFile(file, `${JSON.stringify(await buildManifest(root), null, 2)}\n`)
-process.stdout.write(`wrote ${file}\n`)
+// stderr: `npm run -s sandbox -- pipeline -o json | jq` must see only the command's own stdout.
+process.stderr.write(`wrote ${file}\n`)
