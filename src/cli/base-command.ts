@@ -14,6 +14,7 @@ import {
 import {escapeUntrusted, stringifyJsonSafely} from '../util/untrusted-text.js'
 import {globalFlags} from './flags.js'
 import {stopOnSignals, type SignalStop} from './stop-on-signals.js'
+import {checkBooleanFlagEnv} from './strict-boolean-env.js'
 
 export const EXIT_CODES_HELP = exitCodesHelp()
 
@@ -63,6 +64,7 @@ export abstract class BaseCommand extends Command {
 
   override async init(): Promise<void> {
     await super.init()
+    checkBooleanFlagEnv({...this.ctor.baseFlags, ...this.ctor.flags}, process.env)
     this.signals ??= stopOnSignals()
   }
 

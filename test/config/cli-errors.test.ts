@@ -335,6 +335,26 @@ describe('secretsync validate on a bad config', () => {
     )
   })
 
+  it('a boolean flag variable that is not a boolean word is a usage error naming it, before anything is contacted', async () => {
+    // Given a config whose Vault would refuse every connection (nothing listens on port 1)
+    const file = await writeTempConfig(replace('http://127.0.0.1:8200', 'http://127.0.0.1:1'))
+    // When SECRETSYNC_DRY_RUN says something that is neither yes nor no (oclif alone would read it as false: apply)
+    for (const value of ['maybe', 'ON', 'ture']) {
+      const {code, stderr} = await runCli(['pipeline', '-c', file], {env: {SECRETSYNC_DRY_RUN: value}})
+      // Then it exits 2 naming the variable and the flag, never echoing the value, and reaches no Vault
+      expect(code, stderr).toBe(2)
+      expect(stderr).toContain('SECRETSYNC_DRY_RUN (for --dry-run) must be true or false')
+      expect(stderr).not.toContain(value)
+      expect(stderr).not.toMatch(/ECONNREFUSED|vault/i)
+    }
+    // And a boolean word is taken as it says: the run goes on (and fails to reach Vault: exit 1, not 2)
+    const yes = await runCli(['pipeline', '-c', file, '--merge-only'], {env: {SECRETSYNC_DRY_RUN: 'YES'}})
+    expect(yes.code, yes.stderr).toBe(1)
+    const other = await runCli(['validate', '-c', file], {env: {SECRETSYNC_CHECK_ACCESS: 'enabled'}})
+    expect(other.code).toBe(2)
+    expect(other.stderr).toContain('SECRETSYNC_CHECK_ACCESS (for --check-access)')
+  })
+
   it('an unknown flag is a usage error: exit 2', async () => {
     // A real process: oclif's own parse error on the way out of a real process.
     const {code, stderr} = await runCli(['validate', '--no-such-flag'], {subprocess: true})
