@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
-import {parseJsonOutput, secretsManagerWrites} from '../support/e2e.js'
+import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Stories of exact values (issue 10 defect 6, issue 17 item 7), run as a user runs the CLI against the test
@@ -37,29 +37,19 @@ interface SyncJson {
 let stack: TestStack
 let config: string
 
-const configText = `vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-vault_sources:
-  - {name: base, mount: secret/base/}
-  - {name: prod, mount: secret/prod/}
-merge_store:
-  bucket: merge-store
-  endpoint: \${AWS_ENDPOINT_URL}
-aws:
-  region: ${REGION}
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-  - name: app
+const configText = pipelineConfigText({
+  sources: ['base', 'prod'],
+  region: REGION,
+  targets: `  - name: app
     account_id: "${ACCOUNT}"
     imports: [base, prod]
     secret_prefix: app/
   - name: root
     account_id: "${ACCOUNT}"
     imports: [base]
-logging: {level: warn}
-`
+`,
+  extra: 'logging: {level: warn}\n',
+})
 
 /** Writes a KV v2 secret over Vault's HTTP API with `data` as the exact JSON text given, as `vault kv put` would send it. */
 async function putVault(path: string, data: string): Promise<void> {

@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig, type CliResult} from '../support/cli.js'
+import {pipelineConfigText} from '../support/e2e.js'
 import {githubProblems, leaks, lineProblems} from '../support/output-oracle.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
@@ -25,22 +26,11 @@ let config: string
 let discoveryConfig: string
 let github: {summary: string; output: string}
 
-const configText = (extra = '') => `vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-vault_sources:
-  - {name: base, mount: secret/base/}
-merge_store:
-  bucket: merge-store
-  endpoint: \${AWS_ENDPOINT_URL}
-aws:
-  region: us-east-1
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-  - {name: app, account_id: "${ACCOUNT}", imports: [base], secret_prefix: app/}
-retry: {max_attempts: 1, base_delay: 10ms}
-${extra}`
+const configText = (extra = '') =>
+  pipelineConfigText({
+    targets: `  - {name: app, account_id: "${ACCOUNT}", imports: [base], secret_prefix: app/}\n`,
+    extra: `retry: {max_attempts: 1, base_delay: 10ms}\n${extra}`,
+  })
 
 const cli = async (label: string, args: string[], configFile = config): Promise<Run> => ({
   label,

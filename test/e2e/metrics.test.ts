@@ -1,5 +1,6 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
+import {pipelineConfigText} from '../support/e2e.js'
 import {freePort, parseExposition, scrapeWhile, startFakePushgateway, type Sample} from '../support/metrics-probe.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
@@ -41,23 +42,12 @@ async function start(): Promise<{s: TestStack; config: string}> {
     },
     aws: {buckets: ['merge-store']},
   })
-  const config = await writeTempConfig(`vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-vault_sources:
-  - {name: base, mount: secret/base/}
-merge_store:
-  bucket: merge-store
-  endpoint: \${AWS_ENDPOINT_URL}
-aws:
-  region: us-east-1
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-  - {name: app, account_id: "${ACCOUNT}", imports: [base], secret_prefix: app/}
-retry: {max_attempts: 2, base_delay: 10ms}
-logging: {level: warn}
-`)
+  const config = await writeTempConfig(
+    pipelineConfigText({
+      targets: `  - {name: app, account_id: "${ACCOUNT}", imports: [base], secret_prefix: app/}\n`,
+      extra: 'retry: {max_attempts: 2, base_delay: 10ms}\nlogging: {level: warn}\n',
+    }),
+  )
   return {s: stack, config}
 }
 

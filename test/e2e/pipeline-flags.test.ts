@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
-import {parseJsonOutput, secretsManagerWrites} from '../support/e2e.js'
+import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Stories of `secretsync pipeline`'s flags (DESIGN.md §2), run as the built CLI against the in-process stack.
@@ -17,21 +17,7 @@ const target = (name: string, imports = 'base') =>
   `  - name: ${name}\n    account_id: "${ACCOUNT}"\n    imports: [${imports}]\n    secret_prefix: ${name}/\n`
 
 const writeConfig = (targets = target('app')): Promise<string> =>
-  writeTempConfig(`vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-vault_sources:
-  - {name: base, mount: secret/base/}
-merge_store:
-  bucket: ${BUCKET}
-  endpoint: \${AWS_ENDPOINT_URL}
-aws:
-  region: us-east-1
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-${targets}logging: {level: warn}
-`)
+  writeTempConfig(pipelineConfigText({bucket: BUCKET, targets, extra: 'logging: {level: warn}\n'}))
 
 const pipeline = (args: string[], env: Record<string, string> = {}, options: {subprocess?: boolean} = {}) =>
   runCli(['pipeline', '-c', config, ...args], {env: {...stack.env, ...env}, ...options})

@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {runCli, startCli, writeTempConfig} from '../support/cli.js'
-import {parseJsonOutput} from '../support/e2e.js'
+import {parseJsonOutput, pipelineConfigText} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // A run stopped mid-sync, as `docker stop` (SIGTERM), Ctrl-C or the OOM killer (SIGKILL) stop it, with the
@@ -29,22 +29,14 @@ const names = Array.from({length: SECRETS}, (_, i) => `app/s${String(i).padStart
 beforeEach(async () => {
   const secrets = Object.fromEntries(names.map((name, i) => [`secret/base/${name.slice(4)}`, desired(i)]))
   stack = await startTestStack({vault: {secrets}, aws: {buckets: [BUCKET]}})
-  config = await writeTempConfig(`vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-vault_sources:
-  - {name: base, mount: secret/base/}
-merge_store:
-  bucket: ${BUCKET}
-  endpoint: \${AWS_ENDPOINT_URL}
-aws:
-  region: ${REGION}
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-  - {name: app, account_id: "${ACCOUNT}", imports: [base], secret_prefix: app/}
-logging: {level: warn}
-`)
+  config = await writeTempConfig(
+    pipelineConfigText({
+      bucket: BUCKET,
+      region: REGION,
+      targets: `  - {name: app, account_id: "${ACCOUNT}", imports: [base], secret_prefix: app/}\n`,
+      extra: 'logging: {level: warn}\n',
+    }),
+  )
   // Each CreateSecret takes a second: with 8 writes in flight the sync needs three rounds.
   stack.controls.setLatency({service: 'secretsmanager', operation: 'CreateSecret', ms: 1000})
 })

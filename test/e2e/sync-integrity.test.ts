@@ -1,7 +1,7 @@
 import {SecretsManagerClient, TagResourceCommand} from '@aws-sdk/client-secrets-manager'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
-import {parseJsonOutput, secretsManagerWrites} from '../support/e2e.js'
+import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Issue 10 stories of `secretsync pipeline`, run as a user runs the built CLI: one deletion budget per run,
@@ -35,22 +35,13 @@ const target = (name: string, extra = '') =>
   `  - {name: ${name}, account_id: "${ACCOUNT}", imports: [base], secret_prefix: ${name}/${extra}}\n`
 
 function writeConfig(options: {targets?: string; settings?: string; token?: string} = {}): Promise<string> {
-  return writeTempConfig(`vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-vault_sources:
-  - {name: base, mount: secret/base/}
-merge_store:
-  bucket: merge-store
-  endpoint: \${AWS_ENDPOINT_URL}
-aws:
-  region: ${REGION}
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-${options.targets ?? target('app')}logging: {level: warn}
-retry: {max_attempts: 2, base_delay: 10ms, max_delay: 20ms}
-${options.settings ?? ''}`)
+  return writeTempConfig(
+    pipelineConfigText({
+      region: REGION,
+      targets: options.targets ?? target('app'),
+      extra: `logging: {level: warn}\nretry: {max_attempts: 2, base_delay: 10ms, max_delay: 20ms}\n${options.settings ?? ''}`,
+    }),
+  )
 }
 
 const pipeline = async (...args: string[]) => {

@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
-import {parseJsonOutput, secretsManagerWrites} from '../support/e2e.js'
+import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Stories of `secretsync pipeline` against the in-process Vault and AWS servers, run as a user runs the CLI.
@@ -26,21 +26,7 @@ async function writeConfig(
   extra = '',
   target = `  - name: app\n    account_id: "${ACCOUNT}"\n    imports: [base]\n    secret_prefix: app/\n`,
 ): Promise<string> {
-  return writeTempConfig(`vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-vault_sources:
-  - {name: base, mount: secret/base/}
-merge_store:
-  bucket: merge-store
-  endpoint: \${AWS_ENDPOINT_URL}
-aws:
-  region: us-east-1
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-${target}logging: {level: warn}
-${extra}`)
+  return writeTempConfig(pipelineConfigText({targets: target, extra: `logging: {level: warn}\n${extra}`}))
 }
 
 const pipeline = async (...args: string[]) => {

@@ -26,3 +26,34 @@ export function parseJsonOutput<T>(result: {code: number; stdout: string; stderr
     throw new Error(`no JSON on stdout (exit ${result.code}): ${result.stderr}`)
   }
 }
+
+/**
+ * The usual e2e pipeline config: token auth to the test Vault, one `secret/<name>/` mount per source, a merge store and
+ * AWS at the test endpoint with the SecretSync role pattern. `targets` is the YAML under `targets:` and `extra` the YAML
+ * after it (retry, logging, sync, discovery ...), each line ending in a newline.
+ */
+export const pipelineConfigText = ({
+  sources = ['base'],
+  targets,
+  bucket = 'merge-store',
+  region = 'us-east-1',
+  extra = '',
+}: {
+  sources?: string[]
+  targets: string
+  bucket?: string
+  region?: string
+  extra?: string
+}): string => `vault:
+  address: \${VAULT_ADDR}
+  auth: {method: token}
+vault_sources:
+${sources.map((name) => `  - {name: ${name}, mount: secret/${name}/}\n`).join('')}merge_store:
+  bucket: ${bucket}
+  endpoint: \${AWS_ENDPOINT_URL}
+aws:
+  region: ${region}
+  endpoint: \${AWS_ENDPOINT_URL}
+  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
+targets:
+${targets}${extra}`
