@@ -9,9 +9,9 @@
  * `DisplayName` too); an unknown group is `ResourceNotFoundException` with `ResourceType: GROUP`; errors are HTTP 400.
  */
 import {JsonMembersError} from './error-render.js'
-import {jsonResponse} from './protocol.js'
+import {jsonServiceHandler, type JsonOperations} from './protocol.js'
 import type {SsoAdminState} from './sso-admin.js'
-import {AwsError, type AwsRequest, type AwsResponse, type AwsServiceHandler} from './types.js'
+import {AwsError, type AwsRequest, type AwsServiceHandler} from './types.js'
 
 const IDENTITY_STORE_ID = /^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -65,7 +65,7 @@ const notFound = (resourceType: 'GROUP' | 'IDENTITY_STORE', resourceId: string, 
 
 /** Creates the Identity Store handler over the SSO Admin state's groups. */
 export function createIdentityStoreService(sso: SsoAdminState): {handler: AwsServiceHandler} {
-  const operations: Record<string, (req: AwsRequest) => unknown> = {
+  const operations: JsonOperations = {
     GetGroupId(req) {
       const identityStoreId = identityStoreIdOf(req)
       const alternate = alternateIdentifierOf(req)
@@ -82,19 +82,6 @@ export function createIdentityStoreService(sso: SsoAdminState): {handler: AwsSer
       return {GroupId: group.GroupId, IdentityStoreId: identityStoreId}
     },
   }
-  const handler: AwsServiceHandler = {
-    service: 'identitystore',
-    handle(req: AwsRequest): AwsResponse {
-      const operation = operations[req.operation]
-      if (!operation) {
-        throw new AwsError(
-          'UnknownOperationException',
-          `Operation ${req.operation} is not supported by this test server`,
-          400,
-        )
-      }
-      return jsonResponse(operation(req))
-    },
-  }
+  const handler = jsonServiceHandler('identitystore', operations)
   return {handler}
 }

@@ -8,8 +8,8 @@
  */
 import {createHash} from 'node:crypto'
 import {takePage} from './paging.js'
-import {epochSeconds, jsonResponse} from './protocol.js'
-import {AwsError, type AwsContext, type AwsRequest, type AwsResponse, type AwsServiceHandler} from './types.js'
+import {epochSeconds, jsonServiceHandler, type JsonOperations} from './protocol.js'
+import {AwsError, type AwsContext, type AwsRequest, type AwsServiceHandler} from './types.js'
 
 /** The deprecated-but-still-returned `Status` of an account. */
 export type AccountStatus = 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE'
@@ -384,7 +384,7 @@ export function createOrganizationsService(ctx: AwsContext): {handler: AwsServic
     Name: ou.name,
   })
 
-  const operations: Record<string, (req: AwsRequest) => unknown> = {
+  const operations: JsonOperations = {
     DescribeOrganization(req) {
       const current = authorize(req, true)
       const management = accounts.get(current.managementAccountId)
@@ -483,20 +483,7 @@ export function createOrganizationsService(ctx: AwsContext): {handler: AwsServic
     },
   }
 
-  const handler: AwsServiceHandler = {
-    service: 'organizations',
-    handle(req: AwsRequest): AwsResponse {
-      const operation = operations[req.operation]
-      if (!operation) {
-        throw new AwsError(
-          'UnknownOperationException',
-          `Operation ${req.operation} is not supported by this test server`,
-          400,
-        )
-      }
-      return jsonResponse(operation(req))
-    },
-  }
+  const handler = jsonServiceHandler('organizations', operations)
 
   return {handler, state}
 }

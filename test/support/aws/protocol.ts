@@ -1,10 +1,32 @@
-import type {AwsResponse} from './types.js'
+import {AwsError, type AwsRequest, type AwsResponse, type AwsServiceHandler} from './types.js'
 
 /** A JSON 1.1 success response (Secrets Manager, Organizations, SSO Admin). */
 export const jsonResponse = (body: unknown, status = 200): AwsResponse => ({
   status,
   headers: {'content-type': 'application/x-amz-json-1.1'},
   body: JSON.stringify(body),
+})
+
+/** One JSON 1.1 operation: the parsed request in, the response body out (errors thrown as AwsError). */
+export type JsonOperations = Record<string, (req: AwsRequest) => unknown>
+
+/** A JSON 1.1 service of named operations; an operation this server does not implement answers as AWS does. */
+export const jsonServiceHandler = (
+  service: AwsServiceHandler['service'],
+  operations: JsonOperations,
+): AwsServiceHandler => ({
+  service,
+  handle(req: AwsRequest): AwsResponse {
+    const operation = operations[req.operation]
+    if (!operation) {
+      throw new AwsError(
+        'UnknownOperationException',
+        `Operation ${req.operation} is not supported by this test server`,
+        400,
+      )
+    }
+    return jsonResponse(operation(req))
+  },
 })
 
 /** XML-escapes text content and attribute values. */

@@ -7,8 +7,8 @@
  */
 import {createHash} from 'node:crypto'
 import {takePage} from './paging.js'
-import {epochSeconds, jsonResponse} from './protocol.js'
-import {AwsError, type AwsContext, type AwsRequest, type AwsResponse, type AwsServiceHandler} from './types.js'
+import {epochSeconds, jsonServiceHandler, type JsonOperations} from './protocol.js'
+import {AwsError, type AwsContext, type AwsRequest, type AwsServiceHandler} from './types.js'
 
 export type PrincipalType = 'GROUP' | 'USER'
 export type ProvisioningStatus = 'LATEST_PERMISSION_SET_PROVISIONED' | 'LATEST_PERMISSION_SET_NOT_PROVISIONED'
@@ -297,7 +297,7 @@ export function createSsoAdminService(ctx: AwsContext): {handler: AwsServiceHand
     return result
   }
 
-  const operations: Record<string, (req: AwsRequest) => unknown> = {
+  const operations: JsonOperations = {
     ListInstances(req) {
       const visible = [...instances.values()]
         .filter((i) => visibleTo(i, req.accountId))
@@ -369,20 +369,7 @@ export function createSsoAdminService(ctx: AwsContext): {handler: AwsServiceHand
     },
   }
 
-  const handler: AwsServiceHandler = {
-    service: 'sso-admin',
-    handle(req: AwsRequest): AwsResponse {
-      const operation = operations[req.operation]
-      if (!operation) {
-        throw new AwsError(
-          'UnknownOperationException',
-          `Operation ${req.operation} is not supported by this test server`,
-          400,
-        )
-      }
-      return jsonResponse(operation(req))
-    },
-  }
+  const handler = jsonServiceHandler('sso-admin', operations)
 
   return {handler, state}
 }
