@@ -1,3 +1,4 @@
+import {seededRandom} from '../support/controls.js'
 import {describe, expect, it} from 'vitest'
 import {ConfigError} from '../../src/errors.js'
 import {parseConfig} from '../../src/config/load.js'
@@ -10,16 +11,7 @@ import {parseConfig} from '../../src/config/load.js'
 
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31))
 
-function random(start: number): () => number {
-  let state = start >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
+const random = seededRandom
 
 type Style = 'double' | 'plain-block' | 'plain-flow'
 type Segment =

@@ -1,3 +1,4 @@
+import {seededRandom} from './controls.js'
 /**
  * A seeded generator of hostile text: what an attacker who names a Vault key, an AWS account or a target, or who
  * shapes an AWS or Vault error, would write to drive a terminal or an Actions runner. The same seed gives the same
@@ -78,17 +79,7 @@ export const HOSTILE_ATOMS: readonly string[] = [
   'app/db',
 ]
 
-/** mulberry32: a tiny, well-mixed PRNG; enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export {seededRandom}
 
 export class HostileText {
   readonly random: () => number

@@ -1,3 +1,4 @@
+import {seededRandom} from './controls.js'
 import {createHash} from 'node:crypto'
 
 /**
@@ -16,17 +17,7 @@ export type Doc =
 
 export type ListMode = 'append' | 'append_unique' | 'replace'
 
-/** mulberry32: small, fast and good enough to drive a generator; the same seed gives the same documents. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export {seededRandom}
 
 export const ODD_NUMBERS = [
   '9007199254740993', // 2^53 + 1

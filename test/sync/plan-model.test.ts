@@ -7,6 +7,7 @@ import {syncTarget, type SyncSettings} from '../../src/sync/sync-target.js'
 import type {TargetSyncResult} from '../../src/sync/types.js'
 import {contentHash, type JsonObject} from '../../src/util/canonical-json.js'
 import {jsonObject} from '../../src/util/exact-json.js'
+import {seededRandom} from '../support/controls.js'
 import {recordingRuntime} from '../support/runtime.js'
 import {SecretsManagerModel, type ModelSecret} from './sm-model.js'
 
@@ -24,15 +25,7 @@ const TAG_POOL = ['team', 'env', 'cost']
 const KEYS = [undefined, 'alias/k1', 'alias/k2', 'arn:aws:kms:us-east-1:111111111111:key/1234']
 
 function random(seed: number) {
-  let state = seed >>> 0
-  const next = (): number => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = seededRandom(seed)
   const int = (n: number): number => Math.floor(next() * n)
   const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T
   const chance = (p: number): boolean => next() < p
