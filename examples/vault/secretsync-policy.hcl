@@ -4,28 +4,29 @@
 #
 # Written for the sources of examples/secretsync.yaml (KV v2 mount "secret", subtrees base/ and production/).
 # Add a pair of blocks per vault_sources entry: a source "mount: <mount>/<path>/" needs
-# <mount>/data/<path>/* (secret values) and <mount>/metadata/<path>/* (folder listings, version state).
+# <mount>/data/<path>/* read (secret values; the answer also carries the version's deletion state) and
+# <mount>/metadata/<path>/* list (folder listings: key names only, no values, no metadata read).
 # In a Vault Enterprise namespace, write the policy inside that namespace; paths are relative to it.
 # Vault denies everything not granted here: secretsync never writes to Vault.
 
 # Source "base" (mount: secret/base/).
 path "secret/data/base/*" {
-  capabilities = ["read", "list"]
+  capabilities = ["read"]
 }
 path "secret/metadata/base/*" {
-  capabilities = ["read", "list"]
+  capabilities = ["list"]
 }
 
 # Source "production" (mount: secret/production/).
 path "secret/data/production/*" {
-  capabilities = ["read", "list"]
+  capabilities = ["read"]
 }
 path "secret/metadata/production/*" {
-  capabilities = ["read", "list"]
+  capabilities = ["list"]
 }
 
 # Mount root: only for a source that walks a whole mount ("mount: secret/"), whose walk starts with
-# LIST secret/metadata/. Lists top-level key names only, no values. Delete this block if no source does.
+# LIST secret/metadata/. Delete this block if no source does.
 path "secret/metadata/" {
   capabilities = ["list"]
 }
@@ -36,7 +37,8 @@ path "sys/internal/ui/mounts/*" {
   capabilities = ["read"]
 }
 
-# Token upkeep: look up the TTL and renew the token during long runs.
+# Token upkeep: look up the TTL (and tell an expired token from a denied path), renew during long runs.
+# Vault's built-in "default" policy grants both; keep these for tokens created without it (no_default_policy).
 path "auth/token/lookup-self" {
   capabilities = ["read"]
 }

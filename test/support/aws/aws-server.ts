@@ -34,6 +34,13 @@ export interface AwsServerOptions {
   baseCredentials?: {accessKeyId: string; secretAccessKey: string}
 }
 
+/**
+ * Sees each request after authentication and the controls, before its service: what IAM does in front of AWS.
+ * It may answer itself (throw an AwsError such as AccessDeniedException), pass the request on with `next`, or
+ * rework the request or the response (e.g. per-secret denials in a BatchGetSecretValue answer).
+ */
+export type AwsInterceptor = (req: AwsRequest, next: (req: AwsRequest) => Promise<AwsResponse>) => Promise<AwsResponse>
+
 export interface AwsServer {
   url: string
   port: number
@@ -46,6 +53,8 @@ export interface AwsServer {
   secretsManager: SecretsManagerState
   organizations: OrganizationsState
   ssoAdmin: SsoAdminState
+  /** Puts an interceptor in front of every service (undefined removes it). */
+  intercept(interceptor: AwsInterceptor | undefined): void
 }
 
 /** JSON 1.1 services name themselves in `X-Amz-Target: <prefix>.<Operation>`. */
@@ -134,6 +143,7 @@ function send(res: ServerResponse, method: string, response: AwsResponse, ids: R
 interface Services {
   handlers: Map<AwsService, AwsServiceHandler>
   ctx: AwsContext
+  interceptor?: AwsInterceptor
 }
 
 async function handleRequest(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -194,7 +204,8 @@ async function handleRequest(services: Services, req: IncomingMessage, res: Serv
     }
     const handler = services.handlers.get(route.service)
     if (!handler) throw new AwsError('NotImplemented', `${route.service} is not served here`, 501)
-    send(res, method, await handler.handle(request, ctx), ids)
+    const next = async (passed: AwsRequest): Promise<AwsResponse> => handler.handle(passed, ctx)
+    send(res, method, await (services.interceptor ? services.interceptor(request, next) : next(request)), ids)
   } catch (error) {
     if (error instanceof AwsError) return fail(error)
     // A bug in a handler: answer as the service's internal error so the client sees it, with the cause.
@@ -235,8 +246,9 @@ export async function startAwsServer(options: AwsServerOptions = {}): Promise<Aw
     [sts, s3, secretsManager, organizations, ssoAdmin, identityStore].map(({handler}) => [handler.service, handler]),
   )
 
+  const services: Services = {handlers, ctx}
   const running = await listen((req, res) => {
-    handleRequest({handlers, ctx}, req, res).catch((error: unknown) => {
+    handleRequest(services, req, res).catch((error: unknown) => {
       // Only reachable when the socket died mid-answer; nothing useful can be sent.
       if (!res.headersSent) res.writeHead(500).end(String(error))
     })
@@ -254,5 +266,8 @@ export async function startAwsServer(options: AwsServerOptions = {}): Promise<Aw
     secretsManager: secretsManager.state,
     organizations: organizations.state,
     ssoAdmin: ssoAdmin.state,
+    intercept: (interceptor) => {
+      services.interceptor = interceptor
+    },
   }
 }
