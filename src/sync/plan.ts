@@ -101,17 +101,26 @@ export function isKnownInSync(
   )
 }
 
-/** Names whose current value must be read before planning: owned (or adoptable), live, with a value, not provably in sync. */
+/** Owned by secretsync, but by another target: always a conflict, whatever `--adopt` says. */
+const ownedByAnotherTarget = (existing: CurrentSecret, target: string): boolean =>
+  existing.owned && existing.ownerTarget !== undefined && existing.ownerTarget !== target
+
+/**
+ * Names whose current value must be read before planning: this target's own (or, with `adopt`, unowned) secrets,
+ * live, with a value, not provably in sync. A conflict is decided from ListSecrets' tags alone, so the value of a
+ * secret that is not ours is never read (the IAM policy may then grant GetSecretValue on owned secrets only).
+ */
 export function namesToRead(
   desired: readonly DesiredSecret[],
   current: ReadonlyMap<string, CurrentSecret>,
   applied: AppliedRecord | undefined,
-  options: Pick<PlanOptions, 'adopt'>,
+  options: Pick<PlanOptions, 'adopt' | 'target'>,
 ): string[] {
   return desired
     .filter((secret) => {
       const existing = current.get(secret.name)
       if (!existing || existing.scheduledForDeletion || existing.currentVersionId === undefined) return false
+      if (ownedByAnotherTarget(existing, options.target)) return false
       if (!existing.owned && !options.adopt) return false
       return !isKnownInSync(secret, existing, applied)
     })
@@ -212,8 +221,7 @@ export function planTarget(
       })
       continue
     }
-    const ownedHere = existing.owned && (existing.ownerTarget === undefined || existing.ownerTarget === options.target)
-    if (existing.owned && !ownedHere) {
+    if (ownedByAnotherTarget(existing, options.target)) {
       changes.push(
         conflict(secret, `managed by secretsync target "${existing.ownerTarget}"; two targets write the same secret`),
       )

@@ -194,7 +194,11 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
         .filter((secret) => !current.has(secret.name) && isSendableName(secret.name))
         .map((secret) => secret.name)
       for (const [name, secret] of await findUnlistedSecrets(sm, unlisted, readOptions)) current.set(name, secret)
-      const read = await readValues(sm, namesToRead(desired, current, applied, settings), runtime.redactor)
+      const read = await readValues(
+        sm,
+        namesToRead(desired, current, applied, {adopt: settings.adopt, target: target.name}),
+        runtime.redactor,
+      )
       for (const [name, secret] of current) {
         const value = read.values.get(name)
         const readError = read.errors.get(name)

@@ -466,6 +466,27 @@ describe('ListSecrets', () => {
     expect(withPlanned.find((e) => e.Name === 'doomed')?.DeletedDate).toBeInstanceOf(Date)
     expect(withPlanned.find((e) => e.Name === 'live')?.DeletedDate).toBeUndefined()
   })
+
+  // secretsync tells its own secrets from others' by these tags, before and without reading any value.
+  it('carries each entry’s Tags, also in a name-filtered listing and for a secret scheduled for deletion', async () => {
+    await seed('own/db', 'v', {tags: {'managed-by': 'secretsync', 'secretsync:target': 'app'}})
+    await seed('own/legacy', 'v', {tags: {team: 'payments'}})
+    await seed('own/bare', 'v')
+    await seed('own/gone', 'v', {tags: {'managed-by': 'secretsync'}, scheduledForDeletion: true})
+
+    const entries = await listAll({
+      Filters: [{Key: 'name', Values: ['own/db', 'own/legacy', 'own/bare', 'own/gone']}],
+      IncludePlannedDeletion: true,
+    })
+    const tagsOf = (name: string) =>
+      Object.fromEntries((entries.find((e) => e.Name === name)?.Tags ?? []).map((t) => [t.Key, t.Value]))
+
+    expect(namesOf(entries)).toEqual(['own/bare', 'own/db', 'own/gone', 'own/legacy'])
+    expect(tagsOf('own/db')).toEqual({'managed-by': 'secretsync', 'secretsync:target': 'app'})
+    expect(tagsOf('own/legacy')).toEqual({team: 'payments'})
+    expect(tagsOf('own/bare')).toEqual({})
+    expect(tagsOf('own/gone')).toEqual({'managed-by': 'secretsync'})
+  })
 })
 
 describe('DeleteSecret and RestoreSecret', () => {

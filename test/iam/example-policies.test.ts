@@ -52,18 +52,22 @@ describe('examples/iam/secretsync-target-role.json (the default target role)', (
   })
 
   it.each(Object.entries(STATES))('reads the value of a secret only when it owns it: %s', async (state, tags) => {
-    expect(await run([target], on('GetSecretValue', 'app/db', tags))).toBe(state === 'owned' ? 'Allowed' : 'ImplicitlyDenied')
+    expect(await run([target], on('GetSecretValue', 'app/db', tags))).toBe(
+      state === 'owned' ? 'Allowed' : 'ImplicitlyDenied',
+    )
   })
 
   it('creates a secret only with the ownership tag, and the TagResource that CreateSecret-with-Tags needs is allowed either way IAM builds its context', async () => {
     for (const resourceTagsKnown of [true, false]) {
       for (const check of creationChecks(arn('app/new'), 'app/new', OWNERSHIP_TAGS, resourceTagsKnown))
-        expect(await run([target], check), `${check.action} (resource tags known: ${resourceTagsKnown})`).toBe('Allowed')
+        expect(await run([target], check), `${check.action} (resource tags known: ${resourceTagsKnown})`).toBe(
+          'Allowed',
+        )
     }
     const [bare] = creationChecks(arn('app/new'), 'app/new', {})
     expect(await run([target], bare!)).toBe('ImplicitlyDenied')
     for (const tags of [
-      {'managed-by': 'terraform'},
+      {'managed-by': 'terraform'} as Record<string, string>,
       {'Managed-By': 'secretsync'}, // tag keys are case-sensitive, condition key names are not: aws:TagKeys catches it
       {'secretsync:target': 'app'},
     ]) {
@@ -77,7 +81,9 @@ describe('examples/iam/secretsync-target-role.json (the default target role)', (
     expect(await run([target], tagChecks('app/db', {arn: arn('app/db'), tags: OWNED}, {team: 'risk'}))).toBe('Allowed')
     expect(await run([target], tagChecks('app/db', {arn: arn('app/db'), tags: UNOWNED}, add))).toBe('ImplicitlyDenied')
     expect(await run([target], tagChecks('app/db', {arn: arn('app/db'), tags: {}}, add))).toBe('ImplicitlyDenied')
-    expect(await run([target], tagChecks('app/db', {arn: arn('app/db'), tags: OTHER_OWNER}, add))).toBe('ImplicitlyDenied')
+    expect(await run([target], tagChecks('app/db', {arn: arn('app/db'), tags: OTHER_OWNER}, add))).toBe(
+      'ImplicitlyDenied',
+    )
     expect(await run([target], tagChecks('app/db', {arn: arn('app/db'), tags: UNOWNED}, {team: 'x'}))).toBe(
       'ImplicitlyDenied',
     )
@@ -89,7 +95,9 @@ describe('examples/iam/secretsync-target-role.json (the default target role)', (
 
   it.each(['PutSecretValue', 'UpdateSecret', 'RestoreSecret'])('%s only on its own secrets', async (action) => {
     for (const [state, tags] of Object.entries(STATES))
-      expect(await run([target], on(action, 'app/db', tags)), state).toBe(state === 'owned' ? 'Allowed' : 'ImplicitlyDenied')
+      expect(await run([target], on(action, 'app/db', tags)), state).toBe(
+        state === 'owned' ? 'Allowed' : 'ImplicitlyDenied',
+      )
   })
 
   it('removes tags of its own secrets, never the ownership or target tag', async () => {
@@ -156,9 +164,9 @@ describe('opt-in statements', () => {
     }
     // Adoption writes only after the tag is on: before it, the secret is still not writable.
     expect(await run([target, adopt], on('PutSecretValue', 'app/db', UNOWNED))).toBe('ImplicitlyDenied')
-    expect(await run([target, adopt], tagChecks('app/db', {arn: arn('app/db'), tags: UNOWNED}, {'managed-by': 'x'}))).toBe(
-      'ExplicitlyDenied',
-    )
+    expect(
+      await run([target, adopt], tagChecks('app/db', {arn: arn('app/db'), tags: UNOWNED}, {'managed-by': 'x'})),
+    ).toBe('ExplicitlyDenied')
   })
 })
 
@@ -174,7 +182,12 @@ describe('trust and base identity', () => {
         serviceControlPolicies: [],
         resourceControlPolicies: [],
         resourcePolicy: trust,
-        request: {action: 'sts:AssumeRole', principal, resource: {accountId: TARGET, resource: ROLE}, contextVariables: context},
+        request: {
+          action: 'sts:AssumeRole',
+          principal,
+          resource: {accountId: TARGET, resource: ROLE},
+          contextVariables: context,
+        },
       },
       {},
     )
@@ -188,9 +201,9 @@ describe('trust and base identity', () => {
       expect(await assume(principal, {'sts:ExternalId': EXTERNAL_ID}), role).toBe('Allowed')
       expect(await assume(principal, {}), `${role} without external id`).not.toBe('Allowed')
     }
-    expect(await assume(`arn:aws:sts::${BASE}:assumed-role/someone-else/session`, {'sts:ExternalId': EXTERNAL_ID})).not.toBe(
-      'Allowed',
-    )
+    expect(
+      await assume(`arn:aws:sts::${BASE}:assumed-role/someone-else/session`, {'sts:ExternalId': EXTERNAL_ID}),
+    ).not.toBe('Allowed')
   })
 
   it('the trusted roles are the ones the GitHub workflow and the Kubernetes manifests use', () => {
@@ -206,11 +219,13 @@ describe('trust and base identity', () => {
     const github = JSON.stringify(loadPolicy('github-oidc-trust-policy.json'))
     expect(github).toContain('oidc-provider/token.actions.githubusercontent.com')
     expect(github).toContain('"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"')
-    expect(github).toMatch(/"token\.actions\.githubusercontent\.com:sub":\["repo:[^"*]+:pull_request","repo:[^"*]+:environment:production"\]/)
+    expect(github).toMatch(
+      /"token\.actions\.githubusercontent\.com:sub":\["repo:[^"*]+:pull_request","repo:[^"*]+:environment:production"\]/,
+    )
     const irsa = JSON.stringify(loadPolicy('eks-irsa-trust-policy.json'))
     const cronjob = readFileSync(join(EXAMPLES_IAM, '../kubernetes/cronjob.yaml'), 'utf8')
     const namespace = /namespace: (\S+)/.exec(cronjob)?.[1]
-    const account = /kind: ServiceAccount\nmetadata:\n  name: (\S+)/.exec(cronjob)?.[1]
+    const account = /kind: ServiceAccount\nmetadata:\n {2}name: (\S+)/.exec(cronjob)?.[1]
     expect(irsa).toContain(`:sub":"system:serviceaccount:${namespace}:${account}"`)
     expect(irsa).toContain(':aud":"sts.amazonaws.com"')
   })

@@ -73,7 +73,7 @@ describe('planTarget', () => {
     const desired = [desiredSecret('x', '', value)]
     const current = currentOf(owned('x', undefined, {currentVersionId: 'v1'}))
     const record = applied({x: {value, versionId: 'v1'}})
-    expect(namesToRead(desired, current, record, {adopt: false})).toEqual([])
+    expect(namesToRead(desired, current, record, {adopt: false, target: 't'})).toEqual([])
     const plan = planTarget(desired, current, record, options())
     expect(plan.changes).toEqual([])
     expect(plan.unchanged).toEqual([{name: 'x', hash: contentHash(value), versionId: 'v1'}])
@@ -133,7 +133,10 @@ describe('planTarget', () => {
     expect(plan.changes[0]).toMatchObject({action: 'update', drift: false})
   })
 
-  it('conflict: a same-named secret without the ownership tag is never written', () => {
+  it('conflict: a same-named secret without the ownership tag is never written, nor its value read', () => {
+    expect(
+      namesToRead([desiredSecret('x', '', {a: 1})], currentOf(unowned('x')), undefined, {adopt: false, target: 't'}),
+    ).toEqual([])
     const plan = planTarget([desiredSecret('x', '', {a: 1})], currentOf(unowned('x')), undefined, options())
     expect(plan.changes[0]).toMatchObject({
       action: 'conflict',
@@ -142,12 +145,12 @@ describe('planTarget', () => {
   })
 
   it('conflict: a secret owned by another target', () => {
-    const plan = planTarget(
-      [desiredSecret('x', '', {a: 1})],
-      currentOf(owned('x', undefined, {ownerTarget: 'other'})),
-      undefined,
-      options(),
-    )
+    const desired = [desiredSecret('x', '', {a: 1})]
+    const current = currentOf(owned('x', {a: 0}, {ownerTarget: 'other'}))
+    // Decided from the listing's tags: the other target's value is never read, with or without adopt.
+    expect(namesToRead(desired, current, undefined, {adopt: false, target: 't'})).toEqual([])
+    expect(namesToRead(desired, current, undefined, {adopt: true, target: 't'})).toEqual([])
+    const plan = planTarget(desired, current, undefined, options())
     expect(plan.changes[0]).toMatchObject({
       action: 'conflict',
       error: 'managed by secretsync target "other"; two targets write the same secret',
@@ -157,8 +160,8 @@ describe('planTarget', () => {
   it('adopt: an untagged same-named secret becomes an update that tags it', () => {
     const desired = [desiredSecret('x', '', {a: 1})]
     const current = currentOf(unowned('x', {value: {a: 0}}))
-    expect(namesToRead(desired, current, undefined, {adopt: true})).toEqual(['x'])
-    const plan = planTarget(desired, current, undefined, options({adopt: true}))
+    expect(namesToRead(desired, current, undefined, {adopt: true, target: 't'})).toEqual(['x'])
+    const plan = planTarget(desired, current, undefined, options({adopt: true, target: 't'}))
     expect(plan.changes[0]).toMatchObject({
       action: 'update',
       keys_changed: ['a'],
@@ -332,7 +335,7 @@ describe('planTarget: a secret without a current version', () => {
   it('owned: its value is written (PutSecretValue), nothing needs reading', () => {
     const desired = [desiredSecret('x', '', {a: 1})]
     const current = currentOf(owned('x', undefined, {currentVersionId: undefined}))
-    expect(namesToRead(desired, current, undefined, {adopt: false})).toEqual([])
+    expect(namesToRead(desired, current, undefined, {adopt: false, target: 't'})).toEqual([])
     expect(planTarget(desired, current, undefined, options()).changes).toMatchObject([
       {action: 'update', keys_added: ['a'], writeValue: true, error: null},
     ])

@@ -67,7 +67,9 @@ export async function decide(
     {},
   )
   if (response.resultType === 'error') {
-    throw new Error(`the IAM simulator rejected ${check.action} on ${check.resource}: ${JSON.stringify(response.errors)}`)
+    throw new Error(
+      `the IAM simulator rejected ${check.action} on ${check.resource}: ${JSON.stringify(response.errors)}`,
+    )
   }
   return response.overallResult as Decision
 }
@@ -101,7 +103,12 @@ export interface SecretAsSeen {
 }
 
 /** The checks on an existing (or missing) secret: its ARN, its tags as aws:ResourceTag, the SecretId given. */
-const onSecret = (action: string, secretId: string, secret: SecretAsSeen, extra: IamCheck['context'] = {}): IamCheck => ({
+const onSecret = (
+  action: string,
+  secretId: string,
+  secret: SecretAsSeen,
+  extra: IamCheck['context'] = {},
+): IamCheck => ({
   action: `secretsmanager:${action}`,
   resource: secret.arn,
   context: {'secretsmanager:SecretId': secretId, ...tagContext('aws:ResourceTag', secret.tags ?? {}), ...extra},

@@ -1,0 +1,189 @@
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {runCli, writeTempConfig} from '../support/cli.js'
+import {parseJsonOutput, pipelineConfigText} from '../support/e2e.js'
+import {enforceIam, loadPolicy, type CheckedCall, type IamEnforcement} from '../support/aws/iam-policies.js'
+import {startTestStack, type TestStack} from '../support/stack.js'
+
+// Real runs of `secretsync pipeline` with the example target policies (examples/iam/) in front of the test
+// server's Secrets Manager, evaluated by an IAM policy simulator: every Secrets Manager call the product makes is
+// authorized as IAM would, and denied ones fail as AccessDeniedException. What the runs call is the list the
+// policy must cover, so a new call the policy lacks fails here; what they must not call (values of secrets they
+// do not own, tagging a secret that is not theirs) fails here too.
+
+const ACCOUNT = '123456789012' // the target account of the example policies, used as they are
+const REGION = 'us-east-1'
+
+const TARGET_ROLE = {name: 'target-role', policy: loadPolicy('secretsync-target-role.json')}
+const DELETE_ORPHANS = {name: 'delete-orphans', policy: loadPolicy('secretsync-delete-orphans-policy.json')}
+const ADOPT = {name: 'adopt', policy: loadPolicy('secretsync-adopt-policy.json')}
+
+interface SyncJson {
+  summary: Record<string, number>
+  targets: Array<{
+    name: string
+    status: string
+    error: string | null
+    changes: Array<{action: string; name: string; error: string | null}>
+  }>
+}
+
+let stack: TestStack
+let iam: IamEnforcement
+
+const enforce = (...policies: Array<typeof TARGET_ROLE>): void => {
+  iam = enforceIam(policies, stack.aws)
+  stack.aws.intercept(iam.interceptor)
+}
+
+const targetYaml = (tags: string, kms = '') =>
+  `  - name: app\n    account_id: "${ACCOUNT}"\n    imports: [base]\n    secret_prefix: app/\n    tags: ${tags}\n${kms}`
+
+const pipeline = async (options: {tags?: string; kms?: string; sync?: string; args?: string[]} = {}) => {
+  const config = await writeTempConfig(
+    pipelineConfigText({
+      targets: targetYaml(options.tags ?? '{team: payments, cost: c1}', options.kms ?? ''),
+      extra: `logging: {level: error}\n${options.sync ? `sync: ${options.sync}\n` : ''}`,
+    }),
+  )
+  const result = await runCli(['pipeline', '-c', config, '--json', ...(options.args ?? [])], {env: stack.env})
+  return {...result, json: parseJsonOutput<SyncJson>(result)}
+}
+
+const changeOf = (json: SyncJson, name: string) => json.targets[0]?.changes.find((c) => c.name === name)
+const pairs = (calls: readonly CheckedCall[]) => [...new Set(calls.map((c) => `${c.action} ${c.state}`))].sort()
+const deniedCalls = (calls: readonly CheckedCall[]) =>
+  calls.filter((c) => c.decision !== 'Allowed').map((c) => `${c.action} ${c.state} ${c.resource}`)
+const valueReads = (calls: readonly CheckedCall[]) =>
+  calls.filter((c) => c.action === 'secretsmanager:GetSecretValue').map((c) => `${c.state} ${c.resource}`)
+
+beforeEach(async () => {
+  stack = await startTestStack({
+    vault: {
+      secrets: {
+        'secret/base/db': {user: 'app', password: 'pw-1'},
+        'secret/base/api': {key: 'k-1'},
+        'secret/base/legacy': {v: 'vault'},
+        'secret/base/tf': {v: 'vault'},
+        'secret/base/peer': {v: 'vault'},
+      },
+    },
+    aws: {
+      buckets: ['merge-store'],
+      secrets: [
+        // Same names, not ours: no ownership tag, another owner's tag, another secretsync target's.
+        {account: ACCOUNT, name: 'app/legacy', value: {v: 'hand-made'}, tags: {team: 'payments'}},
+        {account: ACCOUNT, name: 'app/tf', value: {v: 'terraform'}, tags: {'managed-by': 'terraform'}},
+        {
+          account: ACCOUNT,
+          name: 'app/peer',
+          value: {v: 'peer'},
+          tags: {'managed-by': 'secretsync', 'secretsync:target': 'other'},
+        },
+      ],
+    },
+  })
+})
+afterEach(async () => {
+  stack.aws.intercept(undefined)
+  await stack.close()
+})
+
+describe('the default target role (secretsync-target-role.json) covers every call of create, update, metadata, restore and no-change runs', () => {
+  it('no call is denied, conflicts are reported without reading their values, and the calls made are exactly the listed ones', async () => {
+    enforce(TARGET_ROLE)
+    const all: CheckedCall[] = []
+
+    const first = await pipeline()
+    expect(first.json.summary).toMatchObject({created: 2, conflicts: 3, failed: 0})
+    for (const name of ['app/legacy', 'app/tf', 'app/peer'])
+      expect(changeOf(first.json, name)?.action, name).toBe('conflict')
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/legacy')?.value).toBe('{"v":"hand-made"}')
+    all.push(...iam.calls)
+    iam.calls.length = 0
+
+    // A value change, a changed and a dropped tag, a new KMS key: reads and writes of owned secrets only.
+    stack.vault.putSecret('secret/', 'base/db', {user: 'app', password: 'pw-2'})
+    const second = await pipeline({tags: '{team: risk}', kms: '    kms_key_id: alias/secretsync\n'})
+    expect(second.json.summary).toMatchObject({updated: 2, failed: 0})
+    all.push(...iam.calls)
+    iam.calls.length = 0
+
+    // Scheduled for deletion out of band, then restored by the next run.
+    const sm = stack.aws.secretsManager
+    sm.scheduleDeletion(ACCOUNT, REGION, sm.lookup(ACCOUNT, REGION, 'app/api')!, 7)
+    const third = await pipeline({tags: '{team: risk}', kms: '    kms_key_id: alias/secretsync\n'})
+    expect(third.json.summary).toMatchObject({restored: 1, failed: 0})
+    all.push(...iam.calls)
+    iam.calls.length = 0
+
+    const quiet = await pipeline({tags: '{team: risk}', kms: '    kms_key_id: alias/secretsync\n'})
+    expect(quiet.json.summary).toMatchObject({created: 0, updated: 0, restored: 0, unchanged: 2, conflicts: 3})
+    expect(pairs(iam.calls)).toEqual(['secretsmanager:ListSecrets any'])
+    all.push(...iam.calls)
+
+    expect(deniedCalls(all)).toEqual([])
+    expect(valueReads(all).every((read) => read.startsWith('owned '))).toBe(true)
+    expect(pairs(all)).toEqual([
+      'secretsmanager:BatchGetSecretValue any',
+      'secretsmanager:CreateSecret new',
+      'secretsmanager:GetSecretValue owned',
+      'secretsmanager:ListSecrets any',
+      'secretsmanager:PutSecretValue owned',
+      'secretsmanager:RestoreSecret owned',
+      'secretsmanager:TagResource new',
+      'secretsmanager:TagResource owned',
+      'secretsmanager:UntagResource owned',
+      'secretsmanager:UpdateSecret owned',
+    ])
+  })
+})
+
+describe('opt-in statements', () => {
+  it('sync.delete_orphans deletes only with secretsync-delete-orphans-policy.json; without it the deletion fails as denied and nothing is deleted', async () => {
+    enforce(TARGET_ROLE)
+    await pipeline()
+    stack.vault.deleteLatest('secret/', 'base/api')
+
+    const refused = await pipeline({sync: '{delete_orphans: true}'})
+    expect(changeOf(refused.json, 'app/api')).toMatchObject({
+      action: 'delete',
+      error: expect.stringContaining('AccessDeniedException'),
+    })
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/api')).toBeDefined()
+    expect(deniedCalls(iam.calls)).toEqual([expect.stringMatching(/^secretsmanager:DeleteSecret owned /)])
+
+    enforce(TARGET_ROLE, DELETE_ORPHANS)
+    const deleted = await pipeline({sync: '{delete_orphans: true}'})
+    expect(deleted.json.summary).toMatchObject({deleted: 1, failed: 0})
+    expect(deniedCalls(iam.calls)).toEqual([])
+  })
+
+  it('--adopt takes over a secret without an ownership tag only with secretsync-adopt-policy.json, and never another owner’s', async () => {
+    enforce(TARGET_ROLE)
+    const refused = await pipeline({args: ['--adopt']})
+    expect(changeOf(refused.json, 'app/legacy')?.error).toContain('AccessDeniedException')
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/legacy')?.tags['managed-by']).toBeUndefined()
+    expect(stack.controls.count({service: 'secretsmanager', operation: 'TagResource'})).toBe(0)
+
+    enforce(TARGET_ROLE, ADOPT)
+    const adopted = await pipeline({args: ['--adopt']})
+    expect(changeOf(adopted.json, 'app/legacy')).toMatchObject({action: 'update', error: null})
+    const legacy = stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/legacy')
+    expect(legacy?.tags).toMatchObject({'managed-by': 'secretsync', 'secretsync:target': 'app'})
+    expect(legacy?.value).toBe('{"v":"vault"}')
+    // Another owner's secret stays theirs: its value is not readable, so it is not written either.
+    expect(changeOf(adopted.json, 'app/tf')?.error).toContain('AccessDeniedException')
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/tf')?.value).toBe('{"v":"terraform"}')
+    // Another target's secret is a conflict whatever --adopt says, and its value is never read.
+    expect(changeOf(adopted.json, 'app/peer')?.action).toBe('conflict')
+    expect(valueReads(iam.calls).filter((read) => read.includes(':secret:app/peer'))).toEqual([])
+    expect(pairs(iam.calls.filter((c) => c.decision === 'Allowed'))).toEqual([
+      'secretsmanager:BatchGetSecretValue any',
+      'secretsmanager:GetSecretValue unowned',
+      'secretsmanager:ListSecrets any',
+      'secretsmanager:PutSecretValue owned',
+      'secretsmanager:TagResource unowned',
+      'secretsmanager:UpdateSecret owned',
+    ])
+  })
+})
