@@ -31,7 +31,7 @@ let stack: TestStack
 let iam: IamEnforcement
 
 const enforce = (...policies: Array<typeof TARGET_ROLE>): void => {
-  iam = enforceIam(policies, stack.aws)
+  iam = enforceIam({targetRole: policies}, stack.aws)
   stack.aws.intercept(iam.interceptor)
 }
 
@@ -135,6 +135,87 @@ describe('the default target role (secretsync-target-role.json) covers every cal
       'secretsmanager:UntagResource owned',
       'secretsmanager:UpdateSecret owned',
     ])
+  })
+})
+
+describe('the base identity (merge-store-policy.json, discovery-policy.json)', () => {
+  it('a pipeline with Organizations and Identity Center discovery and the merge store makes only calls the policies allow', async () => {
+    await stack.close()
+    const accounts = [
+      {id: ACCOUNT, name: 'payments', tags: {Environment: 'prod'}},
+      {id: '210987654321', name: 'sandbox', tags: {Environment: 'dev'}},
+    ]
+    stack = await startTestStack({
+      vault: {secrets: {'secret/base/db': {user: 'app'}}},
+      aws: {
+        buckets: ['my-secrets-merge-store'],
+        organization: {accounts},
+        identity_center: {
+          permission_sets: [{name: 'SecretSync', provisioned: [ACCOUNT]}],
+          groups: [{name: 'Platform', assignments: [{account: ACCOUNT, permission_set: 'SecretSync'}]}],
+        },
+      },
+    })
+    iam = enforceIam(
+      {
+        targetRole: [TARGET_ROLE],
+        base: {
+          principal: 'arn:aws:iam::111111111111:role/secretsync-runner',
+          accountId: '111111111111',
+          policies: [
+            {name: 'merge-store', policy: loadPolicy('merge-store-policy.json')},
+            {name: 'discovery', policy: loadPolicy('discovery-policy.json')},
+          ],
+        },
+      },
+      stack.aws,
+    )
+    stack.aws.intercept(iam.interceptor)
+    const target = (name: string) =>
+      `target: {name: "${name}-{{account_name}}", imports: [base], secret_prefix: ${name}/}`
+    const config = await writeTempConfig(
+      pipelineConfigText({
+        bucket: 'my-secrets-merge-store',
+        targets: '  []\n',
+        extra: `discovery:
+  - {name: org, type: aws_organizations, filters: [{tag: Environment, values: ["prod*"]}], ${target('org')}}
+  - {name: sso, type: aws_identity_center, group: Platform, ${target('sso')}}
+  - {name: ps, type: aws_identity_center, permission_set: SecretSync, ${target('ps')}}
+logging: {level: error}
+`,
+      }).replace('  bucket: my-secrets-merge-store\n', '  bucket: my-secrets-merge-store\n  prefix: merged/\n'),
+    )
+
+    for (let run = 0; run < 2; run++) {
+      const result = await runCli(['pipeline', '-c', config, '--json'], {env: stack.env})
+      const json = parseJsonOutput<SyncJson>(result)
+      expect(json.summary, result.stderr).toMatchObject({targets: 3, failed_targets: 0, failed: 0})
+      expect(json.summary.created).toBe(run === 0 ? 3 : 0)
+    }
+    expect(deniedCalls(iam.calls)).toEqual([])
+    expect(pairs(iam.calls.filter((c) => !c.action.startsWith('secretsmanager:')))).toEqual([
+      'identitystore:GetGroupId any',
+      'organizations:DescribeAccount any',
+      'organizations:ListAccountsForParent any',
+      'organizations:ListOrganizationalUnitsForParent any',
+      'organizations:ListRoots any',
+      'organizations:ListTagsForResource any',
+      's3:DeleteObject any',
+      's3:GetObject any',
+      's3:ListBucket any',
+      's3:PutObject any',
+      'sso:DescribePermissionSet any',
+      'sso:ListAccountAssignments any',
+      'sso:ListAccountsForProvisionedPermissionSet any',
+      'sso:ListInstances any',
+      'sso:ListPermissionSets any',
+    ])
+    // Everything in the bucket is under the prefix the policy names.
+    expect(
+      iam.calls
+        .filter((c) => c.action.startsWith('s3:') && c.action !== 's3:ListBucket')
+        .every((c) => c.resource.startsWith('arn:aws:s3:::my-secrets-merge-store/merged/')),
+    ).toBe(true)
   })
 })
 

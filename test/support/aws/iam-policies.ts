@@ -2,6 +2,8 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {runSimulation, type Simulation} from '@cloud-copilot/iam-simulate'
 import type {AwsInterceptor} from './aws-server.js'
+import {S3Error} from './error-render.js'
+import {routeS3} from './s3-request.js'
 import type {SecretsManagerState} from './secrets-manager-state.js'
 import {AwsError, type AwsRequest, type AwsResponse} from './types.js'
 
@@ -180,6 +182,53 @@ export function secretsManagerChecks(req: AwsRequest, state: SecretsManagerState
   }
 }
 
+/** The IAM checks of an S3 request of the merge store: object actions on the key, ListBucket on the bucket. */
+export function s3Checks(req: AwsRequest): IamCheck[] {
+  const {bucket = '', key} = routeS3(req.method, req.path, req.query, req.headers.host)
+  const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined)
+  const object = `arn:aws:s3:::${bucket}/${key ?? ''}`
+  const sse = header('x-amz-server-side-encryption')
+  const kmsKey = header('x-amz-server-side-encryption-aws-kms-key-id')
+  switch (req.operation) {
+    case 'GetObject':
+    case 'HeadObject':
+      return [{action: 's3:GetObject', resource: object, context: {}, state: 'any'}]
+    case 'DeleteObject':
+      return [{action: 's3:DeleteObject', resource: object, context: {}, state: 'any'}]
+    case 'PutObject':
+      return [
+        {
+          action: 's3:PutObject',
+          resource: object,
+          context: {
+            ...(sse ? {'s3:x-amz-server-side-encryption': sse} : {}),
+            ...(kmsKey ? {'s3:x-amz-server-side-encryption-aws-kms-key-id': kmsKey} : {}),
+          },
+          state: 'any',
+        },
+      ]
+    case 'ListObjectsV2':
+    case 'ListObjects':
+      return [
+        {
+          action: 's3:ListBucket',
+          resource: `arn:aws:s3:::${bucket}`,
+          context: {'s3:prefix': req.query.get('prefix') ?? '', 's3:delimiter': req.query.get('delimiter') ?? ''},
+          state: 'any',
+        },
+      ]
+    default:
+      return [{action: `s3:${req.operation}`, resource: `arn:aws:s3:::${bucket}`, context: {}, state: 'any'}]
+  }
+}
+
+/** IAM's service prefix of each test-server service whose calls the base identity makes. */
+const BASE_SERVICE_PREFIX: Partial<Record<AwsRequest['service'], string>> = {
+  organizations: 'organizations',
+  'sso-admin': 'sso',
+  identitystore: 'identitystore',
+}
+
 const denied = (principal: string, check: IamCheck): AwsError =>
   new AwsError(
     'AccessDeniedException',
@@ -193,28 +242,59 @@ export interface IamEnforcement {
   calls: CheckedCall[]
 }
 
+type Policies = ReadonlyArray<{name: string; policy: PolicyDocument}>
+
+export interface EnforcedPolicies {
+  /** The target role's policies, for every Secrets Manager call (the caller is whoever signed it). */
+  targetRole: Policies
+  /**
+   * The base identity's policies, for S3 (the merge store) and discovery calls, evaluated for this principal in
+   * its account (the test server's base credentials stand for it).
+   */
+  base?: {principal: string; accountId: string; policies: Policies}
+}
+
 /**
- * Authorizes every Secrets Manager request against `policies` before the service sees it. BatchGetSecretValue
- * needs `secretsmanager:GetSecretValue` on each secret too (its API reference): a denied one is answered in
- * `Errors` as AccessDeniedException, the others are read. Other services pass through unchecked.
+ * Authorizes Secrets Manager, S3 and discovery requests against the given policies before the service sees them;
+ * STS passes (trust policies are checked in test/iam). BatchGetSecretValue needs `secretsmanager:GetSecretValue`
+ * on each secret too (its API reference): a denied one is answered in `Errors` as AccessDeniedException, the
+ * others are read. A denied S3 call is answered `403 AccessDenied`, as S3 does.
  */
 export function enforceIam(
-  policies: ReadonlyArray<{name: string; policy: PolicyDocument}>,
+  policies: EnforcedPolicies,
   aws: {secretsManager: SecretsManagerState; credentials: {lookup(id: string): {arn: string} | undefined}},
 ): IamEnforcement {
   const calls: CheckedCall[] = []
   const check = async (req: AwsRequest, item: IamCheck): Promise<{ok: boolean; principal: string}> => {
-    const principal = aws.credentials.lookup(req.accessKeyId)?.arn ?? `arn:aws:iam::${req.accountId}:root`
-    const decision = await decide(policies, item, principal, req.accountId)
+    const base = req.service === 'secretsmanager' ? undefined : policies.base
+    const principal =
+      base?.principal ?? aws.credentials.lookup(req.accessKeyId)?.arn ?? `arn:aws:iam::${req.accountId}:root`
+    const decision = await decide(
+      base?.policies ?? policies.targetRole,
+      item,
+      principal,
+      base?.accountId ?? req.accountId,
+    )
     calls.push({...item, decision, operation: req.operation})
     return {ok: decision === 'Allowed', principal}
   }
-  const interceptor: AwsInterceptor = async (req, next) => {
-    if (req.service !== 'secretsmanager') return next(req)
-    for (const item of secretsManagerChecks(req, aws.secretsManager)) {
+  const authorize = async (req: AwsRequest, items: IamCheck[]): Promise<void> => {
+    for (const item of items) {
       const {ok, principal} = await check(req, item)
-      if (!ok) throw denied(principal, item)
+      if (ok) continue
+      if (req.service === 's3') throw new S3Error('AccessDenied', 'Access Denied', 403)
+      throw denied(principal, item)
     }
+  }
+  const interceptor: AwsInterceptor = async (req, next) => {
+    if (req.service !== 'secretsmanager') {
+      const prefix = BASE_SERVICE_PREFIX[req.service]
+      if (policies.base && req.service === 's3') await authorize(req, s3Checks(req))
+      else if (policies.base && prefix)
+        await authorize(req, [{action: `${prefix}:${req.operation}`, resource: '*', context: {}, state: 'any'}])
+      return next(req)
+    }
+    await authorize(req, secretsManagerChecks(req, aws.secretsManager))
     if (req.operation !== 'BatchGetSecretValue' || !Array.isArray(req.json.SecretIdList)) return next(req)
     const ids = req.json.SecretIdList as string[]
     const refused: Array<{SecretId: string; ErrorCode: string; Message: string}> = []
