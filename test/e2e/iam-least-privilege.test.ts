@@ -116,9 +116,13 @@ describe('the default target role (secretsync-target-role.json) covers every cal
     all.push(...iam.calls)
     iam.calls.length = 0
 
+    stack.controls.resetCounters()
     const quiet = await pipeline({tags: '{team: risk}', kms: '    kms_key_id: alias/secretsync\n'})
     expect(quiet.json.summary).toMatchObject({created: 0, updated: 0, restored: 0, unchanged: 2, conflicts: 3})
     expect(pairs(iam.calls)).toEqual(['secretsmanager:ListSecrets any'])
+    // One page of the target's own secrets, one name lookup for the three conflicts (10 names a call); no value read.
+    expect(stack.controls.count({service: 'secretsmanager', operation: 'ListSecrets'})).toBe(2)
+    expect(stack.controls.count({service: 'secretsmanager'})).toBe(2)
     all.push(...iam.calls)
 
     expect(deniedCalls(all)).toEqual([])
@@ -240,9 +244,20 @@ describe('opt-in statements', () => {
   })
 
   it('--adopt takes over a secret without an ownership tag only with secretsync-adopt-policy.json, and never another owner’s', async () => {
+    // Also one without the tag that someone scheduled for deletion: adopting it restores it first.
+    stack.aws.secretsManager.seedSecret(ACCOUNT, REGION, {
+      name: 'app/old',
+      value: '{"v":"old"}',
+      scheduledForDeletion: true,
+    })
+    stack.vault.putSecret('secret/', 'base/old', {v: 'vault'})
     enforce(TARGET_ROLE)
     const refused = await pipeline({args: ['--adopt']})
     expect(changeOf(refused.json, 'app/legacy')?.error).toContain('AccessDeniedException')
+    expect(changeOf(refused.json, 'app/old')).toMatchObject({
+      action: 'restore',
+      error: expect.stringContaining('AccessDeniedException'),
+    })
     expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/legacy')?.tags['managed-by']).toBeUndefined()
     expect(stack.controls.count({service: 'secretsmanager', operation: 'TagResource'})).toBe(0)
 
@@ -252,6 +267,8 @@ describe('opt-in statements', () => {
     const legacy = stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/legacy')
     expect(legacy?.tags).toMatchObject({'managed-by': 'secretsync', 'secretsync:target': 'app'})
     expect(legacy?.value).toBe('{"v":"vault"}')
+    expect(changeOf(adopted.json, 'app/old')).toMatchObject({action: 'restore', error: null})
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/old')?.tags['managed-by']).toBe('secretsync')
     // Another owner's secret stays theirs: its value is not readable, so it is not written either.
     expect(changeOf(adopted.json, 'app/tf')?.error).toContain('AccessDeniedException')
     expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/tf')?.value).toBe('{"v":"terraform"}')
@@ -263,6 +280,7 @@ describe('opt-in statements', () => {
       'secretsmanager:GetSecretValue unowned',
       'secretsmanager:ListSecrets any',
       'secretsmanager:PutSecretValue owned',
+      'secretsmanager:RestoreSecret unowned',
       'secretsmanager:TagResource unowned',
       'secretsmanager:UpdateSecret owned',
     ])
