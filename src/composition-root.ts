@@ -1,5 +1,6 @@
 import {loadProject, type ProjectResult} from './config/index.js'
 import type {Config} from './config/schema.js'
+import {insecureHttpWarning} from './config/transport-security.js'
 import type {LogFormat, LogLevel} from './observability/logger.js'
 import {buildAdapters, type Adapters} from './pipeline/compose.js'
 import {createRuntime, type Runtime} from './runtime.js'
@@ -40,6 +41,8 @@ export function compose(config: Config, surroundings: Surroundings): Composed {
     now: surroundings.now,
     stop: surroundings.stop,
   })
+  const insecure = insecureHttpWarning(config, surroundings.env)
+  if (insecure) runtime.logger.warn(insecure.message, {endpoints: insecure.endpoints})
   const adapters = buildAdapters(config, runtime, surroundings.env)
   return {runtime, adapters, close: () => adapters.breakers.shutdown()}
 }

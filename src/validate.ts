@@ -1,4 +1,5 @@
 import {loadProject} from './config/index.js'
+import {insecureHttpWarning} from './config/transport-security.js'
 import type {Surroundings} from './composition-root.js'
 import type {AccessCheck} from './check-access.js'
 import {guardLines, untrusted} from './util/untrusted-text.js'
@@ -33,6 +34,8 @@ export async function validateProject(options: ValidateOptions): Promise<Validat
   if (config.vault?.auth.method === 'approle' && (!config.vault.auth.role_id || !config.vault.auth.secret_id)) {
     warnings.push('vault.auth: role_id or secret_id is empty; login will fail until they are set')
   }
+  const insecure = insecureHttpWarning(config, options.surroundings.env)
+  if (insecure) warnings.push(insecure.message)
   const store = config.merge_store?.enabled ? config.merge_store : undefined
   return {
     valid: true,

@@ -9,6 +9,7 @@ import {maskReferences, SENTINEL} from './interpolate.js'
 import {formatPath, SourceLocator, type KeyPath} from './locate.js'
 import {checkConfigSemantics} from './semantics.js'
 import {configSchema, type Config} from './schema.js'
+import {checkTransportSecurity, insecureHttpMessage} from './transport-security.js'
 import {allowedKeysAt} from './schema-keys.js'
 import {findDuplicateKeys} from './unique-keys.js'
 
@@ -37,7 +38,28 @@ export async function loadConfig(file: string, options: LoadConfigOptions): Prom
       hint: 'Pass the config file with -c/--config or set SECRETSYNC_CONFIG.',
     })
   }
-  return parseConfig(decodeConfigText(bytes, file), file, options)
+  const loaded = parseConfig(decodeConfigText(bytes, file), file, options)
+  assertTransportSecurity(loaded, options.env)
+  return loaded
+}
+
+/**
+ * The https-only rule (README "Secrets travel only over TLS"), checked with the environment the run will use, so
+ * `validate` and every command stop here, before contacting anything.
+ */
+function assertTransportSecurity(loaded: LoadedConfig, env: LoadConfigOptions['env']): void {
+  const {file, config, locator} = loaded
+  const {insecure, refused} = checkTransportSecurity(config, env)
+  const issues: ConfigIssue[] = [
+    ...(config.allow_insecure_http ? [] : insecure).map((endpoint) => ({
+      file: endpoint.path ? file : 'environment',
+      ...(endpoint.path ? locator.locate(endpoint.path) : {}),
+      path: endpoint.name,
+      message: insecureHttpMessage(endpoint),
+    })),
+    ...refused.map(({name, message}) => ({file: 'environment', path: name, message})),
+  ]
+  if (issues.length > 0) throw new ConfigError(issues)
 }
 
 /**

@@ -100,42 +100,79 @@ const jsonObject = z
   })
 const kmsKeyId = nonEmpty
 
-const vault = z.strictObject({
-  address: url,
-  namespace: z.string().default(''),
-  auth: z
-    .strictObject({
-      method: z.enum(['token', 'approle', 'kubernetes']).default('token'),
-      token: z.string().optional(),
-      role_id: z.string().optional(),
-      secret_id: z.string().optional(),
-      role: z.string().optional(),
-      mount: nonEmpty.optional(),
-      jwt_path: nonEmpty.optional(),
-    })
-    .superRefine((auth, ctx) => {
-      const required: Record<string, string[]> = {token: [], approle: ['role_id', 'secret_id'], kubernetes: ['role']}
-      const allowed: Record<string, string[]> = {
-        token: ['token'],
-        approle: ['role_id', 'secret_id', 'mount'],
-        kubernetes: ['role', 'mount', 'jwt_path'],
-      }
-      for (const key of required[auth.method] ?? []) {
-        if (auth[key as keyof typeof auth] === undefined) {
-          ctx.addIssue({code: 'custom', path: [key], message: `required for auth method ${auth.method}`})
+// Which auth keys each method takes, and which of them it needs (DESIGN.md §3; README "Vault auth").
+const AUTH_KEYS = {
+  token: {allowed: ['token'], required: []},
+  approle: {allowed: ['role_id', 'secret_id', 'mount'], required: ['role_id', 'secret_id']},
+  kubernetes: {allowed: ['role', 'mount', 'jwt_path'], required: ['role']},
+  jwt: {allowed: ['role', 'mount', 'jwt_path', 'jwt', 'audience'], required: ['role']},
+  aws: {allowed: ['role', 'mount', 'header_value', 'region'], required: ['role']},
+} as const
+const AUTH_FIELDS = [
+  'token',
+  'role_id',
+  'secret_id',
+  'role',
+  'mount',
+  'jwt_path',
+  'jwt',
+  'audience',
+  'header_value',
+  'region',
+] as const
+
+const vault = z
+  .strictObject({
+    address: url,
+    // Unset: $VAULT_NAMESPACE; set (even to ""): this, as the vault CLI's -namespace flag wins over the variable.
+    namespace: z.string().optional(),
+    auth: z
+      .strictObject({
+        method: z.enum(['token', 'approle', 'kubernetes', 'jwt', 'aws']).default('token'),
+        token: z.string().optional(),
+        role_id: z.string().optional(),
+        secret_id: z.string().optional(),
+        role: z.string().optional(),
+        mount: nonEmpty.optional(),
+        jwt_path: nonEmpty.optional(),
+        jwt: nonEmpty.optional(),
+        audience: nonEmpty.optional(),
+        header_value: nonEmpty.optional(),
+        region: region.optional(),
+      })
+      .superRefine((auth, ctx) => {
+        const keys = AUTH_KEYS[auth.method]
+        for (const key of keys.required) {
+          if (auth[key] === undefined) {
+            ctx.addIssue({code: 'custom', path: [key], message: `required for auth method ${auth.method}`})
+          }
         }
-      }
-      for (const key of ['token', 'role_id', 'secret_id', 'role', 'mount', 'jwt_path'] as const) {
-        if (auth[key] !== undefined && !allowed[auth.method]?.includes(key)) {
-          ctx.addIssue({code: 'custom', path: [key], message: `does not apply to auth method ${auth.method}`})
+        for (const key of AUTH_FIELDS) {
+          if (auth[key] !== undefined && !(keys.allowed as readonly string[]).includes(key)) {
+            ctx.addIssue({code: 'custom', path: [key], message: `does not apply to auth method ${auth.method}`})
+          }
         }
-      }
-    })
-    .prefault({method: 'token'}),
-  ca_cert: nonEmpty.optional(),
-  concurrency: int(1, 256).default(16),
-  timeout: duration.prefault('30s'),
-})
+        if (auth.method === 'jwt' && auth.jwt !== undefined && auth.jwt_path !== undefined) {
+          ctx.addIssue({code: 'custom', path: ['jwt'], message: 'set jwt or jwt_path, not both'})
+        }
+      })
+      .prefault({method: 'token'}),
+    /** Deprecated spelling of tls.ca_cert, kept working. */
+    ca_cert: nonEmpty.optional(),
+    tls: z
+      .strictObject({
+        // A PEM file (bundle) of the CA that signed Vault's certificate; wins over $VAULT_CACERT and $VAULT_CAPATH.
+        ca_cert: nonEmpty.optional(),
+      })
+      .optional(),
+    concurrency: int(1, 256).default(16),
+    timeout: duration.prefault('30s'),
+  })
+  .superRefine((block, ctx) => {
+    if (block.ca_cert !== undefined && block.tls?.ca_cert !== undefined) {
+      ctx.addIssue({code: 'custom', path: ['ca_cert'], message: 'set tls.ca_cert or ca_cert (its old name), not both'})
+    }
+  })
 
 const vaultSource = z
   .strictObject({
@@ -332,6 +369,8 @@ const logging = z.strictObject({
 })
 
 export const configSchema = z.strictObject({
+  // Plain http:// to a host that is not loopback (README "Secrets travel only over TLS"): off unless set on purpose.
+  allow_insecure_http: boolean().default(false),
   vault: vault.optional(),
   vault_sources: z.array(vaultSource).default([]),
   merge: z.strictObject({lists: z.enum(['append', 'append_unique', 'replace']).default('append')}).prefault({}),
