@@ -1,9 +1,7 @@
-import {readFile} from 'node:fs/promises'
 import {Agent as HttpAgent} from 'node:http'
 import {Agent as HttpsAgent} from 'node:https'
 import vault from 'node-vault'
 import type {VaultConfig} from '../config/schema.js'
-import {ConfigError} from '../errors.js'
 import type {Logger} from '../observability/logger.js'
 import type {Metrics} from '../observability/metrics.js'
 import type {Breakers} from '../resilience/breakers.js'
@@ -14,6 +12,7 @@ import {describeVaultFailure, VaultError} from './vault-errors.js'
 import {createGuarded} from './vault-guarded.js'
 import {logIn} from './vault-login.js'
 import {createVaultSession} from './vault-session.js'
+import {readVaultCa} from './vault-tls.js'
 import {createVaultTransport, type VaultTransport} from './vault-transport.js'
 
 export type ListResult = {kind: 'ok'; keys: string[]} | {kind: 'missing'} | {kind: 'forbidden'}
@@ -40,6 +39,10 @@ export interface VaultClientOptions {
   now?: () => number
 }
 
+/** The vault CLI's rule: VAULT_NAMESPACE is the default, the setting (even "") wins; "" is the root namespace. */
+export const vaultNamespace = (config: VaultConfig, env: Readonly<Record<string, string | undefined>>): string =>
+  config.namespace ?? env.VAULT_NAMESPACE ?? ''
+
 // Each path segment is encoded so keys with spaces, '?' or '#' reach Vault as one path.
 const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')
 
@@ -52,7 +55,7 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
   const {config, logger, redactor} = options
   const {env} = options
   const now = options.now ?? Date.now
-  const ca = config.ca_cert ? await readCa(config.ca_cert) : undefined
+  const ca = await readVaultCa(config, env)
   // Keep-alive agents sized to the concurrency: a walk makes thousands of requests, and a new TCP (and
   // TLS) connection per request would cost more than the requests themselves.
   const agentOptions = {keepAlive: true, maxSockets: config.concurrency}
@@ -60,15 +63,17 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
   const client = vault({
     'request-promise': transport.requestPromise,
     endpoint: config.address,
-    namespace: config.namespace || undefined,
     noCustomHTTPVerbs: true,
     kubernetesPath: config.auth.method === 'kubernetes' ? (config.auth.mount ?? 'kubernetes') : undefined,
     requestOptions: {
       timeout: config.timeout,
       httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new HttpsAgent({...agentOptions, ...(ca ? {ca} : {})}),
+      // Explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot turn certificate checks off behind the user's back.
+      httpsAgent: new HttpsAgent({...agentOptions, rejectUnauthorized: true, ...(ca ? {ca} : {})}),
     },
   } as vault.VaultOptions)
+  // Set after construction: node-vault would otherwise fall back to process.env.VAULT_NAMESPACE itself.
+  ;(client as vault.client & {namespace?: string}).namespace = vaultNamespace(config, env)
 
   const guarded = createGuarded({
     breakers: options.breakers,
@@ -186,14 +191,4 @@ function exactData(transport: VaultTransport, response: unknown, path: string): 
       `read ${path}: the response text of the secret is not available to read its data exactly`,
     )
   return data
-}
-
-async function readCa(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8')
-  } catch (error) {
-    throw new ConfigError([
-      {file, path: 'vault.ca_cert', message: `cannot read CA certificate: ${(error as Error).message}`},
-    ])
-  }
 }

@@ -1,4 +1,5 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {createServer as createHttpsServer} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import type {Decision} from './controls.js'
 
@@ -40,12 +41,22 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-/** Listens on 127.0.0.1 (port 0 = any free port) and tracks sockets so `close` never waits on hung requests. */
+/** A certificate and key (PEM) to serve https:// with instead of http://. */
+export interface ServerTls {
+  cert: string
+  key: string
+}
+
+/**
+ * Listens on 127.0.0.1 (port 0 = any free port) and tracks sockets so `close` never waits on hung requests;
+ * https:// when given a certificate.
+ */
 export async function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   port = 0,
+  tls?: ServerTls,
 ): Promise<RunningServer> {
-  const server = createServer(handler)
+  const server: Server = tls ? createHttpsServer(tls, handler) : createServer(handler)
   // Keep Node's default keep-alive timeout: at 1 s, Node 20 clients drop every pooled socket at once
   // (they subtract a 1 s safety buffer from the server's advertised timeout), so each request reconnected.
   await new Promise<void>((resolve, reject) => {
@@ -56,7 +67,7 @@ export async function listen(
   return {
     server,
     port: actual,
-    url: `http://127.0.0.1:${actual}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${actual}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
