@@ -47,7 +47,7 @@ export interface VaultSessionOptions {
 
 /**
  * The token of one Vault connection: renewed once a third of its TTL is left, replaced by a new login when it
- * cannot be renewed (AppRole/Kubernetes), and, when a 403 comes from a token that stopped working, one new login
+ * cannot be renewed (every method but token), and, when a 403 comes from a token that stopped working, one new login
  * and one retry of the request.
  */
 export function createVaultSession(options: VaultSessionOptions): VaultSession {
@@ -167,7 +167,7 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
           : 'the Vault token expired or was revoked, and vault.auth.method token cannot log in again; nothing from this source is synced',
         canLogInAgain
           ? 'Check the auth role: its token must be able to list and read the sources.'
-          : 'Use a token whose TTL (and max TTL) outlasts the run, or an auth method that can log in again (approle, kubernetes).',
+          : 'Use a token whose TTL (and max TTL) outlasts the run, or an auth method that can log in again (approle, kubernetes, jwt, aws).',
       ),
       {operation, path},
     )

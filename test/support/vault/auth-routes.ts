@@ -2,22 +2,9 @@ import {badRequest, noHandler, ok, rfc3339, unsupportedOperation, unsupportedPat
 import {failingRoute, type Route, type RouteContext, type RouteInput} from './route.js'
 import type {AuthMount, NamespaceState, VaultState} from './state.js'
 import type {TokenRecord, TokenStore} from './tokens.js'
-
-/** The `auth` block of login and renew answers (`logical.HTTPAuth`). */
-export const authBlock = (token: TokenRecord, leaseDuration: number): Record<string, unknown> => ({
-  client_token: token.id,
-  accessor: token.accessor,
-  policies: token.policyNames,
-  token_policies: token.policyNames,
-  metadata: token.meta,
-  lease_duration: leaseDuration,
-  renewable: token.renewable,
-  entity_id: '',
-  token_type: 'service',
-  orphan: true,
-  mfa_requirement: null,
-  num_uses: 0,
-})
+import {authBlock} from './auth-block.js'
+import {awsLogin} from './aws-login.js'
+import {jwtLogin} from './jwt-login.js'
 
 const DURATION_UNITS: Record<string, number> = {ms: 0.001, s: 1, m: 60, h: 3600}
 
@@ -153,7 +140,7 @@ function kubernetesLogin(tokens: TokenStore, mount: Extract<AuthMount, {type: 'k
   return ok({auth: authBlock(token, tokens.remainingTtl(token)), mountType: 'kubernetes'})
 }
 
-/** Routes `auth/<mount>/...` (`rest` is the part after `auth/`) to the token, AppRole or Kubernetes method. */
+/** Routes `auth/<mount>/...` (`rest` is the part after `auth/`) to the token, AppRole, Kubernetes, JWT or AWS method. */
 export function authRoute(
   state: VaultState,
   tokens: TokenStore,
@@ -168,11 +155,20 @@ export function authRoute(
   if (mount.type === 'token') return tokenRoute(tokens, sub, input, path)
   if (sub !== 'login' || input.list) return failingRoute(path, input, unsupportedPath)
   return {
-    operation: mount.type === 'approle' ? 'login-approle' : 'login-kubernetes',
+    operation: `login-${mount.type}`,
     access: {kind: 'none'},
     handle: (ctx) => {
       if (input.method !== 'POST' && input.method !== 'PUT') throw unsupportedOperation()
-      return mount.type === 'approle' ? approleLogin(tokens, mount, ctx) : kubernetesLogin(tokens, mount, ctx)
+      switch (mount.type) {
+        case 'approle':
+          return approleLogin(tokens, mount, ctx)
+        case 'kubernetes':
+          return kubernetesLogin(tokens, mount, ctx)
+        case 'jwt':
+          return jwtLogin(tokens, mount, ctx, state.now())
+        case 'aws':
+          return awsLogin(tokens, mount, ctx)
+      }
     },
   }
 }

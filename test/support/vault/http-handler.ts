@@ -138,7 +138,7 @@ export async function handleVaultRequest(deps: HandlerDeps, req: IncomingMessage
   try {
     const context: RouteContext = {namespace, body: parseJson(body), query: url.searchParams, aclPrefix: ''}
     Object.assign(context, authorize(deps, req, namespace, chosen))
-    send(res, chosen.handle(context))
+    send(res, await chosen.handle(context))
   } catch (error) {
     if (error instanceof VaultError) return send(res, errorResponse(error))
     send(res, errorResponse(new VaultError(500, [multiError((error as Error).message)])))

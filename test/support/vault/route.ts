@@ -17,6 +17,8 @@ export type VaultOperation =
   | 'login-token'
   | 'login-approle'
   | 'login-kubernetes'
+  | 'login-jwt'
+  | 'login-aws'
   | 'renew-self'
   | 'lookup-self'
 
@@ -47,7 +49,8 @@ export interface RouteContext {
 export interface Route {
   operation: VaultOperation
   access: Access
-  handle(ctx: RouteContext): VaultResponse
+  /** A promise only where Vault itself waits on another service (AWS IAM login asks STS). */
+  handle(ctx: RouteContext): VaultResponse | Promise<VaultResponse>
 }
 
 export const operationFor = (input: RouteInput): VaultOperation =>

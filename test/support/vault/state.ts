@@ -1,4 +1,4 @@
-import {randomUUID} from 'node:crypto'
+import {randomUUID, type KeyObject} from 'node:crypto'
 import {KvStore} from './kv-store.js'
 import type {Policy} from './policy.js'
 
@@ -33,6 +33,45 @@ export interface KubernetesRole {
   tokenMaxTtlSeconds?: number
 }
 
+export interface JwtAuthConfig {
+  /** `jwt_validation_pubkeys`: PEM public keys (or JWKs) a token's signature must verify against. */
+  publicKeys: KeyObject[]
+  /** `bound_issuer`: the `iss` every token must carry (unchecked when empty). */
+  boundIssuer: string
+}
+
+export interface JwtRole {
+  name: string
+  /** `bound_audiences`: one must be in the token's `aud`; with none, a token that has an `aud` is refused. */
+  boundAudiences: string[]
+  boundSubject: string
+  /** `bound_claims` (type string): each claim must equal one of the values. */
+  boundClaims: Record<string, string[]>
+  /** `user_claim`: names the identity (default `sub`); the token must have it. */
+  userClaim: string
+  policies: Policy[]
+  tokenTtlSeconds?: number
+  tokenMaxTtlSeconds?: number
+}
+
+export interface AwsAuthConfig {
+  /** `sts_endpoint`: where the signed GetCallerIdentity is sent (the test AWS server). */
+  stsEndpoint: string
+  /** `sts_region`: the region the request must be signed for (default us-east-1, the global endpoint). */
+  stsRegion: string
+  /** `iam_server_id_header_value`: X-Vault-AWS-IAM-Server-ID must carry it and be signed. */
+  iamServerIdHeaderValue: string
+}
+
+export interface AwsRole {
+  name: string
+  /** `bound_iam_principal_arn`: canonical ARNs (`arn:aws:iam::<acct>:role/<name>`), a trailing `*` globs. */
+  boundIamPrincipalArns: string[]
+  policies: Policy[]
+  tokenTtlSeconds?: number
+  tokenMaxTtlSeconds?: number
+}
+
 interface AuthMountBase {
   /** Path below `auth/`, ending in `/` (`approle/`). */
   path: string
@@ -44,6 +83,8 @@ export type AuthMount =
   | (AuthMountBase & {type: 'token'})
   | (AuthMountBase & {type: 'approle'; roles: Map<string, AppRoleRole>})
   | (AuthMountBase & {type: 'kubernetes'; roles: Map<string, KubernetesRole>})
+  | (AuthMountBase & {type: 'jwt'; config?: JwtAuthConfig; roles: Map<string, JwtRole>})
+  | (AuthMountBase & {type: 'aws'; config?: AwsAuthConfig; roles: Map<string, AwsRole>})
 
 export interface NamespaceState {
   /** `''` for the root namespace, otherwise the full path ending in `/` (`ns1/`, `ns1/team/`). */
@@ -167,7 +208,7 @@ export class VaultState {
   }
 
   /** The auth mount of that type at `mount` (created when missing). */
-  authMount<T extends 'approle' | 'kubernetes'>(
+  authMount<T extends 'approle' | 'kubernetes' | 'jwt' | 'aws'>(
     namespace: string | undefined,
     mount: string,
     type: T,

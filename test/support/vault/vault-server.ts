@@ -1,6 +1,6 @@
-import {randomUUID} from 'node:crypto'
+import {createPublicKey, randomUUID, type JsonWebKey} from 'node:crypto'
 import {Controls} from '../controls.js'
-import {listen} from '../http-server.js'
+import {listen, type ServerTls} from '../http-server.js'
 import {handleVaultRequest} from './http-handler.js'
 import {versionData} from './kv-store.js'
 import type {Policy} from './policy.js'
@@ -23,6 +23,8 @@ export interface VaultServerOptions {
    * indistinguishable from a policy denial (default: 1.16+, which adds "invalid token").
    */
   legacyTokenErrors?: boolean
+  /** Serve https:// with this certificate (test/support/fixtures/tls). */
+  tls?: ServerTls
 }
 
 export interface NamespaceOption {
@@ -59,6 +61,44 @@ export interface KubernetesRoleOptions extends NamespaceOption {
   mount?: string
 }
 
+export interface JwtAuthOptions extends NamespaceOption {
+  /** `jwt_validation_pubkeys`: PEM public keys (or JWK objects) tokens are verified against. */
+  publicKeys: Array<string | JsonWebKey>
+  boundIssuer?: string
+  /** Auth mount path (default `jwt`). */
+  mount?: string
+}
+
+export interface JwtRoleOptions extends NamespaceOption {
+  policies: Policy[]
+  boundAudiences?: string[]
+  boundSubject?: string
+  boundClaims?: Record<string, string | string[]>
+  /** Default `sub`. */
+  userClaim?: string
+  tokenTtlSeconds?: number
+  tokenMaxTtlSeconds?: number
+  mount?: string
+}
+
+export interface AwsAuthOptions extends NamespaceOption {
+  /** `sts_endpoint`: where Vault sends the signed GetCallerIdentity (the test AWS server's URL). */
+  stsEndpoint: string
+  /** `sts_region` (default us-east-1: the global endpoint sts.amazonaws.com). */
+  stsRegion?: string
+  iamServerIdHeaderValue?: string
+  /** Auth mount path (default `aws`). */
+  mount?: string
+}
+
+export interface AwsRoleOptions extends NamespaceOption {
+  policies: Policy[]
+  boundIamPrincipalArns: string[]
+  tokenTtlSeconds?: number
+  tokenMaxTtlSeconds?: number
+  mount?: string
+}
+
 /** A running in-process Vault: the HTTP API over real sockets, plus synchronous seeding for tests. */
 export interface VaultServer {
   url: string
@@ -87,6 +127,12 @@ export interface VaultServer {
   /** Creates (or extends) an AppRole role; every call adds a fresh secret ID. */
   addAppRole(name: string, options: AppRoleOptions): {roleId: string; secretId: string}
   addKubernetesRole(name: string, options: KubernetesRoleOptions): void
+  /** Enables (or reconfigures) a JWT auth mount (`auth/<mount>/config`). */
+  configureJwtAuth(options: JwtAuthOptions): void
+  addJwtRole(name: string, options: JwtRoleOptions): void
+  /** Enables (or reconfigures) an AWS auth mount for the IAM method (`auth/<mount>/config/client`). */
+  configureAwsAuth(options: AwsAuthOptions): void
+  addAwsRole(name: string, options: AwsRoleOptions): void
   /** Live tokens other than the root token. */
   tokenCount(): number
   /** Revokes a token; returns whether it existed. */
@@ -109,12 +155,16 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
   tokens.addRoot(rootToken)
 
   const deps = {state, tokens, controls, legacyTokenErrors: options.legacyTokenErrors ?? false}
-  const running = await listen((req, res) => {
-    handleVaultRequest(deps, req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(500, {'content-type': 'application/json'})
-      res.end(`${JSON.stringify({errors: [String(error)]})}\n`)
-    })
-  }, options.port ?? 0)
+  const running = await listen(
+    (req, res) => {
+      handleVaultRequest(deps, req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, {'content-type': 'application/json'})
+        res.end(`${JSON.stringify({errors: [String(error)]})}\n`)
+      })
+    },
+    options.port ?? 0,
+    options.tls,
+  )
 
   return {
     url: running.url,
@@ -160,6 +210,43 @@ export async function startVaultServer(options: VaultServerOptions = {}): Promis
       const mount = state.authMount(opts.namespace, opts.mount ?? 'kubernetes', 'kubernetes')
       const {policies, serviceAccountJwt, tokenTtlSeconds, tokenMaxTtlSeconds} = opts
       mount.roles.set(name, {name, policies, serviceAccountJwt, tokenTtlSeconds, tokenMaxTtlSeconds})
+    },
+    configureJwtAuth: (opts) => {
+      const mount = state.authMount(opts.namespace, opts.mount ?? 'jwt', 'jwt')
+      mount.config = {
+        publicKeys: opts.publicKeys.map((key) =>
+          typeof key === 'string' ? createPublicKey(key) : createPublicKey({key, format: 'jwk'}),
+        ),
+        boundIssuer: opts.boundIssuer ?? '',
+      }
+    },
+    addJwtRole: (name, opts) => {
+      const mount = state.authMount(opts.namespace, opts.mount ?? 'jwt', 'jwt')
+      mount.roles.set(name, {
+        name,
+        policies: opts.policies,
+        boundAudiences: opts.boundAudiences ?? [],
+        boundSubject: opts.boundSubject ?? '',
+        boundClaims: Object.fromEntries(
+          Object.entries(opts.boundClaims ?? {}).map(([claim, values]) => [claim, [values].flat()]),
+        ),
+        userClaim: opts.userClaim ?? 'sub',
+        tokenTtlSeconds: opts.tokenTtlSeconds,
+        tokenMaxTtlSeconds: opts.tokenMaxTtlSeconds,
+      })
+    },
+    configureAwsAuth: (opts) => {
+      const mount = state.authMount(opts.namespace, opts.mount ?? 'aws', 'aws')
+      mount.config = {
+        stsEndpoint: opts.stsEndpoint,
+        stsRegion: opts.stsRegion ?? 'us-east-1',
+        iamServerIdHeaderValue: opts.iamServerIdHeaderValue ?? '',
+      }
+    },
+    addAwsRole: (name, opts) => {
+      const mount = state.authMount(opts.namespace, opts.mount ?? 'aws', 'aws')
+      const {policies, boundIamPrincipalArns, tokenTtlSeconds, tokenMaxTtlSeconds} = opts
+      mount.roles.set(name, {name, policies, boundIamPrincipalArns, tokenTtlSeconds, tokenMaxTtlSeconds})
     },
     tokenCount: () => tokens.count(),
     revokeToken: (token) => tokens.revoke(token),
