@@ -1,4 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {isLoopbackHost} from '../../src/config/transport-security.js'
 import {runCli, writeTempConfig} from '../support/cli.js'
 import {pipelineConfigText} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
@@ -75,6 +76,24 @@ describe('the https-only rule, checked by validate before anything is contacted'
       "environment: VAULT_SKIP_VERIFY: is set, but secretsync never turns off Vault's certificate checks",
     )
     expect((await validate(config(), {VAULT_SKIP_VERIFY: 'false'})).code).toBe(0)
+  })
+})
+
+describe('what counts as loopback', () => {
+  const hostOf = (url: string) => new URL(url).hostname
+  it.each([
+    ['http://127.0.0.1', true],
+    ['http://127.255.255.254:1', true],
+    ['http://0x7f000001', true],
+    ['http://[0:0:0:0:0:0:0:1]', true],
+    ['http://LOCALHOST', true],
+    ['http://127.0.0.1.example.com', false],
+    ['http://localhost.example.com', false],
+    ['http://[::ffff:127.0.0.1]', false],
+    ['http://128.0.0.1', false],
+    ['http://user:pw@10.0.0.1', false],
+  ])('%s → %s', (url, loopback) => {
+    expect(isLoopbackHost(hostOf(url))).toBe(loopback)
   })
 })
 
