@@ -72,8 +72,10 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
       httpsAgent: new HttpsAgent({...agentOptions, rejectUnauthorized: true, ...(ca ? {ca} : {})}),
     },
   } as vault.VaultOptions)
-  // Set after construction: node-vault would otherwise fall back to process.env.VAULT_NAMESPACE itself.
+  // Set after construction: node-vault falls back to process.env.VAULT_NAMESPACE and VAULT_TOKEN itself. The token
+  // comes from logIn only (so a login request never carries a stray $VAULT_TOKEN).
   ;(client as vault.client & {namespace?: string}).namespace = vaultNamespace(config, env)
+  client.token = ''
 
   const guarded = createGuarded({
     breakers: options.breakers,

@@ -1,11 +1,11 @@
 import {readFile} from 'node:fs/promises'
+import type {AwsCredentialIdentityProvider} from '@smithy/types'
 import type vault from 'node-vault'
 import type {VaultConfig} from '../config/schema.js'
 import {ConfigError} from '../errors.js'
 import type {Redactor} from '../observability/redact.js'
 import {CircuitOpenError} from '../resilience/breakers.js'
 import {retriesOf} from '../resilience/retry.js'
-import type {AwsCredentialIdentityProvider} from '@smithy/types'
 import {signedCallerIdentityRequest} from './aws-iam-request.js'
 import {requestGithubOidcToken} from './github-oidc.js'
 import type {Guarded} from './vault-guarded.js'
@@ -68,8 +68,7 @@ async function loginJwt(config: VaultConfig, env: LogInOptions['env']): Promise<
 
 /**
  * Logs in with the configured method (AppRole, Kubernetes, JWT/OIDC, AWS IAM, or a configured token checked with
- * lookup-self) and
- * returns what Vault says about the token. Credentials go to the redactor before they are sent.
+ * lookup-self) and returns what Vault says about the token. Credentials go to the redactor before they are sent.
  */
 export async function logIn(options: LogInOptions): Promise<IssuedToken | undefined> {
   const {client, config, env, redactor, guarded} = options
