@@ -242,4 +242,24 @@ describe('sharding', () => {
     expect(fromEnv.sort()).toEqual([...shard1].sort())
     expect(writes()).toBe(0)
   })
+
+  it('six equal targets over 3 shards are 2/2/2', async () => {
+    config = await writeConfig(['a', 'b', 'c', 'd', 'e', 'f'].map((name) => target(name)).join(''))
+
+    const sizes = []
+    for (const index of [0, 1, 2])
+      sizes.push(json(await pipeline(['--dry-run', '--json', '--shard', `${index}/3`])).targets.length)
+
+    expect(sizes).toEqual([2, 2, 2])
+  })
+
+  it('a shard index outside the count is a usage error (exit 2) naming where it came from, before contacting anything', async () => {
+    const flag = await pipeline(['--dry-run', '--shard', '2/2'], {}, {subprocess: true})
+    const env = await pipeline(['--dry-run'], {SECRETSYNC_SHARDS: '2', JOB_COMPLETION_INDEX: '2'}, {subprocess: true})
+
+    expect([flag.code, env.code]).toEqual([2, 2])
+    expect(flag.stderr).toContain('--shard (SECRETSYNC_SHARD)')
+    expect(env.stderr).toContain('JOB_COMPLETION_INDEX/SECRETSYNC_SHARDS')
+    expect(stack.controls.count()).toBe(0)
+  })
 })
