@@ -4,14 +4,14 @@ import {pipelineConfigText} from '../support/e2e.js'
 import {freePort, parseExposition, scrapeWhile, startFakePushgateway, type Sample} from '../support/metrics-probe.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
-// The metrics of DESIGN.md §5 as a user's Prometheus sees them: scraped from `--metrics-port` during a run, and
+// The metrics of docs/design.md §5 as a user's Prometheus sees them: scraped from `--metrics-port` during a run, and
 // pushed to a Pushgateway at its end.
 
 const ACCOUNT = '111111111111'
 const SECRET_PATHS = ['db', 'api', 'nested/cfg']
 const SERVICES = ['vault', 's3', 'secretsmanager', 'organizations', 'sso-admin', 'sts']
 
-/** Every metric of DESIGN.md §5 with the label names its samples carry (histograms add `le` to their buckets). */
+/** Every metric of docs/design.md §5 with the label names its samples carry (histograms add `le` to their buckets). */
 const METRICS: Record<string, string[]> = {
   secretsync_vault_requests_total: ['operation', 'status'],
   secretsync_vault_request_duration_seconds: ['operation'],
@@ -68,7 +68,7 @@ function expectNoSecretPathsInLabels(samples: Sample[]): void {
 }
 
 describe('metrics', () => {
-  it('/metrics on --metrics-port answers during the run with the names and labels of DESIGN.md §5', async () => {
+  it('/metrics on --metrics-port answers during the run with the names and labels of docs/design.md §5', async () => {
     // Given a run kept busy by slow Secrets Manager calls, with metrics on a free port
     const {s, config} = await start()
     s.controls.setLatency({service: 'secretsmanager', ms: 300})

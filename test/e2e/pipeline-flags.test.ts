@@ -6,7 +6,7 @@ import {runCli, writeTempConfig} from '../support/cli.js'
 import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
-// Stories of `secretsync pipeline`'s flags (DESIGN.md §2), run as the built CLI against the in-process stack.
+// Stories of `secretsync pipeline`'s flags (docs/design.md §2), run as the built CLI against the in-process stack.
 
 const ACCOUNT = '111111111111'
 const BUCKET = 'merge-store'
@@ -90,7 +90,7 @@ describe('syncing stored snapshots', () => {
     const pinned = await pipeline(['--version', '1', '--targets', 'app', '--json'])
 
     // Then app is back at v1 in AWS, its import shared is left at v2, Vault is not read;
-    // and the JSON is exactly the documented shape (DESIGN.md §2)
+    // and the JSON is exactly the documented shape (docs/design.md §2)
     expect(pinned.code).toBe(0)
     expect(awsValue('app/db')).toEqual({user: 'app', password: 'pw-1'})
     expect(awsValue('shared/db')).toEqual({user: 'app', password: 'pw-2'})
