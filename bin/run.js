@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// The AWS SDK warns on every run under Node 20; the warning is noise for users of a CLI pinned to Node 20.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-
+// The AWS SDK's warning about a Node.js version it will stop supporting is left on: users should see it.
 const {execute} = await import('@oclif/core')
 await execute({dir: import.meta.url})

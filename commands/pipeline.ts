@@ -53,7 +53,7 @@ export default class Pipeline extends BaseCommand {
     }),
     shard: Flags.string({
       description:
-        'Sync only shard i of n (i/n, 0-based); default from JOB_COMPLETION_INDEX when SECRETSYNC_SHARDS is set.',
+        'Sync only shard i of n (i/n, 0-based) of a balanced split every shard computes alike; default from JOB_COMPLETION_INDEX when SECRETSYNC_SHARDS is set.',
       env: 'SECRETSYNC_SHARD',
     }),
   }

@@ -10,7 +10,7 @@ export const ExitCode = {
   usage: 2,
   partial: 3,
   changes: 4,
-  /** 128 + signal number, as shells report a process ended by that signal (DESIGN.md §4 Signals). */
+  /** 128 + signal number, as shells report a process ended by that signal (docs/design.md §4 Signals). */
   interrupted: 130,
   terminated: 143,
 } as const
@@ -137,6 +137,6 @@ export interface OperationContext {
   retries: number
 }
 
-/** `[run=<id>] <operation> <path or secret> after <ms> ms (<n> retries): <cause>` (DESIGN.md §4 "Failures"). */
+/** `[run=<id>] <operation> <path or secret> after <ms> ms (<n> retries): <cause>` (docs/design.md §4 "Failures"). */
 export const formatOperationError = (context: OperationContext, cause: string): string =>
   `[run=${context.runId}] ${context.operation} ${context.subject} after ${Math.round(context.durationMs)} ms (${context.retries} ${context.retries === 1 ? 'retry' : 'retries'}): ${cause}`

@@ -2,7 +2,7 @@ import {ExitCode, mostSevere} from './errors.js'
 import type {SyncRunResult} from './sync/types.js'
 
 /**
- * Where every outcome becomes an exit code (DESIGN.md §2). One rule, applied to each kind of result: 0 when
+ * Where every outcome becomes an exit code (docs/design.md §2). One rule, applied to each kind of result: 0 when
  * nothing went wrong; 1 when something went wrong and nothing succeeded; 3 when something went wrong beside
  * things that succeeded. Errors thrown to the CLI carry their own code (`exitCodeOf` in errors.ts); a run that
  * ends several ways ends with the most severe (`mostSevere`).

@@ -5,7 +5,7 @@ import {Redactor} from './observability/redact.js'
 
 /**
  * What every phase of one run shares: its id, the clock, the one logger, the one redactor, and `stop`, which
- * aborts when the run is asked to stop (SIGTERM/SIGINT): from then on no new write starts (DESIGN.md §4 Signals).
+ * aborts when the run is asked to stop (SIGTERM/SIGINT): from then on no new write starts (docs/design.md §4 Signals).
  */
 export interface Runtime {
   runId: string

@@ -32,4 +32,9 @@ export function awsClientConfig(options: AwsClientConfigOptions) {
   }
 }
 
-export const defaultRegion = (config: Config): string => config.aws.region ?? 'us-east-1'
+/**
+ * The region of clients no target names: `aws.region`, else `AWS_REGION` (as the SDK's own chain reads it, when
+ * the environment is passed), else us-east-1 (where the global APIs live).
+ */
+export const defaultRegion = (config: Config, env: Readonly<Record<string, string | undefined>> = {}): string =>
+  config.aws.region ?? (env.AWS_REGION?.trim() || 'us-east-1')

@@ -3,7 +3,7 @@ import {keySpaceProblem} from '../util/key-space.js'
 import {parseDuration} from './duration.js'
 
 /**
- * The config contract of DESIGN.md §3 as one zod schema: types are inferred from it, defaults live in it,
+ * The config contract of docs/design.md §3 as one zod schema: types are inferred from it, defaults live in it,
  * and every object is strict so unknown keys are errors. Messages never echo values (they may be secrets),
  * except for enumerations, whose values are not.
  */
@@ -192,7 +192,7 @@ const vaultSource = z
       ...source,
       mount,
       name: source.name ?? segments.at(-1) ?? mount,
-      // DESIGN.md §4: default min(1000, max(1, max_secrets / 100)).
+      // docs/design.md §4: default min(1000, max(1, max_secrets / 100)).
       queue_compaction_threshold:
         source.queue_compaction_threshold ?? Math.min(1000, Math.max(1, Math.floor(source.max_secrets / 100))),
     }
@@ -231,7 +231,7 @@ const aws = z.strictObject({
   timeout: duration.prefault('30s'),
 })
 
-// AWS Secrets Manager name characters (DESIGN.md §4); the full name is checked per secret.
+// AWS Secrets Manager name characters (docs/design.md §4); the full name is checked per secret.
 export const SECRET_NAME_CHARS = /^[A-Za-z0-9/_+=.@-]*$/
 
 const targetBody = {

@@ -5,7 +5,7 @@ import {isJsonObject, jsonObject, type JsonObject, type JsonValue} from '../util
 // Not the `deepmerge` package: its object merge skips every key that exists on the target's prototype chain
 // (`__proto__`, `constructor`, `toString` ...) and cannot be told otherwise, and it builds `{}` objects, where
 // assigning `__proto__` changes the prototype instead of adding the key. Secret keys are data, so this merge
-// copies every own key into null-prototype objects and keeps the DESIGN.md §4 rules deepmerge was used for.
+// copies every own key into null-prototype objects and keeps the docs/design.md §4 rules deepmerge was used for.
 
 const appendUnique = (earlier: readonly JsonValue[], later: readonly JsonValue[]): JsonValue[] => {
   // Deep JSON equality by canonical text: key order does not matter, numbers compare by their exact text.
@@ -55,7 +55,7 @@ function mergeObjects(earlier: JsonObject, later: JsonObject, mode: ListMergeMod
 }
 
 /**
- * Deep-merges `later` into `earlier` by DESIGN.md §4: objects recurse, lists follow `mode` (append,
+ * Deep-merges `later` into `earlier` by docs/design.md §4: objects recurse, lists follow `mode` (append,
  * append_unique dropping later duplicates by deep JSON equality, replace), scalars and type conflicts take the
  * later value, a later null keeps the earlier value. Every own key of both sides is kept, whatever its name; the
  * result is built of null-prototype objects and shares nothing mutable with the inputs, which are not mutated.

@@ -76,8 +76,16 @@ export interface PushMetricsOptions {
   /** Pushgateway base URL (`--pushgateway`, `metrics.pushgateway`). */
   url: string
   job: string
+  /** Grouping labels after the job (`/phase/sync/shard/1`), in this order: each run kind and shard owns its group. */
+  groupings?: Readonly<Record<string, string>>
   timeoutMs?: number
 }
+
+/** Where a push lands below `<url>/metrics`: `/job/<job>` then each grouping label, as the Pushgateway API reads it. */
+export const pushGroupPath = (options: Pick<PushMetricsOptions, 'job' | 'groupings'>): string =>
+  [['job', options.job] as const, ...Object.entries(options.groupings ?? {})]
+    .map(([label, value]) => `/${encodeURIComponent(label)}/${encodeURIComponent(value)}`)
+    .join('')
 
 // A Pushgateway URL may carry basic-auth credentials; they never go into a message.
 const withoutCredentials = (url: string): string => {
@@ -92,7 +100,9 @@ const withoutCredentials = (url: string): string => {
 }
 
 /**
- * Replaces the job's metrics on a Pushgateway (PUT `<url>/metrics/job/<job>`) at the end of a batch run.
+ * Replaces the metrics of one group on a Pushgateway (PUT `<url>/metrics/job/<job>/<label>/<value>…`) at the end
+ * of a batch run. A PUT replaces only the group with exactly that grouping key, so runs pushing different keys
+ * (shards, merge-only and sync-only runs) never replace each other's metrics.
  * A failed push must not fail the run: the error is returned for the caller to log, never thrown.
  */
 export async function pushMetrics(
@@ -102,13 +112,13 @@ export async function pushMetrics(
   try {
     // prom-client's Pushgateway takes the registry to push, so the run's own registry goes, not the global one.
     const gateway = new Pushgateway(options.url, {timeout: options.timeoutMs ?? 10_000}, registry)
-    await gateway.push({jobName: options.job})
+    await gateway.push({jobName: options.job, groupings: {...options.groupings}})
     return undefined
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error)
     return new SecretSyncError(
       'METRICS_PUSH_FAILED',
-      `pushing metrics to ${withoutCredentials(options.url)} (job ${options.job}) failed: ${cause}`,
+      `pushing metrics to ${withoutCredentials(options.url)} (${pushGroupPath(options).slice(1)}) failed: ${cause}`,
       ExitCode.failure,
       {hint: 'Check the Pushgateway URL and that it is reachable; the run itself is not affected.', cause: error},
     )

@@ -1,6 +1,6 @@
 import {Counter, Gauge, Histogram, Registry} from 'prom-client'
 
-/** What `secretsync_circuit_breaker_state` encodes: 0 closed, 1 half-open, 2 open (DESIGN.md §5). */
+/** What `secretsync_circuit_breaker_state` encodes: 0 closed, 1 half-open, 2 open (docs/design.md §5). */
 export type BreakerState = 'closed' | 'half-open' | 'open'
 
 export const BREAKER_STATE_VALUE: Record<BreakerState, number> = {closed: 0, 'half-open': 1, open: 2}
@@ -9,7 +9,7 @@ export const BREAKER_STATE_VALUE: Record<BreakerState, number> = {closed: 0, 'ha
 export type RequestStatus = number | string
 
 /**
- * The metrics of DESIGN.md §5 on one registry per run (never prom-client's global registry, so two runs in
+ * The metrics of docs/design.md §5 on one registry per run (never prom-client's global registry, so two runs in
  * one process, or two tests, never share counters). Label values are operation, service and target names
  * and status codes only.
  */

@@ -64,7 +64,8 @@ export function buildAdapters(
         new S3Client({
           ...awsClientConfig({
             ...awsClient,
-            region: storeConfig.region ?? defaultRegion(config),
+            // A bucket answers only in its own region: merge_store.region, else aws.region, else AWS_REGION.
+            region: storeConfig.region ?? defaultRegion(config, env),
             endpoint: storeConfig.endpoint ?? config.aws.endpoint,
           }),
           // Custom endpoints (LocalStack, MinIO, the test stack) rarely serve virtual-hosted buckets.

@@ -5,13 +5,32 @@ import {createProgress} from '../observability/progress.js'
 import type {Runtime} from '../runtime.js'
 import type {SyncRunResult} from '../sync/types.js'
 import type {Adapters} from './compose.js'
+import type {Shard} from './shard.js'
 
 export interface ObservabilityOptions {
   metricsPort?: number
   pushgateway?: string
+  /** What this run is, for its own Pushgateway group: the phases it runs and, when sharded, its shard. */
+  pushGroup: PushGroup
   /** Where the progress line goes. */
   stderr: NodeJS.WritableStream
 }
+
+export interface PushGroup {
+  /** `merge` (--merge-only), `sync` (--sync-only, --version) or `pipeline` (both). */
+  phase: 'merge' | 'sync' | 'pipeline'
+  shard?: Shard
+}
+
+/**
+ * The grouping key below the job: `phase/<phase>` and, for a sharded run, `shard/<i>`. One group per run kind and
+ * shard, so a merge-only CronJob, the sync shards and a full pipeline keep their own metrics on the Pushgateway
+ * and a failed shard's push (success time 0) is not replaced by another shard's success.
+ */
+export const pushGroupings = (group: PushGroup): Record<string, string> => ({
+  phase: group.phase,
+  ...(group.shard ? {shard: String(group.shard.index)} : {}),
+})
 
 /**
  * Metrics served during the run (`--metrics-port`, or metrics.enabled with metrics.port) and pushed at the end
@@ -35,7 +54,11 @@ export async function startObservability(
       if (exitCode === ExitCode.success || exitCode === ExitCode.changes) adapters.metrics.markSuccess(runtime.now())
       const pushgateway = options.pushgateway ?? config.metrics.pushgateway
       if (pushgateway) {
-        const error = await pushMetrics(adapters.metrics.registry, {url: pushgateway, job: config.metrics.job})
+        const error = await pushMetrics(adapters.metrics.registry, {
+          url: pushgateway,
+          job: config.metrics.job,
+          groupings: pushGroupings(options.pushGroup),
+        })
         if (error) runtime.logger.warn(error.message)
       }
       adapters.breakers.shutdown()

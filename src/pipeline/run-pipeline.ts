@@ -45,6 +45,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineOut
   const {runtime, adapters} = compose(loaded.config, options.surroundings)
   const observability = await startObservability(loaded.config, runtime, adapters, {
     ...options,
+    pushGroup: {phase: options.mergeOnly ? 'merge' : syncOnly ? 'sync' : 'pipeline', shard},
     stderr: options.surroundings.stderr,
   })
   let outcome: PipelineOutcome | undefined

@@ -1,7 +1,7 @@
 import {didYouMean} from '../config/did-you-mean.js'
 import {UsageError} from '../errors.js'
 import type {TargetGraph} from '../graph/target-graph.js'
-import {shardOf, type Shard} from './shard.js'
+import {assignShards, type Shard} from './shard.js'
 
 /** `--targets a,b` → the names as written (trimmed, empty entries dropped), parsed in this one place. */
 export const parseTargetNames = (requested: string | undefined): string[] =>
@@ -32,13 +32,24 @@ export function selectTargets(graph: TargetGraph, requested: string | undefined,
  */
 export function runTargets(
   graph: TargetGraph,
-  options: {targets?: string; targetNames: readonly string[]; version?: number; shard?: Shard},
+  options: {
+    targets?: string
+    targetNames: readonly string[]
+    version?: number
+    shard?: Shard
+    /** Secret counts per target where known, to balance the shards by size (else every target weighs 1). */
+    sizes?: ReadonlyMap<string, number>
+  },
 ): {sync: string[]; merge: string[]} {
   const requested = selectTargets(graph, options.targets)
   const selected =
     options.version === undefined ? requested : requested.filter((name) => options.targetNames.includes(name))
   const {shard} = options
   if (!shard) return {sync: selected, merge: selected}
-  const sync = selected.filter((name) => shardOf(name, shard.count) === shard.index)
+  const assignment = assignShards(
+    selected.map((name) => ({name, size: options.sizes?.get(name)})),
+    shard.count,
+  )
+  const sync = selected.filter((name) => assignment.get(name) === shard.index)
   return {sync, merge: graph.withDependencies(sync)}
 }

@@ -10,7 +10,7 @@ export type SyncJsonChange = SecretChange
 /** A target in the JSON output: the sync result without its internal unchanged count. */
 export type SyncJsonTarget = Omit<TargetSyncResult, 'unchanged' | 'changes'> & {changes: SyncJsonChange[]}
 
-/** The stable JSON contract of DESIGN.md §2; changing it is a breaking change. */
+/** The stable JSON contract of docs/design.md §2; changing it is a breaking change. */
 export interface SyncJson {
   run_id: string
   dry_run: boolean

@@ -81,7 +81,7 @@ const isOpenRejection = (error: unknown): boolean =>
  *
  * Why not opossum's window (rollingCountTimeout/rollingCountBuckets, read through `breaker.stats.failures`): it
  * opens on errorThresholdPercentage once volumeThreshold calls (successes included) are in the window, while
- * the contract (DESIGN.md, `circuit_breaker.failure_threshold` within `window`) is a count of failures whatever
+ * the contract (docs/design.md, `circuit_breaker.failure_threshold` within `window`) is a count of failures whatever
  * the successes; its stats are bucketed (window/buckets granularity) and are not cleared when the breaker opens
  * or closes (opossum 9 lib/status.js), so a breaker that just closed would reopen on failures from before its
  * trial; and its buckets rotate on a real-time interval, not the injected clock. Which errors count is opossum's

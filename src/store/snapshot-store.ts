@@ -90,7 +90,7 @@ type Prepared = CommitPlan & {latest: LatestPointer | undefined; versions: numbe
 
 /**
  * The S3 merge store: versioned, immutable snapshots per target, a `latest.json` pointer, per account-region
- * applied records and a run lock (DESIGN.md §4). Every write is encrypted and every snapshot and pointer write is
+ * applied records and a run lock (docs/design.md §4). Every write is encrypted and every snapshot and pointer write is
  * conditional, so two runs racing on one target never overwrite each other: the loser gets a StoreConflictError.
  */
 export class SnapshotStore {

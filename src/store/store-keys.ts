@@ -2,7 +2,7 @@ import {assertKeySpace} from '../util/key-space.js'
 import {InternalError} from '../errors.js'
 
 /**
- * Object keys of the merge store, exactly as DESIGN.md §4 lays them out. `prefix` is used as given (the config
+ * Object keys of the merge store, exactly as docs/design.md §4 lays them out. `prefix` is used as given (the config
  * loader already ends a non-empty prefix with `/`).
  */
 export interface StoreKeys {

@@ -17,7 +17,7 @@ import {stringifyJson} from '../util/exact-json.js'
 import type {SecretMetadata} from './metadata.js'
 import type {MetadataWrites, PlannedChange} from './plan.js'
 
-/** Anything that paces writes per account-region (DESIGN.md `sync.write_rate`). */
+/** Anything that paces writes per account-region (docs/design.md `sync.write_rate`). */
 export interface WriteLimiter {
   acquire(key: string): Promise<void>
 }
@@ -85,7 +85,7 @@ export async function applyChanges(
     try {
       return await fn()
     } catch (error) {
-      // DESIGN.md §4: every error says run, operation, secret, duration and retries; never a value.
+      // docs/design.md §4: every error says run, operation, secret, duration and retries; never a value.
       const context = {
         runId: options.runId,
         operation,

@@ -45,7 +45,7 @@ export async function readPlanBasis(
 }
 
 /**
- * Run under the target's lock, before the first write (DESIGN.md §4: "the plan is re-validated under it"): the
+ * Run under the target's lock, before the first write (docs/design.md §4: "the plan is re-validated under it"): the
  * basis read again, and why it differs from the one the plan was made from — undefined when the plan still holds.
  * A run that held the lock in between either moved `latest.json` or rewrote the applied record.
  */

@@ -1,5 +1,5 @@
 /**
- * A secret's metadata as desired state (DESIGN.md §4): the tags secretsync sets, the KMS key and the description.
+ * A secret's metadata as desired state (docs/design.md §4): the tags secretsync sets, the KMS key and the description.
  * Pure comparisons; the planner turns them into change fields and the applier into Tag/Untag/UpdateSecret calls.
  */
 

@@ -84,7 +84,7 @@ export const desiredSecret = (path: string, prefix: string, value: JsonObject): 
 })
 
 /**
- * The fast path of DESIGN.md §4: a secret whose desired hash equals what secretsync last applied and whose
+ * The fast path of docs/design.md §4: a secret whose desired hash equals what secretsync last applied and whose
  * AWSCURRENT version is the one it wrote holds its desired value without reading it.
  */
 export function isKnownInSync(
@@ -308,7 +308,7 @@ export function planTarget(
             secret.name.startsWith(options.prefix),
         )
       : []
-  // DESIGN.md §4: a target deletes only what a complete walk of every source feeding it did not see.
+  // docs/design.md §4: a target deletes only what a complete walk of every source feeding it did not see.
   const held =
     options.incomplete.length > 0
       ? `held: the desired state may be incomplete (${options.incomplete.join('; ')}); orphans are deleted only after a complete walk`

@@ -1,7 +1,7 @@
 import {assertKeySpace, keySpaceProblem} from '../util/key-space.js'
 import {InternalError} from '../errors.js'
 
-/** AWS Secrets Manager limits (DESIGN.md §4 "Secret names and values"). */
+/** AWS Secrets Manager limits (docs/design.md §4 "Secret names and values"). */
 export const MAX_NAME_LENGTH = 512
 /** A SecretId (name or ARN) in any read call, e.g. BatchGetSecretValue's SecretIdList; names are shorter still. */
 export const MAX_SECRET_ID_LENGTH = 2048

@@ -57,7 +57,7 @@ export function resolveTarget(config: Config, target: TargetConfig): ResolvedTar
 }
 
 /**
- * The one deletion budget of a run (DESIGN.md §4): checked once every target is planned, before any deletion.
+ * The one deletion budget of a run (docs/design.md §4): checked once every target is planned, before any deletion.
  * Over it, every deletion of the run is held.
  */
 export function deletionVerdict(planned: number, maxDeletions: number): DeletionVerdict {

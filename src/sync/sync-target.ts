@@ -67,7 +67,7 @@ export interface SyncTargetInput {
   connect(target: ResolvedTarget): Promise<{client: SecretsManagerClient; accountId: string}>
 }
 
-/** The run-wide deletion decision (DESIGN.md §4: one `sync.max_deletions` budget, checked before any deletion). */
+/** The run-wide deletion decision (docs/design.md §4: one `sync.max_deletions` budget, checked before any deletion). */
 export type DeletionVerdict = {allowed: true} | {allowed: false; reason: string}
 
 /**
@@ -224,7 +224,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
       return planned
     }
 
-    // Plan without the lock, then re-validate under it (DESIGN.md §4 allows either). Taking the lock first would
+    // Plan without the lock, then re-validate under it (docs/design.md §4 allows either). Taking the lock first would
     // cost an S3 write on every run, and a run with nothing to change writes nothing; what the plan depends on in
     // the store (latest snapshot, applied record) is read again under the lock and the target re-planned if it moved.
     const query: BasisQuery | undefined =

@@ -69,7 +69,7 @@ export interface SyncSummary {
   held: number
 }
 
-/** The result of `secretsync pipeline` (sync phase): the JSON contract of DESIGN.md §2. */
+/** The result of `secretsync pipeline` (sync phase): the JSON contract of docs/design.md §2. */
 export interface SyncRunResult {
   run_id: string
   dry_run: boolean

@@ -26,7 +26,7 @@ export const canonicalJson = (value: unknown): string => stringifyJson(sortedKey
 export const contentHash = (value: unknown): string => createHash('sha256').update(canonicalJson(value)).digest('hex')
 
 /**
- * Deep JSON equality (DESIGN.md §4): key order does not matter, numbers are equal when their JSON text is
+ * Deep JSON equality (docs/design.md §4): key order does not matter, numbers are equal when their JSON text is
  * (`1` = `1`, `1.0` ≠ `1`), every own key counts.
  */
 export const jsonEqual = (a: unknown, b: unknown): boolean => a === b || canonicalJson(a) === canonicalJson(b)

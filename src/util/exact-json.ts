@@ -1,7 +1,7 @@
 import {isLosslessNumber, LosslessNumber, parse, stringify} from 'lossless-json'
 
 /**
- * Secret data as secretsync holds it, exact to the last byte of the JSON text it came from (DESIGN.md §4):
+ * Secret data as secretsync holds it, exact to the last byte of the JSON text it came from (docs/design.md §4):
  * - a number keeps its text: it is a plain `number` only when that number prints back as the very same text
  *   (`5432`, `0.25`, `1e+21`); anything else (`1152921504606846977`, `1e400`, `-0`, `1.0`, `2.50`,
  *   `0.1000000000000000055511151231257827`) is an `ExactNumber` holding the text. So `1.0` and `1` are different

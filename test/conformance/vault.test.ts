@@ -506,6 +506,40 @@ describe('controls', () => {
   })
 })
 
+describe('sys/health', () => {
+  it('answers without a token, as an initialized, unsealed, active node: 200 and the documented body', async () => {
+    const anonymous = vault({endpoint: server.url, noCustomHTTPVerbs: true})
+
+    const health = (await anonymous.health()) as Record<string, unknown>
+
+    expect(health).toMatchObject({
+      initialized: true,
+      sealed: false,
+      standby: false,
+      performance_standby: false,
+      replication_performance_mode: 'disabled',
+      replication_dr_mode: 'disabled',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+      cluster_name: expect.any(String),
+      cluster_id: expect.any(String),
+    })
+    expect(health.server_time_utc).toEqual(expect.any(Number))
+    expect(server.controls.count({service: 'vault', operation: 'health'})).toBe(1)
+  })
+
+  it('HEAD answers the status alone; activecode overrides it; a bad code is 400 and other methods 405', async () => {
+    const head = await fetch(`${server.url}/v1/sys/health`, {method: 'HEAD'})
+    const custom = await fetch(`${server.url}/v1/sys/health?activecode=204`)
+    const bad = await fetch(`${server.url}/v1/sys/health?activecode=ok`)
+    const post = await fetch(`${server.url}/v1/sys/health`, {method: 'POST'})
+
+    expect([head.status, await head.text()]).toEqual([200, ''])
+    expect(custom.status).toBe(204)
+    expect(bad.status).toBe(400)
+    expect([post.status, await post.json()]).toEqual([405, {errors: []}])
+  })
+})
+
 describe('HTTP protocol edges', () => {
   it('accepts Authorization: Bearer and answers unknown routes 404 and wrong methods 405', async () => {
     server.mountKv('secret/')

@@ -4,14 +4,14 @@ import {pipelineConfigText} from '../support/e2e.js'
 import {freePort, parseExposition, scrapeWhile, startFakePushgateway, type Sample} from '../support/metrics-probe.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
-// The metrics of DESIGN.md §5 as a user's Prometheus sees them: scraped from `--metrics-port` during a run, and
+// The metrics of docs/design.md §5 as a user's Prometheus sees them: scraped from `--metrics-port` during a run, and
 // pushed to a Pushgateway at its end.
 
 const ACCOUNT = '111111111111'
 const SECRET_PATHS = ['db', 'api', 'nested/cfg']
 const SERVICES = ['vault', 's3', 'secretsmanager', 'organizations', 'sso-admin', 'sts']
 
-/** Every metric of DESIGN.md §5 with the label names its samples carry (histograms add `le` to their buckets). */
+/** Every metric of docs/design.md §5 with the label names its samples carry (histograms add `le` to their buckets). */
 const METRICS: Record<string, string[]> = {
   secretsync_vault_requests_total: ['operation', 'status'],
   secretsync_vault_request_duration_seconds: ['operation'],
@@ -68,7 +68,7 @@ function expectNoSecretPathsInLabels(samples: Sample[]): void {
 }
 
 describe('metrics', () => {
-  it('/metrics on --metrics-port answers during the run with the names and labels of DESIGN.md §5', async () => {
+  it('/metrics on --metrics-port answers during the run with the names and labels of docs/design.md §5', async () => {
     // Given a run kept busy by slow Secrets Manager calls, with metrics on a free port
     const {s, config} = await start()
     s.controls.setLatency({service: 'secretsmanager', ms: 300})
@@ -118,7 +118,7 @@ describe('metrics', () => {
     expectNoSecretPathsInLabels(samples)
   })
 
-  it('--pushgateway receives a PUT to /metrics/job/secretsync with the end-of-run values', async () => {
+  it('--pushgateway receives a PUT to /metrics/job/secretsync/phase/pipeline with the end-of-run values', async () => {
     const {s, config} = await start()
     const gateway = await startFakePushgateway()
     closeGateway = gateway.close
@@ -127,7 +127,9 @@ describe('metrics', () => {
     const {code, stderr} = await pipeline(s, config, '--pushgateway', gateway.url)
 
     expect(code, stderr).toBe(0)
-    expect(gateway.pushes.map((push) => [push.method, push.path])).toEqual([['PUT', '/metrics/job/secretsync']])
+    expect(gateway.pushes.map((push) => [push.method, push.path])).toEqual([
+      ['PUT', '/metrics/job/secretsync/phase/pipeline'],
+    ])
     const samples = parseExposition(gateway.pushes[0]?.body ?? '')
     expect(samplesOf(samples, 'secretsync_secrets_synced_total')).toEqual([
       {name: 'secretsync_secrets_synced_total', labels: {target: 'app', action: 'create'}, value: 3},
@@ -160,7 +162,9 @@ describe('metrics', () => {
     const {code} = await pipeline(s, config)
 
     expect(code).toBe(1)
-    expect(gateway.pushes.map((push) => [push.method, push.path])).toEqual([['PUT', '/metrics/job/nightly-sync']])
+    expect(gateway.pushes.map((push) => [push.method, push.path])).toEqual([
+      ['PUT', '/metrics/job/nightly-sync/phase/pipeline'],
+    ])
     const samples = parseExposition(gateway.pushes[0]?.body ?? '')
     expect(samplesOf(samples, 'secretsync_last_success_timestamp_seconds').map((sample) => sample.value)).toEqual([0])
     expect(samplesOf(samples, 'secretsync_aws_requests_total')).toContainEqual({
@@ -170,5 +174,58 @@ describe('metrics', () => {
     })
     expect(samplesOf(samples, 'secretsync_secrets_synced_total')).toEqual([])
     expectNoSecretPathsInLabels(samples)
+  })
+
+  it('each shard pushes under its own group: a failed shard stays visible after another shard succeeds', async () => {
+    // Given two targets in two accounts, one per shard, and Secrets Manager failing in the first one's account
+    const OTHER = '222222222222'
+    stack = await startTestStack({
+      vault: {secrets: {'secret/base/db': {user: 'app', password: 'pw-1'}}},
+      aws: {buckets: ['merge-store']},
+    })
+    const s = stack
+    const config = await writeTempConfig(
+      pipelineConfigText({
+        targets:
+          `  - {name: a, account_id: "${ACCOUNT}", imports: [base]}\n` +
+          `  - {name: b, account_id: "${OTHER}", imports: [base]}\n`,
+        extra: 'retry: {max_attempts: 2, base_delay: 10ms}\nlogging: {level: warn}\n',
+      }),
+    )
+    const gateway = await startFakePushgateway()
+    closeGateway = gateway.close
+    s.controls.injectFault({service: 'secretsmanager', kind: '5xx', count: 1000, account: ACCOUNT})
+
+    // When shard 0 runs (and fails), then shard 1 (and succeeds), both pushing to the same Pushgateway
+    const failed = await pipeline(s, config, '--pushgateway', gateway.url, '--shard', '0/2')
+    const succeeded = await pipeline(s, config, '--pushgateway', gateway.url, '--shard', '1/2')
+
+    // Then each pushed its own group, and shard 0's group still says it has not succeeded
+    expect([failed.code, succeeded.code]).toEqual([1, 0])
+    expect(gateway.pushes.map((push) => [push.method, push.path])).toEqual([
+      ['PUT', '/metrics/job/secretsync/phase/pipeline/shard/0'],
+      ['PUT', '/metrics/job/secretsync/phase/pipeline/shard/1'],
+    ])
+    const lastSuccess = (path: string) =>
+      samplesOf(parseExposition(gateway.groups.get(path) ?? ''), 'secretsync_last_success_timestamp_seconds').map(
+        (sample) => sample.value,
+      )
+    expect(lastSuccess('/metrics/job/secretsync/phase/pipeline/shard/0')).toEqual([0])
+    expect(lastSuccess('/metrics/job/secretsync/phase/pipeline/shard/1')[0]).toBeGreaterThan(0)
+  })
+
+  it('--merge-only and --sync-only push under phase/merge and phase/sync', async () => {
+    const {s, config} = await start()
+    const gateway = await startFakePushgateway()
+    closeGateway = gateway.close
+
+    const merged = await pipeline(s, config, '--pushgateway', gateway.url, '--merge-only')
+    const synced = await pipeline(s, config, '--pushgateway', gateway.url, '--sync-only')
+
+    expect([merged.code, synced.code]).toEqual([0, 0])
+    expect(gateway.pushes.map((push) => push.path)).toEqual([
+      '/metrics/job/secretsync/phase/merge',
+      '/metrics/job/secretsync/phase/sync',
+    ])
   })
 })

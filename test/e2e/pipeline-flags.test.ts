@@ -6,7 +6,7 @@ import {runCli, writeTempConfig} from '../support/cli.js'
 import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
-// Stories of `secretsync pipeline`'s flags (DESIGN.md §2), run as the built CLI against the in-process stack.
+// Stories of `secretsync pipeline`'s flags (docs/design.md §2), run as the built CLI against the in-process stack.
 
 const ACCOUNT = '111111111111'
 const BUCKET = 'merge-store'
@@ -90,7 +90,7 @@ describe('syncing stored snapshots', () => {
     const pinned = await pipeline(['--version', '1', '--targets', 'app', '--json'])
 
     // Then app is back at v1 in AWS, its import shared is left at v2, Vault is not read;
-    // and the JSON is exactly the documented shape (DESIGN.md §2)
+    // and the JSON is exactly the documented shape (docs/design.md §2)
     expect(pinned.code).toBe(0)
     expect(awsValue('app/db')).toEqual({user: 'app', password: 'pw-1'})
     expect(awsValue('shared/db')).toEqual({user: 'app', password: 'pw-2'})
@@ -241,5 +241,25 @@ describe('sharding', () => {
     expect([...shard0, ...shard1].sort()).toEqual([...names].sort())
     expect(fromEnv.sort()).toEqual([...shard1].sort())
     expect(writes()).toBe(0)
+  })
+
+  it('six equal targets over 3 shards are 2/2/2', async () => {
+    config = await writeConfig(['a', 'b', 'c', 'd', 'e', 'f'].map((name) => target(name)).join(''))
+
+    const sizes = []
+    for (const index of [0, 1, 2])
+      sizes.push(json(await pipeline(['--dry-run', '--json', '--shard', `${index}/3`])).targets.length)
+
+    expect(sizes).toEqual([2, 2, 2])
+  })
+
+  it('a shard index outside the count is a usage error (exit 2) naming where it came from, before contacting anything', async () => {
+    const flag = await pipeline(['--dry-run', '--shard', '2/2'], {}, {subprocess: true})
+    const env = await pipeline(['--dry-run'], {SECRETSYNC_SHARDS: '2', JOB_COMPLETION_INDEX: '2'}, {subprocess: true})
+
+    expect([flag.code, env.code]).toEqual([2, 2])
+    expect(flag.stderr).toContain('--shard (SECRETSYNC_SHARD)')
+    expect(env.stderr).toContain('JOB_COMPLETION_INDEX/SECRETSYNC_SHARDS')
+    expect(stack.controls.count()).toBe(0)
   })
 })

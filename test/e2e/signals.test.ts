@@ -1,3 +1,5 @@
+import {spawnSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {runCli, startCli, writeTempConfig} from '../support/cli.js'
 import {parseJsonOutput, pipelineConfigText} from '../support/e2e.js'
@@ -73,7 +75,41 @@ async function expectRerunConverges() {
   expect(lockObject()).toBeUndefined()
 }
 
+// A container starts the CLI as PID 1, for which the kernel ignores every signal the process has no handler for.
+// `unshare` (a new PID namespace, unprivileged through a user namespace) reproduces that without a Docker engine.
+const UNSHARE = ['unshare', '--user', '--map-root-user', '--pid', '--fork', '--mount-proc']
+const canRunAsPid1 = spawnSync(UNSHARE[0] as string, [...UNSHARE.slice(1), 'true']).status === 0
+
+/** The host pid of the process `unshare --fork` started (its only child), and that process's pid inside. */
+function pid1Of(unsharePid: number): {hostPid: number; innerPid: number} {
+  const children = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(/\s+/)
+  const hostPid = Number(children[0])
+  const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${hostPid}/status`, 'utf8'))?.[1]?.split(/\s+/) ?? []
+  return {hostPid, innerPid: Number(nspid.at(-1))}
+}
+
 describe('signals', () => {
+  it.skipIf(!canRunAsPid1)(
+    'as PID 1 (how a container runs it, no init), SIGTERM mid-sync reaches the CLI: exit 143, lock released',
+    async () => {
+      // Given the CLI started as PID 1 of its own PID namespace, writing
+      const run = startCli(['pipeline', '-c', config, '--json'], {env: stack.env, prefix: UNSHARE})
+      await vi.waitFor(() => expect(creates()).toBeGreaterThan(0), {timeout: 60_000, interval: 20})
+      const {hostPid, innerPid} = pid1Of(run.child.pid as number)
+      expect(innerPid).toBe(1)
+
+      // When the runtime sends SIGTERM from outside the namespace, as `docker stop` and the kubelet do
+      process.kill(hostPid, 'SIGTERM')
+      const ended = await run.done
+
+      // Then the CLI's own handler ran: it stopped, recorded what it wrote, released the lock and exited 143
+      expect(ended.code, ended.stderr).toBe(143)
+      expect(ended.stderr).toContain('Received SIGTERM')
+      expect(inAws().length).toBeLessThan(SECRETS)
+      expect(lockObject()).toBeUndefined()
+    },
+  )
+
   it('SIGTERM mid-sync: no new writes, in-flight ones finish and are recorded, the lock is released, exit 143; a re-run converges', async () => {
     // Given a sync that is writing
     const run = await pipelineMidSync()

@@ -2,7 +2,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {serveMetrics, type MetricsServer} from '../../src/observability/metrics-server.js'
 import {createMetrics, safeLabel, type Metrics} from '../../src/observability/metrics.js'
 
-/** The metrics of DESIGN.md §5, scraped over HTTP from `serveMetrics` as Prometheus would. */
+/** The metrics of docs/design.md §5, scraped over HTTP from `serveMetrics` as Prometheus would. */
 
 let server: MetricsServer | undefined
 afterEach(async () => {
@@ -10,7 +10,7 @@ afterEach(async () => {
   server = undefined
 })
 
-// DESIGN.md §5: exactly these families, with these types and label names.
+// docs/design.md §5: exactly these families, with these types and label names.
 const EXPECTED = {
   secretsync_vault_requests_total: {type: 'counter', labels: ['operation', 'status']},
   secretsync_vault_request_duration_seconds: {type: 'histogram', labels: ['operation']},
@@ -55,7 +55,7 @@ function samples(text: string) {
 }
 
 describe('serveMetrics', () => {
-  it('serves exactly the DESIGN.md §5 metrics, with their label names, in the text format', async () => {
+  it('serves exactly the docs/design.md §5 metrics, with their label names, in the text format', async () => {
     // Given a run that observed a bit of everything
     const metrics = createMetrics()
     observeARun(metrics)

@@ -72,6 +72,26 @@ describe('pushMetrics', () => {
     expect(push.body).toContain('secretsync_secrets_synced_total{target="production-us-east-1",action="update"} 2')
   })
 
+  it('pushes under the grouping key after the job, in order, so groups of shards and phases never replace each other', async () => {
+    const fake = await fakePushgateway()
+
+    await pushMetrics(aRunsMetrics().registry, {
+      url: fake.url,
+      job: 'secretsync',
+      groupings: {phase: 'sync', shard: '1'},
+    })
+    await pushMetrics(aRunsMetrics().registry, {
+      url: fake.url,
+      job: 'secretsync',
+      groupings: {phase: 'sync', shard: '0'},
+    })
+
+    expect(fake.recorded.map((push) => [push.method, push.path])).toEqual([
+      ['PUT', '/metrics/job/secretsync/phase/sync/shard/1'],
+      ['PUT', '/metrics/job/secretsync/phase/sync/shard/0'],
+    ])
+  })
+
   it('keeps a path prefix in the Pushgateway URL and encodes the job name', async () => {
     const fake = await fakePushgateway()
 

@@ -9,7 +9,7 @@ import {
   outcomeExitCode,
 } from '../../src/exit-codes.js'
 
-// DESIGN.md §2: one rule for every kind of result — 0 no problem, 1 problems and nothing succeeded, 3 both.
+// docs/design.md §2: one rule for every kind of result — 0 no problem, 1 problems and nothing succeeded, 3 both.
 
 describe('outcomeExitCode and the results it decides', () => {
   it('is 0 without problems whatever else is said, 1 when nothing succeeded, 3 otherwise', () => {

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {syncExitCode} from '../../src/exit-codes.js'
 import {change, run, target} from '../report/sync-fixtures.js'
 
-// DESIGN.md §2: 0 ok, 1 nothing at all could be applied, 3 partial, 4 changes with --exit-code; most severe wins.
+// docs/design.md §2: 0 ok, 1 nothing at all could be applied, 3 partial, 4 changes with --exit-code; most severe wins.
 
 describe('syncExitCode', () => {
   const applied = (fields: Parameters<typeof target>[1]) => target('t', {status: 'applied', ...fields})

@@ -3,7 +3,7 @@ import {renderSyncJson} from '../../src/report/sync-json.js'
 import {change, run, sampleRun, sampleRunWithValues, target} from './sync-fixtures.js'
 
 describe('renderSyncJson', () => {
-  it('pins the DESIGN.md §2 contract: keys in order, unchanged secrets counted but not listed', () => {
+  it('pins the docs/design.md §2 contract: keys in order, unchanged secrets counted but not listed', () => {
     // Given a dry run over two targets: a create, a drifted update, a conflict and a failed target
     const result = sampleRun()
 

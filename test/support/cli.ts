@@ -85,12 +85,16 @@ export interface StartedCli {
   stderr(): string
 }
 
-/** Starts the built CLI without waiting for it, so a test can signal it mid-run. */
+/**
+ * Starts the built CLI without waiting for it, so a test can signal it mid-run. With `prefix` (e.g. `unshare …`)
+ * the CLI runs under that command, as a container runtime would start it.
+ */
 export function startCli(
   args: string[],
-  options: {env?: Record<string, string | undefined>; cwd?: string} = {},
+  options: {env?: Record<string, string | undefined>; cwd?: string; prefix?: string[]} = {},
 ): StartedCli {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath]
+  const child = spawn(command as string, [...prefixArgs, BIN, ...args], {
     env: cliEnv(options),
     cwd: options.cwd ?? ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -145,7 +145,7 @@ export function render(doc: Doc): string {
   }
 }
 
-/** The canonical form of DESIGN.md §4's hashing: keys sorted (UTF-16 order) at every level, numbers as written. */
+/** The canonical form of docs/design.md §4's hashing: keys sorted (UTF-16 order) at every level, numbers as written. */
 export function canonical(doc: Doc): Doc {
   if (doc.kind === 'object')
     return {
@@ -163,7 +163,7 @@ export const canonicalHash = (doc: Doc): string =>
     .update(render(canonical(doc)))
     .digest('hex')
 
-/** DESIGN.md §4's deep merge on the entry model: objects recurse, lists by mode, later null keeps earlier, later scalars win. */
+/** docs/design.md §4's deep merge on the entry model: objects recurse, lists by mode, later null keeps earlier, later scalars win. */
 export function mergeDocs(earlier: Doc, later: Doc, mode: ListMode): Doc {
   if (earlier.kind === 'object' && later.kind === 'object') {
     const entries: Array<[string, Doc]> = [...earlier.entries]

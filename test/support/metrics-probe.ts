@@ -48,15 +48,23 @@ export interface PushRecord {
 }
 
 /** A fake Prometheus Pushgateway: records every request it gets and answers 200. */
-export async function startFakePushgateway(): Promise<{url: string; pushes: PushRecord[]; close(): Promise<void>}> {
+export async function startFakePushgateway(): Promise<{
+  url: string
+  pushes: PushRecord[]
+  /** What the Pushgateway holds per grouping key (path): a PUT replaces exactly its own group, as the real one does. */
+  groups: Map<string, string>
+  close(): Promise<void>
+}> {
   const pushes: PushRecord[] = []
+  const groups = new Map<string, string>()
   const server: RunningServer = await listen((req: IncomingMessage, res: ServerResponse) => {
     void readBody(req).then((body) => {
       pushes.push({method: req.method ?? '', path: req.url ?? '', body: body.toString('utf8')})
+      if (req.method === 'PUT') groups.set(req.url ?? '', body.toString('utf8'))
       res.writeHead(200, {'content-type': 'text/plain'}).end()
     })
   })
-  return {url: server.url, pushes, close: server.close}
+  return {url: server.url, pushes, groups, close: server.close}
 }
 
 export interface Sample {

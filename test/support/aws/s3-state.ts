@@ -67,6 +67,13 @@ export interface SeedObjectOptions {
   sse?: ObjectEncryption
 }
 
+/** Buckets and objects as plain JSON (bodies in base64), for the sandbox to keep between runs. */
+export interface S3StateData {
+  buckets: Array<
+    Omit<StoredBucket, 'objects' | 'sortedKeys'> & {objects: Array<Omit<StoredObject, 'body'> & {body: string}>}
+  >
+}
+
 export const md5Etag = (body: Buffer): string => `"${createHash('md5').update(body).digest('hex')}"`
 
 /** The headers GetObject/HeadObject answer for an object (without conditional or range handling). */
@@ -193,6 +200,27 @@ export class S3State {
   sortedKeys(bucket: StoredBucket): string[] {
     bucket.sortedKeys ??= [...bucket.objects.keys()].sort(compareUtf8)
     return bucket.sortedKeys
+  }
+
+  /** Every bucket and object (not the request log), as plain JSON. */
+  exportState(): S3StateData {
+    return {
+      buckets: [...this.buckets.values()].map(({objects, sortedKeys: _sorted, ...bucket}) => ({
+        ...bucket,
+        objects: [...objects.values()].map((object) => ({...object, body: object.body.toString('base64')})),
+      })),
+    }
+  }
+
+  /** Replaces every bucket and object with what `exportState` returned. */
+  importState(data: S3StateData): void {
+    this.buckets.clear()
+    for (const {objects, ...bucket} of data.buckets) {
+      this.buckets.set(bucket.name, {
+        ...bucket,
+        objects: new Map(objects.map((object) => [object.key, {...object, body: Buffer.from(object.body, 'base64')}])),
+      })
+    }
   }
 
   recordPut(record: PutRecord): void {

@@ -83,6 +83,12 @@ export interface WriteCall {
   secretId: string
 }
 
+/** Every secret of every account-region as plain JSON, for the sandbox to keep between runs. */
+export interface SecretsManagerStateData {
+  seq: number
+  regions: Array<{key: string; secrets: Array<Omit<StoredSecret, 'versions'> & {versions: StoredVersion[]}>}>
+}
+
 export const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]+$/
 export const MAX_NAME_LENGTH = 512
 export const MAX_VALUE_BYTES = 65_536
@@ -129,6 +135,34 @@ export class SecretsManagerState {
       if (secret.deletionDate !== undefined && secret.deletionDate <= now) secrets.delete(name)
     }
     return secrets
+  }
+
+  /** Every secret (not the write log), as plain JSON. */
+  exportState(): SecretsManagerStateData {
+    return {
+      seq: this.seq,
+      regions: [...this.regions].map(([key, secrets]) => ({
+        key,
+        secrets: [...secrets.values()].map((secret) => ({...secret, versions: [...secret.versions.values()]})),
+      })),
+    }
+  }
+
+  /** Replaces every secret with what `exportState` returned. */
+  importState(data: SecretsManagerStateData): void {
+    this.regions.clear()
+    this.seq = data.seq
+    for (const {key, secrets} of data.regions) {
+      this.regions.set(
+        key,
+        new Map(
+          secrets.map((secret) => [
+            secret.name,
+            {...secret, versions: new Map(secret.versions.map((version) => [version.versionId, version]))},
+          ]),
+        ),
+      )
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ import type {Controls} from '../controls.js'
 import {applyTransportDecision, readBody} from '../http-server.js'
 import {authRoute} from './auth-routes.js'
 import {parseVaultJson, stringifyVaultJson} from './exact-json.js'
+import {healthRoute} from './health-route.js'
 import {kvRoute} from './kv-routes.js'
 import {uiMountsRoute} from './mounts-routes.js'
 import {Acl} from './policy.js'
@@ -36,6 +37,7 @@ const parseBool = (value: string | null): boolean =>
   value !== null && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)
 
 function route(deps: HandlerDeps, ns: NamespaceState, path: string, input: RouteInput): Route {
+  if (path === 'sys/health') return healthRoute(input)
   if (path === UI_MOUNTS || path.startsWith(`${UI_MOUNTS}/`)) {
     return uiMountsRoute(deps.state, ns, path.slice(UI_MOUNTS.length), input)
   }

@@ -14,6 +14,7 @@ export type VaultOperation =
   | 'metadata-read'
   | 'metadata-delete'
   | 'mounts'
+  | 'health'
   | 'login-token'
   | 'login-approle'
   | 'login-kubernetes'

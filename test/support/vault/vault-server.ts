@@ -145,7 +145,7 @@ export interface VaultServer {
   currentVersion(mountPath: string, key: string, options?: NamespaceOption): number
 }
 
-/** Starts the Vault test server on 127.0.0.1 (see DESIGN.md §6). */
+/** Starts the Vault test server on 127.0.0.1 (see docs/design.md §6). */
 export async function startVaultServer(options: VaultServerOptions = {}): Promise<VaultServer> {
   const now = options.now ?? Date.now
   const controls = options.controls ?? new Controls(now)
