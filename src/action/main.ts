@@ -1,12 +1,14 @@
+import {writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
 import {chdir} from 'node:process'
 import type {Surroundings} from '../composition-root.js'
 import {ExitCode, InternalError, SecretSyncError, UsageError, mostSevere} from '../errors.js'
 import {stopOnSignals} from '../cli/stop-on-signals.js'
 import {runPipelineReport} from '../pipeline/run-pipeline-report.js'
-import {describeFatal, fatalErrorText} from '../report/fatal-error.js'
+import {describeFatal, fatalErrorText, type FatalError} from '../report/fatal-error.js'
 import {reportGithubFailure} from '../report/render-pipeline.js'
 import {writeGithubFiles} from '../report/sync-github.js'
-import {escapeUntrusted} from '../util/untrusted-text.js'
+import {escapeUntrusted, stringifyJsonSafely} from '../util/untrusted-text.js'
 import {readActionInputs} from './inputs.js'
 
 /**
@@ -21,6 +23,7 @@ async function runAction(): Promise<ExitCode> {
   let note: string | undefined
   let dryRun: boolean | undefined
   let exitCode: ExitCode
+  let reportFile: string | undefined
   try {
     const inputs = readActionInputs(env)
     note = inputs.dryRunNote
@@ -38,9 +41,15 @@ async function runAction(): Promise<ExitCode> {
     const report = await runPipelineReport(inputs.request, surroundings)
     process.stdout.write(report.stdout)
     exitCode = report.exitCode
+    // The whole JSON report, for the `report-file` output (to upload as an artifact): a cut step summary points
+    // there. Not with show-values: the file would hold the values, and an artifact outlives the log.
+    if (env.RUNNER_TEMP && !inputs.request.showValues) {
+      reportFile = join(env.RUNNER_TEMP, `secretsync-report-${(report.json as {run_id?: string}).run_id ?? 'run'}.json`)
+      await writeFile(reportFile, `${stringifyJsonSafely(report.json)}\n`)
+    }
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught))
-    const fatal = describeFatal(error)
+    const fatal = inActionTerms(describeFatal(error))
     process.stderr.write(fatalErrorText(fatal))
     // RUNNER_DEBUG is set when the run is re-run with debug logging.
     if (
@@ -60,6 +69,7 @@ async function runAction(): Promise<ExitCode> {
   signals.dispose()
   const outputs: Record<string, string> = {'exit-code': String(exitCode)}
   if (dryRun !== undefined) outputs['dry-run'] = String(dryRun)
+  if (reportFile !== undefined) outputs['report-file'] = reportFile
   try {
     await writeGithubFiles({summaryMarkdown: '', outputs}, env)
   } catch (writeError) {
@@ -67,6 +77,15 @@ async function runAction(): Promise<ExitCode> {
     exitCode = mostSevere(exitCode, ExitCode.failure)
   }
   return exitCode
+}
+
+/** Hints that name the CLI's flags, told in the Action's words. */
+function inActionTerms(fatal: FatalError): FatalError {
+  if (fatal.code !== 'CONFIG_NOT_FOUND') return fatal
+  return {
+    ...fatal,
+    hint: 'Set the `config` input (a path relative to `working-directory`), and check the repository out first (actions/checkout).',
+  }
 }
 
 /** The `working-directory` input: where the config path (and every relative path in the config) starts. */

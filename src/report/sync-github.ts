@@ -175,7 +175,7 @@ function countsTable(s: SyncSummary): string {
 
 /** Where to see what a cut summary left out. */
 export const FULL_REPORT_HINT =
-  'Every change is in the JSON report: `output: json` in the Action, `--output json` on the command line.'
+  "Every change is in the JSON report: the file the Action's `report-file` output names (upload it with actions/upload-artifact), or `--output json` on the command line."
 
 function summaryMarkdown(result: SyncRunResult, options: SyncGithubOptions): string {
   const doc = new CappedMarkdown(options.summaryBudget ?? STEP_SUMMARY_BUDGET_BYTES)

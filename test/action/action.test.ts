@@ -1,4 +1,4 @@
-import {mkdir, mkdtemp, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -91,6 +91,11 @@ describe('plan by default where it must', () => {
     })
     expect(run.summary).toContain('## secretsync apply')
     expect(run.summary).toContain('Apply: dry-run is not set, and push events apply by default.')
+    // and the whole JSON report waits in $RUNNER_TEMP for an upload
+    const report = JSON.parse(await readFile(run.outputs['report-file'] ?? 'missing', 'utf8')) as {
+      summary: {created: number}
+    }
+    expect(report.summary.created).toBe(2)
   })
 
   it('merge-only writes its summary and outputs', async () => {
@@ -153,6 +158,21 @@ describe('inputs are checked before anything is contacted', () => {
   })
 })
 
+describe('the workspace', () => {
+  it('a missing config is explained in the terms of the action; a missing working-directory is named', async () => {
+    // When the config input names no file, and then the working directory does not exist
+    const missing = await action('push', {config: 'nope.yaml'})
+    const nowhere = await action('push', {'working-directory': 'no-such-dir'})
+
+    // Then both are usage errors that say which input to fix
+    expect(missing.code, why(missing)).toBe(2)
+    expect(missing.summary).toContain('Set the \\`config\\` input')
+    expect(missing.summary).not.toContain('SECRETSYNC_CONFIG')
+    expect(nowhere.code, why(nowhere)).toBe(2)
+    expect(nowhere.stderr).toContain('input "working-directory": cannot enter "no-such-dir"')
+  })
+})
+
 describe('show-values in the Actions log', () => {
   it('registers every shown value with ::add-mask:: first, outside the stop-commands fences', async () => {
     // Given applied secrets and a new password in Vault
@@ -173,6 +193,8 @@ describe('show-values in the Actions log', () => {
     expect(lines.slice(firstOther).some((line) => line.startsWith('::add-mask::'))).toBe(false)
     expect(githubProblems('action log', run.stdout, ['VALUE-pw-1', 'VALUE-pw-2'])).toEqual([])
     expect(run.summary).not.toContain('VALUE-')
+    // no report file: it would hold the values, and an artifact outlives the log
+    expect(run.outputs['report-file']).toBeUndefined()
   })
 
   it('masks in the other output formats too (output: json)', async () => {

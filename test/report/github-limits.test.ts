@@ -37,7 +37,7 @@ describe('step summary size (GitHub drops a summary over 1 MiB whole)', () => {
     expect(Number(cut?.[1])).toBe(listedRows)
     expect(listedRows).toBeGreaterThan(1000)
     expect(listedRows).toBeLessThan(24_000)
-    expect(summaryMarkdown.trimEnd().split('\n').at(-1)).toContain('`output: json` in the Action')
+    expect(summaryMarkdown.trimEnd().split('\n').at(-1)).toContain("the Action's `report-file` output")
     expect(outputs.created).toBe('24000')
   })
 
