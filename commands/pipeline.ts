@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, EXIT_CODES_HELP} from '../src/cli/base-command.js'
 import {dryRunFlag, noCacheFlag, outputFlag, showValuesFlag, snapshotVersionFlag} from '../src/cli/flags.js'
-import {runPipeline} from '../src/pipeline/run-pipeline.js'
-import {renderPipelineOutput} from '../src/report/render-pipeline.js'
+import {runPipelineReport} from '../src/pipeline/run-pipeline-report.js'
+import {describeFatal} from '../src/report/fatal-error.js'
+import {reportGithubFailure} from '../src/report/render-pipeline.js'
 
 export default class Pipeline extends BaseCommand {
   static override summary = 'Merge Vault sources into targets, then sync them to AWS Secrets Manager.'
@@ -61,33 +62,38 @@ export default class Pipeline extends BaseCommand {
   async run(): Promise<unknown> {
     const {flags} = await this.parse(Pipeline)
     const surroundings = this.surroundings(flags)
-    const outcome = await runPipeline({
-      configPath: flags.config,
-      dryRun: flags['dry-run'] ?? false,
-      mergeOnly: flags['merge-only'] ?? false,
-      syncOnly: flags['sync-only'] ?? false,
-      targets: flags.targets,
-      version: flags.version,
-      adopt: flags.adopt || undefined,
-      showValues: flags['show-values'] ?? false,
-      exitCodeOnChanges: flags['exit-code'] ?? false,
-      shard: flags.shard,
-      metricsPort: flags['metrics-port'],
-      noCache: flags['no-cache'] ?? false,
-      pushgateway: flags.pushgateway,
-      surroundings,
-    })
-    this.setExitCode(outcome.exitCode)
     const format = this.jsonEnabled() ? 'json' : flags.output
-    const rendered = await renderPipelineOutput(outcome, {
-      format,
-      showValues: flags['show-values'] ?? false,
-      diff: flags.diff ?? false,
-      env: surroundings.env,
-      isTTY: surroundings.stdoutIsTTY,
-    })
-    if (this.jsonEnabled()) return rendered.json
-    process.stdout.write(rendered.stdout)
-    return undefined
+    try {
+      const report = await runPipelineReport(
+        {
+          configPath: flags.config,
+          dryRun: flags['dry-run'] ?? false,
+          mergeOnly: flags['merge-only'] ?? false,
+          syncOnly: flags['sync-only'] ?? false,
+          targets: flags.targets,
+          version: flags.version,
+          adopt: flags.adopt || undefined,
+          showValues: flags['show-values'] ?? false,
+          exitCodeOnChanges: flags['exit-code'] ?? false,
+          shard: flags.shard,
+          metricsPort: flags['metrics-port'],
+          noCache: flags['no-cache'] ?? false,
+          pushgateway: flags.pushgateway,
+          format,
+          diff: flags.diff ?? false,
+        },
+        surroundings,
+      )
+      this.setExitCode(report.exitCode)
+      if (this.jsonEnabled()) return report.json
+      process.stdout.write(report.stdout)
+      return undefined
+    } catch (error) {
+      // In Actions a run that ends on an error still gets its annotation and step summary; `catch` prints it.
+      if (format === 'github' && error instanceof Error) {
+        process.stdout.write(await reportGithubFailure(describeFatal(error), surroundings.env))
+      }
+      throw error
+    }
   }
 }

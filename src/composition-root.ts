@@ -6,9 +6,9 @@ import {buildAdapters, type Adapters} from './pipeline/compose.js'
 import {createRuntime, type Runtime} from './runtime.js'
 
 /**
- * What a run takes from the process it runs in. Only the CLI layer (src/cli/base-command.ts) reads
- * `process.env`, `process.stderr`, the clock and the signals; everything below gets them from here, so a test
- * (or another host) can hand in its own.
+ * What a run takes from the process it runs in. Only the hosts, the CLI layer (src/cli/base-command.ts) and the
+ * GitHub Action (src/action/main.ts), read `process.env`, `process.stderr`, the clock and the signals; everything
+ * below gets them from here, so a test (or another host) can hand in its own.
  */
 export interface Surroundings {
   env: Readonly<Record<string, string | undefined>>

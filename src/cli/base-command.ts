@@ -1,16 +1,8 @@
 import {Command} from '@oclif/core'
 import type {Surroundings} from '../composition-root.js'
 import type {LogFormat, LogLevel} from '../observability/logger.js'
-import {
-  ConfigError,
-  ExitCode,
-  InternalError,
-  SecretSyncError,
-  errorCodeOf,
-  exitCodeOf,
-  exitCodesHelp,
-  mostSevere,
-} from '../errors.js'
+import {ExitCode, InternalError, SecretSyncError, exitCodesHelp, mostSevere} from '../errors.js'
+import {describeFatal, fatalErrorText} from '../report/fatal-error.js'
 import {escapeUntrusted, stringifyJsonSafely} from '../util/untrusted-text.js'
 import {globalFlags} from './flags.js'
 import {stopOnSignals, type SignalStop} from './stop-on-signals.js'
@@ -18,19 +10,8 @@ import {checkBooleanFlagEnv} from './strict-boolean-env.js'
 
 export const EXIT_CODES_HELP = exitCodesHelp()
 
-// oclif colours its own parse errors on a terminal.
-const SGR = new RegExp(String.raw`\u001b\[[0-9;]*m`, 'g')
-
-/**
- * An error message names keys, targets and AWS or Vault error texts: it is escaped as one field, so a hostile
- * name can neither drive the terminal nor forge a line. Messages that are lines by design (a config error listing
- * its problems, oclif's usage errors) are escaped line by line: still no control character and no command.
- */
-export function renderErrorMessage(error: Error, isParseError = false): string {
-  if (error instanceof ConfigError || isParseError)
-    return error.message.replace(SGR, '').split('\n').map(escapeUntrusted).join('\n')
-  return escapeUntrusted(error.message)
-}
+// Moved to src/report/fatal-error.ts (the Action reports errors the same way); re-exported for existing importers.
+export {renderErrorMessage} from '../report/fatal-error.js'
 
 /**
  * What every secretsync command shares: the global flags, the one place errors become exit codes and
@@ -92,23 +73,20 @@ export abstract class BaseCommand extends Command {
     const isParseError =
       error.oclif?.exit === 2 ||
       /Parsing|Nonexistent flag|Unexpected argument|Expected --/i.test(error.name + error.message)
-    const exitCode = isParseError ? ExitCode.usage : exitCodeOf(error)
-    this.setExitCode(exitCode)
-    const hint = error instanceof SecretSyncError ? error.hint : undefined
+    const fatal = describeFatal(error, isParseError)
+    this.setExitCode(fatal.exitCode)
     if (this.jsonEnabled()) {
       this.logJson({
         error: {
-          code: isParseError ? 'USAGE' : errorCodeOf(error),
+          code: fatal.code,
           message: error.message,
-          hint: hint ?? null,
-          exit_code: exitCode,
+          hint: (error instanceof SecretSyncError ? error.hint : undefined) ?? null,
+          exit_code: fatal.exitCode,
         },
       })
       return
     }
-    process.stderr.write(
-      `Error: ${renderErrorMessage(error, isParseError)}\n${hint ? `Hint: ${escapeUntrusted(hint)}\n` : ''}`,
-    )
+    process.stderr.write(fatalErrorText(fatal))
     if (
       (!(error instanceof SecretSyncError) || error instanceof InternalError) &&
       !isParseError &&

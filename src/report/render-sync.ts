@@ -12,6 +12,8 @@ export interface RenderSyncOptions {
   showValues: boolean
   /** ANSI colours in `text`; see `wantsColor`. Other formats never colour. */
   color: boolean
+  /** Only for `github`: why the run plans or applies (SyncGithubOptions.note). */
+  note?: string
 }
 
 export interface RenderSyncResult {

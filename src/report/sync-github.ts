@@ -1,12 +1,29 @@
 import {randomBytes, randomUUID} from 'node:crypto'
 import {appendFile} from 'node:fs/promises'
-import type {SyncRunResult, SyncSummary, TargetSyncResult} from '../sync/types.js'
-import {escapeCommandData, escapeCommandProperty, guardLine, untrusted, verbatim} from '../util/untrusted-text.js'
+import type {SecretChange, SyncRunResult, SyncSummary, TargetSyncResult} from '../sync/types.js'
+import {isJsonObject, stringifyJson, type JsonObject, type JsonValue} from '../util/exact-json.js'
+import {
+  escapeCommandData,
+  escapeCommandProperty,
+  escapeJsonText,
+  guardLine,
+  untrusted,
+  verbatim,
+} from '../util/untrusted-text.js'
+import type {FatalError} from './fatal-error.js'
+import {CappedMarkdown, md, row, STEP_SUMMARY_BUDGET_BYTES} from './github-summary.js'
 import {hasChanges, inline, metadataNotes, syncSummaryLine, targetBodyLines, targetHeading} from './sync-text.js'
 import {InternalError} from '../errors.js'
 
 export interface SyncGithubOptions {
   showValues: boolean
+  /**
+   * Why the run planned or applied (the Action's dry-run default), as plain text: a notice in the log and a line
+   * under the summary's heading.
+   */
+  note?: string
+  /** Bytes the step summary may take; GitHub drops a summary over 1 MiB whole. */
+  summaryBudget?: number
 }
 
 export interface SyncGithubResult {
@@ -25,7 +42,7 @@ export {escapeCommandData, escapeCommandProperty} from '../util/untrusted-text.j
  * `::command props::message`. The message is built from escaped fields (`untrusted`), so it holds no raw control
  * character and no `##[`; GitHub's data and property escapes then keep it one command on one line.
  */
-function workflowCommand(command: string, properties: Record<string, string>, message: string): string {
+export function workflowCommand(command: string, properties: Record<string, string>, message: string): string {
   const props = Object.entries(properties).map(([key, value]) => `${key}=${escapeCommandProperty(value)}`)
   return `::${command}${props.length > 0 ? ` ${props.join(',')}` : ''}::${escapeCommandData(message)}`
 }
@@ -87,44 +104,45 @@ function annotations(result: SyncRunResult): string[] {
   return lines
 }
 
-// Backslash-escaping these keeps cells in their column and keeps names and errors from turning into markup.
-const md = (text: string): string => inline(text).replace(/[\\`*_[\]<>|&~]/g, '\\$&')
-const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`
+const CHANGE_HEADER = [
+  row(['action', 'secret', 'keys added', 'keys removed', 'keys changed', 'metadata', 'drift', 'error']),
+  row(Array(8).fill('---')),
+].join('\n')
 
-const changeTable = (target: TargetSyncResult): string =>
-  [
-    row(['action', 'secret', 'keys added', 'keys removed', 'keys changed', 'metadata', 'drift', 'error']),
-    row(Array(8).fill('---')),
-    ...target.changes.map((change) =>
-      row([
-        change.held ? `${change.action} (held)` : change.action,
-        md(change.name),
-        change.keys_added.map(md).join(', '),
-        change.keys_removed.map(md).join(', '),
-        change.keys_changed.map(md).join(', '),
-        metadataNotes(change)
-          .map((note) => md(`${note.mark}${note.what}`))
-          .join(', '),
-        change.drift ? 'yes' : 'no',
-        md(change.error ?? ''),
-      ]),
-    ),
-  ].join('\n')
+const changeRow = (change: SecretChange): string =>
+  row([
+    change.held ? `${change.action} (held)` : change.action,
+    md(change.name),
+    change.keys_added.map(md).join(', '),
+    change.keys_removed.map(md).join(', '),
+    change.keys_changed.map(md).join(', '),
+    metadataNotes(change)
+      .map((note) => md(`${note.mark}${note.what}`))
+      .join(', '),
+    change.drift ? 'yes' : 'no',
+    md(change.error ?? ''),
+  ])
 
-/** Markdown blocks for one target, to be separated by blank lines. */
-function targetBlocks(target: TargetSyncResult): string[] {
-  const blocks = [`### ${md(targetHeading(target))}`]
-  if (target.error !== null) blocks.push(`**error:** ${md(target.error)}`)
-  if (target.changes.length > 0) blocks.push(changeTable(target))
-  if (target.unchanged > 0 || (target.changes.length === 0 && target.error === null)) {
-    blocks.push(`${target.unchanged} unchanged`)
+/** One target's blocks; stops (and leaves the document cut) at the first block or row that does not fit. */
+function writeTarget(doc: CappedMarkdown, target: TargetSyncResult): number {
+  let rows = 0
+  if (!doc.block(`### ${md(targetHeading(target))}`)) return rows
+  if (target.error !== null && !doc.block(`**error:** ${md(target.error)}`)) return rows
+  if (target.changes.length > 0) {
+    if (!doc.block(CHANGE_HEADER)) return rows
+    for (const change of target.changes) {
+      if (!doc.row(changeRow(change))) return rows
+      rows += 1
+    }
   }
-  return blocks
+  if (target.unchanged > 0 || (target.changes.length === 0 && target.error === null)) {
+    doc.block(`${target.unchanged} unchanged`)
+  }
+  return rows
 }
 
-function summaryMarkdown(result: SyncRunResult): string {
-  const s = result.summary
-  const counts = [
+function countsTable(s: SyncSummary): string {
+  return [
     row([
       'targets',
       'failed targets',
@@ -153,40 +171,132 @@ function summaryMarkdown(result: SyncRunResult): string {
       s.held,
     ]),
   ].join('\n')
-  const blocks = [
-    `## secretsync ${result.dry_run ? 'plan (dry run, nothing written)' : 'apply'}`,
-    `Run ${md(result.run_id)}: ${md(syncSummaryLine(result))}`,
-    counts,
-    ...result.targets.flatMap(targetBlocks),
-  ]
-  return `${blocks.join('\n\n')}\n`
 }
 
-const githubOutputs = (s: SyncSummary): Record<string, string> => ({
-  created: String(s.created),
-  updated: String(s.updated),
-  restored: String(s.restored),
-  deleted: String(s.deleted),
-  unchanged: String(s.unchanged),
-  conflicts: String(s.conflicts),
-  drifted: String(s.drifted),
-  failed: String(s.failed),
-  held: String(s.held),
-  failed_targets: String(s.failed_targets),
-  has_changes: String(hasChanges(s)),
-})
+/** Where to see what a cut summary left out. */
+export const FULL_REPORT_HINT =
+  "Every change is in the JSON report: the file the Action's `report-file` output names (upload it with actions/upload-artifact), or `--output json` on the command line."
+
+function summaryMarkdown(result: SyncRunResult, options: SyncGithubOptions): string {
+  const doc = new CappedMarkdown(options.summaryBudget ?? STEP_SUMMARY_BUDGET_BYTES)
+  doc.head(`## secretsync ${result.dry_run ? 'plan (dry run, nothing written)' : 'apply'}`)
+  if (options.note) doc.head(md(options.note))
+  doc.head(`Run ${md(result.run_id)}: ${md(syncSummaryLine(result))}`)
+  doc.head(countsTable(result.summary))
+  let shownRows = 0
+  let shownTargets = 0
+  for (const target of result.targets) {
+    if (doc.isCut) break
+    shownRows += writeTarget(doc, target)
+    if (!doc.isCut) shownTargets += 1
+  }
+  const totalRows = result.targets.reduce((sum, target) => sum + target.changes.length, 0)
+  return doc.finish(
+    () =>
+      `**Cut to stay under GitHub's 1 MiB step-summary limit:** the tables list ${shownRows} of ${totalRows} changed or refused secrets and ${shownTargets} of ${result.targets.length} targets in full; the counts above are complete. ${FULL_REPORT_HINT}`,
+  )
+}
+
+/**
+ * Step outputs: kebab-case like the Action's inputs (`dry-run`, `exit-code`). `failed_targets` and `has_changes`,
+ * the names of 0.1, are still written as aliases (deprecated, documented in action.yml).
+ */
+const githubOutputs = (result: SyncRunResult): Record<string, string> => {
+  const s = result.summary
+  return {
+    'dry-run': String(result.dry_run),
+    created: String(s.created),
+    updated: String(s.updated),
+    restored: String(s.restored),
+    deleted: String(s.deleted),
+    unchanged: String(s.unchanged),
+    conflicts: String(s.conflicts),
+    drifted: String(s.drifted),
+    failed: String(s.failed),
+    held: String(s.held),
+    'failed-targets': String(s.failed_targets),
+    'has-changes': String(hasChanges(s)),
+    failed_targets: String(s.failed_targets),
+    has_changes: String(hasChanges(s)),
+  }
+}
+
+// Raw text goes into a mask line only when it is safe to print as it is (no control character, no `##[`): the
+// printed, escaped form is masked either way. GitHub masks a registered string wherever it appears later in the log
+// (later steps' too), and a multi-line secret line by line, so a string is also masked per line.
+const rawForms = (text: string): string[] => [text, ...text.split(/\r?\n|\r/)].filter((form) => inline(form) === form)
+
+// The diff (`key: <value>`): what the text and github formats print for the keys of an update or a restore.
+function diffForms(secret: JsonObject | null | undefined, key: string): string[] {
+  if (!secret || !Object.hasOwn(secret, key)) return []
+  const value = secret[key]
+  return [inline(stringifyJson(value)), ...(typeof value === 'string' ? rawForms(value) : [])]
+}
+
+// The JSON report prints `before` and `after` whole, for every change: every leaf as the JSON text shows it.
+function jsonLeafForms(value: JsonValue | undefined): string[] {
+  if (value === null || value === undefined) return []
+  if (typeof value === 'string') return [escapeJsonText(stringifyJson(value)).slice(1, -1), ...rawForms(value)]
+  if (Array.isArray(value)) return value.flatMap(jsonLeafForms)
+  if (isJsonObject(value)) return Object.values(value).flatMap(jsonLeafForms)
+  return [stringifyJson(value)]
+}
+
+/**
+ * `::add-mask::` for every value a `--show-values` report prints, to go before it: `diff` for the text and github
+ * formats (the keys of updates and restores), `json` for the JSON report (every value of every change). They go
+ * outside any stop-commands fence: inside one the runner ignores commands, masks included.
+ */
+export function maskCommands(result: SyncRunResult, shown: 'diff' | 'json' = 'diff'): string[] {
+  const values = new Set<string>()
+  const add = (forms: string[]): void => forms.forEach((form) => values.add(form))
+  for (const change of result.targets.flatMap((target) => target.changes)) {
+    if (shown === 'json') {
+      add(jsonLeafForms(change.before))
+      add(jsonLeafForms(change.after))
+    } else if (change.action === 'update' || change.action === 'restore') {
+      for (const key of change.keys_added) add(diffForms(change.after, key))
+      for (const key of change.keys_removed) add(diffForms(change.before, key))
+      for (const key of change.keys_changed) add([...diffForms(change.before, key), ...diffForms(change.after, key)])
+    }
+  }
+  // The runner ignores blank masks; a blank line would be no command at all.
+  return [...values].filter((value) => value.trim() !== '').map((value) => `::add-mask::${escapeCommandData(value)}`)
+}
 
 /** GitHub Actions rendering: log groups and annotations on stdout, a step summary, and step outputs. */
 export function renderSyncGithub(result: SyncRunResult, options: SyncGithubOptions): SyncGithubResult {
   const lines = [
+    ...(options.showValues ? maskCommands(result) : []),
+    ...(options.note ? [workflowCommand('notice', {title: 'secretsync mode'}, options.note)] : []),
     ...result.targets.flatMap((target) => targetGroup(target, options.showValues)),
     ...annotations(result),
     workflowCommand('notice', {title: 'secretsync'}, syncSummaryLine(result)),
   ]
   return {
     stdout: `${lines.join('\n')}\n`,
-    summaryMarkdown: summaryMarkdown(result),
-    outputs: githubOutputs(result.summary),
+    summaryMarkdown: summaryMarkdown(result, options),
+    outputs: githubOutputs(result),
+  }
+}
+
+/**
+ * A run that ended on an error (exit 1 or 2) before it had a report: an `::error::` annotation, so the failure
+ * shows on the run's page, and a step summary saying what failed and what to do.
+ */
+export function renderGithubFailure(fatal: FatalError, note?: string): SyncGithubResult {
+  const [first = '', ...more] = fatal.message.split('\n')
+  const blocks = [
+    `## secretsync failed (exit ${fatal.exitCode})`,
+    ...(note ? [md(note)] : []),
+    `\`${fatal.code}\`: ${md(first)}`,
+    ...(more.length > 0 ? [more.map((line) => `- ${md(line.trim())}`).join('\n')] : []),
+    ...(fatal.hint ? [`**Hint:** ${md(fatal.hint)}`] : []),
+  ]
+  return {
+    stdout: `${workflowCommand('error', {title: `secretsync failed (exit ${fatal.exitCode})`}, untrusted`${fatal.code}: ${verbatim(fatal.message)}${verbatim(fatal.hint ? `\nHint: ${fatal.hint}` : '')}`)}\n`,
+    summaryMarkdown: `${blocks.join('\n\n')}\n`,
+    outputs: {},
   }
 }
 

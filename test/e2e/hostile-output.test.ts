@@ -125,7 +125,7 @@ describe('hostile names, keys, values and errors through the built CLI', () => {
     const summary = await readFile(github.summary, 'utf8')
     expect(summary).toContain('\\\\u001b')
     expect(lineProblems('step summary', summary)).toEqual([])
-    expect(await readFile(github.output, 'utf8')).toMatch(/^(?:[a-z_]+=(?:\d+|true|false)\n)+$/)
+    expect(await readFile(github.output, 'utf8')).toMatch(/^(?:[a-z_-]+=(?:\d+|true|false)\n)+$/)
   })
 
   it('-o json and --json carry the exact strings, and nothing but the JSON is on stdout', async () => {

@@ -216,7 +216,7 @@ describe(`hostile text through every printer (${SEEDS} seeds from ${FIRST_SEED})
           }
           const output = await readFile(env.GITHUB_OUTPUT, 'utf8')
           for (const line of output.replace(/\n$/, '').split('\n')) {
-            if (!/^[a-z_]+=(?:\d+|true|false)$/.test(line))
+            if (!/^[a-z_-]+=(?:\d+|true|false)$/.test(line))
               problems.push(`GITHUB_OUTPUT: unexpected line ${JSON.stringify(line)}`)
           }
         }

@@ -196,7 +196,7 @@ describe('renderSyncGithub: step summary and outputs', () => {
     expect(cells).toHaveLength(8)
   })
 
-  it('gives the counts as outputs, and has_changes only when something is written', () => {
+  it('gives the counts as kebab-case outputs (with the old snake_case aliases), and has-changes only when something is written', () => {
     // Given the sample (a create and an update) and a run with only conflicts and unchanged secrets
     const changed = renderSyncGithub(sampleRun(), masked).outputs
     const quiet = renderSyncGithub(
@@ -206,6 +206,7 @@ describe('renderSyncGithub: step summary and outputs', () => {
 
     // Then
     expect(changed).toEqual({
+      'dry-run': 'true',
       created: '1',
       updated: '1',
       restored: '0',
@@ -215,9 +216,13 @@ describe('renderSyncGithub: step summary and outputs', () => {
       drifted: '1',
       failed: '0',
       held: '0',
+      'failed-targets': '1',
+      'has-changes': 'true',
+      // the 0.1 names, kept as aliases
       failed_targets: '1',
       has_changes: 'true',
     })
+    expect(quiet['has-changes']).toBe('false')
     expect(quiet.has_changes).toBe('false')
     expect(quiet.conflicts).toBe('1')
   })
@@ -246,7 +251,7 @@ describe('writeGithubFiles', () => {
     // Then both files keep what was there and gain ours
     expect(await readFile(summaryFile, 'utf8')).toBe(`# earlier step\n${rendered.summaryMarkdown}`)
     const output = await readFile(outputFile, 'utf8')
-    expect(output.startsWith('earlier=1\ncreated=1\nupdated=1\n')).toBe(true)
+    expect(output.startsWith('earlier=1\ndry-run=true\ncreated=1\nupdated=1\n')).toBe(true)
     expect(output.endsWith('failed_targets=1\nhas_changes=true\n')).toBe(true)
   })
 

@@ -30,28 +30,43 @@ export function lineProblems(where: string, text: string, options: {colours?: bo
   return problems
 }
 
-const ANNOTATION = /^::(error|warning|notice) title=secretsync(?: conflict| drift)?::(.*)$/
+const ANNOTATION = /^::(error|warning|notice) title=secretsync(?: conflict| drift| mode| failed \(exit \d+\))?::(.*)$/
+const MASK = /^::add-mask::(.*)$/
 const decodeCommandData = (text: string): string =>
   text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
 
 /**
  * The `-o github` log: every line is one of our commands or sits inside a stop-commands fence; a fence's token is
  * 64 random hex digits and only its own resume line ends it; annotation messages decode to text with no raw control
- * character; values appear only inside a fence.
+ * character; values appear only inside a fence, and each one shown there was first registered by an `::add-mask::`
+ * line, which come before everything else (outside any fence, where the runner would ignore them).
  */
 export function githubProblems(where: string, stdout: string, markers: readonly string[]): Problems {
   const problems: Problems = []
   let token: string | null = null
+  let masksDone = false
+  const masks: string[] = []
   const lines = stdout.replace(/\n$/, '').split('\n')
   lines.forEach((line, index) => {
     const at = `${where} line ${index + 1}`
     const raw = RAW_UNSAFE.exec(line)
     if (raw) problems.push(`${at}: raw ${codePoint(raw[0])}`)
     if (line.includes('##[')) problems.push(`${at}: holds ##[`)
+    const mask = MASK.exec(line)
+    if (mask && token === null) {
+      if (masksDone) problems.push(`${at}: an add-mask after other lines`)
+      masks.push(decodeCommandData(mask[1] ?? ''))
+      return
+    }
+    masksDone = true
     if (token !== null) {
       if (line === `::${token}::`) token = null
       else if (startsCommand(line))
         problems.push(`${at}: a command inside the fence: ${JSON.stringify(line.slice(0, 120))}`)
+      for (const marker of markers) {
+        if (line.includes(marker) && !masks.some((registered) => registered.includes(marker)))
+          problems.push(`${at}: value ${marker} shown without an add-mask before it`)
+      }
       return
     }
     for (const marker of markers) if (line.includes(marker)) problems.push(`${at}: value ${marker} outside the fence`)
