@@ -129,9 +129,10 @@ export function createQuotaLimiter(options: QuotaLimiterOptions): QuotaLimiter {
     },
     describe(key, scope) {
       scopes.set(key, scope)
-      // Every account-region synced is reported with its write rate, written to or not.
-      entryOf(key, options.writes)
-      for (const entry of entries.values()) if (entry.key === key) publish(entry)
+      // Every account-region synced is reported with its write rate, written to or not (a new entry publishes itself).
+      const known = entries.has(id(key, options.writes))
+      const writes = entryOf(key, options.writes)
+      if (known) publish(writes)
     },
     usage: () =>
       [...entries.values()].map((entry) => {
