@@ -9,6 +9,8 @@ export interface AwsClientConfigOptions {
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider
   timeoutMs: number
   retry: RetryPolicy
+  /** The client carries the adaptive-rate plugin (throttlePlugin), which retries throttled calls itself. */
+  throttlingByLimiter?: boolean
 }
 
 /**
@@ -23,7 +25,7 @@ export function awsClientConfig(options: AwsClientConfigOptions) {
     ...(options.credentials ? {credentials: options.credentials} : {}),
     maxAttempts: options.retry.maxAttempts,
     // A strategy per client: the SDK's retry quota lives in the instance.
-    retryStrategy: awsRetryStrategy(options.retry),
+    retryStrategy: awsRetryStrategy(options.retry, Math.random, options.throttlingByLimiter ?? false),
     requestHandler: {
       requestTimeout: options.timeoutMs,
       connectionTimeout: Math.min(options.timeoutMs, 10_000),

@@ -166,6 +166,13 @@ const vault = z
       })
       .optional(),
     concurrency: int(1, 256).default(16),
+    /** Requests per second at most (a Vault rate-limit quota's rate); unset: unpaced until Vault answers 429. */
+    request_rate: z
+      .preprocess(
+        fromNumeral,
+        z.number({error: 'expected a number of requests per second'}).positive({error: 'must be above 0'}),
+      )
+      .optional(),
     timeout: duration.prefault('30s'),
   })
   .superRefine((block, ctx) => {
@@ -329,6 +336,8 @@ const sync = z.strictObject({
         .max(1000, {error: 'must be at most 1000'}),
     )
     .default(40),
+  /** How long one call may keep being throttled before its secret fails; until then it waits and is retried. */
+  throttle_deadline: duration.pipe(z.number().min(1000, {error: 'must be at least 1s'})).prefault('15m'),
   delete_orphans: boolean().default(false),
   recovery_window_days: int(7, 30).default(30),
   force_delete: boolean().default(false),

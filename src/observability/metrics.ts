@@ -20,6 +20,10 @@ export interface Metrics {
   countSynced(target: string, action: string, count?: number): void
   observePhase(phase: string, seconds: number): void
   setBreakerState(service: string, state: BreakerState): void
+  /** A call answered with throttling (it is retried once the adaptive rate admits it again). */
+  countThrottled(service: string, operation: string): void
+  /** The adaptive Secrets Manager write rate of an account-region, in writes per second. */
+  setWriteRate(account: string, region: string, ratePerSecond: number): void
   /** The end of a successful run, in epoch milliseconds. */
   markSuccess(atMs: number): void
 }
@@ -89,6 +93,18 @@ export function createMetrics(): Metrics {
     labelNames: ['service'] as const,
     registers,
   })
+  const throttled = new Counter({
+    name: name('throttled_total'),
+    help: 'Calls answered with throttling (ThrottlingException, SlowDown, Vault 429), by service and operation; each is retried.',
+    labelNames: ['service', 'operation'] as const,
+    registers,
+  })
+  const writeRate = new Gauge({
+    name: name('write_rate'),
+    help: 'Adaptive Secrets Manager write rate per account-region (writes per second; at most sync.write_rate).',
+    labelNames: ['account', 'region'] as const,
+    registers,
+  })
   const lastSuccess = new Gauge({
     name: name('last_success_timestamp_seconds'),
     help: 'Unix time of the end of the last successful run.',
@@ -113,6 +129,12 @@ export function createMetrics(): Metrics {
     },
     setBreakerState(service, state) {
       breakerState.set({service: safeLabel(service)}, BREAKER_STATE_VALUE[state])
+    },
+    countThrottled(service, operation) {
+      throttled.inc({service: safeLabel(service), operation: safeLabel(operation)})
+    },
+    setWriteRate(account, region, ratePerSecond) {
+      writeRate.set({account: safeLabel(account), region: safeLabel(region)}, ratePerSecond)
     },
     markSuccess(atMs) {
       lastSuccess.set(atMs / 1000)

@@ -5,9 +5,10 @@ import type {DiscoveryClients} from '../discovery/index.js'
 import {ExitCode, SecretSyncError} from '../errors.js'
 import {awsClientConfig, defaultRegion} from '../aws/client-config.js'
 import {createMetrics, type Metrics} from '../observability/metrics.js'
-import {withBreaker} from '../resilience/aws-middleware.js'
+import {s3GroupOf, secretsManagerGroups} from '../aws/quota-groups.js'
+import {throttlePlugin, withBreaker} from '../resilience/aws-middleware.js'
 import {createBreakers, type Breakers} from '../resilience/breakers.js'
-import {createRateLimiter} from '../resilience/rate-limiter.js'
+import {accountRegionKey, createQuotaLimiter, type QuotaLimiter} from '../resilience/quota-limiter.js'
 import type {Runtime} from '../runtime.js'
 import {SnapshotStore} from '../store/index.js'
 import type {WriteLimiter} from '../sync/apply.js'
@@ -23,8 +24,11 @@ export interface Adapters {
   s3: S3Client | undefined
   /** Assumes a target's role, checks its account and returns a Secrets Manager client acting there. */
   connectTarget: SyncTargetInput['connect']
-  /** Paces writes per account-region at `sync.write_rate`. */
-  limiter: WriteLimiter
+  /**
+   * Paces writes per account-region at an adaptive rate of at most `sync.write_rate` (and every other quota the run
+   * draws on); what it learned is the run's `throttling` report.
+   */
+  limiter: WriteLimiter & Pick<QuotaLimiter, 'usage'>
   /** One registry and one breaker per service for the whole run. */
   metrics: Metrics
   breakers: Breakers
@@ -58,6 +62,9 @@ export function buildAdapters(
     timeoutMs: config.aws.timeout,
     retry: retryPolicyOf(config),
   }
+  const secretsManager = secretsManagerGroups(config.sync.write_rate)
+  const limiter = createQuotaLimiter({writes: secretsManager.writes, metrics, now: runtime.now})
+  const deadlineMs = config.sync.throttle_deadline
   const storeConfig = config.merge_store?.enabled ? config.merge_store : undefined
   const s3 = storeConfig
     ? withBreaker(
@@ -67,6 +74,7 @@ export function buildAdapters(
             // A bucket answers only in its own region: merge_store.region, else aws.region, else AWS_REGION.
             region: storeConfig.region ?? defaultRegion(config, env),
             endpoint: storeConfig.endpoint ?? config.aws.endpoint,
+            throttlingByLimiter: true,
           }),
           // Custom endpoints (LocalStack, MinIO, the test stack) rarely serve virtual-hosted buckets.
           forcePathStyle:
@@ -78,6 +86,17 @@ export function buildAdapters(
         {metrics},
       )
     : undefined
+  // SlowDown slows the merge store's calls down instead of failing them (S3 rates are per bucket prefix).
+  s3?.middlewareStack.use(
+    throttlePlugin({
+      limiter,
+      key: `s3:${storeConfig?.bucket ?? ''}`,
+      groupOf: s3GroupOf,
+      where: (group) => `s3 ${group.name} of bucket ${storeConfig?.bucket ?? ''}`,
+      deadlineMs,
+      stop: runtime.stop,
+    }),
+  )
   const store =
     storeConfig && s3
       ? new SnapshotStore(s3, {
@@ -98,7 +117,7 @@ export function buildAdapters(
     metrics,
     breakers,
     awsClient,
-    limiter: createRateLimiter({ratePerSecond: config.sync.write_rate}),
+    limiter,
     connectDiscovery: async () =>
       (await import('./discovery-clients.js')).connectDiscovery(config, runtime.runId, {awsClient, breakers, metrics}),
     // Secrets Manager, STS and node-vault are imported where they are first used, not at the top: a
@@ -120,7 +139,26 @@ export function buildAdapters(
         metrics,
       })
       const client = new SecretsManagerClient(
-        awsClientConfig({...awsClient, region: target.region, credentials: identity.credentials}),
+        awsClientConfig({
+          ...awsClient,
+          region: target.region,
+          credentials: identity.credentials,
+          throttlingByLimiter: true,
+        }),
+      )
+      const key = accountRegionKey(identity.accountId, target.region)
+      limiter.describe(key, {account: identity.accountId, region: target.region})
+      client.middlewareStack.use(
+        throttlePlugin({
+          limiter,
+          key,
+          groupOf: secretsManager.groupOf,
+          where: (group) => `secretsmanager ${group.name} of ${identity.accountId}/${target.region}`,
+          // apply.ts waits for each write's first turn itself, right before it checks whether it may still write.
+          pacedByCaller: secretsManager.isWrite,
+          deadlineMs,
+          stop: runtime.stop,
+        }),
       )
       return {client: withBreaker(client, 'secretsmanager', breakers, {metrics}), accountId: identity.accountId}
     },
@@ -139,6 +177,12 @@ export function buildAdapters(
         retry: retryPolicyOf(config),
         breakers,
         metrics,
+        quota: {
+          limiter,
+          group: {service: 'vault', name: 'requests', ceiling: config.vault.request_rate ?? Infinity},
+          deadlineMs,
+          stop: runtime.stop,
+        },
       })
       return stopAwareReader(reader, runtime.stop)
     },

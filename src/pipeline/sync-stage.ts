@@ -3,6 +3,7 @@ import type {TargetGraph} from '../graph/target-graph.js'
 import type {Progress} from '../observability/progress.js'
 import type {Runtime} from '../runtime.js'
 import {runSyncPhase, summarise, type DesiredTarget} from '../sync/sync-phase.js'
+import {throttlingByAccountRegion} from '../sync/throttling-report.js'
 import type {SyncSettings} from '../sync/sync-target.js'
 import type {SyncRunResult} from '../sync/types.js'
 import type {Adapters} from './compose.js'
@@ -49,5 +50,11 @@ export async function syncStage(input: SyncStageInput): Promise<SyncRunResult> {
     connect: adapters.connectTarget,
     onTargetDone: () => input.progress?.update({targetsDone: ++done}),
   })
-  return {run_id: runtime.runId, dry_run: input.dryRun, summary: summarise(results), targets: results}
+  return {
+    run_id: runtime.runId,
+    dry_run: input.dryRun,
+    summary: summarise(results),
+    targets: results,
+    throttling: throttlingByAccountRegion(adapters.limiter.usage()),
+  }
 }

@@ -1,4 +1,10 @@
-import type {SecretChange, SyncRunResult, SyncSummary, TargetSyncResult} from '../sync/types.js'
+import type {
+  AccountRegionThrottling,
+  SecretChange,
+  SyncRunResult,
+  SyncSummary,
+  TargetSyncResult,
+} from '../sync/types.js'
 
 export interface SyncJsonOptions {
   showValues: boolean
@@ -16,6 +22,8 @@ export interface SyncJson {
   dry_run: boolean
   summary: SyncSummary
   targets: SyncJsonTarget[]
+  /** Per account-region synced: the adaptive write rate and the throttled calls (README "JSON output"). */
+  throttling?: AccountRegionThrottling[]
 }
 
 // Fields are copied one by one, in contract order, so nothing the input happens to carry leaks out.
@@ -69,5 +77,15 @@ export function renderSyncJson(result: SyncRunResult, options: SyncJsonOptions):
       held: s.held,
     },
     targets: result.targets.map((target) => jsonTarget(target, options.showValues)),
+    ...(result.throttling ? {throttling: result.throttling.map(jsonThrottling)} : {}),
   }
 }
+
+const jsonThrottling = (entry: AccountRegionThrottling): AccountRegionThrottling => ({
+  account_id: entry.account_id,
+  region: entry.region,
+  write_rate: {configured: entry.write_rate.configured, final: entry.write_rate.final, lowest: entry.write_rate.lowest},
+  calls: entry.calls,
+  throttled: entry.throttled,
+  throttled_by_operation: {...entry.throttled_by_operation},
+})

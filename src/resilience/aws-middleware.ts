@@ -9,8 +9,10 @@ import type {
 } from '@smithy/types'
 import type {Metrics} from '../observability/metrics.js'
 import type {Breakers, Service} from './breakers.js'
-import {statusOf} from './failure-classification.js'
+import {isThrottlingError, statusOf} from './failure-classification.js'
+import type {QuotaGroup, QuotaLimiter} from './quota-limiter.js'
 import {backoffDelay, type RetryPolicy} from './retry.js'
+import {throttledCall} from './throttled-call.js'
 
 export interface AwsClientWithStack<Input extends object, Output extends MetadataBearer> {
   middlewareStack: MiddlewareStack<Input, Output>
@@ -27,6 +29,7 @@ export const operationOf = (context: HandlerExecutionContext): string =>
 
 export const BREAKER_MIDDLEWARE = 'secretsyncCircuitBreaker'
 export const METRICS_MIDDLEWARE = 'secretsyncRequestMetrics'
+export const THROTTLE_MIDDLEWARE = 'secretsyncAdaptiveRate'
 
 /**
  * The breaker and metrics middleware as an SDK plugin, for clients built elsewhere: `withBreaker` applies it to
@@ -83,12 +86,80 @@ export function withBreaker<
   return client
 }
 
+export interface ThrottlePluginOptions {
+  limiter: QuotaLimiter
+  /** The quota's key: `account-region` for Secrets Manager, the bucket for the merge store. */
+  key: string
+  /** The quota group an operation draws on. */
+  groupOf: (operation: string) => QuotaGroup
+  /** Names the quota in errors: `secretsmanager writes of 111111111111/us-east-1`. */
+  where: (group: QuotaGroup) => string
+  /** Operations whose first attempt the caller has already paced through `limiter` (apply.ts's writes). */
+  pacedByCaller?: (operation: string) => boolean
+  deadlineMs: number
+  stop?: AbortSignal
+  now?: () => number
+}
+
+/**
+ * Paces every operation of a client at its quota group's adaptive rate and retries throttled calls once the rate
+ * admits them again, until `deadlineMs` (src/resilience/throttled-call.ts). It sits in `initialize`, inside the
+ * breaker (which sees one outcome per operation, and throttling is never a breaker failure) and outside the SDK's
+ * retries, which leave throttling to it (see {@link awsRetryStrategy}), so 5xx and timeouts keep their attempts.
+ */
+export function throttlePlugin<Input extends object = object, Output extends MetadataBearer = MetadataBearer>(
+  options: ThrottlePluginOptions,
+): Pluggable<Input, Output> {
+  const now = options.now ?? Date.now
+  const paced: InitializeMiddleware<Input, Output> = (next, context) => (args) => {
+    const operation = operationOf(context)
+    const group = options.groupOf(operation)
+    return throttledCall(() => next(args), {
+      limiter: options.limiter,
+      key: options.key,
+      group,
+      operation,
+      where: options.where(group),
+      deadlineMs: options.deadlineMs,
+      isThrottle: isThrottlingError,
+      admitted: options.pacedByCaller?.(operation) ?? false,
+      stop: options.stop,
+      now,
+    })
+  }
+  return {
+    applyToStack(stack) {
+      // 'normal' runs after the breaker's 'high': the breaker wraps the whole throttled call.
+      stack.add(paced, {step: 'initialize', priority: 'normal', name: THROTTLE_MIDDLEWARE, override: true})
+    },
+  }
+}
+
+/** The SDK's standard strategy, except that a throttled attempt is handed back at once to {@link throttlePlugin}. */
+class ThrottlingLeftToLimiter extends ConfiguredRetryStrategy {
+  override async refreshRetryTokenForRetry(
+    ...args: Parameters<ConfiguredRetryStrategy['refreshRetryTokenForRetry']>
+  ): ReturnType<ConfiguredRetryStrategy['refreshRetryTokenForRetry']> {
+    // Refusing makes the SDK rethrow the throttling error as it is, with no attempt or retry quota spent on it.
+    if (args[1].errorType === 'THROTTLING') throw new Error('throttling is retried at the adaptive rate')
+    return super.refreshRetryTokenForRetry(...args)
+  }
+}
+
 /**
  * The SDK's standard retry strategy (which retries throttling, 500/502/503/504, timeouts and connection
  * resets, within its client-side retry quota) with the run's one policy: `retry.max_attempts` attempts in all,
  * full-jitter exponential backoff from `backoffDelay`. One instance per client: the quota is per instance.
+ * `throttlingByLimiter`: the client carries {@link throttlePlugin}, which retries throttled calls itself.
  */
-export function awsRetryStrategy(policy: RetryPolicy, random: () => number = Math.random): ConfiguredRetryStrategy {
+export function awsRetryStrategy(
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+  throttlingByLimiter = false,
+): ConfiguredRetryStrategy {
   // The SDK numbers retries from 1; backoffDelay from 0 (the first retry waits up to base_delay).
-  return new ConfiguredRetryStrategy(policy.maxAttempts, (retry) => backoffDelay(policy, retry - 1, random))
+  const backoff = (retry: number): number => backoffDelay(policy, retry - 1, random)
+  return throttlingByLimiter
+    ? new ThrottlingLeftToLimiter(policy.maxAttempts, backoff)
+    : new ConfiguredRetryStrategy(policy.maxAttempts, backoff)
 }

@@ -5,8 +5,9 @@ import {SecretSyncError} from '../errors.js'
  * and the status label a failed call gets in the metrics. Shared by AWS and Vault calls.
  */
 
-// Throttling means the service is overloaded: it counts. LimitExceededException is left out on purpose: Secrets
-// Manager uses it for account quotas (too many secrets), which say nothing about the service's health.
+// Throttling means a quota shared with other callers is spent, not that the service is unwell: it never counts
+// toward a breaker (the adaptive rate slows down instead, src/resilience/adaptive-rate.ts). LimitExceededException
+// is not throttling: Secrets Manager uses it for account quotas (too many secrets), which waiting does not fix.
 const THROTTLING = new Set([
   'ThrottlingException',
   'Throttling',
@@ -49,9 +50,21 @@ const isLocalCode = (code: unknown): boolean =>
   typeof code === 'string' && code.startsWith('ERR_') && !NETWORK_CODE.test(code)
 
 /**
+ * Whether a failed call was throttled: an AWS throttling error (ThrottlingException, TooManyRequestsException,
+ * RequestLimitExceeded, S3 SlowDown...) or an HTTP 429 (Vault's rate-limit quota). Our own errors never are.
+ */
+export function isThrottlingError(error: unknown): boolean {
+  if (error === null || typeof error !== 'object' || error instanceof SecretSyncError) return false
+  const e = error as ErrorShape
+  if (typeof e.name === 'string' && THROTTLING.has(e.name)) return true
+  if (typeof e.code === 'string' && THROTTLING.has(e.code)) return true
+  return httpStatusOf(e) === 429
+}
+
+/**
  * Whether a failed call says something about the service's health, so it counts toward opening its breaker:
- * throttling, 5xx, 408, timeouts and network failures do; other 4xx (not found, denied, conflicts, validation)
- * do not, since the service answered. Our own errors (a nested breaker's CIRCUIT_OPEN, config errors) and
+ * 5xx, 408, timeouts and network failures do; throttling (429, SlowDown...) and other 4xx (not found, denied,
+ * conflicts, validation) do not, since the service answered. Our own errors (a nested breaker's CIRCUIT_OPEN, config errors) and
  * local mistakes (ERR_INVALID_URL) do not.
  * Anything unrecognised counts: better to stop calling a service that fails in unknown ways than to hammer it.
  */
@@ -61,9 +74,10 @@ export function isBreakerFailure(error: unknown, depth = 0): boolean {
   if (error instanceof SecretSyncError)
     return e.cause !== undefined && depth < 5 && isBreakerFailure(e.cause, depth + 1)
   if (e.name === 'AbortError') return false
-  if (typeof e.name === 'string' && (THROTTLING.has(e.name) || TIMEOUTS.has(e.name))) return true
+  if (isThrottlingError(e)) return false
+  if (typeof e.name === 'string' && TIMEOUTS.has(e.name)) return true
   const status = httpStatusOf(e)
-  if (status !== undefined) return status === 408 || status === 429 || status >= 500
+  if (status !== undefined) return status === 408 || status >= 500
   if (isNetworkCode(e.code)) return true
   if (isLocalCode(e.code)) return false
   if (e.cause !== undefined && depth < 5) return isBreakerFailure(e.cause, depth + 1)

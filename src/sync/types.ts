@@ -69,10 +69,24 @@ export interface SyncSummary {
   held: number
 }
 
+/** How an account-region's Secrets Manager quotas treated the run (README, JSON output `throttling`). */
+export interface AccountRegionThrottling {
+  account_id: string
+  region: string
+  /** Writes per second: `sync.write_rate`, where the adaptive rate ended, and the lowest it was cut to. */
+  write_rate: {configured: number; final: number; lowest: number}
+  /** Calls sent (throttled attempts included) and how many of them were throttled, in all and per operation. */
+  calls: number
+  throttled: number
+  throttled_by_operation: Record<string, number>
+}
+
 /** The result of `secretsync pipeline` (sync phase): the JSON contract of docs/design.md §2. */
 export interface SyncRunResult {
   run_id: string
   dry_run: boolean
   summary: SyncSummary
   targets: TargetSyncResult[]
+  /** Per account-region synced; absent where nothing reached AWS (a run without adapters, a test's fixture). */
+  throttling?: AccountRegionThrottling[]
 }

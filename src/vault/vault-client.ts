@@ -9,7 +9,8 @@ import type {Redactor} from '../observability/redact.js'
 import type {RetryPolicy} from '../resilience/retry.js'
 import {isJsonObject, parseJson, type JsonObject} from '../util/exact-json.js'
 import {describeVaultFailure, VaultError} from './vault-errors.js'
-import {createGuarded} from './vault-guarded.js'
+import {parseRetryAfter} from '../resilience/throttled-call.js'
+import {createGuarded, type VaultQuota} from './vault-guarded.js'
 import {logIn} from './vault-login.js'
 import {createVaultSession} from './vault-session.js'
 import {readVaultCa} from './vault-tls.js'
@@ -34,6 +35,8 @@ export interface VaultClientOptions {
   retry: RetryPolicy
   breakers: Breakers
   metrics?: Metrics
+  /** Vault's rate-limit quota: the adaptive rate (everything but how to read Retry-After, which the transport knows). */
+  quota?: Omit<VaultQuota, 'retryAfterMs'>
   /** $VAULT_TOKEN for the token method without a configured token; from the composition root. */
   env: Readonly<Record<string, string | undefined>>
   now?: () => number
@@ -83,6 +86,11 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
     metrics: options.metrics,
     logger,
     now,
+    quota: options.quota && {
+      ...options.quota,
+      retryAfterMs: (error) =>
+        parseRetryAfter(transport.retryAfterOf((error as {response?: {body?: unknown}}).response?.body), now()),
+    },
   })
   const {login, call} = createVaultSession({
     config,

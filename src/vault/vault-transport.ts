@@ -25,6 +25,8 @@ export interface VaultTransport {
   requestPromise: {defaults(defaults: unknown): (request: TransportRequest) => Promise<TransportResponse>}
   /** The exact response text a body was parsed from; undefined for bodies that are not JSON objects or arrays. */
   textOf(body: unknown): string | undefined
+  /** A response's `Retry-After` header (node-vault's errors keep only status and body), by its parsed body. */
+  retryAfterOf(body: unknown): string | undefined
 }
 
 /**
@@ -35,6 +37,7 @@ export interface VaultTransport {
  */
 export function createVaultTransport(): VaultTransport {
   const texts = new WeakMap<object, string>()
+  const retryAfters = new WeakMap<object, string>()
   // Every status resolves (node-vault turns non-2xx into errors itself); the body stays text.
   const instance: AxiosInstance = axios.create({
     validateStatus: () => true,
@@ -60,13 +63,18 @@ export function createVaultTransport(): VaultTransport {
     } catch {
       body = text
     }
-    if (body !== null && typeof body === 'object') texts.set(body, text)
+    if (body !== null && typeof body === 'object') {
+      texts.set(body, text)
+      const retryAfter: unknown = response.headers['retry-after']
+      if (typeof retryAfter === 'string') retryAfters.set(body, retryAfter)
+    }
     return {statusCode: response.status, body, request: {path: pathOf(request.uri)}}
   }
 
   return {
     requestPromise: {defaults: () => send},
     textOf: (body) => (body !== null && typeof body === 'object' ? texts.get(body) : undefined),
+    retryAfterOf: (body) => (body !== null && typeof body === 'object' ? retryAfters.get(body) : undefined),
   }
 }
 

@@ -12,6 +12,7 @@ describe('config defaults', () => {
     expect(config.sync).toEqual({
       concurrency: 8,
       write_rate: 40,
+      throttle_deadline: 900_000,
       delete_orphans: false,
       recovery_window_days: 30,
       force_delete: false,

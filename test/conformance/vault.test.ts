@@ -504,6 +504,32 @@ describe('controls', () => {
     expect(throttled.body).toEqual({errors: ['request path "secret/data/k": rate limit quota exceeded']})
     expect(server.controls.throttled({service: 'vault', operation: 'read'})).toBe(1)
   })
+
+  it('with enable_rate_limit_response_headers, a 429 says when to retry in whole seconds (Retry-After, X-Ratelimit-*)', async () => {
+    // Given a quota of one request every 4 s that sends Vault's rate-limit headers
+    server.mountKv('secret/')
+    server.putSecret('secret/', 'k', {v: 1})
+    server.controls.setQuota({
+      service: 'vault',
+      operation: 'read',
+      ratePerSecond: 0.25,
+      burst: 1,
+      responseHeaders: true,
+    })
+    const read = () => fetch(`${server.url}/v1/secret/data/k`, {headers: {'x-vault-token': server.rootToken}})
+
+    expect((await read()).status).toBe(200)
+    advanceSeconds(1.5)
+    const throttled = await read()
+
+    // Then the 429 carries the same body, and headers that say 2 s (2.5 s truncated, as Vault truncates)
+    expect(throttled.status).toBe(429)
+    expect(await throttled.json()).toEqual({errors: ['request path "secret/data/k": rate limit quota exceeded']})
+    expect(throttled.headers.get('retry-after')).toBe('2')
+    expect(throttled.headers.get('x-ratelimit-reset')).toBe('2')
+    expect(throttled.headers.get('x-ratelimit-limit')).toBe('1')
+    expect(throttled.headers.get('x-ratelimit-remaining')).toBe('0')
+  })
 })
 
 describe('sys/health', () => {

@@ -236,9 +236,10 @@ describe('faults that fail part of a run', () => {
     expect((await pipeline(s, config)).code).toBe(0)
     expect(storeObject(s, 'app/latest.json')).toEqual({version: 1})
 
-    // When Vault changes and S3 accepts exactly one more PutObject (the new snapshot), so moving latest.json fails
+    // When Vault changes and S3 accepts the new snapshot but fails every write of latest.json (a throttle would be
+    // waited out: SlowDown is never a failure before sync.throttle_deadline)
     s.vault.putSecret('secret/', 'base/db', {user: 'app', password: 'pw-2'})
-    s.controls.setQuota({service: 's3', operation: 'PutObject', ratePerSecond: 0.001, burst: 1})
+    s.controls.injectFault({service: 's3', operation: 'PutObject', resource: 'latest.json', kind: '5xx', count: 10})
     s.controls.resetCounters()
     const failed = await pipeline(s, config)
 

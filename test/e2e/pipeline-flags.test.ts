@@ -139,6 +139,16 @@ describe('syncing stored snapshots', () => {
           ],
         },
       ],
+      throttling: [
+        {
+          account_id: ACCOUNT,
+          region: 'us-east-1',
+          write_rate: {configured: 40, final: 40, lowest: 40},
+          calls: expect.any(Number),
+          throttled: 0,
+          throttled_by_operation: {},
+        },
+      ],
     })
   })
 })

@@ -19,6 +19,8 @@ const EXPECTED = {
   secretsync_secrets_synced_total: {type: 'counter', labels: ['target', 'action']},
   secretsync_pipeline_duration_seconds: {type: 'gauge', labels: ['phase']},
   secretsync_circuit_breaker_state: {type: 'gauge', labels: ['service']},
+  secretsync_throttled_total: {type: 'counter', labels: ['service', 'operation']},
+  secretsync_write_rate: {type: 'gauge', labels: ['account', 'region']},
   secretsync_last_success_timestamp_seconds: {type: 'gauge', labels: []},
 } as const
 
@@ -33,6 +35,8 @@ function observeARun(metrics: Metrics) {
   metrics.setBreakerState('vault', 'open')
   metrics.setBreakerState('s3', 'half-open')
   metrics.setBreakerState('sts', 'closed')
+  metrics.countThrottled('secretsmanager', 'CreateSecret')
+  metrics.setWriteRate('111111111111', 'us-east-1', 33.6)
   metrics.markSuccess(Date.parse('2024-05-01T12:00:00.000Z'))
 }
 

@@ -140,10 +140,11 @@ describe('opening', () => {
     expect(breakers.state('vault')).toBe('closed')
   })
 
-  it('counts throttling although it is a 4xx', async () => {
+  it('never counts throttling: a shared quota being spent says nothing of the service (it is waited out instead)', async () => {
     const {breakers} = setup({failure_threshold: 2})
-    await failTimes(breakers, 2, awsError('ThrottlingException', 400))
-    expect(breakers.state('vault')).toBe('open')
+    await failTimes(breakers, 3, awsError('ThrottlingException', 400))
+    await failTimes(breakers, 3, vaultError(429))
+    expect(breakers.state('vault')).toBe('closed')
   })
 
   it('keeps one breaker per service: an open vault breaker leaves s3 alone', async () => {
@@ -242,7 +243,7 @@ describe('isBreakerFailure', () => {
   it.each([
     ['Vault 503', vaultError(503), true],
     ['Vault 500', vaultError(500), true],
-    ['Vault 429', vaultError(429), true],
+    ['Vault 429 (rate limit quota)', vaultError(429), false],
     ['Vault 408', vaultError(408), true],
     ['Vault 404', vaultError(404), false],
     ['Vault 403', vaultError(403), false],
@@ -252,9 +253,15 @@ describe('isBreakerFailure', () => {
     ['node-vault timeout', networkError('ECONNABORTED'), true],
     ['DNS failure', networkError('ENOTFOUND'), true],
     ['invalid URL', networkError('ERR_INVALID_URL'), false],
-    ['AWS ThrottlingException', awsError('ThrottlingException', 400), true],
-    ['AWS TooManyRequestsException', awsError('TooManyRequestsException', 429), true],
-    ['S3 SlowDown', awsError('SlowDown', 503), true],
+    ['AWS ThrottlingException', awsError('ThrottlingException', 400), false],
+    ['AWS TooManyRequestsException', awsError('TooManyRequestsException', 429), false],
+    ['EC2-style RequestLimitExceeded', awsError('RequestLimitExceeded', 503), false],
+    ['S3 SlowDown', awsError('SlowDown', 503), false],
+    [
+      'our deadline error wrapping a throttle',
+      new SecretSyncError('THROTTLED', 'x', 1, {cause: vaultError(429)}),
+      false,
+    ],
     ['S3 RequestTimeout', awsError('RequestTimeout', 400), true],
     [
       'SDK TimeoutError',

@@ -37,12 +37,25 @@ export interface FaultSpec {
 
 export interface QuotaSpec {
   service: string
-  /** Only this operation (every operation of the service when unset). */
+  /** Only this operation (every operation of the service, each with its own bucket, when unset). */
   operation?: string
+  /** These operations combined, sharing one bucket per account-region (AWS's "combined rate of ..." quotas). */
+  operations?: string[]
   /** Sustained calls per second per account-region. */
   ratePerSecond: number
   /** Bucket size (default: ratePerSecond). */
   burst?: number
+  /**
+   * Other callers in the account (deploy pipelines, rotation lambdas) take this many calls per second of the
+   * quota before ours, steadily: what is left for us is `ratePerSecond - otherCallersPerSecond`.
+   */
+  otherCallersPerSecond?: number
+  /**
+   * Vault: answer 429s with the rate-limit headers (`sys/quotas/config enable_rate_limit_response_headers`):
+   * `Retry-After` and `X-Ratelimit-Reset` in whole seconds until a request is allowed again (Vault truncates,
+   * so often `0`), `X-Ratelimit-Limit` and `X-Ratelimit-Remaining`.
+   */
+  responseHeaders?: boolean
 }
 
 export interface LatencySpec {
@@ -73,7 +86,7 @@ export function seededRandom(seed: number): () => number {
 
 export type Decision =
   | {kind: 'pass'; latencyMs: number}
-  | {kind: 'throttle'; latencyMs: number}
+  | {kind: 'throttle'; latencyMs: number; quota: QuotaSpec; retryAfterMs: number}
   | {kind: 'fault'; fault: FaultKind; status: number; latencyMs: number; code?: string; message?: string}
 
 interface Bucket {
@@ -82,13 +95,14 @@ interface Bucket {
 }
 
 const matches = (
-  spec: {service: string; operation?: string; account?: string; resource?: string},
+  spec: {service: string; operation?: string; operations?: string[]; account?: string; resource?: string},
   key: CallKey,
   resource?: string,
 ): boolean =>
   spec.service === key.service &&
   (spec.resource === undefined || (resource ?? '').includes(spec.resource)) &&
   (spec.operation === undefined || spec.operation === '*' || spec.operation === key.operation) &&
+  (spec.operations === undefined || spec.operations.includes(key.operation)) &&
   (spec.account === undefined || spec.account === key.account)
 
 export class Controls {
@@ -156,10 +170,16 @@ export class Controls {
         message: fault.message,
       }
     }
-    for (const quota of this.quotas.filter((q) => matches(q, key))) {
-      if (!this.take(`${id}|${quota.operation ?? '*'}`, quota)) {
+    for (const [index, quota] of this.quotas.entries()) {
+      if (!matches(quota, key)) continue
+      // A combined quota is one bucket for all its operations; otherwise each operation has its own.
+      const bucketId = quota.operations
+        ? `${key.service}|${key.account}|${key.region}|quota${index}`
+        : `${id}|${quota.operation ?? '*'}`
+      const retryAfterMs = this.take(bucketId, quota)
+      if (retryAfterMs !== undefined) {
         this.throttles.set(id, (this.throttles.get(id) ?? 0) + 1)
-        return {kind: 'throttle', latencyMs}
+        return {kind: 'throttle', latencyMs, quota, retryAfterMs}
       }
     }
     return {kind: 'pass', latencyMs}
@@ -199,15 +219,18 @@ export class Controls {
     return total
   }
 
-  private take(bucketId: string, quota: QuotaSpec): boolean {
+  /** Takes a token; undefined when one was there, else the ms until the bucket holds one again. */
+  private take(bucketId: string, quota: QuotaSpec): number | undefined {
     const burst = quota.burst ?? quota.ratePerSecond
+    // The other callers are served first: what they take never reaches this bucket.
+    const left = Math.max(0, quota.ratePerSecond - (quota.otherCallersPerSecond ?? 0))
     const now = this.now()
-    const bucket = this.buckets.get(bucketId) ?? {tokens: burst, updatedAt: now}
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * quota.ratePerSecond)
+    const bucket = this.buckets.get(bucketId) ?? {tokens: burst * (left / quota.ratePerSecond), updatedAt: now}
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * left)
     bucket.updatedAt = now
     this.buckets.set(bucketId, bucket)
-    if (bucket.tokens < 1) return false
+    if (bucket.tokens < 1) return left > 0 ? Math.ceil(((1 - bucket.tokens) * 1000) / left) : 60_000
     bucket.tokens -= 1
-    return true
+    return undefined
   }
 }

@@ -90,8 +90,8 @@ function parseJson(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>
 }
 
-function send(res: ServerResponse, response: VaultResponse): void {
-  const headers = {'content-type': 'application/json', 'cache-control': 'no-store'}
+function send(res: ServerResponse, response: VaultResponse, extraHeaders: Record<string, string> = {}): void {
+  const headers = {'content-type': 'application/json', 'cache-control': 'no-store', ...extraHeaders}
   if (response.body === undefined) {
     res.writeHead(response.status, headers).end()
     return
@@ -129,10 +129,22 @@ export async function handleVaultRequest(deps: HandlerDeps, req: IncomingMessage
   const decision = deps.controls.decide({service: 'vault', operation: chosen.operation, account: '-', region: '-'})
   if (!(await applyTransportDecision(decision, req, res))) return
   if (decision.kind === 'throttle') {
-    // Vault's rate-limit quota answer (http/handler.go wraps quotas.ErrRateLimitQuotaExceeded with the path).
+    // Vault's rate-limit quota answer (http/handler.go wraps quotas.ErrRateLimitQuotaExceeded with the path), with
+    // the quota's headers when enable_rate_limit_response_headers is set (quotas/quotas_rate_limit.go: whole
+    // seconds, truncated).
+    const seconds = String(Math.floor(decision.retryAfterMs / 1000))
+    const headers: Record<string, string> = decision.quota.responseHeaders
+      ? {
+          'retry-after': seconds,
+          'x-ratelimit-limit': String(decision.quota.burst ?? decision.quota.ratePerSecond),
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': seconds,
+        }
+      : {}
     return send(
       res,
       errorResponse(new VaultError(429, [`request path ${JSON.stringify(path)}: rate limit quota exceeded`])),
+      headers,
     )
   }
   if (decision.kind === 'fault') return send(res, errorResponse(new VaultError(decision.status, ['internal error'])))
