@@ -139,7 +139,10 @@ function assumeRolesPerAccount(stack: TestStack, since: number): {max: number; t
 }
 
 const writes = (stack: TestStack): number =>
-  SECRETS_MANAGER_WRITES.reduce((sum, operation) => sum + stack.controls.count({service: 'secretsmanager', operation}), 0)
+  SECRETS_MANAGER_WRITES.reduce(
+    (sum, operation) => sum + stack.controls.count({service: 'secretsmanager', operation}),
+    0,
+  )
 
 const secrets: Record<string, Record<string, unknown>> = {}
 for (let i = 0; i < K; i++) secrets[`secret/base/s${String(i).padStart(4, '0')}`] = {user: `u${i}`, password: `p${i}`}
@@ -180,7 +183,12 @@ const listed = perAccount(stack, 'secretsmanager', 'ListSecrets')
 const concurrencyBound = (ACCOUNTS * perAccountSerial) / CONCURRENCY
 const bound = Math.max(concurrencyBound, rerun.busySeconds)
 const goals: Goal[] = [
-  {name: 'AssumeRole per account', value: assumed.max, limit: 1, met: assumed.max <= 1 && assumed.accounts === ACCOUNTS},
+  {
+    name: 'AssumeRole per account',
+    value: assumed.max,
+    limit: 1,
+    met: assumed.max <= 1 && assumed.accounts === ACCOUNTS,
+  },
   {
     name: 'ListSecrets per account-region',
     value: listed.max,

@@ -145,14 +145,11 @@ async function referenceWalk(): Promise<{seconds: number; cpuSeconds: number; li
                 for (const entry of (body as {data: {keys: string[]}}).data.keys)
                   (entry.endsWith('/') ? folders : keys).push(`${folder as string}${entry}`)
               })
-        work.then(
-          () => {
-            inFlight--
-            if (inFlight === 0 && keys.length === 0 && folders.length === 0) resolve()
-            else pump()
-          },
-          reject,
-        )
+        work.then(() => {
+          inFlight--
+          if (inFlight === 0 && keys.length === 0 && folders.length === 0) resolve()
+          else pump()
+        }, reject)
       }
     }
     pump()
@@ -167,7 +164,9 @@ async function referenceWalk(): Promise<{seconds: number; cpuSeconds: number; li
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
 await productWalk()
