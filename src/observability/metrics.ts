@@ -10,8 +10,8 @@ export type RequestStatus = number | string
 
 /**
  * The metrics of docs/design.md §5 on one registry per run (never prom-client's global registry, so two runs in
- * one process, or two tests, never share counters). Label values are operation, service and target names
- * and status codes only.
+ * one process, or two tests, never share counters). Label values are operation, service and target names,
+ * account ids, regions and status codes only.
  */
 export interface Metrics {
   readonly registry: Registry
@@ -19,7 +19,8 @@ export interface Metrics {
   observeAws(service: string, operation: string, status: RequestStatus, seconds: number): void
   countSynced(target: string, action: string, count?: number): void
   observePhase(phase: string, seconds: number): void
-  setBreakerState(service: string, state: BreakerState): void
+  /** `where`: the account-region of a per-account breaker (Secrets Manager, STS); omitted for a run-wide one. */
+  setBreakerState(service: string, state: BreakerState, where?: {account: string; region: string}): void
   /** A call answered with throttling (it is retried once the adaptive rate admits it again). */
   countThrottled(service: string, operation: string): void
   /** The adaptive Secrets Manager write rate of an account-region, in writes per second. */
@@ -89,8 +90,9 @@ export function createMetrics(): Metrics {
   })
   const breakerState = new Gauge({
     name: name('circuit_breaker_state'),
-    help: 'Circuit breaker state per service: 0 closed, 1 half-open, 2 open.',
-    labelNames: ['service'] as const,
+    help: 'Circuit breaker state per service (and account and region for Secrets Manager and STS): 0 closed, 1 half-open, 2 open.',
+    // One series per run-wide service, plus one per account-region a per-account service was called in.
+    labelNames: ['service', 'account', 'region'] as const,
     registers,
   })
   const throttled = new Counter({
@@ -127,8 +129,11 @@ export function createMetrics(): Metrics {
     observePhase(phase, seconds) {
       phaseDuration.set({phase: safeLabel(phase)}, seconds)
     },
-    setBreakerState(service, state) {
-      breakerState.set({service: safeLabel(service)}, BREAKER_STATE_VALUE[state])
+    setBreakerState(service, state, where) {
+      const labels = where
+        ? {service: safeLabel(service), account: safeLabel(where.account), region: safeLabel(where.region)}
+        : {service: safeLabel(service)}
+      breakerState.set(labels, BREAKER_STATE_VALUE[state])
     },
     countThrottled(service, operation) {
       throttled.inc({service: safeLabel(service), operation: safeLabel(operation)})

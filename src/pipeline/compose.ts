@@ -7,6 +7,7 @@ import {awsClientConfig, defaultRegion} from '../aws/client-config.js'
 import {createMetrics, type Metrics} from '../observability/metrics.js'
 import {s3GroupOf, secretsManagerGroups} from '../aws/quota-groups.js'
 import {throttlePlugin, withBreaker} from '../resilience/aws-middleware.js'
+import type {RoleSessions} from '../aws/target-credentials.js'
 import {createBreakers, type Breakers} from '../resilience/breakers.js'
 import {accountRegionKey, createQuotaLimiter, type QuotaLimiter} from '../resilience/quota-limiter.js'
 import type {Runtime} from '../runtime.js'
@@ -29,7 +30,7 @@ export interface Adapters {
    * draws on); what it learned is the run's `throttling` report.
    */
   limiter: WriteLimiter & Pick<QuotaLimiter, 'usage'>
-  /** One registry and one breaker per service for the whole run. */
+  /** One registry for the run; one breaker per service, per account-region for Secrets Manager and STS. */
   metrics: Metrics
   breakers: Breakers
   /** Options every AWS client of the run is built with. */
@@ -65,6 +66,12 @@ export function buildAdapters(
   const secretsManager = secretsManagerGroups(config.sync.write_rate)
   const limiter = createQuotaLimiter({writes: secretsManager.writes, metrics, now: runtime.now})
   const deadlineMs = config.sync.throttle_deadline
+  // The run's identities (base chain, one AssumeRole per role), built on first use: STS is imported only then.
+  let roleSessions: Promise<RoleSessions> | undefined
+  const sessions = (): Promise<RoleSessions> =>
+    (roleSessions ??= import('../aws/target-credentials.js').then(({createRoleSessions}) =>
+      createRoleSessions({runId: runtime.runId, client: awsClient, breakers, metrics}),
+    ))
   const storeConfig = config.merge_store?.enabled ? config.merge_store : undefined
   const s3 = storeConfig
     ? withBreaker(
@@ -119,24 +126,22 @@ export function buildAdapters(
     awsClient,
     limiter,
     connectDiscovery: async () =>
-      (await import('./discovery-clients.js')).connectDiscovery(config, runtime.runId, {awsClient, breakers, metrics}),
+      (await import('./discovery-clients.js')).connectDiscovery(config, {
+        awsClient,
+        breakers,
+        metrics,
+        sessions: await sessions(),
+      }),
     // Secrets Manager, STS and node-vault are imported where they are first used, not at the top: a
     // --merge-only run never syncs, a --sync-only run never reads Vault, `version list` needs neither.
     connectTarget: async (target) => {
-      const [{resolveTargetIdentity}, {SecretsManagerClient}] = await Promise.all([
-        import('../aws/target-credentials.js'),
-        import('@aws-sdk/client-secrets-manager'),
-      ])
-      const identity = await resolveTargetIdentity({
+      const [roles, {SecretsManagerClient}] = await Promise.all([sessions(), import('@aws-sdk/client-secrets-manager')])
+      const identity = await roles.resolveTargetIdentity({
         target: target.name,
         region: target.region,
         roleArn: target.roleArn,
         externalId: target.externalId,
         accountId: target.accountId,
-        runId: runtime.runId,
-        client: awsClient,
-        breakers,
-        metrics,
       })
       const client = new SecretsManagerClient(
         awsClientConfig({
@@ -160,7 +165,9 @@ export function buildAdapters(
           stop: runtime.stop,
         }),
       )
-      return {client: withBreaker(client, 'secretsmanager', breakers, {metrics}), accountId: identity.accountId}
+      // Its own breaker per account-region: one broken account never opens the circuit for the others.
+      const scope = {service: 'secretsmanager', account: identity.accountId, region: target.region} as const
+      return {client: withBreaker(client, scope, breakers, {metrics}), accountId: identity.accountId}
     },
     connectVault: async () => {
       if (!config.vault)

@@ -2,7 +2,7 @@ import type {IdentitystoreClient} from '@aws-sdk/client-identitystore'
 import type {OrganizationsClient} from '@aws-sdk/client-organizations'
 import type {SSOAdminClient} from '@aws-sdk/client-sso-admin'
 import {awsClientConfig, defaultRegion} from '../aws/client-config.js'
-import type {roleCredentials as RoleCredentials} from '../aws/target-credentials.js'
+import type {RoleSessions} from '../aws/target-credentials.js'
 import type {Config} from '../config/schema.js'
 import type {DiscoveryClients} from '../discovery/index.js'
 import type {Metrics} from '../observability/metrics.js'
@@ -15,6 +15,8 @@ interface DiscoveryAdapters {
   awsClient: AwsClientOptions
   breakers: Breakers
   metrics: Metrics
+  /** The run's identities: a discovery role that is also a target's is assumed once for both. */
+  sessions: RoleSessions
 }
 
 /** Clients for discovery, one per (role, region), through the run's breakers and retry policy. */
@@ -22,16 +24,14 @@ interface DiscoverySdk {
   OrganizationsClient: new (config: object) => OrganizationsClient
   SSOAdminClient: new (config: object) => SSOAdminClient
   IdentitystoreClient: new (config: object) => IdentitystoreClient
-  roleCredentials: typeof RoleCredentials
 }
 
 function discoveryClients(
   config: Config,
-  runId: string,
   adapters: DiscoveryAdapters,
   sdk: DiscoverySdk,
 ): DiscoveryClients & {destroy(): void} {
-  const {OrganizationsClient, SSOAdminClient, IdentitystoreClient, roleCredentials} = sdk
+  const {OrganizationsClient, SSOAdminClient, IdentitystoreClient} = sdk
   type Client = OrganizationsClient | SSOAdminClient | IdentitystoreClient
   const made = new Map<string, Client>()
   const build = <C extends Client>(
@@ -44,14 +44,10 @@ function discoveryClients(
     const existing = made.get(key)
     if (existing) return existing as C
     const actualRegion = region ?? defaultRegion(config)
-    const credentials = roleCredentials({
+    const credentials = adapters.sessions.credentials({
       region: actualRegion,
       roleArn,
       externalId: config.aws.external_id,
-      runId,
-      client: adapters.awsClient,
-      breakers: adapters.breakers,
-      metrics: adapters.metrics,
     })
     const client = new Client(awsClientConfig({...adapters.awsClient, region: actualRegion, credentials}))
     withBreaker(client as unknown as OrganizationsClient, kind, adapters.breakers, {metrics: adapters.metrics})
@@ -73,19 +69,12 @@ function discoveryClients(
  */
 export async function connectDiscovery(
   config: Config,
-  runId: string,
   adapters: DiscoveryAdapters,
 ): Promise<DiscoveryClients & {destroy(): void}> {
-  const [{OrganizationsClient}, {SSOAdminClient}, {IdentitystoreClient}, {roleCredentials}] = await Promise.all([
+  const [{OrganizationsClient}, {SSOAdminClient}, {IdentitystoreClient}] = await Promise.all([
     import('@aws-sdk/client-organizations'),
     import('@aws-sdk/client-sso-admin'),
     import('@aws-sdk/client-identitystore'),
-    import('../aws/target-credentials.js'),
   ])
-  return discoveryClients(config, runId, adapters, {
-    OrganizationsClient,
-    SSOAdminClient,
-    IdentitystoreClient,
-    roleCredentials,
-  })
+  return discoveryClients(config, adapters, {OrganizationsClient, SSOAdminClient, IdentitystoreClient})
 }

@@ -8,7 +8,7 @@ import type {
   Pluggable,
 } from '@smithy/types'
 import type {Metrics} from '../observability/metrics.js'
-import type {Breakers, Service} from './breakers.js'
+import type {BreakerScope, Breakers} from './breakers.js'
 import {isThrottlingError, statusOf} from './failure-classification.js'
 import type {QuotaGroup, QuotaLimiter} from './quota-limiter.js'
 import {backoffDelay, type RetryPolicy} from './retry.js'
@@ -42,14 +42,15 @@ export const THROTTLE_MIDDLEWARE = 'secretsyncAdaptiveRate'
  * own status: throttling and 5xx the retries absorbed stay visible. Applying twice replaces (same names).
  */
 export function breakerPlugin<Input extends object = object, Output extends MetadataBearer = MetadataBearer>(
-  service: Service,
+  scope: BreakerScope,
   breakers: Breakers,
   options: WithBreakerOptions = {},
 ): Pluggable<Input, Output> {
   const now = options.now ?? Date.now
   const metrics = options.metrics
+  const service = typeof scope === 'string' ? scope : scope.service
   const guarded: InitializeMiddleware<Input, Output> = (next, context) => (args) =>
-    breakers.fire(service, operationOf(context), () => next(args))
+    breakers.fire(scope, operationOf(context), () => next(args))
   const measured: FinalizeRequestMiddleware<Input, Output> = (next, context) => async (args) => {
     const operation = operationOf(context)
     const started = now()
@@ -74,15 +75,16 @@ export function breakerPlugin<Input extends object = object, Output extends Meta
 }
 
 /**
- * Routes every operation of an AWS SDK v3 client through its service's breaker and records each HTTP attempt
+ * Routes every operation of an AWS SDK v3 client through its breaker (the service's, or for Secrets Manager and
+ * STS the account-region's) and records each HTTP attempt
  * in `aws_requests_total` / `aws_request_duration_seconds` (see {@link breakerPlugin}). Returns the client.
  */
 export function withBreaker<
   Input extends object,
   Output extends MetadataBearer,
   Client extends AwsClientWithStack<Input, Output>,
->(client: Client, service: Service, breakers: Breakers, options: WithBreakerOptions = {}): Client {
-  client.middlewareStack.use(breakerPlugin<Input, Output>(service, breakers, options))
+>(client: Client, scope: BreakerScope, breakers: Breakers, options: WithBreakerOptions = {}): Client {
+  client.middlewareStack.use(breakerPlugin<Input, Output>(scope, breakers, options))
   return client
 }
 

@@ -11,6 +11,36 @@ export type {BreakerState}
 export const SERVICES = ['vault', 's3', 'secretsmanager', 'organizations', 'sso-admin', 'sts'] as const
 export type Service = (typeof SERVICES)[number]
 
+/**
+ * Services whose calls act in one account and region: each account-region gets a breaker of its own, so one
+ * broken account cannot open the circuit for every other. The others stay one breaker per run: Vault and the
+ * merge store's S3 bucket are single endpoints every target shares (their outage is everyone's), and
+ * Organizations / SSO Admin are called only by discovery, in the management account.
+ */
+export const ACCOUNT_SERVICES = ['secretsmanager', 'sts'] as const
+export type AccountService = (typeof ACCOUNT_SERVICES)[number]
+export type RunService = Exclude<Service, AccountService>
+
+/** The breaker a call goes through: a run-wide service by name, or a per-account service in one account-region. */
+export type BreakerScope = RunService | AccountScope
+export interface AccountScope {
+  service: AccountService
+  /** The account id (labels and messages show it; never a secret path). */
+  account: string
+  region: string
+}
+
+const RUN_SERVICES = SERVICES.filter((service): service is RunService => !ACCOUNT_SERVICES.includes(service as never))
+
+const scopeKey = (scope: BreakerScope): string =>
+  typeof scope === 'string' ? scope : `${scope.service}|${scope.account}|${scope.region}`
+
+/** How messages and logs name a breaker: `vault`, or `secretsmanager (account 111111111111, us-east-1)`. */
+export const describeScope = (scope: BreakerScope): string =>
+  typeof scope === 'string' ? scope : `${scope.service} (account ${scope.account}, ${scope.region})`
+
+const serviceOf = (scope: BreakerScope): Service => (typeof scope === 'string' ? scope : scope.service)
+
 export type CircuitBreakerConfig = Config['circuit_breaker']
 
 export interface BreakersDeps {
@@ -20,31 +50,48 @@ export interface BreakersDeps {
   now?: () => number
 }
 
-/** One circuit breaker per service, shared by every call to that service in a run. */
+/**
+ * The run's circuit breakers: one per run-wide service, one per account-region of each per-account service
+ * (built on its first call, so there is one per account-region the run actually uses).
+ */
 export interface Breakers {
-  /** Runs `fn` through the service's breaker; fails fast with {@link CircuitOpenError} while it is open. */
-  fire<T>(service: Service, operation: string, fn: () => Promise<T>): Promise<T>
-  state(service: Service): BreakerState
+  /** Runs `fn` through the scope's breaker; fails fast with {@link CircuitOpenError} while it is open. */
+  fire<T>(scope: BreakerScope, operation: string, fn: () => Promise<T>): Promise<T>
+  state(scope: BreakerScope): BreakerState
   /** Stops opossum's timers; calls after this fail. */
   shutdown(): void
 }
 
-/** A call refused because its service's breaker is open (or half-open with its trial calls taken). */
+/** A call refused because its breaker is open (or half-open with its trial calls taken). */
 export class CircuitOpenError extends SecretSyncError {
+  readonly service: Service
+  /** The account and region of a per-account breaker; undefined for a run-wide one. */
+  readonly account?: string
+  readonly region?: string
+
   constructor(
-    readonly service: Service,
+    readonly scope: BreakerScope,
     readonly operation: string,
     readonly retryAt: Date,
     reason: string,
   ) {
+    const name = describeScope(scope)
     super(
       'CIRCUIT_OPEN',
-      `${service} circuit breaker is ${reason}: ${operation} not attempted; retry after ${retryAt.toISOString()}`,
+      `${name} circuit breaker is ${reason}: ${operation} not attempted; retry after ${retryAt.toISOString()}`,
       ExitCode.failure,
       {
-        hint: `${service} kept failing, so secretsync stopped calling it for now. Check that it is reachable and healthy, then run again.`,
+        hint:
+          typeof scope === 'string'
+            ? `${name} kept failing, so secretsync stopped calling it for now. Check that it is reachable and healthy, then run again.`
+            : `${scope.service} kept failing in account ${scope.account} (${scope.region}), so secretsync stopped calling it there for now; other accounts go on. Check that account's endpoint, role and quotas, then run again.`,
       },
     )
+    this.service = serviceOf(scope)
+    if (typeof scope !== 'string') {
+      this.account = scope.account
+      this.region = scope.region
+    }
   }
 }
 
@@ -56,7 +103,7 @@ interface Trial {
 }
 
 interface Entry {
-  service: Service
+  scope: BreakerScope
   breaker: CircuitBreaker<[Call], unknown>
   /** Times of the failures within the window, oldest first; at most failure_threshold of them. */
   failures: number[]
@@ -77,7 +124,8 @@ const isOpenRejection = (error: unknown): boolean =>
  *   failure times, fed by its `failure` event (errors errorFilter lets through), opens it.
  * - max_requests trial calls: opossum admits one and closes on its success; the breaker is reported closed only
  *   after max_requests trial calls succeeded (the first alone, the rest together), and any failing one reopens it.
- * `enabled: false` builds no breakers: calls pass straight through.
+ * `enabled: false` builds no breakers: calls pass straight through. Each account-region's breaker has the same
+ * settings and its own window, state and trial.
  *
  * Why not opossum's window (rollingCountTimeout/rollingCountBuckets, read through `breaker.stats.failures`): it
  * opens on errorThresholdPercentage once volumeThreshold calls (successes included) are in the window, while
@@ -90,32 +138,40 @@ const isOpenRejection = (error: unknown): boolean =>
 export function createBreakers(config: CircuitBreakerConfig, deps: BreakersDeps): Breakers {
   const now = deps.now ?? Date.now
   const {logger, metrics} = deps
-  const entries = new Map<Service, Entry>()
+  const entries = new Map<string, Entry>()
+
+  const gauge = (scope: BreakerScope, state: BreakerState): void =>
+    typeof scope === 'string'
+      ? metrics?.setBreakerState(scope, state)
+      : metrics?.setBreakerState(scope.service, state, {account: scope.account, region: scope.region})
+  // Log fields: the account and region of a per-account breaker beside its service.
+  const fieldsOf = (scope: BreakerScope): Record<string, string> =>
+    typeof scope === 'string' ? {service: scope} : {...scope}
 
   const report = (entry: Entry, state: BreakerState): void => {
     if (entry.state === state) return
     entry.state = state
-    metrics?.setBreakerState(entry.service, state)
+    gauge(entry.scope, state)
     if (state === 'open') {
       logger.warn('circuit breaker opened', {
-        service: entry.service,
+        ...fieldsOf(entry.scope),
         failure_threshold: config.failure_threshold,
         window: formatDuration(config.window),
         retry_at: new Date(entry.openedAt + config.timeout).toISOString(),
       })
     } else if (state === 'half-open') {
       logger.info('circuit breaker half-open: trying the service again', {
-        service: entry.service,
+        ...fieldsOf(entry.scope),
         trial_requests: config.max_requests,
       })
     } else {
-      logger.info('circuit breaker closed', {service: entry.service})
+      logger.info('circuit breaker closed', fieldsOf(entry.scope))
     }
   }
 
-  const build = (service: Service): Entry => {
+  const build = (scope: BreakerScope): Entry => {
     const breaker = new CircuitBreaker<[Call], unknown>((call: Call) => call(), {
-      name: service,
+      name: scopeKey(scope),
       // Every remote call already has its own timeout (SDK requestTimeout, node-vault timeout); an opossum timeout
       // around a whole operation would cut its retries short.
       timeout: false,
@@ -127,7 +183,7 @@ export function createBreakers(config: CircuitBreakerConfig, deps: BreakersDeps)
       enableSnapshots: false,
       errorFilter: (error: unknown) => !isBreakerFailure(error),
     })
-    const entry: Entry = {service, breaker, failures: [], openedAt: 0, state: 'closed'}
+    const entry: Entry = {scope, breaker, failures: [], openedAt: 0, state: 'closed'}
 
     breaker.on('failure', () => {
       const at = now()
@@ -154,8 +210,23 @@ export function createBreakers(config: CircuitBreakerConfig, deps: BreakersDeps)
     return entry
   }
 
-  if (config.enabled) for (const service of SERVICES) entries.set(service, build(service))
-  for (const service of SERVICES) metrics?.setBreakerState(service, 'closed')
+  if (config.enabled) for (const service of RUN_SERVICES) entries.set(service, build(service))
+  for (const service of RUN_SERVICES) gauge(service, 'closed')
+  // Per-account breakers (and their gauge series) appear on first use: one per account-region the run touches.
+  let shutDown = false
+  const entryFor = (scope: BreakerScope): Entry | undefined => {
+    if (!config.enabled) return undefined
+    const key = scopeKey(scope)
+    let entry = entries.get(key)
+    if (!entry && typeof scope !== 'string') {
+      entry = build({...scope})
+      entries.set(key, entry)
+      gauge(entry.scope, 'closed')
+      // Built after shutdown: it refuses like the others do.
+      if (shutDown) entry.breaker.shutdown()
+    }
+    return entry
+  }
 
   const trialPassed = (entry: Entry, trial: Trial): void => {
     if (entry.trial !== trial) return
@@ -174,17 +245,17 @@ export function createBreakers(config: CircuitBreakerConfig, deps: BreakersDeps)
   const refuse = (entry: Entry, operation: string): CircuitOpenError =>
     entry.trial
       ? // No time is known: the breaker closes or reopens as soon as its trial calls answer.
-        new CircuitOpenError(entry.service, operation, new Date(now()), 'half-open and waiting on its trial request(s)')
+        new CircuitOpenError(entry.scope, operation, new Date(now()), 'half-open and waiting on its trial request(s)')
       : new CircuitOpenError(
-          entry.service,
+          entry.scope,
           operation,
           new Date(entry.openedAt + config.timeout),
           `open after ${config.failure_threshold} failures within ${formatDuration(config.window)}`,
         )
 
   return {
-    async fire<T>(service: Service, operation: string, fn: () => Promise<T>): Promise<T> {
-      const entry = entries.get(service)
+    async fire<T>(scope: BreakerScope, operation: string, fn: () => Promise<T>): Promise<T> {
+      const entry = entryFor(scope)
       if (!entry) return fn()
       const trial = entry.trial
       if (trial) {
@@ -204,8 +275,9 @@ export function createBreakers(config: CircuitBreakerConfig, deps: BreakersDeps)
         throw error
       }
     },
-    state: (service) => entries.get(service)?.state ?? 'closed',
+    state: (scope) => entries.get(scopeKey(scope))?.state ?? 'closed',
     shutdown() {
+      shutDown = true
       for (const entry of entries.values()) entry.breaker.shutdown()
     },
   }

@@ -63,22 +63,28 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
   // TLS) connection per request would cost more than the requests themselves.
   const agentOptions = {keepAlive: true, maxSockets: config.concurrency}
   const transport = createVaultTransport()
+  const requestOptions = {
+    timeout: config.timeout,
+    httpAgent: new HttpAgent(agentOptions),
+    // Explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot turn certificate checks off behind the user's back.
+    httpsAgent: new HttpsAgent({...agentOptions, rejectUnauthorized: true, ...(ca ? {ca} : {})}),
+  }
   const client = vault({
     'request-promise': transport.requestPromise,
     endpoint: config.address,
     noCustomHTTPVerbs: true,
     kubernetesPath: config.auth.method === 'kubernetes' ? (config.auth.mount ?? 'kubernetes') : undefined,
-    requestOptions: {
-      timeout: config.timeout,
-      httpAgent: new HttpAgent(agentOptions),
-      // Explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot turn certificate checks off behind the user's back.
-      httpsAgent: new HttpsAgent({...agentOptions, rejectUnauthorized: true, ...(ca ? {ca} : {})}),
-    },
+    requestOptions,
   } as vault.VaultOptions)
   // Set after construction: node-vault falls back to process.env.VAULT_NAMESPACE and VAULT_TOKEN itself. The token
   // comes from logIn only (so a login request never carries a stray $VAULT_TOKEN).
   ;(client as vault.client & {namespace?: string}).namespace = vaultNamespace(config, env)
   client.token = ''
+  // What node-vault's `client.read(path)` does, minus its per-request pipeline (see VaultTransport.get).
+  const read = (path: string): Promise<Record<string, unknown>> =>
+    transport.get(client, path, requestOptions).then((response) => client.handleVaultResponse(response)) as Promise<
+      Record<string, unknown>
+    >
 
   const guarded = createGuarded({
     breakers: options.breakers,
@@ -109,7 +115,7 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
     async resolveMount(path) {
       const clean = path.replace(/^\/+/, '')
       try {
-        const response = await call('mounts', clean, () => client.read(`sys/internal/ui/mounts/${encodePath(clean)}`))
+        const response = await call('mounts', clean, () => read(`sys/internal/ui/mounts/${encodePath(clean)}`))
         const data = response.data as {path?: string; type?: string; options?: {version?: string} | null}
         const mount = (data.path ?? '').replace(/^\/+/, '')
         if (data.type !== 'kv' || data.options?.version !== '2') {
@@ -136,7 +142,7 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
       try {
         // `GET ?list=true` is Vault's documented alternative to the LIST verb (node-vault's own fallback sends list=1).
         const response = await call('list', `${mount}${folder}`, () =>
-          client.read(`${`${mount}metadata/${encodePath(folder)}`.replace(/\/$/, '')}?list=true`),
+          read(`${`${mount}metadata/${encodePath(folder)}`.replace(/\/$/, '')}?list=true`),
         )
         const keys = (response.data as {keys?: unknown} | undefined)?.keys
         return {kind: 'ok', keys: Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : []}
@@ -150,7 +156,7 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
 
     async read(mount, key) {
       try {
-        const response = await call('read', `${mount}${key}`, () => client.read(`${mount}data/${encodePath(key)}`))
+        const response = await call('read', `${mount}${key}`, () => read(`${mount}data/${encodePath(key)}`))
         const body = response.data as
           | {
               data?: Record<string, unknown> | null

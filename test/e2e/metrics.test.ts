@@ -10,6 +10,7 @@ import {startTestStack, type TestStack} from '../support/stack.js'
 const ACCOUNT = '111111111111'
 const SECRET_PATHS = ['db', 'api', 'nested/cfg']
 const SERVICES = ['vault', 's3', 'secretsmanager', 'organizations', 'sso-admin', 'sts']
+const PER_ACCOUNT = ['secretsmanager', 'sts']
 
 /** Every metric of docs/design.md §5 with the label names its samples carry (histograms add `le` to their buckets). */
 const METRICS: Record<string, string[]> = {
@@ -19,6 +20,7 @@ const METRICS: Record<string, string[]> = {
   secretsync_aws_request_duration_seconds: ['service', 'operation'],
   secretsync_secrets_synced_total: ['target', 'action'],
   secretsync_pipeline_duration_seconds: ['phase'],
+  // Run-wide breakers; Secrets Manager and STS have one per account-region, labelled with both (PER_ACCOUNT).
   secretsync_circuit_breaker_state: ['service'],
   secretsync_last_success_timestamp_seconds: [],
 }
@@ -93,8 +95,12 @@ describe('metrics', () => {
       'secretsync_circuit_breaker_state',
     ]) {
       expect(samplesOf(samples, name).length, name).toBeGreaterThan(0)
-      for (const sample of samplesOf(samples, name))
-        expect(labelNames(sample), name).toEqual([...(METRICS[name] as string[])].sort())
+      for (const sample of samplesOf(samples, name)) {
+        const perAccount =
+          name === 'secretsync_circuit_breaker_state' && PER_ACCOUNT.includes(sample.labels.service ?? '')
+        const expected = perAccount ? ['account', 'region', 'service'] : [...(METRICS[name] as string[])].sort()
+        expect(labelNames(sample), name).toEqual(expected)
+      }
     }
     for (const name of ['secretsync_vault_request_duration_seconds', 'secretsync_aws_request_duration_seconds']) {
       const buckets = samplesOf(samples, `${name}_bucket`)
@@ -110,11 +116,16 @@ describe('metrics', () => {
       samplesOf(samples, 'secretsync_aws_requests_total').map((sample) => sample.labels.service),
     )
     expect([...awsServices].sort()).toEqual(['s3', 'secretsmanager', 'sts'])
+    // One breaker series per run-wide service, and one per account-region the run used for the per-account ones
     expect(
       samplesOf(samples, 'secretsync_circuit_breaker_state')
-        .map((sample) => [sample.labels.service, sample.value])
+        .map((sample) => [sample.labels.service, sample.labels.account ?? '', sample.labels.region ?? '', sample.value])
         .sort(),
-    ).toEqual(SERVICES.map((service) => [service, 0]).sort())
+    ).toEqual(
+      SERVICES.map((service) =>
+        PER_ACCOUNT.includes(service) ? [service, ACCOUNT, 'us-east-1', 0] : [service, '', '', 0],
+      ).sort(),
+    )
     expectNoSecretPathsInLabels(samples)
   })
 

@@ -18,7 +18,8 @@ const EXPECTED = {
   secretsync_aws_request_duration_seconds: {type: 'histogram', labels: ['service', 'operation']},
   secretsync_secrets_synced_total: {type: 'counter', labels: ['target', 'action']},
   secretsync_pipeline_duration_seconds: {type: 'gauge', labels: ['phase']},
-  secretsync_circuit_breaker_state: {type: 'gauge', labels: ['service']},
+  // Run-wide breakers carry `service` only; Secrets Manager and STS breakers also their account and region.
+  secretsync_circuit_breaker_state: {type: 'gauge', labels: ['service'], perAccount: ['account', 'region', 'service']},
   secretsync_throttled_total: {type: 'counter', labels: ['service', 'operation']},
   secretsync_write_rate: {type: 'gauge', labels: ['account', 'region']},
   secretsync_last_success_timestamp_seconds: {type: 'gauge', labels: []},
@@ -34,7 +35,8 @@ function observeARun(metrics: Metrics) {
   metrics.observePhase('merge', 1.5)
   metrics.setBreakerState('vault', 'open')
   metrics.setBreakerState('s3', 'half-open')
-  metrics.setBreakerState('sts', 'closed')
+  metrics.setBreakerState('sts', 'closed', {account: '111111111111', region: 'us-east-1'})
+  metrics.setBreakerState('secretsmanager', 'open', {account: '222222222222', region: 'eu-west-1'})
   metrics.countThrottled('secretsmanager', 'CreateSecret')
   metrics.setWriteRate('111111111111', 'us-east-1', 33.6)
   metrics.markSuccess(Date.parse('2024-05-01T12:00:00.000Z'))
@@ -76,16 +78,15 @@ describe('serveMetrics', () => {
 
     // And every sample carries exactly its family's label names (histograms add `le` to buckets)
     const all = samples(text)
-    for (const [name, {labels}] of Object.entries(EXPECTED)) {
+    for (const [name, family] of Object.entries(EXPECTED)) {
       const ofFamily = all.filter((s) => s.name === name || s.name.startsWith(`${name}_`))
       expect(ofFamily.length, name).toBeGreaterThan(0)
       for (const sample of ofFamily) {
-        expect(
-          Object.keys(sample.labels)
-            .filter((l) => l !== 'le')
-            .sort(),
-          sample.name,
-        ).toEqual([...labels].sort())
+        const names = Object.keys(sample.labels)
+          .filter((l) => l !== 'le')
+          .sort()
+        const perAccount = 'perAccount' in family && ['secretsmanager', 'sts'].includes(sample.labels.service ?? '')
+        expect(names, sample.name).toEqual(perAccount ? family.perAccount : [...family.labels].sort())
       }
     }
 
@@ -104,7 +105,16 @@ describe('serveMetrics', () => {
     expect(value('secretsync_pipeline_duration_seconds', {phase: 'merge'})).toBe(1.5)
     expect(value('secretsync_circuit_breaker_state', {service: 'vault'})).toBe(2)
     expect(value('secretsync_circuit_breaker_state', {service: 's3'})).toBe(1)
-    expect(value('secretsync_circuit_breaker_state', {service: 'sts'})).toBe(0)
+    expect(
+      value('secretsync_circuit_breaker_state', {service: 'sts', account: '111111111111', region: 'us-east-1'}),
+    ).toBe(0)
+    expect(
+      value('secretsync_circuit_breaker_state', {
+        service: 'secretsmanager',
+        account: '222222222222',
+        region: 'eu-west-1',
+      }),
+    ).toBe(2)
     expect(value('secretsync_last_success_timestamp_seconds', {})).toBe(1714564800)
   })
 

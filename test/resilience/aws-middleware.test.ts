@@ -60,6 +60,10 @@ async function scriptedServer(...answers: Answer[]) {
   return {url: server.url, requests: () => targets.length, targets}
 }
 
+// The per-account services have a breaker per account-region.
+const SM = {service: 'secretsmanager', account: '111111111111', region: 'us-east-1'} as const
+const STS = {service: 'sts', account: '111111111111', region: 'us-east-1'} as const
+
 function clientFor(
   url: string,
   options: {policy?: Partial<RetryPolicy>; breaker?: Partial<CircuitBreakerConfig>; random?: () => number} = {},
@@ -78,7 +82,7 @@ function clientFor(
     maxAttempts: policy.maxAttempts,
     retryStrategy: awsRetryStrategy(policy, options.random ?? (() => 0)),
   })
-  withBreaker(client, 'secretsmanager', breakers, {metrics})
+  withBreaker(client, SM, breakers, {metrics})
   return {client, metrics, breakers}
 }
 
@@ -98,16 +102,19 @@ describe('withBreaker on an SDK client', () => {
 
     // When two operations fail (each after the SDK's 3 attempts)
     await expect(get(client)).rejects.toMatchObject({name: 'InternalServiceError'})
-    expect(breakers.state('secretsmanager')).toBe('closed')
+    expect(breakers.state(SM)).toBe('closed')
     await expect(get(client)).rejects.toMatchObject({name: 'InternalServiceError'})
 
     // Then the breaker is open and the third operation is refused before any request
     expect(stack.requests()).toBe(6)
-    expect(breakers.state('secretsmanager')).toBe('open')
+    expect(breakers.state(SM)).toBe('open')
     await expect(get(client)).rejects.toMatchObject({
       code: 'CIRCUIT_OPEN',
       service: 'secretsmanager',
+      account: '111111111111',
+      region: 'us-east-1',
       operation: 'GetSecretValue',
+      message: expect.stringMatching(/^secretsmanager \(account 111111111111, us-east-1\) circuit breaker is open/),
     })
     expect(stack.requests()).toBe(6)
 
@@ -126,7 +133,13 @@ describe('withBreaker on an SDK client', () => {
         'service="secretsmanager",operation="GetSecretValue"',
       ),
     ).toBe(6)
-    expect(await sample(metrics, 'secretsync_circuit_breaker_state', 'service="secretsmanager"')).toBe(2)
+    expect(
+      await sample(
+        metrics,
+        'secretsync_circuit_breaker_state',
+        'service="secretsmanager",account="111111111111",region="us-east-1"',
+      ),
+    ).toBe(2)
   })
 
   it('absorbs throttling with our backoff: the operation succeeds, the breaker stays closed, the throttles are counted', async () => {
@@ -144,7 +157,7 @@ describe('withBreaker on an SDK client', () => {
     expect(output.$metadata.totalRetryDelay).toBe(5 + 10)
     expect(stack.requests()).toBe(3)
     expect(stack.targets.every((target) => target === 'secretsmanager.GetSecretValue')).toBe(true)
-    expect(breakers.state('secretsmanager')).toBe('closed')
+    expect(breakers.state(SM)).toBe('closed')
     expect(
       await sample(
         metrics,
@@ -176,7 +189,7 @@ describe('withBreaker on an SDK client', () => {
     for (let i = 0; i < 5; i++) await expect(get(client)).rejects.toMatchObject({name: 'ResourceNotFoundException'})
 
     expect(stack.requests()).toBe(5)
-    expect(breakers.state('secretsmanager')).toBe('closed')
+    expect(breakers.state(SM)).toBe('closed')
   })
 })
 
@@ -203,7 +216,7 @@ describe('breakerPlugin', () => {
       params: {RoleArn: 'arn:aws:iam::111111111111:role/SecretSync', RoleSessionName: 'secretsync-test'},
       masterCredentials: {accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret-key'},
       clientConfig: {region: 'us-east-1', endpoint: server.url, retryStrategy: awsRetryStrategy(policy, () => 0)},
-      clientPlugins: [breakerPlugin('sts', breakers)],
+      clientPlugins: [breakerPlugin(STS, breakers)],
     })
 
     // When the role is assumed and fails (after the SDK's 2 attempts)
@@ -211,7 +224,7 @@ describe('breakerPlugin', () => {
     expect(targets).toEqual(['AssumeRole', 'AssumeRole'])
 
     // Then the sts breaker is open and the next attempt to assume the role is refused before any request
-    expect(breakers.state('sts')).toBe('open')
+    expect(breakers.state(STS)).toBe('open')
     await expect(credentials()).rejects.toMatchObject({code: 'CIRCUIT_OPEN', service: 'sts', operation: 'AssumeRole'})
     expect(targets).toHaveLength(2)
   })

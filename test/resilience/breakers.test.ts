@@ -29,6 +29,7 @@ function setup(overrides: Partial<CircuitBreakerConfig> = {}) {
   const clock = {now: START}
   const runtime = recordingRuntime()
   const states: Array<[string, BreakerState]> = []
+  const series: Array<{service: string; state: BreakerState; account?: string; region?: string}> = []
   const config: CircuitBreakerConfig = {
     enabled: true,
     failure_threshold: 3,
@@ -39,10 +40,22 @@ function setup(overrides: Partial<CircuitBreakerConfig> = {}) {
   }
   breakers = createBreakers(config, {
     logger: runtime.logger,
-    metrics: {setBreakerState: (service, state) => states.push([service, state])},
+    metrics: {
+      setBreakerState: (service, state, where) => {
+        states.push([service, state])
+        series.push({service, state, ...where})
+      },
+    },
     now: () => clock.now,
   })
-  return {breakers, clock, logs: runtime.logs, states, config}
+  // The JSON log lines, parsed.
+  const lines = () =>
+    runtime
+      .logs()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+  return {breakers, clock, logs: runtime.logs, lines, states, series, config}
 }
 
 // The shapes the real clients throw: node-vault puts the response on the error, the AWS SDK v3 its $metadata.
@@ -68,6 +81,97 @@ async function openVault(b: Breakers, threshold: number) {
   await failTimes(b, threshold, vaultError(503))
   expect(b.state('vault')).toBe('open')
 }
+
+const A = '111111111111'
+const B = '222222222222'
+const sm = (account: string, region = 'us-east-1') => ({service: 'secretsmanager', account, region}) as const
+
+describe('per account-region breakers (Secrets Manager, STS)', () => {
+  it('opens only the failing account-region: the others keep calling, and the refusal names the account and region', async () => {
+    // Given breakers that open after 2 failures
+    const {breakers, lines} = setup({failure_threshold: 2})
+    const outage = awsError('InternalServiceError', 500)
+
+    // When Secrets Manager fails twice in account B
+    for (let i = 0; i < 2; i++) await expect(breakers.fire(sm(B), 'ListSecrets', failing(outage))).rejects.toBe(outage)
+
+    // Then B's breaker is open and refuses, naming account and region
+    expect(breakers.state(sm(B))).toBe('open')
+    const refused = await breakers.fire(sm(B), 'ListSecrets', ok).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(CircuitOpenError)
+    expect(refused).toMatchObject({code: 'CIRCUIT_OPEN', service: 'secretsmanager', account: B, region: 'us-east-1'})
+    expect((refused as Error).message).toMatch(
+      /^secretsmanager \(account 222222222222, us-east-1\) circuit breaker is open after 2 failures within 10s: ListSecrets not attempted/,
+    )
+    expect((refused as SecretSyncError).hint).toContain('other accounts go on')
+    // And account A, the same account in another region, and STS in account B are untouched
+    await expect(breakers.fire(sm(A), 'ListSecrets', ok)).resolves.toBe('ok')
+    await expect(breakers.fire(sm(B, 'eu-west-1'), 'ListSecrets', ok)).resolves.toBe('ok')
+    const sts = {service: 'sts', account: B, region: 'us-east-1'} as const
+    await expect(breakers.fire(sts, 'AssumeRole', ok)).resolves.toBe('ok')
+    expect([breakers.state(sm(A)), breakers.state(sm(B, 'eu-west-1')), breakers.state(sts)]).toEqual([
+      'closed',
+      'closed',
+      'closed',
+    ])
+    // And the log line of the opening carries the account and region
+    expect(lines().find((line) => line.message === 'circuit breaker opened')).toMatchObject({
+      service: 'secretsmanager',
+      account: B,
+      region: 'us-east-1',
+    })
+  })
+
+  it('applies circuit_breaker settings to each account-region on its own: failures in two accounts are not pooled', async () => {
+    // Given a threshold of 3
+    const {breakers} = setup({failure_threshold: 3})
+    const outage = awsError('InternalServiceError', 500)
+
+    // When two accounts fail twice each (4 failures in all, more than the threshold together)
+    for (const account of [A, B])
+      for (let i = 0; i < 2; i++)
+        await expect(breakers.fire(sm(account), 'GetSecretValue', failing(outage))).rejects.toBe(outage)
+
+    // Then neither opened; a third failure opens A's alone
+    expect([breakers.state(sm(A)), breakers.state(sm(B))]).toEqual(['closed', 'closed'])
+    await expect(breakers.fire(sm(A), 'GetSecretValue', failing(outage))).rejects.toBe(outage)
+    expect([breakers.state(sm(A)), breakers.state(sm(B))]).toEqual(['open', 'closed'])
+  })
+
+  it('half-opens after timeout and closes after max_requests good trial calls, per account-region', async () => {
+    const {breakers} = setup({failure_threshold: 1, timeout: 20, max_requests: 2})
+    await expect(
+      breakers.fire(sm(A), 'ListSecrets', failing(awsError('InternalServiceError', 500))),
+    ).rejects.toBeDefined()
+    expect(breakers.state(sm(A))).toBe('open')
+    await vi.waitFor(() => expect(breakers.state(sm(A))).toBe('half-open'), {timeout: 5000, interval: 5})
+    await breakers.fire(sm(A), 'ListSecrets', ok)
+    expect(breakers.state(sm(A))).toBe('half-open')
+    await breakers.fire(sm(A), 'ListSecrets', ok)
+    expect(breakers.state(sm(A))).toBe('closed')
+  })
+
+  it('puts one gauge series per account-region actually used on the metrics, run-wide services without account labels', async () => {
+    const {breakers, series} = setup({failure_threshold: 1})
+
+    // Before any per-account call only the run-wide services have a series
+    expect(series.map((s) => s.service).sort()).toEqual(['organizations', 's3', 'sso-admin', 'vault'])
+    expect(series.every((s) => s.account === undefined && s.region === undefined)).toBe(true)
+
+    // When two accounts are called, A many times, and B's breaker opens
+    for (let i = 0; i < 10; i++) await breakers.fire(sm(A), 'GetSecretValue', ok)
+    await expect(
+      breakers.fire(sm(B), 'ListSecrets', failing(awsError('InternalServiceError', 500))),
+    ).rejects.toBeDefined()
+
+    // Then each got one series when first used, and B's moved to open
+    expect(series.filter((s) => s.service === 'secretsmanager')).toEqual([
+      {service: 'secretsmanager', state: 'closed', account: A, region: 'us-east-1'},
+      {service: 'secretsmanager', state: 'closed', account: B, region: 'us-east-1'},
+      {service: 'secretsmanager', state: 'open', account: B, region: 'us-east-1'},
+    ])
+  })
+})
 
 describe('opening', () => {
   it('opens after failure_threshold failures within the window and then fails fast, naming the service and the retry time', async () => {
@@ -155,6 +259,15 @@ describe('opening', () => {
   })
 
   it('passes every call through when disabled', async () => {
+    const {breakers} = setup({enabled: false, failure_threshold: 1})
+    const scope = {service: 'secretsmanager', account: A, region: 'us-east-1'} as const
+    const fn = failing(awsError('InternalServiceError', 500))
+    for (let i = 0; i < 3; i++) await expect(breakers.fire(scope, 'ListSecrets', fn)).rejects.toBeDefined()
+    expect(fn).toHaveBeenCalledTimes(3)
+    expect(breakers.state(scope)).toBe('closed')
+  })
+
+  it('passes every call through when disabled (run-wide services)', async () => {
     const {breakers} = setup({enabled: false, failure_threshold: 1})
     const fn = await failTimes(breakers, 5, vaultError(503))
     expect(fn).toHaveBeenCalledTimes(5)
