@@ -3,7 +3,7 @@ import type {QuotaGroup} from '../resilience/quota-limiter.js'
 /**
  * The request quotas a run draws on, per account-region (AWS Secrets Manager quotas, reference_limits in its user
  * guide; S3's per-prefix request rates). AWS counts CreateSecret, DeleteSecret, RestoreSecret, PutSecretValue +
- * UpdateSecret and TagResource + UntagResource as separate 50/s quotas; DESIGN.md caps all writes of an
+ * UpdateSecret and TagResource + UntagResource as separate 50/s quotas; docs/design.md caps all writes of an
  * account-region together at `sync.write_rate`, so they share one adaptive rate: a throttle of any of them slows
  * every write, which is what an operator sharing the account expects of "writes per second".
  */

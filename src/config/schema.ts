@@ -100,7 +100,7 @@ const jsonObject = z
   })
 const kmsKeyId = nonEmpty
 
-// Which auth keys each method takes, and which of them it needs (DESIGN.md §3; README "Vault auth").
+// Which auth keys each method takes, and which of them it needs (docs/design.md §3; README "Vault auth").
 const AUTH_KEYS = {
   token: {allowed: ['token'], required: []},
   approle: {allowed: ['role_id', 'secret_id', 'mount'], required: ['role_id', 'secret_id']},
