@@ -1,137 +1,73 @@
 /**
- * `npm run bench`: speed, memory and API-call cost of the pipeline against the in-process test stack, with
- * per-call latency like a real region's. Each scenario runs the real pipeline (runPipeline) in this process;
- * results print as a table and are saved to bench/results/<timestamp>.json.
+ * `npm run bench`: runs each scenario (bench/scenarios/<name>.ts) in a process of its own, so the peak RSS a
+ * scenario reports is its own process's high-water mark; collects the one JSON line per row each prints, shows a
+ * table and saves everything to bench/results/<timestamp>.json.
  *
- *   BENCH_SECRETS=5000 BENCH_LATENCY_MS=5 npm run bench
+ *   npm run bench                                   every scenario
+ *   BENCH_SCENARIOS=targets-fanout,large-source npm run bench
+ *
+ * A scenario file prints, per row, one line of JSON on stdout (see ScenarioResult in bench/support.ts):
+ * {"scenario", "seconds", "peakRssMiB", "calls": {service: {operation: n}}, "ratios"?, "goals"?, "notes"?}.
+ * Sizes come from environment variables each scenario documents at its top; BENCH_LATENCY_MS (default 5) sets
+ * the per-call latency of every test server.
  */
-import {mkdir, writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
-import {runPipeline} from '../src/pipeline/run-pipeline.js'
-import {writeTempConfig} from '../test/support/cli.js'
-import {startTestStack, type TestStack} from '../test/support/stack.js'
+import {mkdir, readdir, writeFile} from 'node:fs/promises'
+import {basename, join} from 'node:path'
+import {LATENCY_MS, runChild, type ScenarioResult} from './support.js'
 
-const SECRETS = Number(process.env.BENCH_SECRETS ?? 5000)
-const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 5)
-const WRITE_RATE = Number(process.env.BENCH_WRITE_RATE ?? 40)
-const FOLDERS = Math.max(1, Math.round(SECRETS / 100))
+const dir = join(import.meta.dirname, 'scenarios')
+const available = (await readdir(dir))
+  .filter((file) => file.endsWith('.ts'))
+  .map((file) => basename(file, '.ts'))
+  .sort()
+const requested = (process.env.BENCH_SCENARIOS ?? '')
+  .split(',')
+  .map((name) => name.trim())
+  .filter(Boolean)
+const unknown = requested.filter((name) => !available.includes(name))
+if (unknown.length > 0)
+  throw new Error(`BENCH_SCENARIOS names unknown scenarios ${unknown.join(', ')}; known: ${available.join(', ')}`)
+const chosen = requested.length > 0 ? requested : available
 
-interface Row {
-  scenario: string
-  seconds: number
-  heapMiB: number
-  rssMiB: number
-  calls: Record<string, Record<string, number>>
-  summary: string
-}
-
-function fixture() {
-  const secrets: Record<string, Record<string, unknown>> = {}
-  for (let i = 0; i < SECRETS; i++) {
-    const folder = `f${String(i % FOLDERS).padStart(3, '0')}`
-    secrets[`secret/bench/${folder}/s${String(i).padStart(6, '0')}`] = {
-      user: `u${i}`,
-      password: `p${i}-${'x'.repeat(64)}`,
-      hosts: ['a', 'b'],
-    }
-  }
-  return {vault: {secrets}, aws: {buckets: ['bench-store']}}
-}
-
-async function scenario(
-  stack: TestStack,
-  name: string,
-  config: string,
-  flags: {dryRun?: boolean; mergeOnly?: boolean; syncOnly?: boolean} = {},
-): Promise<Row> {
-  stack.controls.resetCounters()
-  global.gc?.()
-  const before = process.memoryUsage()
-  const started = performance.now()
-  let peakHeap = before.heapUsed
-  const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 50)
-  const outcome = await runPipeline({
-    configPath: config,
-    dryRun: flags.dryRun ?? false,
-    mergeOnly: flags.mergeOnly ?? false,
-    syncOnly: flags.syncOnly ?? false,
-    surroundings: {
-      env: {...process.env, SECRETSYNC_SHARDS: undefined, SECRETSYNC_SHARD: undefined},
-      stderr: process.stderr,
-      stdoutIsTTY: false,
-      now: Date.now,
-      stop: new AbortController().signal,
-      logLevel: 'warn',
-      logFormat: 'text',
-    },
-  })
-  clearInterval(sampler)
-  const seconds = (performance.now() - started) / 1000
-  const summary =
-    outcome.kind === 'sync' ? JSON.stringify(outcome.result.summary) : JSON.stringify(outcome.result.summary)
-  return {
-    scenario: name,
-    seconds,
-    heapMiB: (peakHeap - before.heapUsed) / 2 ** 20,
-    rssMiB: process.memoryUsage().rss / 2 ** 20,
-    calls: stack.controls.snapshot(),
-    summary,
+const rows: Array<ScenarioResult & {file: string}> = []
+const failures: string[] = []
+for (const name of chosen) {
+  process.stderr.write(`bench: ${name} ...\n`)
+  try {
+    for (const result of await runChild(join(dir, `${name}.ts`))) rows.push({...result, file: name})
+  } catch (error) {
+    failures.push(`${name}: ${(error as Error).message}`)
   }
 }
 
-const stack = await startTestStack(fixture())
-Object.assign(process.env, stack.env, {AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'})
-stack.controls.setLatency({service: 'vault', ms: LATENCY_MS})
-for (const service of ['secretsmanager', 's3', 'sts']) stack.controls.setLatency({service, ms: LATENCY_MS})
-// The documented Secrets Manager quotas: 50 writes/s (Create/Put) and 100 ListSecrets/s per account-region.
-stack.controls.setQuota({service: 'secretsmanager', operation: 'CreateSecret', ratePerSecond: 50})
-stack.controls.setQuota({service: 'secretsmanager', operation: 'PutSecretValue', ratePerSecond: 50})
-stack.controls.setQuota({service: 'secretsmanager', operation: 'ListSecrets', ratePerSecond: 100})
-
-const config = await writeTempConfig(`vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-  concurrency: 32
-vault_sources:
-  - {name: bench, mount: secret/bench/, max_secrets: ${SECRETS + 1}}
-merge_store:
-  bucket: bench-store
-  endpoint: \${AWS_ENDPOINT_URL}
-aws:
-  region: us-east-1
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-  - {name: bench-target, account_id: "111111111111", imports: [bench], overrides: {env: bench}}
-sync: {write_rate: ${WRITE_RATE}}
-retry: {max_attempts: 8, base_delay: 100ms, max_delay: 5s}
-`)
-
-const rows: Row[] = []
-rows.push(await scenario(stack, `merge only, ${SECRETS} secrets (dry run)`, config, {mergeOnly: true, dryRun: true}))
-rows.push(await scenario(stack, `first sync: create ${SECRETS}`, config))
-rows.push(await scenario(stack, 'no-change re-run', config))
-stack.vault.putSecret('secret/', 'bench/f000/s000000', {user: 'changed'})
-rows.push(await scenario(stack, 'one secret changed', config))
-rows.push(await scenario(stack, 'sync-only, nothing changed', config, {syncOnly: true}))
-await stack.close()
-
-const calls = (row: Row, service: string) =>
-  Object.entries(row.calls[service] ?? {})
-    .map(([op, n]) => `${op}=${n}`)
-    .join(' ')
-process.stdout.write(
-  `\nsecretsync benchmark: ${SECRETS} secrets in ${FOLDERS} folders, ${LATENCY_MS} ms per call, write_rate ${WRITE_RATE}/s\n\n`,
-)
-for (const row of rows) {
-  process.stdout.write(
-    `${row.scenario}\n  ${row.seconds.toFixed(2)} s, heap +${row.heapMiB.toFixed(1)} MiB, rss ${row.rssMiB.toFixed(0)} MiB\n`,
+const calls = (row: ScenarioResult): string[] =>
+  Object.entries(row.calls).map(
+    ([service, ops]) =>
+      `${service}: ${Object.entries(ops)
+        .map(([op, n]) => `${op}=${n}`)
+        .join(' ')}`,
   )
-  for (const service of ['vault', 'secretsmanager', 's3', 'sts'])
-    if (row.calls[service]) process.stdout.write(`  ${service}: ${calls(row, service)}\n`)
+const out: string[] = [`\nsecretsync benchmark: ${LATENCY_MS} ms per call, each scenario in its own process\n`]
+out.push(`${'scenario'.padEnd(58)} ${'wall s'.padStart(8)} ${'peak RSS MiB'.padStart(13)}`)
+for (const row of rows) {
+  out.push(`${row.scenario.padEnd(58)} ${row.seconds.toFixed(1).padStart(8)} ${row.peakRssMiB.toFixed(0).padStart(13)}`)
+  for (const line of calls(row)) out.push(`    ${line}`)
+  const ratios = Object.entries(row.ratios ?? {})
+  if (ratios.length > 0) out.push(`    ratios: ${ratios.map(([name, value]) => `${name}=${value}`).join(' ')}`)
+  for (const goal of row.goals ?? [])
+    out.push(
+      `    goal ${goal.met ? 'MET    ' : 'NOT MET'} ${goal.name}: ${goal.value}${goal.unit ?? ''} (limit ${goal.limit}${goal.unit ?? ''})`,
+    )
+  for (const note of row.notes ?? []) out.push(`    note: ${note}`)
 }
-const dir = join(import.meta.dirname, 'results')
-await mkdir(dir, {recursive: true})
-const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-await writeFile(file, JSON.stringify({secrets: SECRETS, latencyMs: LATENCY_MS, writeRate: WRITE_RATE, rows}, null, 2))
-process.stdout.write(`\nsaved ${file}\n`)
+const goals = rows.flatMap((row) => row.goals ?? [])
+out.push(`\ngoals: ${goals.filter((goal) => goal.met).length} of ${goals.length} met`)
+for (const failure of failures) out.push(`FAILED ${failure}`)
+
+const results = join(import.meta.dirname, 'results')
+await mkdir(results, {recursive: true})
+const file = join(results, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
+await writeFile(file, `${JSON.stringify({latencyMs: LATENCY_MS, scenarios: chosen, rows, failures}, null, 2)}\n`)
+out.push(`saved ${file}\n`)
+process.stdout.write(out.join('\n'))
+if (failures.length > 0) process.exitCode = 1

@@ -9,7 +9,13 @@ import {describeVaultFailure} from '../vault/vault-errors.js'
 import type {VaultReader} from '../vault/vault-client.js'
 import {walkVaultTree, WalkAccountingError, type SkippedItem, type WalkStats} from '../vault/walk.js'
 import {countSkips, describeIncomplete, incompleteItems, type SkipCounts} from './completeness.js'
-import {mergeTargets, type SecretMap, type SourceOutcome} from './merge-targets.js'
+import {
+  mergeTargets,
+  type MergeTargetInput,
+  type SecretMap,
+  type SourceOutcome,
+  type TargetMergeOutcome,
+} from './merge-targets.js'
 
 export interface SourceReport {
   name: string
@@ -54,12 +60,19 @@ export interface MergePhaseInput {
   onProgress?: (progress: {source: string; folders: number; secrets: number}) => void
 }
 
+/** Every source the selected targets read, walked: the reports (config order) and what each one gave. */
+export interface WalkedSources {
+  sources: SourceReport[]
+  outcomes: ReadonlyMap<string, SourceOutcome>
+  /** Why each source's secrets may be incomplete (describeIncomplete); empty for a complete source. */
+  incompleteBySource: ReadonlyMap<string, string[]>
+}
+
 /**
- * Phase 1 without the store: walk every source the selected targets read (concurrently, every Vault
- * request under one `vault.concurrency` limiter), then merge targets in topological order. A source that
- * fails fails the targets that read it; the others go on.
+ * Walks every source the selected targets read, concurrently, every Vault request under one `vault.concurrency`
+ * limiter. A source that fails is reported as failed; the others go on.
  */
-export async function runMergePhase(input: MergePhaseInput): Promise<MergePhaseResult> {
+export async function walkSources(input: MergePhaseInput): Promise<WalkedSources> {
   const {config, graph, runtime} = input
   const needed = new Set(input.targets.flatMap((target) => graph.sourcesOf(target)))
   const sources = config.vault_sources.filter((source) => needed.has(source.name))
@@ -99,36 +112,56 @@ export async function runMergePhase(input: MergePhaseInput): Promise<MergePhaseR
       }),
     )
   }
+  const order = new Map(config.vault_sources.map((source, index) => [source.name, index]))
+  reports.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0))
+  return {sources: reports, outcomes, incompleteBySource}
+}
 
-  const targetConfigs = config.targets.map((target) => ({
+/** The targets as `mergeTargets` takes them, from the config. */
+export const mergeInputs = (config: Config): MergeTargetInput[] =>
+  config.targets.map((target) => ({
     name: target.name,
     imports: target.imports,
     overrides: target.overrides as JsonObject,
   }))
-  const merged = mergeTargets(graph, targetConfigs, outcomes, config.merge.lists, input.targets)
-  const targets: MergedTarget[] = input.targets.map((name) => {
-    const outcome = merged.get(name)
-    return outcome?.ok
-      ? {
-          name,
-          ok: true,
-          secrets: outcome.secrets,
-          sources: outcome.sources,
-          error: null,
-          incomplete: outcome.sources.flatMap((source) => incompleteBySource.get(source) ?? []),
-        }
-      : {
-          name,
-          ok: false,
-          secrets: new Map(),
-          sources: graph.sourcesOf(name),
-          error: outcome?.error ?? 'not merged',
-          incomplete: [],
-        }
-  })
-  const order = new Map(config.vault_sources.map((source, index) => [source.name, index]))
-  reports.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0))
-  return {sources: reports, targets}
+
+/** A target's merge outcome as the phase reports it: with its sources' incompleteness, or failed with why. */
+export function mergedTarget(
+  name: string,
+  outcome: TargetMergeOutcome | undefined,
+  graph: TargetGraph,
+  walked: WalkedSources,
+): MergedTarget {
+  return outcome?.ok
+    ? {
+        name,
+        ok: true,
+        secrets: outcome.secrets,
+        sources: outcome.sources,
+        error: null,
+        incomplete: outcome.sources.flatMap((source) => walked.incompleteBySource.get(source) ?? []),
+      }
+    : {
+        name,
+        ok: false,
+        secrets: new Map(),
+        sources: graph.sourcesOf(name),
+        error: outcome?.error ?? 'not merged',
+        incomplete: [],
+      }
+}
+
+/**
+ * Phase 1 without the store, all at once: walk every source the selected targets read, then merge targets in
+ * topological order. A source that fails fails the targets that read it; the others go on. (The pipeline streams
+ * instead: see src/pipeline/target-merger.ts.)
+ */
+export async function runMergePhase(input: MergePhaseInput): Promise<MergePhaseResult> {
+  const walked = await walkSources(input)
+  const {config, graph} = input
+  const merged = mergeTargets(graph, mergeInputs(config), walked.outcomes, config.merge.lists, input.targets)
+  const targets = input.targets.map((name) => mergedTarget(name, merged.get(name), graph, walked))
+  return {sources: walked.sources, targets}
 }
 
 interface WalkedSource {

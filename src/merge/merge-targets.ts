@@ -17,11 +17,54 @@ export interface MergeTargetInput {
 export type TargetMergeOutcome =
   {ok: true; secrets: SecretMap; sources: string[]} | {ok: false; error: string; failedSources: string[]}
 
+/** What one import contributes to a target: a source's walked secrets or an imported target's final state. */
+export type Contribution = {ok: true; secrets: SecretMap} | {ok: false}
+
 /**
- * Builds every target's desired state in topological order: each import in order is merged into the
- * accumulator per relative path (imported targets contribute their final state, after their overrides),
- * then `overrides` is merged into every secret. A target whose sources failed (directly or through an
- * imported target) fails with the names of those sources and gets no state. Pure: no I/O.
+ * Builds one target's desired state: each import in order is merged into the accumulator per relative path
+ * (imported targets contribute their final state, after their overrides), then `overrides` is merged into every
+ * secret. A secret with a single contributor and no overrides is the contributor's own object, never a copy: one
+ * source's secrets are shared by every target that imports them unchanged. Pure: no I/O.
+ */
+export function mergeTarget(
+  target: MergeTargetInput,
+  contributionOf: (imported: string) => Contribution | undefined,
+  mode: ListMergeMode,
+): Map<string, JsonObject> {
+  const accumulator = new Map<string, JsonObject>()
+  for (const imported of target.imports) {
+    const contribution = contributionOf(imported)
+    if (!contribution?.ok) continue
+    for (const [path, secret] of contribution.secrets) {
+      const existing = accumulator.get(path)
+      accumulator.set(path, existing ? mergeSecret(existing, secret, mode) : secret)
+    }
+  }
+  if (Object.keys(target.overrides).length > 0) {
+    for (const [path, secret] of accumulator) accumulator.set(path, mergeSecret(secret, target.overrides, mode))
+  }
+  return accumulator
+}
+
+/** Why a target gets no state: the sources it reads (directly or through imported targets) that failed. */
+export function failedSourcesOf(
+  graph: TargetGraph,
+  name: string,
+  sources: ReadonlyMap<string, SourceOutcome>,
+): {error: string; failedSources: string[]} | undefined {
+  const failed = graph.sourcesOf(name).filter((source) => sources.get(source)?.ok !== true)
+  if (failed.length === 0) return undefined
+  const reasons = failed.map((source) => {
+    const outcome = sources.get(source)
+    return `source "${source}" failed: ${outcome && !outcome.ok ? outcome.error : 'not read'}`
+  })
+  return {error: reasons.join('; '), failedSources: failed}
+}
+
+/**
+ * Builds every target's desired state in topological order (`mergeTarget` for each). A target whose sources
+ * failed (directly or through an imported target) fails with the names of those sources and gets no state.
+ * Pure: no I/O.
  */
 export function mergeTargets(
   graph: TargetGraph,
@@ -35,28 +78,14 @@ export function mergeTargets(
   for (const name of graph.withDependencies(only)) {
     const target = byName.get(name)
     if (!target) continue
-    const failed = graph.sourcesOf(name).filter((source) => sources.get(source)?.ok !== true)
-    if (failed.length > 0) {
-      const reasons = failed.map((source) => {
-        const outcome = sources.get(source)
-        return `source "${source}" failed: ${outcome && !outcome.ok ? outcome.error : 'not read'}`
-      })
-      results.set(name, {ok: false, error: reasons.join('; '), failedSources: failed})
+    const failed = failedSourcesOf(graph, name, sources)
+    if (failed) {
+      results.set(name, {ok: false, ...failed})
       continue
     }
-    const accumulator = new Map<string, JsonObject>()
-    for (const imported of target.imports) {
-      const contribution = graph.isTarget(imported) ? results.get(imported) : sources.get(imported)
-      if (!contribution?.ok) continue
-      for (const [path, secret] of contribution.secrets) {
-        const existing = accumulator.get(path)
-        accumulator.set(path, existing ? mergeSecret(existing, secret, mode) : secret)
-      }
-    }
-    if (Object.keys(target.overrides).length > 0) {
-      for (const [path, secret] of accumulator) accumulator.set(path, mergeSecret(secret, target.overrides, mode))
-    }
-    results.set(name, {ok: true, secrets: accumulator, sources: graph.sourcesOf(name)})
+    const contributionOf = (imported: string) =>
+      graph.isTarget(imported) ? results.get(imported) : sources.get(imported)
+    results.set(name, {ok: true, secrets: mergeTarget(target, contributionOf, mode), sources: graph.sourcesOf(name)})
   }
   return results
 }

@@ -1,13 +1,16 @@
+import pLimit from 'p-limit'
 import type {Config} from '../config/schema.js'
 import type {ExitCode} from '../errors.js'
 import {mergeExitCode} from '../exit-codes.js'
+import {forEachByLevel} from '../graph/by-level.js'
 import type {TargetGraph} from '../graph/target-graph.js'
-import {runMergePhase, type SourceReport} from '../merge/merge-phase.js'
+import {walkSources, type SourceReport} from '../merge/merge-phase.js'
 import type {Progress} from '../observability/progress.js'
 import type {Runtime} from '../runtime.js'
-import type {DesiredTarget} from '../sync/sync-phase.js'
+import type {DesiredStates} from '../sync/sync-phase.js'
 import type {Adapters} from './compose.js'
-import {recordSnapshots, type TargetMergeReport} from './merge-stage.js'
+import {recordSnapshot, type TargetMergeReport} from './merge-stage.js'
+import {TargetMerger} from './target-merger.js'
 
 /** What `pipeline --merge-only` reports. */
 export interface MergeRunResult {
@@ -26,59 +29,89 @@ export interface MergeRunResult {
   targets: TargetMergeReport[]
 }
 
-/** Phase 1 for the selected targets: walk and merge, record snapshots, and report what was merged. */
-export async function mergeStage(
-  config: Config,
-  graph: TargetGraph,
-  targets: string[],
-  dryRun: boolean,
-  runtime: Runtime,
-  adapters: Adapters,
-  progress?: Progress,
-): Promise<{result: MergeRunResult; exitCode: ExitCode; desired: DesiredTarget[]}> {
-  runtime.logger.info('merge phase started', {targets: targets.length, dry_run: dryRun})
-  const walked = new Map<string, number>()
-  const merge = await runMergePhase({
+export interface MergeStageInput {
+  config: Config
+  graph: TargetGraph
+  /** Targets to merge, dependencies included, in topological order. */
+  targets: readonly string[]
+  dryRun: boolean
+  runtime: Runtime
+  adapters: Adapters
+  progress?: Progress
+}
+
+/** Walks every source the targets read, once, and returns a merger that merges and records them on demand. */
+async function openMerge(input: MergeStageInput, taken: readonly string[]) {
+  const {config, graph, runtime, adapters, progress} = input
+  runtime.logger.info('merge phase started', {targets: input.targets.length, dry_run: input.dryRun})
+  const walkedSecrets = new Map<string, number>()
+  const walked = await walkSources({
     config,
     graph,
-    targets,
+    targets: input.targets,
     runtime,
     connectVault: adapters.connectVault,
     onProgress: ({source, secrets}) => {
-      walked.set(source, secrets)
-      progress?.update({secretsWalked: [...walked.values()].reduce((a, b) => a + b, 0)})
+      walkedSecrets.set(source, secrets)
+      progress?.update({secretsWalked: [...walkedSecrets.values()].reduce((a, b) => a + b, 0)})
     },
   })
-  const reports = await recordSnapshots({
-    merge,
-    store: adapters.store,
-    dryRun,
-    concurrency: config.sync.concurrency,
-    runtime,
+  const snapshots = {store: adapters.store, dryRun: input.dryRun, runtime}
+  const merger = new TargetMerger({
+    config,
+    graph,
+    walked,
+    targets: input.targets,
+    taken,
+    record: (target) => recordSnapshot(target, snapshots),
   })
-  const failedTargets = reports.filter((r) => r.status === 'failed').length
+  return {walked, merger}
+}
+
+/**
+ * Phase 1 alone (`--merge-only`): walk the sources once, then merge the targets level by level under
+ * `sync.concurrency`, recording each one's snapshot and letting it go; reports what was merged.
+ */
+export async function mergeStage(input: MergeStageInput): Promise<{result: MergeRunResult; exitCode: ExitCode}> {
+  const {walked, merger} = await openMerge(input, input.targets)
+  const limit = pLimit(input.config.sync.concurrency)
+  await forEachByLevel(input.graph, input.targets, limit, async (name) => {
+    await merger.take(name)
+  })
+  const reports = merger.reportsInOrder()
   const result: MergeRunResult = {
-    run_id: runtime.runId,
-    dry_run: dryRun,
+    run_id: input.runtime.runId,
+    dry_run: input.dryRun,
     phase: 'merge',
     summary: {
-      sources: merge.sources.length,
-      failed_sources: merge.sources.filter((s) => s.status === 'failed').length,
+      sources: walked.sources.length,
+      failed_sources: walked.sources.filter((s) => s.status === 'failed').length,
       targets: reports.length,
-      failed_targets: failedTargets,
+      failed_targets: reports.filter((r) => r.status === 'failed').length,
       new_versions: reports.filter((r) => r.status === 'created' || r.status === 'planned').length,
       unchanged: reports.filter((r) => r.status === 'unchanged').length,
     },
-    sources: merge.sources.map(({stats: _stats, ...source}) => source),
+    sources: walked.sources.map(({stats: _stats, ...source}) => source),
     targets: reports,
   }
-  const exitCode = mergeExitCode(result.summary)
-  const desired: DesiredTarget[] = merge.targets.map((target) => {
-    const report = reports.find((r) => r.name === target.name)
-    const version = report?.version ?? null
-    return report?.status === 'failed' || !target.ok
-      ? {name: target.name, ok: false, error: report?.error ?? target.error ?? 'merge failed', snapshotVersion: null}
-      : {name: target.name, ok: true, secrets: target.secrets, snapshotVersion: version, incomplete: target.incomplete}
-  })
-  return {result, exitCode, desired}
+  return {result, exitCode: mergeExitCode(result.summary)}
+}
+
+/**
+ * Phase 1 feeding phase 2: the sources are walked now; each of `sync` targets is merged and its snapshot
+ * recorded when the sync phase takes it (targets only imported are merged for their importers).
+ */
+export async function mergedStates(input: MergeStageInput, sync: readonly string[]): Promise<DesiredStates> {
+  const wanted = new Set(sync)
+  const names = input.targets.filter((name) => wanted.has(name))
+  const {merger} = await openMerge(input, names)
+  return {
+    names,
+    take: async (name) => {
+      const {target, report} = await merger.take(name)
+      return report.status === 'failed' || !target.ok
+        ? {name, ok: false, error: report.error ?? target.error ?? 'merge failed', snapshotVersion: null}
+        : {name, ok: true, secrets: target.secrets, snapshotVersion: report.version, incomplete: target.incomplete}
+    },
+  }
 }

@@ -1,6 +1,5 @@
-import pLimit from 'p-limit'
 import {SecretSyncError} from '../errors.js'
-import type {MergePhaseResult} from '../merge/merge-phase.js'
+import type {MergedTarget} from '../merge/merge-phase.js'
 import type {Runtime} from '../runtime.js'
 import type {SnapshotStore} from '../store/index.js'
 import type {JsonObject} from '../util/canonical-json.js'
@@ -19,62 +18,53 @@ export interface TargetMergeReport {
 }
 
 export interface SnapshotStageInput {
-  merge: MergePhaseResult
   store: SnapshotStore | undefined
   dryRun: boolean
-  concurrency: number
   runtime: Runtime
 }
 
 /**
- * Records each merged target in the merge store: a new immutable snapshot when the content changed, none
- * when it did not; with `dryRun` only what would be written. A conflict fails that target alone.
+ * Records one merged target in the merge store: a new immutable snapshot when the content changed, none when it
+ * did not; with `dryRun` only what would be written. A conflict fails that target alone.
  */
-export async function recordSnapshots(input: SnapshotStageInput): Promise<TargetMergeReport[]> {
+export async function recordSnapshot(target: MergedTarget, input: SnapshotStageInput): Promise<TargetMergeReport> {
   const {store, runtime} = input
-  const limit = pLimit(input.concurrency)
-  return Promise.all(
-    input.merge.targets.map((target) =>
-      limit(async (): Promise<TargetMergeReport> => {
-        const base: TargetMergeReport = {
-          name: target.name,
-          status: 'merged',
-          secrets: target.secrets.size,
-          version: null,
-          previous_version: null,
-          changes: null,
-          error: null,
-        }
-        if (!target.ok) return {...base, status: 'failed', error: target.error}
-        if (!store) return base
-        // Asked to stop (SIGTERM/SIGINT): no new snapshot is committed; the last good one stays latest.
-        if (runtime.stop.aborted && !input.dryRun) return {...base, status: 'skipped', error: 'interrupted'}
-        const secrets: Record<string, JsonObject> = Object.fromEntries(target.secrets)
-        try {
-          const outcome = input.dryRun
-            ? await store.plan(target.name, secrets, target.incomplete)
-            : await store.commit(target.name, {
-                secrets,
-                sources: target.sources,
-                runId: runtime.runId,
-                incomplete: target.incomplete,
-              })
-          const status: TargetMergeStatus =
-            outcome.status === 'unchanged' ? 'unchanged' : input.dryRun ? 'planned' : 'created'
-          runtime.logger.info('target merged', {
-            target: target.name,
-            status,
-            version: outcome.version,
-            secrets: target.secrets.size,
-          })
-          const previous = outcome.status !== 'unchanged' ? (outcome.previousVersion ?? null) : null
-          return {...base, status, version: outcome.version, previous_version: previous, changes: outcome.changes}
-        } catch (error) {
-          const message = error instanceof SecretSyncError ? error.message : `merge store: ${(error as Error).message}`
-          runtime.logger.error('snapshot not written', {target: target.name, error: message})
-          return {...base, status: 'failed', error: message}
-        }
-      }),
-    ),
-  )
+  const base: TargetMergeReport = {
+    name: target.name,
+    status: 'merged',
+    secrets: target.secrets.size,
+    version: null,
+    previous_version: null,
+    changes: null,
+    error: null,
+  }
+  if (!target.ok) return {...base, status: 'failed', error: target.error}
+  if (!store) return base
+  // Asked to stop (SIGTERM/SIGINT): no new snapshot is committed; the last good one stays latest.
+  if (runtime.stop.aborted && !input.dryRun) return {...base, status: 'skipped', error: 'interrupted'}
+  const secrets: Record<string, JsonObject> = Object.fromEntries(target.secrets)
+  try {
+    const outcome = input.dryRun
+      ? await store.plan(target.name, secrets, target.incomplete)
+      : await store.commit(target.name, {
+          secrets,
+          sources: target.sources,
+          runId: runtime.runId,
+          incomplete: target.incomplete,
+        })
+    const status: TargetMergeStatus =
+      outcome.status === 'unchanged' ? 'unchanged' : input.dryRun ? 'planned' : 'created'
+    runtime.logger.info('target merged', {
+      target: target.name,
+      status,
+      version: outcome.version,
+      secrets: target.secrets.size,
+    })
+    const previous = outcome.status !== 'unchanged' ? (outcome.previousVersion ?? null) : null
+    return {...base, status, version: outcome.version, previous_version: previous, changes: outcome.changes}
+  } catch (error) {
+    const message = error instanceof SecretSyncError ? error.message : `merge store: ${(error as Error).message}`
+    runtime.logger.error('snapshot not written', {target: target.name, error: message})
+    return {...base, status: 'failed', error: message}
+  }
 }

@@ -3,15 +3,15 @@ import {loadProject} from '../config/index.js'
 import {type ExitCode, mostSevere} from '../errors.js'
 import {syncExitCode} from '../exit-codes.js'
 import type {SnapshotStore} from '../store/index.js'
-import type {DesiredTarget} from '../sync/sync-phase.js'
+import type {DesiredStates} from '../sync/sync-phase.js'
 import type {SyncRunResult} from '../sync/types.js'
 import {discoverProject} from './discovery-stage.js'
-import {mergeStage, type MergeRunResult} from './merge-run.js'
+import {mergedStates, mergeStage, type MergeRunResult} from './merge-run.js'
 import {checkFlagsAlone, checkFlagsWithConfig} from './pipeline-flags.js'
 import {countSynced, startObservability, timedPhase} from './run-observability.js'
 import {runTargets} from './select-targets.js'
 import {resolveShard} from './shard.js'
-import {snapshotsFromStore} from './snapshot-source.js'
+import {snapshotStates} from './snapshot-source.js'
 import {syncStage} from './sync-stage.js'
 
 export interface PipelineOptions {
@@ -36,7 +36,7 @@ export type PipelineOutcome =
   | {kind: 'merge'; result: MergeRunResult; exitCode: ExitCode}
   | {kind: 'sync'; result: SyncRunResult; exitCode: ExitCode}
 
-/** `secretsync pipeline`: load, select targets, merge (recording snapshots), then sync. */
+/** `secretsync pipeline`: load, select targets, walk the sources, then merge (recording snapshots) and sync target by target. */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineOutcome> {
   checkFlagsAlone(options)
   const loaded = await loadProject(options.configPath, {env: options.surroundings.env})
@@ -62,18 +62,25 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineOut
       shard,
     })
     const timed = <T>(phase: string, work: () => Promise<T>): Promise<T> => timedPhase(runtime, adapters, phase, work)
-    const merge = () =>
-      timed('merge', () =>
-        mergeStage(config, graph, mergeTargets, options.dryRun, runtime, adapters, observability.progress),
-      )
+    const mergeInput = {
+      config,
+      graph,
+      targets: mergeTargets,
+      dryRun: options.dryRun,
+      runtime,
+      adapters,
+      progress: observability.progress,
+    }
     if (options.mergeOnly) {
-      const {result, exitCode} = await merge()
+      const {result, exitCode} = await timed('merge', () => mergeStage(mergeInput))
       outcome = {kind: 'merge', result, exitCode: mostSevere(exitCode, discovered.exitCode)}
       return outcome
     }
-    const desired: DesiredTarget[] = syncOnly
-      ? await snapshotsFromStore(adapters.store as SnapshotStore, syncTargets, options.version)
-      : (await merge()).desired.filter((t) => syncTargets.includes(t.name))
+    // Streamed: the sources are walked (the merge phase), then each target is merged, recorded and synced at
+    // its turn in the sync phase, and let go, so memory holds the sources and the targets in flight.
+    const desired: DesiredStates = syncOnly
+      ? snapshotStates(adapters.store as SnapshotStore, syncTargets, options.version)
+      : await timed('merge', () => mergedStates(mergeInput, syncTargets))
     const result = await timed('sync', () =>
       syncStage({
         config,

@@ -2,7 +2,7 @@ import type {Config} from '../config/schema.js'
 import type {TargetGraph} from '../graph/target-graph.js'
 import type {Progress} from '../observability/progress.js'
 import type {Runtime} from '../runtime.js'
-import {runSyncPhase, summarise, type DesiredTarget} from '../sync/sync-phase.js'
+import {listedStates, runSyncPhase, summarise, type DesiredStates, type DesiredTarget} from '../sync/sync-phase.js'
 import {throttlingByAccountRegion} from '../sync/throttling-report.js'
 import type {SyncSettings} from '../sync/sync-target.js'
 import type {SyncRunResult} from '../sync/types.js'
@@ -13,7 +13,8 @@ export interface SyncStageInput {
   graph: TargetGraph
   runtime: Runtime
   adapters: Adapters
-  desired: DesiredTarget[]
+  /** Built already (a rollback), or taken target by target as the sync reaches each (the pipeline). */
+  desired: readonly DesiredTarget[] | DesiredStates
   dryRun: boolean
   adopt?: boolean
   showValues?: boolean
@@ -22,7 +23,7 @@ export interface SyncStageInput {
   progress?: Progress
 }
 
-/** Phase 2 for already-built desired states (from the merge, the store, or a rollback). */
+/** Phase 2 for desired states from the merge (streamed target by target), the store, or a rollback. */
 export async function syncStage(input: SyncStageInput): Promise<SyncRunResult> {
   const {config, runtime, adapters} = input
   const settings: SyncSettings = {
@@ -36,13 +37,14 @@ export async function syncStage(input: SyncStageInput): Promise<SyncRunResult> {
     ownership: config.sync.ownership_tag,
     pinnedVersion: input.pinnedVersion ?? false,
   }
-  runtime.logger.info('sync phase started', {targets: input.desired.length, dry_run: input.dryRun})
+  const desired = 'take' in input.desired ? input.desired : listedStates(input.desired)
+  runtime.logger.info('sync phase started', {targets: desired.names.length, dry_run: input.dryRun})
   let done = 0
-  input.progress?.update({targetsDone: 0, targetsTotal: input.desired.length})
+  input.progress?.update({targetsDone: 0, targetsTotal: desired.names.length})
   const results = await runSyncPhase({
     config,
     graph: input.graph,
-    targets: input.desired,
+    targets: desired,
     settings,
     runtime,
     store: adapters.store,

@@ -17,6 +17,7 @@ import {S3JsonObjects} from './s3-json-objects.js'
 import {
   buildSnapshot,
   changedPaths,
+  hashSecrets,
   hasChanges,
   parseSnapshot,
   sameIncomplete,
@@ -86,7 +87,8 @@ export interface CommitPlan {
   changes: SnapshotChanges
 }
 
-type Prepared = CommitPlan & {latest: LatestPointer | undefined; versions: number[]}
+/** What commit needs besides the plan; `hashes` is computed once and serves both the diff and the snapshot. */
+type Prepared = CommitPlan & {latest: LatestPointer | undefined; versions: number[]; hashes: Record<string, string>}
 
 /**
  * The S3 merge store: versioned, immutable snapshots per target, a `latest.json` pointer, per account-region
@@ -163,7 +165,7 @@ export class SnapshotStore {
    */
   async commit(target: string, input: CommitInput): Promise<CommitResult> {
     const prepared = await this.prepare(target, input.secrets, input.incomplete)
-    const {version, previousVersion, changes} = prepared
+    const {version, previousVersion, changes, hashes} = prepared
     if (prepared.status === 'unchanged') return {status: 'unchanged', version, changes}
 
     const snapshotKey = this.keys.snapshot(target, version)
@@ -175,6 +177,7 @@ export class SnapshotStore {
         runId: input.runId,
         sources: input.sources,
         secrets: input.secrets,
+        hashes,
         incomplete: input.incomplete,
       }),
     )
@@ -287,7 +290,8 @@ export class SnapshotStore {
   ): Promise<Prepared> {
     const latest = await this.latest(target)
     const previous = latest && (await this.read(target, latest.version))
-    const changes = changedPaths(previous, secrets)
+    const hashes = hashSecrets(secrets)
+    const changes = changedPaths(previous, secrets, hashes)
     // Same content from a walk that saw more (or less) is still a new version: completeness decides deletions.
     if (previous && !hasChanges(changes) && sameIncomplete(previous.incomplete, incomplete)) {
       return {
@@ -297,13 +301,22 @@ export class SnapshotStore {
         changes,
         latest,
         versions: [],
+        hashes,
       }
     }
     // Next = above every stored version, not just latest + 1: a run that died between writing its snapshot and
     // moving latest.json leaves an orphan there, and If-None-Match would refuse that number forever.
     const versions = await this.listVersions(target)
     const highest = versions.reduce((max, v) => Math.max(max, v), latest?.version ?? 0)
-    return {status: 'created', version: highest + 1, previousVersion: latest?.version, changes, latest, versions}
+    return {
+      status: 'created',
+      version: highest + 1,
+      previousVersion: latest?.version,
+      changes,
+      latest,
+      versions,
+      hashes,
+    }
   }
 
   /** Whether the key holds exactly `body`: our own write whose success answer was lost and whose retry got a 412. */

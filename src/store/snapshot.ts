@@ -40,6 +40,8 @@ export interface BuildSnapshotOptions {
   runId: string
   sources: readonly string[]
   secrets: Readonly<Record<string, JsonObject>>
+  /** `hashSecrets(secrets)`, when the caller has it already (hashing is most of a snapshot's cost). */
+  hashes?: Readonly<Record<string, string>>
   incomplete?: readonly string[]
 }
 
@@ -60,7 +62,7 @@ export function buildSnapshot(options: BuildSnapshotOptions): Snapshot {
     run_id: options.runId,
     sources: [...options.sources],
     secrets: ownRecord(sortedEntries(options.secrets)),
-    hashes: hashSecrets(options.secrets),
+    hashes: options.hashes ? ownRecord(sortedEntries(options.hashes)) : hashSecrets(options.secrets),
     ...(options.incomplete && options.incomplete.length > 0 ? {incomplete: [...options.incomplete]} : {}),
   }
 }
@@ -93,13 +95,17 @@ const withoutProtoKeys = (value: JsonValue): JsonValue =>
 const matchesHash = (secret: JsonObject, hash: unknown): boolean =>
   hash === contentHash(secret) || (hasProtoKey(secret) && hash === contentHash(withoutProtoKeys(secret)))
 
-/** What changed from `previous` (nothing: every path is added) to `secrets`, by content hash. */
+/**
+ * What changed from `previous` (nothing: every path is added) to `secrets`, by content hash; `hashes` is
+ * `hashSecrets(secrets)` when the caller has it already.
+ */
 export function changedPaths(
   previous: Pick<Snapshot, 'hashes'> | undefined,
   secrets: Readonly<Record<string, JsonObject>>,
+  hashes: Readonly<Record<string, string>> = hashSecrets(secrets),
 ): SnapshotChanges {
   const before = new Map(Object.entries(previous?.hashes ?? {}))
-  const after = new Map(Object.entries(hashSecrets(secrets)))
+  const after = new Map(Object.entries(hashes))
   const changes: SnapshotChanges = {added: [], removed: [], changed: []}
   for (const [path, hash] of after) {
     const old = before.get(path)

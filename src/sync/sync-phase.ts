@@ -1,5 +1,6 @@
 import pLimit from 'p-limit'
 import type {Config, TargetConfig} from '../config/schema.js'
+import {forEachByLevel} from '../graph/by-level.js'
 import type {TargetGraph} from '../graph/target-graph.js'
 import type {Runtime} from '../runtime.js'
 import type {SnapshotStore} from '../store/index.js'
@@ -31,10 +32,29 @@ export type DesiredTarget =
     }
   | {name: string; ok: false; error: string; snapshotVersion: number | null}
 
+/**
+ * Where the sync phase takes each target's desired state from: at that target's turn, once, so only the targets
+ * in flight are held (the merge streams them; --sync-only reads each snapshot then).
+ */
+export interface DesiredStates {
+  /** The targets to sync, in the order their results are reported. */
+  names: readonly string[]
+  take(name: string): Promise<DesiredTarget>
+}
+
+/** Desired states already built (a rollback, a test). */
+export const listedStates = (targets: readonly DesiredTarget[]): DesiredStates => {
+  const byName = new Map(targets.map((target) => [target.name, target]))
+  return {
+    names: targets.map((target) => target.name),
+    take: (name) => Promise.resolve(byName.get(name) as DesiredTarget),
+  }
+}
+
 export interface SyncPhaseInput {
   config: Config
   graph: TargetGraph
-  targets: readonly DesiredTarget[]
+  targets: DesiredStates
   settings: SyncSettings
   runtime: Runtime
   store?: SnapshotStore
@@ -71,45 +91,20 @@ export function deletionVerdict(planned: number, maxDeletions: number): Deletion
 
 /**
  * Phase 2: targets level by level in topological order, in parallel within a level under `sync.concurrency`,
- * each applying all but its deletions. Then, with every target planned, the run-wide deletion budget decides and
- * every target finishes (deletions, applied record, lock release). Each target ends with a result; none throws.
+ * each taking its desired state at its turn and applying all but its deletions; what a staged target keeps until
+ * the verdict is its result so far and its pending deletions, never its desired state. Then, with every target
+ * planned, the run-wide deletion budget decides and every target finishes (deletions, applied record, lock
+ * release). Each target ends with a result; none throws.
  */
 export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncResult[]> {
   const {config, graph} = input
-  const byName = new Map(input.targets.map((target) => [target.name, target]))
   const configs = new Map(config.targets.map((target) => [target.name, target]))
   const limit = pLimit(config.sync.concurrency)
   const staged = new Map<string, StagedTarget>()
-  for (const level of graph.levels) {
-    const names = level.filter((name) => byName.has(name))
-    await Promise.all(
-      names.map((name) =>
-        limit(async () => {
-          const desired = byName.get(name) as DesiredTarget
-          const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
-          // Asked to stop (SIGTERM/SIGINT): a target not started yet is not started at all.
-          staged.set(
-            name,
-            input.runtime.stop.aborted
-              ? interrupted(resolved, desired)
-              : desired.ok
-                ? await syncTarget({
-                    target: resolved,
-                    desired: desired.secrets,
-                    snapshotVersion: desired.snapshotVersion,
-                    incomplete: desired.incomplete,
-                    settings: input.settings,
-                    runtime: input.runtime,
-                    store: input.store,
-                    limiter: input.limiter,
-                    connect: input.connect,
-                  })
-                : notSynced(resolved, desired),
-          )
-        }),
-      ),
-    )
-  }
+  await forEachByLevel(graph, input.targets.names, limit, async (name) => {
+    const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
+    staged.set(name, await stageTarget(resolved, await input.targets.take(name), input))
+  })
   const planned = [...staged.values()].reduce((sum, target) => sum + target.deletions, 0)
   const verdict = deletionVerdict(planned, input.settings.maxDeletions)
   const results = new Map<string, TargetSyncResult>()
@@ -123,7 +118,24 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncRes
       }),
     ),
   )
-  return input.targets.map((target) => results.get(target.name)).filter((r): r is TargetSyncResult => r !== undefined)
+  return input.targets.names.map((name) => results.get(name)).filter((r): r is TargetSyncResult => r !== undefined)
+}
+
+function stageTarget(resolved: ResolvedTarget, desired: DesiredTarget, input: SyncPhaseInput): Promise<StagedTarget> {
+  // Asked to stop (SIGTERM/SIGINT): a target not started yet is not started at all.
+  if (input.runtime.stop.aborted) return Promise.resolve(interrupted(resolved, desired))
+  if (!desired.ok) return Promise.resolve(notSynced(resolved, desired))
+  return syncTarget({
+    target: resolved,
+    desired: desired.secrets,
+    snapshotVersion: desired.snapshotVersion,
+    incomplete: desired.incomplete,
+    settings: input.settings,
+    runtime: input.runtime,
+    store: input.store,
+    limiter: input.limiter,
+    connect: input.connect,
+  })
 }
 
 function interrupted(resolved: ResolvedTarget, desired: DesiredTarget): StagedTarget {

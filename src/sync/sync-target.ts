@@ -11,7 +11,7 @@ import {
 } from '../store/index.js'
 import {ownRecord} from '../store/stored-json.js'
 import type {JsonObject} from '../util/canonical-json.js'
-import {applyChanges, awsRetries, describeAwsError, type WriteLimiter} from './apply.js'
+import {applyChanges, awsRetries, describeAwsError, type ApplyOptions, type WriteLimiter} from './apply.js'
 import {readPlanBasis, revalidateBasis, type BasisQuery, type PlanBasis} from './fresh-plan.js'
 import {desiredMetadata, type SecretMetadata} from './metadata.js'
 import {desiredSecret, namesToRead, planTarget, type PlannedChange, type TargetPlan} from './plan.js'
@@ -103,11 +103,11 @@ const appliedRecordIsCurrent = (
       applied.secrets[entry.name]?.hash === entry.hash && applied.secrets[entry.name]?.version_id === entry.versionId,
   )
 
-const isPendingDeletion = (change: PlannedChange): boolean =>
+const isPendingDeletion = (change: SecretChange): boolean =>
   change.action === 'delete' && !change.held && change.error === null
 
 /** Marks the deletions still pending as held, with the reason as their error. */
-const hold = (changes: readonly PlannedChange[], reason: string): PlannedChange[] =>
+const hold = <T extends SecretChange>(changes: readonly T[], reason: string): T[] =>
   changes.map((change) => (isPendingDeletion(change) ? {...change, held: true, error: `held: ${reason}`} : change))
 
 /** The target-level line for held deletions, so a summary that lists no secrets still says what was not done. */
@@ -120,6 +120,112 @@ function heldError(changes: readonly SecretChange[]): string | null {
 
 const joinErrors = (...errors: Array<string | null>): string | null =>
   errors.filter((e): e is string => e !== null).join('; ') || null
+
+/** A target that is already done: its result stands whatever the verdict. */
+const settled = (result: TargetSyncResult): StagedTarget => ({deletions: 0, finish: () => Promise.resolve(result)})
+
+interface FailureContext {
+  runtime: Runtime
+  target: ResolvedTarget
+  started: number
+}
+
+/** A target-level failure as one line: ours as they are, AWS's with run, operation, subject, duration, retries. */
+const failureMessage = (error: unknown, {runtime, target, started}: FailureContext): string =>
+  error instanceof SecretSyncError
+    ? error.message
+    : formatOperationError(
+        {
+          runId: runtime.runId,
+          operation: `sync ${target.name}`,
+          subject: `${target.accountId ?? 'base'}/${target.region}`,
+          durationMs: runtime.now() - started,
+          retries: awsRetries(error),
+        },
+        describeAwsError(error),
+      )
+
+// The staged targets below are built at module level on purpose: a closure made inside syncTarget would keep its
+// whole scope alive until the run's verdict, the desired state and the plan's values with it. What a staged target
+// holds is its result so far, its pending deletions and the applied record to write: nothing per secret value.
+
+/** A dry-run target: its planned changes (without values unless shown), deletions held if the verdict says so. */
+function stagedPlan(result: TargetSyncResult, changes: readonly SecretChange[]): StagedTarget {
+  return {
+    deletions: changes.filter(isPendingDeletion).length,
+    finish: (verdict) => {
+      const final = verdict.allowed ? [...changes] : hold(changes, verdict.reason)
+      return Promise.resolve({...result, changes: final, error: heldError(final)})
+    },
+  }
+}
+
+interface AppliedStage {
+  result: TargetSyncResult
+  client: SecretsManagerClient
+  lock: HeldLock | undefined
+  store: SnapshotStore | undefined
+  account: string
+  region: string
+  /** The creates, updates and restores as applied. */
+  applied: readonly SecretChange[]
+  /** The planned deletions, applied or held at the verdict. */
+  deletions: readonly PlannedChange[]
+  applyOptions: ApplyOptions
+  /** The applied record's secrets: the unchanged ones and those the first pass brought in step. */
+  recordSecrets: AppliedRecord['secrets']
+  version: number
+  metadata: AppliedMetadata
+  failure: FailureContext
+}
+
+/** A target whose first pass ran under its lock; `finish` applies or holds the deletions, records, unlocks. */
+function stagedApply(stage: AppliedStage): StagedTarget {
+  const {result, lock: held, store} = stage
+  const {runtime} = stage.failure
+  return {
+    deletions: stage.deletions.filter(isPendingDeletion).length,
+    finish: async (verdict) => {
+      try {
+        const secondPass = verdict.allowed
+          ? await applyChanges(stage.client, stage.deletions, stage.applyOptions)
+          : {changes: hold(stage.deletions, verdict.reason), applied: {}}
+        const changes = [...stage.applied, ...secondPass.changes.map(publicChange)]
+        const done: TargetSyncResult = {...result, changes, error: heldError(changes)}
+        if (held?.lostReason !== undefined) {
+          // Another run may hold the lock now: the record is theirs to write. The next run re-reads what we wrote.
+          const written = changes.filter((change) => change.error === null && change.action !== 'conflict').length
+          return {
+            ...done,
+            status: 'failed',
+            error: joinErrors(
+              `${held.lostReason}; stopped writing after ${written} change(s); the applied record was not updated`,
+              done.error,
+            ),
+          }
+        }
+        if (!store) return done
+        try {
+          await store.writeApplied(result.name, stage.account, stage.region, {
+            version: stage.version,
+            applied_at: new Date(runtime.now()).toISOString(),
+            secrets: stage.recordSecrets,
+            metadata: stage.metadata,
+          })
+        } catch (error) {
+          // The writes happened: report them as applied, and the record failure beside them (the next run reads the values again).
+          const message = `the changes were applied, but the applied record could not be written: ${failureMessage(error, stage.failure)}`
+          runtime.logger.error('applied record not written', {target: result.name, error: message})
+          return {...done, error: joinErrors(done.error, message)}
+        }
+        return done
+      } finally {
+        await held?.release()
+        stage.client.destroy()
+      }
+    },
+  }
+}
 
 /**
  * Syncs one target up to its deletions: read what AWS holds (listing, then values only where the applied record
@@ -141,19 +247,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
   let client: SecretsManagerClient | undefined
   let lock: HeldLock | undefined
   const started = runtime.now()
-  const failure = (error: unknown): string =>
-    error instanceof SecretSyncError
-      ? error.message
-      : formatOperationError(
-          {
-            runId: runtime.runId,
-            operation: `sync ${target.name}`,
-            subject: `${target.accountId ?? 'base'}/${target.region}`,
-            durationMs: runtime.now() - started,
-            retries: awsRetries(error),
-          },
-          describeAwsError(error),
-        )
+  const failure = (error: unknown): string => failureMessage(error, {runtime, target, started})
   const release = async (): Promise<void> => {
     await lock?.release()
     client?.destroy()
@@ -162,8 +256,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
     const message = failure(error)
     runtime.logger.error('target failed', {target: target.name, error: message})
     await release()
-    const done: TargetSyncResult = {...result, status: 'failed', error: message}
-    return {deletions: 0, finish: () => Promise.resolve(done)}
+    return settled({...result, status: 'failed', error: message})
   }
 
   try {
@@ -240,27 +333,19 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
           applied: store ? await store.readApplied(target.name, account, target.region) : undefined,
         }
     let plan = await planFrom(basis)
-    const deletions = plan.changes.filter(isPendingDeletion).length
     if (settings.dryRun) {
       await release()
-      return {
-        deletions,
-        finish: (verdict) => {
-          const changes = (verdict.allowed ? plan.changes : hold(plan.changes, verdict.reason)).map(publicChange)
-          return Promise.resolve({...result, changes, error: heldError(changes)})
-        },
-      }
+      return stagedPlan(result, plan.changes.map(publicChange))
     }
     const record = recordedMetadata(metadata)
     if (plan.changes.length === 0 && appliedRecordIsCurrent(basis.applied, plan, basis.snapshotVersion, record)) {
       // Nothing to write and the record already vouches for every secret: no lock, no store write.
       await release()
-      return {deletions: 0, finish: () => Promise.resolve(result)}
+      return settled(result)
     }
     if (runtime.stop.aborted) {
       await release()
-      const skipped: TargetSyncResult = {...result, status: 'skipped', error: 'interrupted'}
-      return {deletions: 0, finish: () => Promise.resolve(skipped)}
+      return settled({...result, status: 'skipped', error: 'interrupted'})
     }
 
     lock = query
@@ -292,55 +377,25 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
       plan.changes.filter((change) => change.action !== 'delete'),
       applyOptions,
     )
-    const planned = plan.changes.filter((change) => change.action === 'delete')
-    return {
-      deletions: plan.changes.filter(isPendingDeletion).length,
-      finish: async (verdict) => {
-        try {
-          const secondPass = verdict.allowed
-            ? await applyChanges(sm, planned, applyOptions)
-            : {changes: hold(planned, verdict.reason), applied: {}}
-          const changes = [...firstPass.changes, ...secondPass.changes].map(publicChange)
-          const done: TargetSyncResult = {...result, changes, error: heldError(changes)}
-          if (held?.lostReason !== undefined) {
-            // Another run may hold the lock now: the record is theirs to write. The next run re-reads what we wrote.
-            const written = changes.filter((change) => change.error === null && change.action !== 'conflict').length
-            return {
-              ...done,
-              status: 'failed',
-              error: joinErrors(
-                `${held.lostReason}; stopped writing after ${written} change(s); the applied record was not updated`,
-                done.error,
-              ),
-            }
-          }
-          if (!store) return done
-          // Keyed by secret name, which is user data: no prototype, so a secret named `__proto__` is recorded too.
-          const secrets = ownRecord([
-            ...plan.unchanged.flatMap((entry) =>
-              entry.versionId ? [[entry.name, {hash: entry.hash, version_id: entry.versionId}] as const] : [],
-            ),
-            ...Object.entries(firstPass.applied),
-          ])
-          try {
-            await store.writeApplied(target.name, account, target.region, {
-              version: basis.snapshotVersion ?? 0,
-              applied_at: new Date(runtime.now()).toISOString(),
-              secrets,
-              metadata: record,
-            })
-          } catch (error) {
-            // The writes happened: report them as applied, and the record failure beside them (the next run reads the values again).
-            const message = `the changes were applied, but the applied record could not be written: ${failure(error)}`
-            runtime.logger.error('applied record not written', {target: target.name, error: message})
-            return {...done, error: joinErrors(done.error, message)}
-          }
-          return done
-        } finally {
-          await release()
-        }
-      },
-    }
+    const unchanged = plan.unchanged.flatMap((entry) =>
+      entry.versionId ? [[entry.name, {hash: entry.hash, version_id: entry.versionId}] as const] : [],
+    )
+    return stagedApply({
+      result,
+      client: sm,
+      lock: held,
+      store,
+      account,
+      region: target.region,
+      applied: firstPass.changes.map(publicChange),
+      deletions: plan.changes.filter((change) => change.action === 'delete'),
+      applyOptions,
+      // Keyed by secret name, which is user data: no prototype, so a secret named `__proto__` is recorded too.
+      recordSecrets: ownRecord([...unchanged, ...Object.entries(firstPass.applied)]),
+      version: basis.snapshotVersion ?? 0,
+      metadata: record,
+      failure: {runtime, target, started},
+    })
   } catch (error) {
     return failed(error)
   }

@@ -1,0 +1,199 @@
+/**
+ * What bench scenarios share: the test stack in its own process, config files, one in-process pipeline run,
+ * the process's peak RSS, and the one-line JSON result every scenario prints (the contract bench/run.ts reads).
+ */
+import {fork, spawn} from 'node:child_process'
+import {join} from 'node:path'
+import {runPipeline, type PipelineOutcome} from '../src/pipeline/run-pipeline.js'
+import {writeTempConfig} from '../test/support/cli.js'
+import type {LatencySpec, QuotaSpec} from '../test/support/controls.js'
+import type {StackFixture} from '../test/support/fixture.js'
+import type {BenchTree, StackRequest} from './stack-process.js'
+
+export type {BenchTree} from './stack-process.js'
+export {benchSecret, treeKey} from './stack-process.js'
+
+export type Calls = Record<string, Record<string, number>>
+
+export interface Goal {
+  name: string
+  value: number
+  limit: number
+  unit?: string
+  met: boolean
+}
+
+/** One row of the benchmark: what a scenario file prints, one JSON line per row, on stdout. */
+export interface ScenarioResult {
+  scenario: string
+  seconds: number
+  peakRssMiB: number
+  calls: Calls
+  ratios?: Record<string, number>
+  goals?: Goal[]
+  notes?: string[]
+}
+
+/** A goal of the form "value below limit" (or at most, with `atMost`). */
+export const goalBelow = (name: string, value: number, limit: number, unit?: string): Goal => ({
+  name,
+  value: Math.round(value * 100) / 100,
+  limit,
+  ...(unit ? {unit} : {}),
+  met: value < limit,
+})
+export const goalAtMost = (name: string, value: number, limit: number, unit?: string): Goal => ({
+  ...goalBelow(name, value, limit, unit),
+  met: value <= limit,
+})
+
+/** This process's resident-set high-water mark so far (the kernel's maxrss), in MiB. */
+export const peakRssMiB = (): number => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10
+
+/** Prints one result line: the whole contract between a scenario and bench/run.ts. */
+export function emit(result: ScenarioResult): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+}
+
+/** A number from the environment, or the default; anything else is an error naming the variable. */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`)
+  return value
+}
+
+export const LATENCY_MS = envNumber('BENCH_LATENCY_MS', 5)
+
+export interface StackProcess {
+  /** The environment that points secretsync at the stack (VAULT_ADDR, AWS_ENDPOINT_URL, credentials...). */
+  env: Record<string, string>
+  resetCounters(): Promise<void>
+  counters(): Promise<Calls>
+  setLatency(spec: LatencySpec): Promise<void>
+  setQuota(spec: QuotaSpec): Promise<void>
+  putSecret(mount: string, key: string, data: Record<string, unknown>): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * Starts the test stack (test/support/stack.ts) in a child process, seeded from `fixture` plus generated `trees`
+ * (built there, so the fixture's secrets never sit in this process either).
+ */
+export async function startStackProcess(fixture: StackFixture = {}, trees: BenchTree[] = []): Promise<StackProcess> {
+  const child = fork(join(import.meta.dirname, 'stack-process.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  let next = 0
+  const pending = new Map<number, {resolve: (value: unknown) => void; reject: (error: Error) => void}>()
+  child.on('message', (message: {id: number; result?: unknown; error?: string}) => {
+    const waiter = pending.get(message.id)
+    pending.delete(message.id)
+    if (message.error !== undefined) waiter?.reject(new Error(`stack process: ${message.error}`))
+    else waiter?.resolve(message.result)
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  void exited.then(() => {
+    for (const waiter of pending.values()) waiter.reject(new Error('stack process exited'))
+  })
+  const ask = <T>(request: StackRequest): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = next++
+      pending.set(id, {resolve: resolve as (value: unknown) => void, reject})
+      child.send({id, request})
+    })
+  const env = await ask<Record<string, string>>({op: 'start', fixture, trees})
+  return {
+    env,
+    resetCounters: () => ask({op: 'resetCounters'}),
+    counters: () => ask({op: 'counters'}),
+    setLatency: (spec) => ask({op: 'setLatency', spec}),
+    setQuota: (spec) => ask({op: 'setQuota', spec}),
+    putSecret: (mount, key, data) => ask({op: 'putSecret', mount, key, data}),
+    close: async () => {
+      child.disconnect()
+      await exited
+    },
+  }
+}
+
+/**
+ * Latency like a real region's on every service, and the documented Secrets Manager quotas: 50 writes/s
+ * (Create/Put) and 100 ListSecrets/s per account-region.
+ */
+export async function regionLike(stack: StackProcess, latencyMs = LATENCY_MS, quotas = true): Promise<void> {
+  for (const service of ['vault', 'secretsmanager', 's3', 'sts']) await stack.setLatency({service, ms: latencyMs})
+  if (!quotas) return
+  await stack.setQuota({service: 'secretsmanager', operation: 'CreateSecret', ratePerSecond: 50})
+  await stack.setQuota({service: 'secretsmanager', operation: 'PutSecretValue', ratePerSecond: 50})
+  await stack.setQuota({service: 'secretsmanager', operation: 'ListSecrets', ratePerSecond: 100})
+}
+
+export const writeConfig = (text: string): Promise<string> => writeTempConfig(text)
+
+export interface PipelineFlags {
+  dryRun?: boolean
+  mergeOnly?: boolean
+  syncOnly?: boolean
+}
+
+/** One `secretsync pipeline` run in this process against the stack; what it returned and how long it took. */
+export async function runPipelineOnce(
+  stack: StackProcess,
+  configPath: string,
+  flags: PipelineFlags = {},
+): Promise<{outcome: PipelineOutcome; seconds: number}> {
+  // The AWS SDK's default credential chain reads process.env itself, so the stack's credentials go there too.
+  Object.assign(process.env, stack.env, {AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'})
+  const env = {...process.env, SECRETSYNC_SHARDS: undefined, SECRETSYNC_SHARD: undefined}
+  const started = performance.now()
+  const outcome = await runPipeline({
+    configPath,
+    dryRun: flags.dryRun ?? false,
+    mergeOnly: flags.mergeOnly ?? false,
+    syncOnly: flags.syncOnly ?? false,
+    surroundings: {
+      env,
+      stderr: process.stderr,
+      stdoutIsTTY: false,
+      now: Date.now,
+      stop: new AbortController().signal,
+      logLevel: 'warn',
+      logFormat: 'text',
+    },
+  })
+  return {outcome, seconds: (performance.now() - started) / 1000}
+}
+
+/** A one-line account of what a run did, for a result's notes. */
+export function outcomeNote(outcome: PipelineOutcome): string {
+  return `exit ${outcome.exitCode}: ${JSON.stringify(outcome.result.summary)}`
+}
+
+/**
+ * Runs `file` (a scenario, or a row of one) in a child process with `env` added, and returns the result lines
+ * it printed. A row in its own process has its own peak RSS: nothing an earlier row held counts against it.
+ */
+export function runChild(file: string, env: Record<string, string> = {}): Promise<ScenarioResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', file], {
+      env: {...process.env, ...env},
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => (out += chunk))
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      const results = out
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as ScenarioResult)
+      if (code !== 0 && results.length === 0)
+        reject(new Error(`${file} exited with ${signal ?? code} and printed no result`))
+      else resolve(results)
+    })
+  })
+}
