@@ -1,5 +1,6 @@
 import {loadProject} from './config/index.js'
 import {insecureHttpWarning} from './config/transport-security.js'
+import {nameTemplateWarnings} from './config/name-templates.js'
 import type {Surroundings} from './composition-root.js'
 import type {AccessCheck} from './check-access.js'
 import {guardLines, untrusted} from './util/untrusted-text.js'
@@ -31,6 +32,7 @@ export async function validateProject(options: ValidateOptions): Promise<Validat
     if (target.imports.length === 0)
       warnings.push(`target "${target.name}" imports nothing: its desired state is empty`)
   }
+  warnings.push(...nameTemplateWarnings(config))
   if (config.vault?.auth.method === 'approle' && (!config.vault.auth.role_id || !config.vault.auth.secret_id)) {
     warnings.push('vault.auth: role_id or secret_id is empty; login will fail until they are set')
   }

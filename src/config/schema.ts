@@ -254,6 +254,8 @@ const targetBody = {
   tags: stringMap.default({}),
   kms_key_id: kmsKeyId.optional(),
   external_id: z.string().optional(),
+  // Parsed and checked against the target by config/name-templates.ts (the checks span keys).
+  name_template: nonEmpty.optional(),
 }
 
 const target = z.strictObject({
@@ -262,6 +264,8 @@ const target = z.strictObject({
     .literal('aws_secretsmanager', {error: 'the only target type is aws_secretsmanager'})
     .default('aws_secretsmanager'),
   account_id: accountId.optional(),
+  // For {{account_name}} in name_template; discovery sets it to the account's name.
+  account_name: nonEmpty.optional(),
   role_arn: roleArn.optional(),
   ...targetBody,
 })

@@ -1,5 +1,6 @@
 import {buildTargetGraph} from '../graph/target-graph.js'
 import type {KeyPath} from './locate.js'
+import {checkNameTemplates} from './name-templates.js'
 import type {Config} from './schema.js'
 
 export interface SemanticIssue {
@@ -47,6 +48,8 @@ export function checkConfigSemantics(config: Config): SemanticIssue[] {
       issues.push({path: ['targets', index, 'region'], message: 'is required when aws.region is not set'})
     }
   })
+
+  issues.push(...checkNameTemplates(config))
 
   const result = buildTargetGraph([...sourceIndex.keys()], config.targets)
   // Static targets may import discovered ones; those names exist only after discovery, which checks them then.

@@ -80,6 +80,7 @@ export function renderTarget(template: TargetTemplate, account: TemplateAccount)
     name,
     type: 'aws_secretsmanager',
     account_id: account.id,
+    account_name: account.name,
     ...(roleArn === undefined ? {} : {role_arn: roleArn}),
     ...(template.region === undefined ? {} : {region: template.region}),
     imports: template.imports.map(render),
@@ -88,6 +89,8 @@ export function renderTarget(template: TargetTemplate, account: TemplateAccount)
     tags: Object.fromEntries(Object.entries(template.tags).map(([key, value]) => [key, render(value)])),
     ...(template.kms_key_id === undefined ? {} : {kms_key_id: template.kms_key_id}),
     ...(template.external_id === undefined ? {} : {external_id: template.external_id}),
+    // Rendered per secret at sync time ({{path}}, {{account_name}} …), not here.
+    ...(template.name_template === undefined ? {} : {name_template: template.name_template}),
   }
 }
 

@@ -17,6 +17,8 @@ export interface DesiredSecret {
   name: string
   value: JsonObject
   hash: string
+  /** Why this secret cannot be written at all (its name could not be rendered, or another path shares it). */
+  problem?: string
 }
 
 /** A secret as listed (and, when needed, read) from Secrets Manager. */
@@ -119,6 +121,7 @@ export function namesToRead(
   return desired
     .filter((secret) => {
       const existing = current.get(secret.name)
+      if (secret.problem !== undefined) return false
       if (!existing || existing.scheduledForDeletion || existing.currentVersionId === undefined) return false
       if (ownedByAnotherTarget(existing, options.target)) return false
       if (!existing.owned && !options.adopt) return false
@@ -207,6 +210,17 @@ export function planTarget(
 
   for (const secret of desired) {
     const existing = current.get(secret.name)
+    if (secret.problem !== undefined) {
+      // Not written, not read: the secret fails alone, whatever AWS holds under that name.
+      changes.push({
+        ...base(secret),
+        action: existing ? 'update' : 'create',
+        ...NO_KEYS,
+        ...NO_METADATA_CHANGE,
+        error: secret.problem,
+      })
+      continue
+    }
     const problem = nameProblem(secret.name) ?? sizeProblem(stringifyJson(secret.value))
     if (!existing) {
       // CreateSecret sets every tag, the key and the description at once: no metadata change to list.

@@ -20,6 +20,12 @@ export function nameProblem(name: string): string | undefined {
 }
 
 /**
+ * AWS documents names ending in a hyphen and six characters as ambiguous with the suffix it adds to ARNs (a
+ * partial ARN may then match the wrong secret): allowed, but worth a warning.
+ */
+export const looksLikeArnSuffix = (name: string): boolean => /-[A-Za-z0-9]{6}$/.test(name)
+
+/**
  * Whether `name` may be sent to AWS in a read call at all. A name that breaks a limit cannot exist there, and
  * sending it (a 2,100-character SecretId) fails the whole BatchGetSecretValue call, not just that secret.
  */

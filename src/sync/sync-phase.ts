@@ -6,6 +6,7 @@ import type {Runtime} from '../runtime.js'
 import type {SnapshotStore} from '../store/index.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import {roleArnFor} from '../aws/target-credentials.js'
+import {targetShape} from './shape-secrets.js'
 import type {WriteLimiter} from './apply.js'
 import {
   syncTarget,
@@ -73,6 +74,7 @@ export function resolveTarget(config: Config, target: TargetConfig): ResolvedTar
     prefix: target.secret_prefix,
     tags: target.tags,
     kmsKeyId: target.kms_key_id,
+    shape: targetShape(target),
   }
 }
 

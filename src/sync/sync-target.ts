@@ -14,9 +14,10 @@ import type {JsonObject} from '../util/canonical-json.js'
 import {applyChanges, awsRetries, describeAwsError, type ApplyOptions, type WriteLimiter} from './apply.js'
 import {readPlanBasis, revalidateBasis, type BasisQuery, type PlanBasis} from './fresh-plan.js'
 import {desiredMetadata, type SecretMetadata} from './metadata.js'
-import {desiredSecret, namesToRead, planTarget, type PlannedChange, type TargetPlan} from './plan.js'
+import {namesToRead, planTarget, type PlannedChange, type TargetPlan} from './plan.js'
 import {findUnlistedSecrets, listOwnedSecrets, readValues, type OwnershipTag} from './read-current.js'
 import {isSendableName} from './secret-rules.js'
+import {DEFAULT_SHAPE, shapeSecrets, type TargetShape} from './shape-secrets.js'
 import type {SecretChange, TargetSyncResult} from './types.js'
 
 // Only the documented fields leave the planner: `desired` holds values, and they never reach output unasked.
@@ -38,6 +39,8 @@ export interface ResolvedTarget {
   prefix: string
   tags: Record<string, string>
   kmsKeyId?: string
+  /** How desired secrets become AWS names and values; the default is `secret_prefix` + path, as JSON. */
+  shape?: TargetShape
 }
 
 export interface SyncSettings {
@@ -278,13 +281,16 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
     const planFrom = async (basis: PlanBasis): Promise<TargetPlan> => {
       const sm = connected.client
       const {applied} = basis
-      const desired = [...basis.desired]
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([path, value]) => desiredSecret(path, target.prefix, value))
+      const desired = shapeSecrets(basis.desired, target.shape ?? DEFAULT_SHAPE, {
+        target: target.name,
+        prefix: target.prefix,
+        accountId: account,
+        region: target.region,
+      })
       const current = await listOwnedSecrets(sm, readOptions)
       // A name AWS would reject fails alone in the plan; looking it up would fail the whole lookup call.
       const unlisted = desired
-        .filter((secret) => !current.has(secret.name) && isSendableName(secret.name))
+        .filter((secret) => !current.has(secret.name) && secret.problem === undefined && isSendableName(secret.name))
         .map((secret) => secret.name)
       for (const [name, secret] of await findUnlistedSecrets(sm, unlisted, readOptions)) current.set(name, secret)
       const read = await readValues(

@@ -306,6 +306,7 @@ describe('targets', () => {
       name: 'twin_400000000000',
       type: 'aws_secretsmanager',
       account_id: '400000000000',
+      account_name: 'twin',
       role_arn: 'arn:aws:iam::400000000000:role/SecretSync',
       region: 'eu-west-1',
       imports: ['bulk-4', 'bulk-3'],

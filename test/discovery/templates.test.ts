@@ -89,6 +89,7 @@ describe('renderTarget', () => {
         overrides: {environment: 'x'},
         secret_prefix: 'apps/',
         tags: {team: '{{tags.Team}}'},
+        name_template: '{{account_name | lower}}/{{path}}',
       }),
       account,
     )
@@ -96,6 +97,9 @@ describe('renderTarget', () => {
       name: 'Payments-Prod-EU-production',
       type: 'aws_secretsmanager',
       account_id: '123456789012',
+      // The account's own name (untrusted text) for {{account_name}}; the template is rendered per secret at sync.
+      account_name: 'Payments Prod (EU)',
+      name_template: '{{account_name | lower}}/{{path}}',
       role_arn: 'arn:aws:iam::123456789012:role/SecretSync',
       region: 'eu-west-1',
       imports: ['base', 'production'],

@@ -1,6 +1,7 @@
 import {randomInt} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import type {AppliedMetadata, AppliedRecord, RunLock, SnapshotStore} from '../../src/store/index.js'
+import {parseNameTemplate, type NameTemplate} from '../../src/sync/name-template.js'
 import {kmsKeyRef, MANAGED_DESCRIPTION, TARGET_TAG} from '../../src/sync/metadata.js'
 import {deletionVerdict} from '../../src/sync/sync-phase.js'
 import {syncTarget, type SyncSettings} from '../../src/sync/sync-target.js'
@@ -49,12 +50,24 @@ const fullTags = (meta: Metadata): Record<string, string> => ({
   [OWNERSHIP.key]: OWNERSHIP.value,
   [TARGET_TAG]: TARGET,
 })
-/** The desired-state path of an AWS name; names outside the prefix are never desired. */
+/** The desired-state path AWS names are generated from; names outside the prefix are never desired. */
 const pathOf = (name: string): string | undefined => (name.startsWith(PREFIX) ? name.slice(PREFIX.length) : undefined)
-const desiredOf = (s: {desired: Map<string, JsonObject>}, name: string): JsonObject | undefined => {
-  const path = pathOf(name)
-  return path === undefined ? undefined : s.desired.get(path)
+
+/**
+ * Name templates (issue 16) and, for the oracle, what each renders. Besides the default, one that moves every name
+ * (a template change: creates plus deletions of the old names) and one that moves some.
+ */
+interface Template {
+  text?: string
+  nameOf(path: string): string
 }
+const TEMPLATES: Template[] = [
+  {nameOf: (path) => `${PREFIX}${path}`},
+  {text: '{{secret_prefix}}{{path | upper}}', nameOf: (path) => `${PREFIX}${path.toUpperCase()}`},
+  {text: '{{secret_prefix}}{{path | replace "g/" "g-"}}', nameOf: (path) => `${PREFIX}${path.replaceAll('g/', 'g-')}`},
+]
+const desiredOf = (s: {desired: Map<string, JsonObject>; template: Template}, name: string): JsonObject | undefined =>
+  [...s.desired].find(([path]) => s.template.nameOf(path) === name)?.[1]
 // Secret data is data (issue 17): prototype-named, empty, unicode and control-character keys and hostile text
 // values must plan, apply and compare exactly like any other.
 const HOSTILE_KEYS = [
@@ -86,6 +99,7 @@ type Kind =
   | 'placeholder-unowned'
 
 interface Scenario {
+  template: Template
   initial: ModelSecret[]
   kinds: Map<string, Kind>
   desired: Map<string, JsonObject>
@@ -100,6 +114,7 @@ interface Scenario {
 
 function scenario(seed: number): Scenario {
   const r = random(seed)
+  const template = r.chance(0.6) ? (TEMPLATES[0] as Template) : r.pick(TEMPLATES)
   const previous = randomTargetMetadata(r)
   const wanted = r.chance(0.5) ? previous : randomTargetMetadata(r)
   const initial: ModelSecret[] = []
@@ -134,7 +149,7 @@ function scenario(seed: number): Scenario {
     if (owned && r.chance(0.2)) tags[r.pick(TAG_POOL)] = 'edited'
     const value = r.chance(0.15)
       ? 'not json'
-      : JSON.stringify((r.chance(0.5) && desiredOf({desired}, name)) || randomValue(r))
+      : JSON.stringify((r.chance(0.5) && desiredOf({desired, template}, name)) || randomValue(r))
     const placeholder = kind.startsWith('placeholder')
     const versionId = `seed-${++version}`
     const kmsKeyId = owned && r.chance(0.2) ? r.pick(KEYS) : owned ? previous.kmsKeyId : undefined
@@ -165,6 +180,7 @@ function scenario(seed: number): Scenario {
     description: MANAGED_DESCRIPTION,
   }
   return {
+    template,
     initial,
     kinds,
     desired,
@@ -240,6 +256,7 @@ async function run(
       name: TARGET,
       region: 'us-east-1',
       prefix: PREFIX,
+      ...(s.template.text ? {shape: {nameTemplate: parsedTemplate(s.template.text)}} : {}),
       tags: s.wanted.tags,
       ...(s.wanted.kmsKeyId ? {kmsKeyId: s.wanted.kmsKeyId} : {}),
     },
@@ -253,6 +270,12 @@ async function run(
     connect: () => Promise.resolve({client: aws.client(), accountId: '111111111111'}),
   })
   return staged.finish(deletionVerdict(staged.deletions, s.maxDeletions))
+}
+
+function parsedTemplate(text: string): NameTemplate {
+  const parsed = parseNameTemplate(text)
+  if (!parsed.ok) throw new Error(parsed.error)
+  return parsed.template
 }
 
 /** The oracle: what each secret must look like after one run, from the scenario alone. */
@@ -279,7 +302,9 @@ function check(
   expect(deletes.sort(), 'exactly the orphans are deleted, and only when allowed').toEqual(
     mayDelete ? [...orphans].sort() : [],
   )
-  for (const name of NAMES) {
+  // Every name the run may touch: the seeded ones and those the template renders for the desired paths.
+  const rendered = [...s.desired.keys()].map((path) => s.template.nameOf(path))
+  for (const name of new Set([...NAMES, ...rendered])) {
     const kind = s.kinds.get(name)
     const value = desiredOf(s, name)
     const now = after[name]

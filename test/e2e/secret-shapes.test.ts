@@ -1,0 +1,163 @@
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {runCli, writeTempConfig} from '../support/cli.js'
+import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
+import {startTestStack, type TestStack} from '../support/stack.js'
+
+// Issue 16 stories of `secretsync pipeline`: what lands in Secrets Manager (names, keys, formats, rotation),
+// through the CLI against the test stack, with plan, drift, ownership and held deletions as for every secret.
+
+const ACCOUNT = '111111111111'
+const REGION = 'us-east-1'
+
+interface Change {
+  action: string
+  drift: boolean
+  name: string
+  path: string
+  held: boolean
+  error: string | null
+}
+interface SyncJson {
+  summary: Record<string, number>
+  targets: Array<{name: string; status: string; error: string | null; changes: Change[]}>
+}
+
+let stack: TestStack
+let config: string
+
+const target = (extra: string) => `  - {name: app, account_id: "${ACCOUNT}", imports: [base]${extra}}\n`
+const writeConfig = (targets: string, settings = ''): Promise<string> =>
+  writeTempConfig(
+    pipelineConfigText({
+      region: REGION,
+      targets,
+      extra: `logging: {level: warn}\nretry: {max_attempts: 2, base_delay: 10ms, max_delay: 20ms}\n${settings}`,
+    }),
+  )
+const pipeline = async (...args: string[]) => {
+  const result = await runCli(['pipeline', '-c', config, '--json', ...args], {env: stack.env})
+  return {...result, json: parseJsonOutput<SyncJson>(result)}
+}
+const names = () => stack.aws.secretsManager.listNames(ACCOUNT, REGION).sort()
+const live = () =>
+  names().filter((name) => stack.aws.secretsManager.getSecret(ACCOUNT, REGION, name)?.deletedDate === undefined)
+const count = (operation: string) => stack.controls.count({service: 'secretsmanager', operation})
+
+beforeEach(async () => {
+  stack = await startTestStack({
+    vault: {
+      secrets: {
+        'secret/base/db': {user: 'app', password: 'pw-1'},
+        'secret/base/svc/api': {key: 'k-1'},
+        'secret/base/svc/cfg': {n: 1},
+      },
+    },
+    aws: {buckets: ['merge-store']},
+  })
+})
+afterEach(async () => {
+  await stack.close()
+})
+
+describe('name templates', () => {
+  it('names follow the template; a run with nothing changed costs one ListSecrets and no write', async () => {
+    config = await writeConfig(target(`, name_template: '{{target}}/{{path | replace "/" "-" | upper}}'`))
+    const first = await pipeline()
+    expect(first.code).toBe(0)
+    expect(first.json.summary.created).toBe(3)
+    expect(live()).toEqual(['app/DB', 'app/SVC-API', 'app/SVC-CFG'])
+    const create = first.json.targets[0]?.changes.find((c) => c.name === 'app/SVC-API')
+    expect(create?.path).toBe('svc/api')
+
+    stack.controls.resetCounters()
+    const again = await pipeline()
+    expect(again.code).toBe(0)
+    expect(again.json.summary).toMatchObject({unchanged: 3, created: 0, updated: 0})
+    expect(count('ListSecrets')).toBe(1)
+    expect(secretsManagerWrites(stack.controls)).toBe(0)
+  })
+
+  it('changing the template plans creates plus deletions of the old names; over max_deletions they are held (exit 3)', async () => {
+    const settings = (max: number) => `sync: {delete_orphans: true, max_deletions: ${max}}\n`
+    config = await writeConfig(target(`, name_template: '{{target}}/{{path}}'`), settings(2))
+    expect((await pipeline()).json.summary.created).toBe(3)
+
+    config = await writeConfig(target(`, name_template: '{{target}}/v2/{{path}}'`), settings(2))
+    const plan = await pipeline('--dry-run')
+    expect(plan.code).toBe(3)
+    expect(plan.json.summary).toMatchObject({created: 3, deleted: 0, held: 3})
+    const deletes = plan.json.targets[0]?.changes.filter((c) => c.action === 'delete') ?? []
+    expect(deletes.map((c) => c.name).sort()).toEqual(['app/db', 'app/svc/api', 'app/svc/cfg'])
+    expect(deletes.every((c) => c.held && c.error?.includes('more than sync.max_deletions (2)'))).toBe(true)
+
+    const held = await pipeline()
+    expect(held.code).toBe(3)
+    expect(held.json.summary).toMatchObject({created: 3, deleted: 0, held: 3})
+    expect(count('DeleteSecret')).toBe(0)
+    expect(live()).toEqual(['app/db', 'app/svc/api', 'app/svc/cfg', 'app/v2/db', 'app/v2/svc/api', 'app/v2/svc/cfg'])
+
+    config = await writeConfig(target(`, name_template: '{{target}}/v2/{{path}}'`), settings(3))
+    const allowed = await pipeline()
+    expect(allowed.code).toBe(0)
+    expect(allowed.json.summary).toMatchObject({created: 0, deleted: 3, unchanged: 3})
+    expect(live()).toEqual(['app/v2/db', 'app/v2/svc/api', 'app/v2/svc/cfg'])
+  })
+
+  it('two paths rendered to one name: both fail, naming each other, the rest applies (exit 3)', async () => {
+    stack.vault.putSecret('secret/', 'base/DB', {other: true})
+    config = await writeConfig(target(`, name_template: '{{path | lower}}'`))
+    const run = await pipeline()
+    expect(run.code).toBe(3)
+    expect(run.json.summary).toMatchObject({created: 2, failed: 2})
+    const failed = run.json.targets[0]?.changes.filter((c) => c.error !== null) ?? []
+    expect(failed.map((c) => [c.path, c.error])).toEqual([
+      ['DB', expect.stringContaining('the name "db" is also rendered for "db"')],
+      ['db', expect.stringContaining('the name "db" is also rendered for "DB"')],
+    ])
+    expect(live()).toEqual(['svc/api', 'svc/cfg'])
+  })
+
+  it('an account name (untrusted) that would make a ".." segment fails every secret, and nothing is written (exit 1)', async () => {
+    config = await writeConfig(target(`, account_name: "..", name_template: '{{account_name}}/{{path}}'`))
+    const run = await pipeline()
+    expect(run.code).toBe(1)
+    expect(run.json.summary.failed).toBe(3)
+    expect(run.json.targets[0]?.changes.every((c) => c.error?.includes('".." segment'))).toBe(true)
+    expect(secretsManagerWrites(stack.controls)).toBe(0)
+  })
+
+  it('drift and rollback work on templated names: an outside edit is drift, and rollback restores v1 there', async () => {
+    config = await writeConfig(target(`, name_template: '{{target}}/{{path | upper}}'`))
+    await pipeline()
+    stack.vault.putSecret('secret/', 'base/db', {user: 'app', password: 'pw-2'})
+    stack.aws.secretsManager.putValueOutOfBand(ACCOUNT, REGION, 'app/DB', '{"edited": true}')
+    const second = await pipeline()
+    expect(second.json.targets[0]?.changes).toMatchObject([{action: 'update', name: 'app/DB', drift: true}])
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/DB')?.value).toBe(
+      '{"user":"app","password":"pw-2"}',
+    )
+
+    const rollback = await runCli(
+      ['version', 'rollback', '--target', 'app', '--version', '1', '-c', config, '--json'],
+      {
+        env: stack.env,
+      },
+    )
+    expect(rollback.code).toBe(0)
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/DB')?.value).toBe(
+      '{"user":"app","password":"pw-1"}',
+    )
+  })
+
+  it('validate names the file, line and key of a bad template, and warns about ARN-suffix-like names', async () => {
+    config = await writeConfig(target(`, name_template: '{{path}}/{{nope}}'`))
+    const bad = await runCli(['validate', '-c', config], {env: stack.env})
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/secretsync\.yaml:\d+:\d+.*targets\[0\]\.name_template: unknown variable \{\{nope\}\}/)
+
+    config = await writeConfig(target(`, name_template: '{{path}}-abcdef'`))
+    const warned = await runCli(['validate', '-c', config], {env: stack.env})
+    expect(warned.code).toBe(0)
+    expect(warned.stdout).toContain('warning: targets[0].name_template: names end in "-" and six characters')
+  })
+})

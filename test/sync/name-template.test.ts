@@ -1,0 +1,106 @@
+import {describe, expect, it} from 'vitest'
+import {parseNameTemplate, renderName, type NameTemplate} from '../../src/sync/name-template.js'
+import {planTarget, type DesiredSecret} from '../../src/sync/plan.js'
+import {shapeSecrets, type TargetShape} from '../../src/sync/shape-secrets.js'
+
+// Name templates (issue 16 item 1): parsed once, rendered per secret, and never trusted once rendered.
+
+const parsed = (text: string): NameTemplate => {
+  const result = parseNameTemplate(text)
+  if (!result.ok) throw new Error(result.error)
+  return result.template
+}
+const render = (text: string, variables: Record<string, string>) => renderName(parsed(text), variables)
+const context = {target: 'app', prefix: '', accountId: '111111111111', region: 'eu-west-1'}
+const shape = (text: string, extra: Partial<TargetShape> = {}): TargetShape => ({nameTemplate: parsed(text), ...extra})
+const planOf = (secrets: DesiredSecret[]) =>
+  planTarget(secrets, new Map(), undefined, {
+    target: 'app',
+    prefix: '',
+    adopt: false,
+    deleteOrphans: false,
+    showValues: false,
+    metadata: {tags: {}},
+    incomplete: [],
+  })
+const desired = (...paths: string[]) => new Map(paths.map((path) => [path, {v: path}]))
+
+describe('parsing and rendering a name template', () => {
+  it('Given variables and filters, then each placeholder renders its variable through its filters in order', () => {
+    const vars = {path: 'Svc/Api', target: 'prod', region: 'eu-west-1'}
+    expect(render('{{target}}/{{path}}', vars)).toEqual({name: 'prod/Svc/Api'})
+    expect(render('{{ path | lower }}', vars)).toEqual({name: 'svc/api'})
+    expect(render('{{path | upper}}', vars)).toEqual({name: 'SVC/API'})
+    expect(render('{{region}}_{{path | replace "/" "-" | lower}}', vars)).toEqual({name: 'eu-west-1_svc-api'})
+    expect(render('{{path | replace "|" "\\""}}', {path: 'a|b'})).toEqual({name: 'a"b'})
+  })
+
+  it.each([
+    ['{{nope}}/{{path}}', /unknown variable \{\{nope\}\}/],
+    ['{{path | title}}', /unknown filter "title"/],
+    ['{{path | replace "/"}}', /takes two double-quoted strings/],
+    ['{{path | replace "" "-"}}', /non-empty string/],
+    ['{{path | lower "x"}}', /takes no arguments/],
+    ['{{path}}}}', /unbalanced/],
+    ['{{path', /unbalanced/],
+    ['{{path | }}', /filter name is missing/],
+  ])('Given %j, then parsing fails saying why', (text, message) => {
+    const result = parseNameTemplate(text)
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.error).toMatch(message)
+  })
+})
+
+describe('shaping a target: paths to names', () => {
+  it('Given the default template, then names are secret_prefix + path, byte for byte', () => {
+    const secrets = shapeSecrets(desired('db', 'svc/api'), shape('{{secret_prefix}}{{path}}'), {
+      ...context,
+      prefix: 'apps/',
+    })
+    expect(secrets.map((s) => s.name)).toEqual(['apps/db', 'apps/svc/api'])
+    expect(secrets.every((s) => s.problem === undefined)).toBe(true)
+  })
+
+  it('Given two paths that render to one name, then both fail naming the other, and the rest are fine', () => {
+    const secrets = shapeSecrets(desired('DB', 'db', 'api'), shape('{{path | lower}}'), context)
+    const byPath = new Map(secrets.map((s) => [s.path, s]))
+    expect(byPath.get('DB')?.problem).toMatch(/the name "db" is also rendered for "db"/)
+    expect(byPath.get('db')?.problem).toMatch(/the name "db" is also rendered for "DB"/)
+    expect(byPath.get('api')?.problem).toBeUndefined()
+    const plan = planOf(secrets)
+    expect(plan.changes.map((c) => [c.path, c.action, c.error === null])).toEqual([
+      ['DB', 'create', false],
+      ['api', 'create', true],
+      ['db', 'create', false],
+    ])
+  })
+
+  it.each([
+    ['..', 'must not have a "." or ".." segment'],
+    ['a//b', 'empty segment'],
+    ['Prod Account', 'may use only'],
+    ['x'.repeat(600), 'AWS allows at most 512'],
+  ])(
+    'Given the account name %j (untrusted), then every rendered name fails the name guard and nothing is written',
+    (accountName, problem) => {
+      const secrets = shapeSecrets(desired('db'), shape('{{account_name}}/{{path}}', {accountName}), context)
+      const plan = planOf(secrets)
+      expect(plan.changes).toHaveLength(1)
+      expect(plan.changes[0]?.error).toContain(problem)
+    },
+  )
+
+  it('Given a template that renders outside secret_prefix, then the secret fails: the prefix scopes what the target owns', () => {
+    const [secret] = shapeSecrets(desired('db'), shape('{{target}}/{{path}}'), {...context, prefix: 'apps/'})
+    expect(secret?.problem).toMatch(/outside secret_prefix "apps\/"/)
+  })
+
+  it('Given a replace filter that makes an empty segment, then the name is refused (never a ".." or "//" name)', () => {
+    const secrets = shapeSecrets(desired('a/b'), shape('{{path | replace "b" ""}}x/{{path}}'), context)
+    const plan = planOf(secrets)
+    expect(secrets[0]?.name).toBe('a/x/a/b')
+    expect(plan.changes[0]?.error).toBeNull()
+    const dotted = shapeSecrets(desired('a/b'), shape('{{path | replace "b" ".."}}/{{path}}'), context)
+    expect(planOf(dotted).changes[0]?.error).toContain('".."')
+  })
+})
