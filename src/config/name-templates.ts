@@ -22,6 +22,7 @@ interface TemplateSite {
   template: string | undefined
   prefix: string
   imports: readonly string[]
+  granularity: 'path' | 'key'
   /** Whether `{{account_name}}` has a value: discovered targets, or a static target with `account_name`. */
   hasAccountName: boolean
 }
@@ -37,6 +38,7 @@ const sites = (config: Config): TemplateSite[] => [
     template: target.name_template,
     prefix: target.secret_prefix,
     imports: target.imports,
+    granularity: target.granularity ?? 'path',
     hasAccountName: target.account_name !== undefined,
   })),
   ...config.discovery.map((block, index) => ({
@@ -44,6 +46,7 @@ const sites = (config: Config): TemplateSite[] => [
     template: block.target.name_template,
     prefix: block.target.secret_prefix,
     imports: block.target.imports,
+    granularity: block.target.granularity ?? 'path',
     hasAccountName: true,
   })),
 ]
@@ -65,7 +68,9 @@ function checkSite(site: TemplateSite, template: NameTemplate): string[] {
   const problems: string[] = []
   if (!variables.has('path'))
     problems.push('must use {{path}}: without it every secret of the target gets the same name')
-  if (variables.has('key')) problems.push('{{key}} is only known with granularity: key')
+  if (variables.has('key') && site.granularity !== 'key') problems.push('{{key}} is only known with granularity: key')
+  if (!variables.has('key') && site.granularity === 'key')
+    problems.push('must use {{key}} with granularity: key: without it every key of a secret gets the same name')
   if (variables.has('source') && site.imports.length !== 1)
     problems.push(`{{source}} needs a target with exactly one import (this one has ${site.imports.length})`)
   if (variables.has('account_name') && !site.hasAccountName)

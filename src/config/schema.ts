@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {globProblem} from '../merge/select-paths.js'
 import {keySpaceProblem} from '../util/key-space.js'
 import {parseDuration} from './duration.js'
 
@@ -241,9 +242,44 @@ const aws = z.strictObject({
 // AWS Secrets Manager name characters (docs/design.md §4); the full name is checked per secret.
 export const SECRET_NAME_CHARS = /^[A-Za-z0-9/_+=.@-]*$/
 
+// A glob on relative secret paths (merge/select-paths.ts): `*` within a segment, `**` as a whole segment.
+const pathGlob = nonEmpty.superRefine((glob, ctx) => {
+  const problem = globProblem(glob)
+  if (problem !== undefined) ctx.addIssue({code: 'custom', message: problem})
+})
+const importEntry = z.union(
+  [
+    nonEmpty,
+    z.strictObject({
+      name: nonEmpty,
+      include: z.array(pathGlob, {error: 'expected a list of path globs'}).optional(),
+      exclude: z.array(pathGlob, {error: 'expected a list of path globs'}).default([]),
+    }),
+  ],
+  {error: 'expected a source or target name, or {name, include, exclude}'},
+)
+/** `imports` as names (what the graph reads) plus the path selections of the entries that have one. */
+const imports = z
+  .array(importEntry, {error: 'expected a list of source or target names'})
+  .default([])
+  .transform((entries) => ({
+    names: entries.map((entry) => (typeof entry === 'string' ? entry : entry.name)),
+    selections: entries.flatMap((entry) =>
+      typeof entry === 'string' || (entry.include === undefined && entry.exclude.length === 0)
+        ? []
+        : [
+            {
+              name: entry.name,
+              ...(entry.include === undefined ? {} : {include: entry.include}),
+              exclude: entry.exclude,
+            },
+          ],
+    ),
+  }))
+
 const targetBody = {
   region: region.optional(),
-  imports: z.array(nonEmpty, {error: 'expected a list of source or target names'}).default([]),
+  imports,
   overrides: jsonObject.default({}),
   secret_prefix: z
     .string()
@@ -256,19 +292,41 @@ const targetBody = {
   external_id: z.string().optional(),
   // Parsed and checked against the target by config/name-templates.ts (the checks span keys).
   name_template: nonEmpty.optional(),
+  // Optional in the output (undefined: path / json), so a target built in code needs neither.
+  granularity: z.enum(['path', 'key']).optional(),
+  format: z.enum(['json', 'raw', 'binary']).optional(),
 }
 
-const target = z.strictObject({
-  name: name('target'),
-  type: z
-    .literal('aws_secretsmanager', {error: 'the only target type is aws_secretsmanager'})
-    .default('aws_secretsmanager'),
-  account_id: accountId.optional(),
-  // For {{account_name}} in name_template; discovery sets it to the account's name.
-  account_name: nonEmpty.optional(),
-  role_arn: roleArn.optional(),
-  ...targetBody,
-})
+/** `imports` written as names or `{name, include, exclude}`: the names stay `imports`, selections go beside them. */
+const flattenImports = <T extends {imports: {names: string[]; selections: ImportSelection[]}}>(
+  body: T,
+): Omit<T, 'imports'> & {imports: string[]; import_selections?: ImportSelection[]} => {
+  const {imports: written, ...rest} = body
+  return {
+    ...rest,
+    imports: written.names,
+    ...(written.selections.length > 0 ? {import_selections: written.selections} : {}),
+  }
+}
+export interface ImportSelection {
+  name: string
+  include?: string[]
+  exclude: string[]
+}
+
+const target = z
+  .strictObject({
+    name: name('target'),
+    type: z
+      .literal('aws_secretsmanager', {error: 'the only target type is aws_secretsmanager'})
+      .default('aws_secretsmanager'),
+    account_id: accountId.optional(),
+    // For {{account_name}} in name_template; discovery sets it to the account's name.
+    account_name: nonEmpty.optional(),
+    role_arn: roleArn.optional(),
+    ...targetBody,
+  })
+  .transform(flattenImports)
 
 const WILDCARD = /^[^[\]{}\\]+$/
 const tagFilter = z.strictObject({
@@ -314,6 +372,7 @@ const discovery = z
         role_arn: roleArnTemplate.optional(),
         ...targetBody,
       })
+      .transform(flattenImports)
       .prefault({}),
   })
   .superRefine((block, ctx) => {

@@ -91,6 +91,11 @@ export function renderTarget(template: TargetTemplate, account: TemplateAccount)
     ...(template.external_id === undefined ? {} : {external_id: template.external_id}),
     // Rendered per secret at sync time ({{path}}, {{account_name}} …), not here.
     ...(template.name_template === undefined ? {} : {name_template: template.name_template}),
+    ...(template.granularity === undefined ? {} : {granularity: template.granularity}),
+    ...(template.format === undefined ? {} : {format: template.format}),
+    ...(template.import_selections === undefined
+      ? {}
+      : {import_selections: template.import_selections.map((entry) => ({...entry, name: render(entry.name)}))}),
   }
 }
 

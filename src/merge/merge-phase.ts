@@ -122,6 +122,7 @@ export const mergeInputs = (config: Config): MergeTargetInput[] =>
   config.targets.map((target) => ({
     name: target.name,
     imports: target.imports,
+    selections: target.import_selections,
     overrides: target.overrides as JsonObject,
   }))
 

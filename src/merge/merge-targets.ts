@@ -2,6 +2,7 @@ import type {ListMergeMode} from '../config/schema.js'
 import type {TargetGraph} from '../graph/target-graph.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import {mergeSecret} from './deep-merge.js'
+import {pathSelector, type PathSelection} from './select-paths.js'
 
 /** Relative secret path → the secret's JSON object. */
 export type SecretMap = ReadonlyMap<string, JsonObject>
@@ -11,6 +12,8 @@ export type SourceOutcome = {ok: true; secrets: SecretMap} | {ok: false; error: 
 export interface MergeTargetInput {
   name: string
   imports: readonly string[]
+  /** Per import name: which of its paths the target takes (`imports: [{name, include, exclude}]`); default all. */
+  selections?: ReadonlyArray<PathSelection & {name: string}>
   overrides: JsonObject
 }
 
@@ -35,7 +38,10 @@ export function mergeTarget(
   for (const imported of target.imports) {
     const contribution = contributionOf(imported)
     if (!contribution?.ok) continue
+    const selection = target.selections?.find((entry) => entry.name === imported)
+    const selected = selection ? pathSelector(selection) : () => true
     for (const [path, secret] of contribution.secrets) {
+      if (!selected(path)) continue
       const existing = accumulator.get(path)
       accumulator.set(path, existing ? mergeSecret(existing, secret, mode) : secret)
     }

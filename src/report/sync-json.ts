@@ -32,6 +32,8 @@ function jsonChange(change: SecretChange, showValues: boolean): SyncJsonChange {
     action: change.action,
     name: change.name,
     path: change.path,
+    // Only with granularity key, so the output of every other target is unchanged.
+    ...(change.key === undefined ? {} : {key: change.key}),
     drift: change.drift,
     keys_added: [...change.keys_added],
     keys_removed: [...change.keys_removed],

@@ -13,7 +13,7 @@ import {
 import {formatOperationError} from '../errors.js'
 import type {AppliedRecord} from '../store/index.js'
 import {ownRecord} from '../store/stored-json.js'
-import {stringifyJson} from '../util/exact-json.js'
+import {secretValueFields} from './secret-payload.js'
 import type {SecretMetadata} from './metadata.js'
 import type {MetadataWrites, PlannedChange} from './plan.js'
 
@@ -129,7 +129,7 @@ export async function applyChanges(
           client.send(
             new CreateSecretCommand({
               Name: desired.name,
-              SecretString: stringifyJson(desired.value),
+              ...secretValueFields(desired.value, desired.payload),
               Description: metadata.description,
               KmsKeyId: metadata.kmsKeyId,
               Tags: createTags,
@@ -150,7 +150,7 @@ export async function applyChanges(
             client.send(
               new PutSecretValueCommand({
                 SecretId: desired.name,
-                SecretString: stringifyJson(desired.value),
+                ...secretValueFields(desired.value, desired.payload),
                 ClientRequestToken: token,
               }),
             ),

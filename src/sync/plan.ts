@@ -1,7 +1,14 @@
 import type {AppliedRecord} from '../store/index.js'
 import {contentHash, isPlainObject, jsonEqual, type JsonObject} from '../util/canonical-json.js'
-import {stringifyJson} from '../util/exact-json.js'
-import {nameProblem, secretName, sizeProblem} from './secret-rules.js'
+import {nameProblem, secretName} from './secret-rules.js'
+import {
+  currentHash,
+  holdsValue,
+  payloadSizeProblem,
+  shownPayload,
+  shownValue,
+  type SecretPayload,
+} from './secret-payload.js'
 import {
   DEFAULT_KMS_KEY,
   hasMetadataChange,
@@ -14,8 +21,12 @@ import type {SecretChange} from './types.js'
 
 export interface DesiredSecret {
   path: string
+  /** With granularity key: the top-level key of the Vault secret this AWS secret holds. */
+  key?: string
   name: string
+  /** The JSON form (for keys_* and the default JSON format); `payload` when the format is raw or binary. */
   value: JsonObject
+  payload?: SecretPayload
   hash: string
   /** Why this secret cannot be written at all (its name could not be rendered, or another path shares it). */
   problem?: string
@@ -35,6 +46,10 @@ export interface CurrentSecret {
   metadata: SecretMetadata
   /** Read value: a JSON object, or the raw string when it is not one; undefined when not read. */
   value?: JsonObject | string
+  /** The SecretString exactly as read (compared byte for byte for format raw). */
+  text?: string
+  /** SecretBinary as read. */
+  binary?: Uint8Array
   /** Why reading the value failed, when it did. */
   readError?: string
 }
@@ -145,6 +160,9 @@ function keyDiff(before: JsonObject | string | undefined, after: JsonObject | un
 
 const NO_KEYS: KeyDiff = {keys_added: [], keys_removed: [], keys_changed: []}
 
+/** A raw or binary value has no keys in AWS: a change to it is a change of the Vault key(s) it holds. */
+const changedKeys = (secret: DesiredSecret): KeyDiff => ({...NO_KEYS, keys_changed: Object.keys(secret.value).sort()})
+
 const recordedMetadata = (applied: AppliedRecord | undefined): SecretMetadata | undefined =>
   applied?.metadata && {
     tags: applied.metadata.tags,
@@ -179,20 +197,14 @@ export function planTarget(
 ): TargetPlan {
   const changes: PlannedChange[] = []
   const unchanged: TargetPlan['unchanged'] = []
-  const values = (before: JsonObject | string | undefined | null, after: JsonObject | undefined | null) =>
+  const values = (before: CurrentSecret | null, after: DesiredSecret) =>
     options.showValues
-      ? {
-          before: isPlainObject(before)
-            ? (before as JsonObject)
-            : before === undefined || before === null
-              ? null
-              : ({raw: before} as JsonObject),
-          after: after ?? null,
-        }
+      ? {before: shownValue(before ?? undefined, after.payload), after: shownPayload(after.value, after.payload)}
       : {}
   const base = (secret: DesiredSecret) => ({
     name: secret.name,
     path: secret.path,
+    ...(secret.key === undefined ? {} : {key: secret.key}),
     drift: false,
     held: false,
     error: null,
@@ -221,7 +233,7 @@ export function planTarget(
       })
       continue
     }
-    const problem = nameProblem(secret.name) ?? sizeProblem(stringifyJson(secret.value))
+    const problem = nameProblem(secret.name) ?? payloadSizeProblem(secret.value, secret.payload)
     if (!existing) {
       // CreateSecret sets every tag, the key and the description at once: no metadata change to list.
       changes.push({
@@ -231,7 +243,7 @@ export function planTarget(
         ...NO_METADATA_CHANGE,
         error: problem ?? null,
         writeValue: true,
-        ...values(null, secret.value),
+        ...values(null, secret),
       })
       continue
     }
@@ -270,7 +282,7 @@ export function planTarget(
         currentVersionId: existing.currentVersionId,
         writeValue: true,
         ...writes,
-        ...values(null, secret.value),
+        ...values(null, secret),
       })
       continue
     }
@@ -286,7 +298,7 @@ export function planTarget(
     }
     const known = isKnownInSync(secret, existing, applied)
     if (!known && existing.value === undefined) throw new Error(`planTarget: the value of ${secret.name} was not read`)
-    const valueInSync = known || (isPlainObject(existing.value) && jsonEqual(existing.value, secret.value))
+    const valueInSync = known || holdsValue(existing, secret.value, secret.payload)
     if (valueInSync && !metaChanged) {
       unchanged.push({name: secret.name, hash: secret.hash, versionId: existing.currentVersionId})
       continue
@@ -295,18 +307,18 @@ export function planTarget(
       !known &&
       record !== undefined &&
       record.version_id !== existing.currentVersionId &&
-      contentHash(existing.value as JsonObject | string) !== record.hash
+      currentHash(existing, secret.payload) !== record.hash
     changes.push({
       ...base(secret),
       action: 'update',
       drift: valueDrift || metaDrift,
-      ...(valueInSync ? NO_KEYS : keyDiff(existing.value, secret.value)),
+      ...(valueInSync ? NO_KEYS : secret.payload ? changedKeys(secret) : keyDiff(existing.value, secret.value)),
       ...meta,
       error: problem ?? null,
       currentVersionId: existing.currentVersionId,
       writeValue: !valueInSync,
       ...writes,
-      ...(valueInSync ? {} : values(existing.value, secret.value)),
+      ...(valueInSync ? {} : values(existing, secret)),
     })
   }
 

@@ -10,6 +10,7 @@ import {isPlainObject, type JsonObject} from '../util/canonical-json.js'
 import {parseJson} from '../util/exact-json.js'
 import {TARGET_TAG} from './metadata.js'
 import type {CurrentSecret} from './plan.js'
+import type {ReadValue} from './secret-payload.js'
 
 export {TARGET_TAG} from './metadata.js'
 const BATCH = 20
@@ -44,6 +45,13 @@ function parseValue(text: string | undefined, redactor: Redactor): JsonObject | 
   } catch {
     return text
   }
+}
+
+/** The parsed value (as the planner always compared it), plus the exact text or bytes for raw and binary. */
+function readValue(text: string | undefined, binary: Uint8Array | undefined, redactor: Redactor): ReadValue {
+  if (binary === undefined) return {value: parseValue(text, redactor), ...(text === undefined ? {} : {text})}
+  redactor.add(Buffer.from(binary).toString('base64'))
+  return {value: '', binary}
 }
 
 function describeOwnership(tags: Record<string, string>, ownership: OwnershipTag) {
@@ -128,13 +136,13 @@ export async function readValues(
   client: SecretsManagerClient,
   names: readonly string[],
   redactor: Redactor,
-): Promise<{values: Map<string, JsonObject | string>; errors: Map<string, string>}> {
-  const values = new Map<string, JsonObject | string>()
+): Promise<{values: Map<string, ReadValue>; errors: Map<string, string>}> {
+  const values = new Map<string, ReadValue>()
   const errors = new Map<string, string>()
   for (let i = 0; i < names.length; i += BATCH) {
     const response = await client.send(new BatchGetSecretValueCommand({SecretIdList: names.slice(i, i + BATCH)}))
     for (const value of response.SecretValues ?? [])
-      if (value.Name) values.set(value.Name, parseValue(value.SecretString, redactor))
+      if (value.Name) values.set(value.Name, readValue(value.SecretString, value.SecretBinary, redactor))
     for (const error of response.Errors ?? [])
       if (error.SecretId) errors.set(error.SecretId, `BatchGetSecretValue: ${error.ErrorCode ?? 'error'}`)
   }

@@ -302,11 +302,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
         const value = read.values.get(name)
         const readError = read.errors.get(name)
         if (value !== undefined || readError !== undefined)
-          current.set(name, {
-            ...secret,
-            ...(value !== undefined ? {value} : {}),
-            ...(readError !== undefined ? {readError} : {}),
-          })
+          current.set(name, {...secret, ...value, ...(readError !== undefined ? {readError} : {})})
       }
       // Orphans are deleted only from this run's own desired state, never from a newer snapshot another run wrote.
       const deleteOrphans = settings.deleteOrphans && basis.desired === input.desired

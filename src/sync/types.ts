@@ -10,6 +10,8 @@ export interface SecretChange {
   name: string
   /** Relative secret path in the target's desired state (for deletes: the name without the prefix). */
   path: string
+  /** With `granularity: key`: the top-level key of the Vault secret at `path` this secret holds. */
+  key?: string
   /** The secret was changed outside secretsync since secretsync last wrote it. */
   drift: boolean
   keys_added: string[]

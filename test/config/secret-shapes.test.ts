@@ -78,3 +78,39 @@ function parseConfigError(text: string): string {
   }
   throw new Error('expected a config error')
 }
+
+describe('imports with include/exclude, granularity and format', () => {
+  it('Given an import entry {name, include, exclude}, then imports stay names and the selection goes beside them', () => {
+    const text = configText('').replace(
+      'imports: [base]',
+      'imports: [{name: base, include: ["svc/**"], exclude: ["svc/legacy/*"]}, other]',
+    )
+    const config = parseConfig(text, FILE, {env: {}}).config
+    expect(config.targets[0]?.imports).toEqual(['base', 'other'])
+    expect(config.targets[0]?.import_selections).toEqual([
+      {name: 'base', include: ['svc/**'], exclude: ['svc/legacy/*']},
+    ])
+  })
+
+  it('Given a bad glob, then loading fails naming the file, line and key of that glob', () => {
+    const text = configText('').replace('imports: [base]', 'imports:\n      - {name: base, include: ["svc/a**"]}')
+    const message = parseConfigError(text)
+    expect(message).toContain(`${FILE}:9`)
+    expect(message).toContain('targets[0].imports[0].include[0]')
+    expect(message).toContain('"**" must be a whole segment')
+  })
+
+  it('Given an unknown import inside an entry, then the graph error names it as for a plain name', () => {
+    const text = configText('').replace('imports: [base]', 'imports: [{name: bse, include: ["*"]}]')
+    expect(parseConfigError(text)).toContain('unknown import "bse"')
+  })
+
+  it('Given granularity key, then the default name is prefix/path/key and a template must use {{key}}', () => {
+    expect(() => parse('    granularity: key\n    format: raw\n')).not.toThrow()
+    expect(problem('    granularity: key\n    name_template: "{{path}}"\n')).toContain(
+      'must use {{key}} with granularity: key',
+    )
+    expect(problem('    granularity: keys\n')).toContain('targets[0].granularity')
+    expect(problem('    format: yaml\n')).toContain('targets[0].format')
+  })
+})

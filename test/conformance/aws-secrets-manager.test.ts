@@ -322,6 +322,15 @@ describe('PutSecretValue and version labels', () => {
     expect(Array.from(value.SecretBinary ?? [])).toEqual([0, 1, 2, 250, 255])
   })
 
+  it('PutSecretValue with SecretBinary, read back byte for byte by BatchGetSecretValue (a base64 blob in JSON)', async () => {
+    await sm.send(new CreateSecretCommand({Name: 'binary-batch', SecretBinary: Uint8Array.from([1])}))
+    await sm.send(new PutSecretValueCommand({SecretId: 'binary-batch', SecretBinary: Uint8Array.from([0, 255, 0])}))
+    const batch = await sm.send(new BatchGetSecretValueCommand({SecretIdList: ['binary-batch']}))
+
+    expect(batch.SecretValues?.[0]?.SecretString).toBeUndefined()
+    expect(Array.from(batch.SecretValues?.[0]?.SecretBinary ?? [])).toEqual([0, 255, 0])
+  })
+
   it('finds a secret by full ARN and by partial ARN (without the random suffix)', async () => {
     const {ARN: arn = ''} = await sm.send(new CreateSecretCommand({Name: 'by-arn', SecretString: 'v'}))
     const partial = arn.slice(0, -7)

@@ -161,3 +161,81 @@ describe('name templates', () => {
     expect(warned.stdout).toContain('warning: targets[0].name_template: names end in "-" and six characters')
   })
 })
+
+describe('selection, granularity and formats', () => {
+  const current = (name: string) => stack.aws.secretsManager.getSecret(ACCOUNT, REGION, name)
+  const currentBinary = (name: string) => current(name)?.versions.find((v) => v.stages.includes('AWSCURRENT'))?.binary
+
+  it('include/exclude on an import: only the selected paths are synced; narrowing it makes the rest orphans', async () => {
+    stack.vault.putSecret('secret/', 'base/svc/legacy/old', {x: 1})
+    const imports = (selection: string) => `  - name: app\n    account_id: "${ACCOUNT}"\n    imports: [${selection}]\n`
+    config = await writeConfig(imports('{name: base, include: ["svc/**"], exclude: ["svc/legacy/*"]}'))
+    const run = await pipeline()
+    expect(run.code).toBe(0)
+    expect(live()).toEqual(['svc/api', 'svc/cfg'])
+
+    config = await writeConfig(imports('{name: base, include: ["svc/api"]}'), 'sync: {delete_orphans: true}\n')
+    const narrowed = await pipeline()
+    expect(narrowed.json.summary).toMatchObject({deleted: 1, unchanged: 1})
+    expect(live()).toEqual(['svc/api'])
+  })
+
+  it('granularity key + format raw: one plain secret per key; no change costs one ListSecrets; an edit is drift', async () => {
+    config = await writeConfig(target(', granularity: key, format: raw'))
+    const first = await pipeline()
+    expect(first.code).toBe(0)
+    expect(live()).toEqual(['db/password', 'db/user', 'svc/api/key', 'svc/cfg/n'])
+    expect(current('db/password')?.value).toBe('pw-1')
+    expect(current('svc/cfg/n')?.value).toBe('1')
+    const change = first.json.targets[0]?.changes.find((c) => c.name === 'db/user') as Change & {key?: string}
+    expect(change).toMatchObject({action: 'create', path: 'db', key: 'user'})
+
+    stack.controls.resetCounters()
+    const again = await pipeline()
+    expect(again.json.summary).toMatchObject({unchanged: 4, created: 0, updated: 0})
+    expect(count('ListSecrets')).toBe(1)
+    expect(secretsManagerWrites(stack.controls)).toBe(0)
+
+    stack.aws.secretsManager.putValueOutOfBand(ACCOUNT, REGION, 'db/password', 'pw-hacked')
+    const drift = await pipeline()
+    expect(drift.json.targets[0]?.changes).toMatchObject([{action: 'update', name: 'db/password', drift: true}])
+    expect(current('db/password')?.value).toBe('pw-1')
+  })
+
+  it('format raw on a multi-key secret fails that secret, named; the single-key ones apply (exit 3)', async () => {
+    config = await writeConfig(target(', format: raw'))
+    const run = await pipeline()
+    expect(run.code).toBe(3)
+    const failed = run.json.targets[0]?.changes.filter((c) => c.error !== null)
+    expect(failed).toMatchObject([{path: 'db', error: expect.stringContaining('this one has 2 keys')}])
+    expect(current('svc/api')?.value).toBe('k-1')
+  })
+
+  it('format binary: base64 in Vault lands as SecretBinary, compared byte-exactly; invalid base64 fails alone', async () => {
+    const der = Buffer.from([0x30, 0x82, 0x00, 0xff, 0x10]).toString('base64')
+    stack.vault.putSecret('secret/', 'certs/tls', {der})
+    stack.vault.putSecret('secret/', 'certs/broken', {der: 'not base64!'})
+    const binary = `  - name: app\n    account_id: "${ACCOUNT}"\n    imports: [{name: base, include: ["certs/*"]}]\n    format: binary\n`
+    config = await writeTempConfig(
+      pipelineConfigText({region: REGION, targets: binary, extra: 'logging: {level: warn}\n'}).replace(
+        'mount: secret/base/',
+        'mount: secret/',
+      ),
+    )
+    const run = await pipeline()
+    expect(run.code).toBe(3)
+    expect(run.json.targets[0]?.changes.find((c) => c.path === 'certs/broken')?.error).toContain(
+      'format binary needs a base64 string',
+    )
+    expect(currentBinary('certs/tls')).toBe(der)
+    expect(current('certs/tls')?.value).toBeUndefined()
+
+    stack.controls.resetCounters()
+    await pipeline()
+    expect(count('CreateSecret') + count('PutSecretValue')).toBe(0)
+    stack.vault.putSecret('secret/', 'certs/tls', {der: Buffer.from([0x30, 0x82, 0x00, 0xff, 0x11]).toString('base64')})
+    const changed = await pipeline()
+    expect(changed.json.targets[0]?.changes.find((c) => c.path === 'certs/tls')).toMatchObject({action: 'update'})
+    expect(Buffer.from(currentBinary('certs/tls') ?? '', 'base64').at(-1)).toBe(0x11)
+  })
+})

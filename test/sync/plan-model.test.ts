@@ -1,13 +1,18 @@
 import {randomInt} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import type {AppliedMetadata, AppliedRecord, RunLock, SnapshotStore} from '../../src/store/index.js'
-import {parseNameTemplate, type NameTemplate} from '../../src/sync/name-template.js'
+import {
+  DEFAULT_KEY_NAME_TEMPLATE,
+  DEFAULT_NAME_TEMPLATE,
+  parseNameTemplate,
+  type NameTemplate,
+} from '../../src/sync/name-template.js'
 import {kmsKeyRef, MANAGED_DESCRIPTION, TARGET_TAG} from '../../src/sync/metadata.js'
 import {deletionVerdict} from '../../src/sync/sync-phase.js'
 import {syncTarget, type SyncSettings} from '../../src/sync/sync-target.js'
 import type {TargetSyncResult} from '../../src/sync/types.js'
 import {contentHash, type JsonObject} from '../../src/util/canonical-json.js'
-import {jsonObject} from '../../src/util/exact-json.js'
+import {jsonObject, stringifyJson, type JsonValue} from '../../src/util/exact-json.js'
 import {seededRandom} from '../support/controls.js'
 import {recordingRuntime} from '../support/runtime.js'
 import {SecretsManagerModel, type ModelSecret} from './sm-model.js'
@@ -54,20 +59,56 @@ const fullTags = (meta: Metadata): Record<string, string> => ({
 const pathOf = (name: string): string | undefined => (name.startsWith(PREFIX) ? name.slice(PREFIX.length) : undefined)
 
 /**
- * Name templates (issue 16) and, for the oracle, what each renders. Besides the default, one that moves every name
- * (a template change: creates plus deletions of the old names) and one that moves some.
+ * Shapes (issue 16) and, for the oracle, what each puts in AWS: name -> expected value (a JSON object, or the exact
+ * text for format raw). Besides the default: a template that moves every name (a template change: creates plus
+ * deletions of the old names), one that moves some, and one secret per top-level key as JSON or raw text.
  */
-interface Template {
+interface Shape {
   text?: string
-  nameOf(path: string): string
+  granularity?: 'key'
+  format?: 'raw'
+  nameOf(path: string, key?: string): string
 }
-const TEMPLATES: Template[] = [
+const SHAPES: Shape[] = [
   {nameOf: (path) => `${PREFIX}${path}`},
   {text: '{{secret_prefix}}{{path | upper}}', nameOf: (path) => `${PREFIX}${path.toUpperCase()}`},
   {text: '{{secret_prefix}}{{path | replace "g/" "g-"}}', nameOf: (path) => `${PREFIX}${path.replaceAll('g/', 'g-')}`},
+  {granularity: 'key', nameOf: (path, key) => `${PREFIX}${path}/${key}`},
+  {granularity: 'key', format: 'raw', nameOf: (path, key) => `${PREFIX}${path}/${key}`},
 ]
-const desiredOf = (s: {desired: Map<string, JsonObject>; template: Template}, name: string): JsonObject | undefined =>
-  [...s.desired].find(([path]) => s.template.nameOf(path) === name)?.[1]
+// Independent of the product's rules: AWS's characters, and no empty, "." or ".." segment.
+const validName = (name: string): boolean =>
+  /^[A-Za-z0-9/_+=.@-]+$/.test(name) && !name.split('/').some((seg) => seg === '' || seg === '.' || seg === '..')
+const rawText = (value: JsonValue): string => (typeof value === 'string' ? value : stringifyJson(value))
+
+/** What the shape puts in AWS for the desired state: names with valid names, and the names that must fail. */
+function expectedOf(s: {desired: Map<string, JsonObject>; shape: Shape}): {
+  values: Map<string, JsonObject | string>
+  failing: Set<string>
+} {
+  const values = new Map<string, JsonObject | string>()
+  const failing = new Set<string>()
+  for (const [path, secret] of s.desired) {
+    const units: Array<[string, JsonObject | string]> =
+      s.shape.granularity === 'key'
+        ? Object.keys(secret).map((key) => [
+            s.shape.nameOf(path, key),
+            s.shape.format === 'raw'
+              ? rawText(secret[key] as JsonValue)
+              : jsonObject([[key, secret[key] as JsonValue]]),
+          ])
+        : [[s.shape.nameOf(path), secret]]
+    for (const [name, value] of units) {
+      if (validName(name)) values.set(name, value)
+      else failing.add(name)
+    }
+  }
+  return {values, failing}
+}
+const desiredOf = (
+  s: {desired: Map<string, JsonObject>; shape: Shape},
+  name: string,
+): JsonObject | string | undefined => expectedOf(s).values.get(name)
 // Secret data is data (issue 17): prototype-named, empty, unicode and control-character keys and hostile text
 // values must plan, apply and compare exactly like any other.
 const HOSTILE_KEYS = [
@@ -99,7 +140,7 @@ type Kind =
   | 'placeholder-unowned'
 
 interface Scenario {
-  template: Template
+  shape: Shape
   initial: ModelSecret[]
   kinds: Map<string, Kind>
   desired: Map<string, JsonObject>
@@ -114,7 +155,7 @@ interface Scenario {
 
 function scenario(seed: number): Scenario {
   const r = random(seed)
-  const template = r.chance(0.6) ? (TEMPLATES[0] as Template) : r.pick(TEMPLATES)
+  const shape = r.chance(0.4) ? (SHAPES[0] as Shape) : r.pick(SHAPES)
   const previous = randomTargetMetadata(r)
   const wanted = r.chance(0.5) ? previous : randomTargetMetadata(r)
   const initial: ModelSecret[] = []
@@ -149,7 +190,9 @@ function scenario(seed: number): Scenario {
     if (owned && r.chance(0.2)) tags[r.pick(TAG_POOL)] = 'edited'
     const value = r.chance(0.15)
       ? 'not json'
-      : JSON.stringify((r.chance(0.5) && desiredOf({desired, template}, name)) || randomValue(r))
+      : r.chance(0.5) && desiredOf({desired, shape}, name) !== undefined
+        ? shownText(desiredOf({desired, shape}, name) as JsonObject | string)
+        : JSON.stringify(randomValue(r))
     const placeholder = kind.startsWith('placeholder')
     const versionId = `seed-${++version}`
     const kmsKeyId = owned && r.chance(0.2) ? r.pick(KEYS) : owned ? previous.kmsKeyId : undefined
@@ -180,7 +223,7 @@ function scenario(seed: number): Scenario {
     description: MANAGED_DESCRIPTION,
   }
   return {
-    template,
+    shape,
     initial,
     kinds,
     desired,
@@ -202,6 +245,8 @@ function scenario(seed: number): Scenario {
     incomplete: r.chance(0.25) ? ['source base: folder secret/base/x/ answered 403'] : [],
   }
 }
+
+const shownText = (value: JsonObject | string): string => (typeof value === 'string' ? value : stringifyJson(value))
 
 function safeParse(text: string): JsonObject | string {
   try {
@@ -256,7 +301,17 @@ async function run(
       name: TARGET,
       region: 'us-east-1',
       prefix: PREFIX,
-      ...(s.template.text ? {shape: {nameTemplate: parsedTemplate(s.template.text)}} : {}),
+      ...(s.shape === SHAPES[0]
+        ? {}
+        : {
+            shape: {
+              nameTemplate: parsedTemplate(
+                s.shape.text ?? (s.shape.granularity === 'key' ? DEFAULT_KEY_NAME_TEMPLATE : DEFAULT_NAME_TEMPLATE),
+              ),
+              ...(s.shape.granularity ? {granularity: s.shape.granularity} : {}),
+              ...(s.shape.format ? {format: s.shape.format} : {}),
+            },
+          }),
       tags: s.wanted.tags,
       ...(s.wanted.kmsKeyId ? {kmsKeyId: s.wanted.kmsKeyId} : {}),
     },
@@ -302,9 +357,9 @@ function check(
   expect(deletes.sort(), 'exactly the orphans are deleted, and only when allowed').toEqual(
     mayDelete ? [...orphans].sort() : [],
   )
-  // Every name the run may touch: the seeded ones and those the template renders for the desired paths.
-  const rendered = [...s.desired.keys()].map((path) => s.template.nameOf(path))
-  for (const name of new Set([...NAMES, ...rendered])) {
+  // Every name the run may touch: the seeded ones and those the shape renders for the desired paths.
+  const expected = expectedOf(s)
+  for (const name of new Set([...NAMES, ...expected.values.keys(), ...expected.failing])) {
     const kind = s.kinds.get(name)
     const value = desiredOf(s, name)
     const now = after[name]
@@ -321,7 +376,9 @@ function check(
     expect(now, `${name} exists`).toBeDefined()
     if (!now) continue
     expect(now.deleted, `${name} is live`).toBe(false)
-    expect(now.current && safeParse(now.versions[now.current] ?? ''), `${name} holds its desired value`).toEqual(value)
+    const text = now.current === undefined ? undefined : now.versions[now.current]
+    if (typeof value === 'string') expect(text, `${name} holds its exact raw value`).toBe(value)
+    else expect(text === undefined ? undefined : safeParse(text), `${name} holds its desired value`).toEqual(value)
     for (const [key, tag] of Object.entries(wantedTags)) expect(now.tags[key], `${name} tag ${key}`).toBe(tag)
     for (const [key, tag] of Object.entries(before[name]?.tags ?? {})) {
       if (key in wantedTags) continue
@@ -335,6 +392,8 @@ function check(
   for (const change of result.changes) {
     if (change.action === 'conflict') continue
     if (change.held) expect(deletes, 'a held deletion is never applied').not.toContain(change.name)
+    else if (expected.failing.has(change.name))
+      expect(change.error, `${change.name} is a name AWS rejects: it fails, named`).not.toBeNull()
     else expect(change.error, `${change.action} ${change.name} succeeded`).toBeNull()
   }
 }
@@ -357,7 +416,9 @@ describe('sync plan/apply against a model of Secrets Manager (seeded)', () => {
 
         const writes = aws.writes.length
         const second = await run(s, aws, store)
-        const redo = second.changes.filter((c) => c.action !== 'conflict' && !c.held)
+        // Conflicts, held deletions and names AWS rejects are reported again on every run; nothing else is.
+        const failing = expectedOf(s).failing
+        const redo = second.changes.filter((c) => c.action !== 'conflict' && !c.held && !failing.has(c.name))
         expect(redo, 'a second run plans nothing new').toEqual([])
         expect(aws.writes.length, 'and writes nothing').toBe(writes)
       } catch (error) {

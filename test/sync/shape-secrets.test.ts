@@ -1,9 +1,12 @@
 import {describe, expect, it} from 'vitest'
 import {parseNameTemplate, renderName, type NameTemplate} from '../../src/sync/name-template.js'
-import {planTarget, type DesiredSecret} from '../../src/sync/plan.js'
+import {planTarget, type CurrentSecret, type DesiredSecret} from '../../src/sync/plan.js'
 import {shapeSecrets, type TargetShape} from '../../src/sync/shape-secrets.js'
+import type {JsonObject} from '../../src/util/canonical-json.js'
+import {ExactNumber, jsonObject, stringifyJson} from '../../src/util/exact-json.js'
 
-// Name templates (issue 16 item 1): parsed once, rendered per secret, and never trusted once rendered.
+// What lands in AWS (issue 16): name templates parsed once, rendered per secret and never trusted once rendered;
+// granularity and formats, compared exactly.
 
 const parsed = (text: string): NameTemplate => {
   const result = parseNameTemplate(text)
@@ -13,16 +16,16 @@ const parsed = (text: string): NameTemplate => {
 const render = (text: string, variables: Record<string, string>) => renderName(parsed(text), variables)
 const context = {target: 'app', prefix: '', accountId: '111111111111', region: 'eu-west-1'}
 const shape = (text: string, extra: Partial<TargetShape> = {}): TargetShape => ({nameTemplate: parsed(text), ...extra})
-const planOf = (secrets: DesiredSecret[]) =>
-  planTarget(secrets, new Map(), undefined, {
-    target: 'app',
-    prefix: '',
-    adopt: false,
-    deleteOrphans: false,
-    showValues: false,
-    metadata: {tags: {}},
-    incomplete: [],
-  })
+const PLAN = {
+  target: 'app',
+  prefix: '',
+  adopt: false,
+  deleteOrphans: false,
+  showValues: false,
+  metadata: {tags: {}},
+  incomplete: [],
+}
+const planOf = (secrets: DesiredSecret[]) => planTarget(secrets, new Map(), undefined, PLAN)
 const desired = (...paths: string[]) => new Map(paths.map((path) => [path, {v: path}]))
 
 describe('parsing and rendering a name template', () => {
@@ -102,5 +105,108 @@ describe('shaping a target: paths to names', () => {
     expect(plan.changes[0]?.error).toBeNull()
     const dotted = shapeSecrets(desired('a/b'), shape('{{path | replace "b" ".."}}/{{path}}'), context)
     expect(planOf(dotted).changes[0]?.error).toContain('".."')
+  })
+})
+
+describe('granularity and formats', () => {
+  const keyShape = (format: TargetShape['format'], text = '{{secret_prefix}}{{path}}/{{key}}'): TargetShape =>
+    shape(text, {granularity: 'key', format})
+  const one = new Map([
+    [
+      'db',
+      jsonObject([
+        ['user', 'u'],
+        ['port', new ExactNumber('5432')],
+        ['cfg', {a: 1}],
+      ]),
+    ],
+  ])
+
+  it('Given granularity key, then every top-level key is its own secret, named with {{key}}, JSON {key: value}', () => {
+    const secrets = shapeSecrets(one, keyShape('json'), {...context, prefix: 'apps/'})
+    expect(secrets.map((s) => [s.name, s.key, stringifyJson(s.value), s.payload])).toEqual([
+      ['apps/db/user', 'user', '{"user":"u"}', undefined],
+      ['apps/db/port', 'port', '{"port":5432}', undefined],
+      ['apps/db/cfg', 'cfg', '{"cfg":{"a":1}}', undefined],
+    ])
+  })
+
+  it('Given format raw with granularity key, then strings are plain, numbers keep their digits, objects stay JSON', () => {
+    const secrets = shapeSecrets(one, keyShape('raw'), context)
+    expect(secrets.map((s) => s.payload)).toEqual([{string: 'u'}, {string: '5432'}, {string: '{"a":1}'}])
+  })
+
+  it('Given format raw with granularity path, then a single-key secret is its value and a multi-key one fails, named', () => {
+    const secrets = shapeSecrets(
+      new Map<string, JsonObject>([
+        ['single', {token: 't-1'}],
+        ['multi', {a: '1', b: '2'}],
+      ]),
+      shape('{{secret_prefix}}{{path}}', {format: 'raw'}),
+      context,
+    )
+    expect(secrets.map((s) => [s.path, s.payload, s.problem])).toEqual([
+      [
+        'multi',
+        undefined,
+        expect.stringContaining('format raw takes the value of a single-key secret; this one has 2 keys'),
+      ],
+      ['single', {string: 't-1'}, undefined],
+    ])
+  })
+
+  it('Given format binary, then valid base64 becomes bytes, and anything else fails alone (never silently decoded)', () => {
+    const secrets = shapeSecrets(
+      new Map<string, JsonObject>([
+        ['ok', {cert: Buffer.from([0, 1, 2, 255]).toString('base64')}],
+        ['bad', {cert: 'not base64!'}],
+        ['unpadded', {cert: 'AAE'}],
+        ['number', {cert: 7}],
+      ]),
+      shape('{{secret_prefix}}{{path}}', {format: 'binary'}),
+      context,
+    )
+    const byPath = new Map(secrets.map((s) => [s.path, s]))
+    expect(byPath.get('ok')?.payload).toEqual({binary: new Uint8Array([0, 1, 2, 255])})
+    for (const path of ['bad', 'unpadded', 'number'])
+      expect(byPath.get(path)?.problem, path).toContain('format binary needs a base64 string')
+  })
+
+  it('Given binary in AWS, then equal bytes are in sync and one changed byte is an update (compared byte-exactly)', () => {
+    const [secret] = shapeSecrets(
+      new Map([['ok', {cert: Buffer.from([0, 1, 2]).toString('base64')}]]),
+      shape('{{secret_prefix}}{{path}}', {format: 'binary'}),
+      context,
+    )
+    const current = (bytes: number[]) =>
+      new Map<string, CurrentSecret>([
+        [
+          'ok',
+          {
+            name: 'ok',
+            owned: true,
+            ownerTarget: 'app',
+            scheduledForDeletion: false,
+            currentVersionId: 'v1',
+            metadata: {tags: {}},
+            value: '',
+            binary: new Uint8Array(bytes),
+          },
+        ],
+      ])
+    expect(planTarget([secret as DesiredSecret], current([0, 1, 2]), undefined, PLAN).changes).toEqual([])
+    expect(planTarget([secret as DesiredSecret], current([0, 1, 3]), undefined, PLAN).changes).toMatchObject([
+      {action: 'update', keys_changed: ['cert'], error: null},
+    ])
+  })
+
+  it('Given a hostile key (untrusted) with granularity key, then its name fails the name guard alone', () => {
+    const secrets = shapeSecrets(new Map([['db', {'': 'x', '../up': 'y', ok: 'z'}]]), keyShape('raw'), context)
+    const plan = planOf(secrets)
+    expect(plan.changes.map((c) => [c.key, c.error === null])).toEqual([
+      ['', false],
+      ['../up', false],
+      ['ok', true],
+    ])
   })
 })
