@@ -295,6 +295,7 @@ const targetBody = {
   // Optional in the output (undefined: path / json), so a target built in code needs neither.
   granularity: z.enum(['path', 'key']).optional(),
   format: z.enum(['json', 'raw', 'binary']).optional(),
+  rotation: z.enum(['skip', 'overwrite']).optional(),
 }
 
 /** `imports` written as names or `{name, include, exclude}`: the names stay `imports`, selections go beside them. */

@@ -111,7 +111,11 @@ const CHANGE_HEADER = [
 
 const changeRow = (change: SecretChange): string =>
   row([
-    change.held ? `${change.action} (held)` : change.action,
+    change.held
+      ? `${change.action} (held)`
+      : change.action === 'skip'
+        ? `skipped (${change.reason ?? 'rotation'})`
+        : change.action,
     md(change.name),
     change.keys_added.map(md).join(', '),
     change.keys_removed.map(md).join(', '),
@@ -214,6 +218,7 @@ const githubOutputs = (result: SyncRunResult): Record<string, string> => {
     drifted: String(s.drifted),
     failed: String(s.failed),
     held: String(s.held),
+    skipped: String(s.skipped),
     'failed-targets': String(s.failed_targets),
     'has-changes': String(hasChanges(s)),
     failed_targets: String(s.failed_targets),

@@ -34,6 +34,7 @@ function jsonChange(change: SecretChange, showValues: boolean): SyncJsonChange {
     path: change.path,
     // Only with granularity key, so the output of every other target is unchanged.
     ...(change.key === undefined ? {} : {key: change.key}),
+    ...(change.reason === undefined ? {} : {reason: change.reason}),
     drift: change.drift,
     keys_added: [...change.keys_added],
     keys_removed: [...change.keys_removed],
@@ -77,6 +78,7 @@ export function renderSyncJson(result: SyncRunResult, options: SyncJsonOptions):
       drifted: s.drifted,
       failed: s.failed,
       held: s.held,
+      skipped: s.skipped,
     },
     targets: result.targets.map((target) => jsonTarget(target, options.showValues)),
     ...(result.throttling ? {throttling: result.throttling.map(jsonThrottling)} : {}),

@@ -15,6 +15,7 @@ const MARK: Record<SecretChange['action'], string> = {
   restore: '!',
   delete: '-',
   conflict: '?',
+  skip: '=',
 }
 
 const ANSI = {bold: 1, red: 31, green: 32, yellow: 33, magenta: 35, cyan: 36} as const
@@ -26,6 +27,7 @@ const STYLE: Record<SecretChange['action'], Style> = {
   restore: 'cyan',
   delete: 'red',
   conflict: 'magenta',
+  skip: 'cyan',
 }
 
 const paint = (style: Style, text: string, color: boolean): string =>
@@ -58,6 +60,8 @@ export function syncSummaryLine(result: SyncRunResult): string {
     plural(s.conflicts, 'conflict'),
     `${s.drifted} drifted`,
     `${s.failed} failed${s.held > 0 ? ` (${s.held} ${s.held === 1 ? 'deletion' : 'deletions'} held)` : ''}`,
+    // Only when there are any, so runs without rotated secrets read as before.
+    ...(s.skipped > 0 ? [`${s.skipped} skipped (rotation)`] : []),
   ].join(', ')
   const targets = s.failed_targets > 0 ? `; ${s.failed_targets} of ${plural(s.targets, 'target')} failed` : ''
   return `${result.dry_run ? 'Plan' : 'Applied'}: ${counts}${targets}`
@@ -113,6 +117,7 @@ export function changeLine(change: SecretChange, color: boolean): string {
   const head = paint(STYLE[change.action], `${MARK[change.action]} ${inline(change.name)}${drift}${held}`, color)
   // A held deletion's error already says `held: <why>`.
   if (change.held) return `  ${head} — ${paint('red', inline(change.error ?? 'held'), color)}`
+  if (change.action === 'skip') return `  ${head} — ${paint('cyan', `skipped (${change.reason ?? 'rotation'})`, color)}`
   if (change.action === 'conflict') {
     const why = change.error === null ? '' : `: ${inline(change.error)}`
     return `  ${head} — ${paint('magenta', `conflict${why}`, color)}`

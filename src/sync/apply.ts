@@ -119,7 +119,7 @@ export async function applyChanges(
   // Several writes in flight so latency does not cap throughput; the limiter alone sets the pace.
   const inFlight = pLimit(8)
   const applyOne = async (change: PlannedChange): Promise<PlannedChange> => {
-    if (change.error !== null || change.held || change.action === 'conflict') return change
+    if (change.error !== null || change.held || change.action === 'conflict' || change.action === 'skip') return change
     const desired = change.desired
     try {
       if (change.action === 'create' && desired) {

@@ -52,6 +52,8 @@ export interface CurrentSecret {
   binary?: Uint8Array
   /** Why reading the value failed, when it did. */
   readError?: string
+  /** ListSecrets' `RotationEnabled`: something else (a rotation Lambda) owns the value. */
+  rotationEnabled?: boolean
 }
 
 export interface PlanOptions {
@@ -64,7 +66,13 @@ export interface PlanOptions {
   metadata: SecretMetadata
   /** Why the desired state may lack secrets (DesiredTarget.incomplete): orphan deletions are then held. */
   incomplete: readonly string[]
+  /** A secret with rotation enabled in AWS: left alone and reported as skipped (default), or overwritten. */
+  rotation?: 'skip' | 'overwrite'
 }
+
+/** Rotation owns the value: secretsync neither reads nor writes it unless the target says `rotation: overwrite`. */
+const leftToRotation = (secret: CurrentSecret, options: Pick<PlanOptions, 'rotation'>): boolean =>
+  secret.rotationEnabled === true && options.rotation !== 'overwrite'
 
 /** The metadata calls an update or restore needs; only what differs is written. */
 export interface MetadataWrites {
@@ -131,7 +139,7 @@ export function namesToRead(
   desired: readonly DesiredSecret[],
   current: ReadonlyMap<string, CurrentSecret>,
   applied: AppliedRecord | undefined,
-  options: Pick<PlanOptions, 'adopt' | 'target'>,
+  options: Pick<PlanOptions, 'adopt' | 'target' | 'rotation'>,
 ): string[] {
   return desired
     .filter((secret) => {
@@ -140,6 +148,7 @@ export function namesToRead(
       if (!existing || existing.scheduledForDeletion || existing.currentVersionId === undefined) return false
       if (ownedByAnotherTarget(existing, options.target)) return false
       if (!existing.owned && !options.adopt) return false
+      if (leftToRotation(existing, options)) return false
       return !isKnownInSync(secret, existing, applied)
     })
     .map((secret) => secret.name)
@@ -159,6 +168,20 @@ function keyDiff(before: JsonObject | string | undefined, after: JsonObject | un
 }
 
 const NO_KEYS: KeyDiff = {keys_added: [], keys_removed: [], keys_changed: []}
+
+/** A secret left alone because rotation owns it: listed so every output says so, never a failure. */
+const skipped = (name: string, path: string, key?: string): PlannedChange => ({
+  action: 'skip',
+  name,
+  path,
+  ...(key === undefined ? {} : {key}),
+  reason: 'rotation',
+  drift: false,
+  ...NO_KEYS,
+  ...NO_METADATA_CHANGE,
+  held: false,
+  error: null,
+})
 
 /** A raw or binary value has no keys in AWS: a change to it is a change of the Vault key(s) it holds. */
 const changedKeys = (secret: DesiredSecret): KeyDiff => ({...NO_KEYS, keys_changed: Object.keys(secret.value).sort()})
@@ -262,6 +285,10 @@ export function planTarget(
       )
       continue
     }
+    if (leftToRotation(existing, options)) {
+      changes.push(skipped(existing.name, secret.path, secret.key))
+      continue
+    }
     const meta = metadataDiff(existing.metadata, options.metadata, managedTagKeys)
     const metaChanged = hasMetadataChange(meta)
     const writes = metaChanged ? {metadataWrites: metadataWrites(meta, options.metadata)} : {}
@@ -339,7 +366,11 @@ export function planTarget(
     options.incomplete.length > 0
       ? `held: the desired state may be incomplete (${options.incomplete.join('; ')}); orphans are deleted only after a complete walk`
       : null
-  for (const orphan of orphans.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  const sorted = orphans.sort((a, b) => (a.name < b.name ? -1 : 1))
+  // Skips before deletions: the sync phase applies deletions last, and the applied changes keep the plan's order.
+  for (const orphan of sorted.filter((secret) => leftToRotation(secret, options)))
+    changes.push(skipped(orphan.name, orphan.name.slice(options.prefix.length)))
+  for (const orphan of sorted.filter((secret) => !leftToRotation(secret, options))) {
     changes.push({
       action: 'delete',
       name: orphan.name,

@@ -65,6 +65,7 @@ function currentOf(entry: SecretListEntry, ownership: OwnershipTag): CurrentSecr
     name: entry.Name ?? '',
     ...describeOwnership(tags, ownership),
     scheduledForDeletion: entry.DeletedDate !== undefined,
+    ...(entry.RotationEnabled === true ? {rotationEnabled: true} : {}),
     currentVersionId: currentVersionOf(entry.SecretVersionsToStages),
     metadata: {
       tags,

@@ -25,6 +25,8 @@ export interface TargetShape {
   granularity?: 'path' | 'key'
   /** `raw`: a plain SecretString; `binary`: a base64 value as SecretBinary. Default `json`. */
   format?: 'json' | 'raw' | 'binary'
+  /** A secret with rotation enabled in AWS: `skip` (default) leaves it alone, `overwrite` writes it anyway. */
+  rotation?: 'skip' | 'overwrite'
   /** The target's only import, for `{{source}}`. */
   source?: string
   /** The account's name (discovered targets, or `account_name` on a static one), for `{{account_name}}`. */
@@ -59,6 +61,7 @@ export function targetShape(target: TargetConfig): TargetShape {
 const nameContext = (target: TargetConfig): Omit<TargetShape, 'nameTemplate'> => ({
   ...(target.granularity === undefined ? {} : {granularity: target.granularity}),
   ...(target.format === undefined ? {} : {format: target.format}),
+  ...(target.rotation === undefined ? {} : {rotation: target.rotation}),
   ...(target.imports.length === 1 && target.imports[0] !== undefined ? {source: target.imports[0]} : {}),
   ...(target.account_name === undefined ? {} : {accountName: target.account_name}),
 })

@@ -184,6 +184,7 @@ export function summarise(results: readonly TargetSyncResult[]): SyncSummary {
     drifted: changes.filter((c) => c.drift).length,
     failed: changes.filter((c) => c.error !== null && c.action !== 'conflict').length,
     held: changes.filter((c) => c.held).length,
+    skipped: changes.filter((c) => c.action === 'skip').length,
   }
 }
 

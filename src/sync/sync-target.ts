@@ -197,7 +197,9 @@ function stagedApply(stage: AppliedStage): StagedTarget {
         const done: TargetSyncResult = {...result, changes, error: heldError(changes)}
         if (held?.lostReason !== undefined) {
           // Another run may hold the lock now: the record is theirs to write. The next run re-reads what we wrote.
-          const written = changes.filter((change) => change.error === null && change.action !== 'conflict').length
+          const written = changes.filter(
+            (change) => change.error === null && change.action !== 'conflict' && change.action !== 'skip',
+          ).length
           return {
             ...done,
             status: 'failed',
@@ -293,9 +295,10 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
         .filter((secret) => !current.has(secret.name) && secret.problem === undefined && isSendableName(secret.name))
         .map((secret) => secret.name)
       for (const [name, secret] of await findUnlistedSecrets(sm, unlisted, readOptions)) current.set(name, secret)
+      const rotation = target.shape?.rotation
       const read = await readValues(
         sm,
-        namesToRead(desired, current, applied, {adopt: settings.adopt, target: target.name}),
+        namesToRead(desired, current, applied, {adopt: settings.adopt, target: target.name, rotation}),
         runtime.redactor,
       )
       for (const [name, secret] of current) {
@@ -313,6 +316,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
         prefix: target.prefix,
         metadata,
         incomplete: input.incomplete,
+        rotation,
       })
       result.snapshot_version = basis.snapshotVersion
       result.unchanged = planned.unchanged.length
@@ -340,10 +344,12 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
       return stagedPlan(result, plan.changes.map(publicChange))
     }
     const record = recordedMetadata(metadata)
-    if (plan.changes.length === 0 && appliedRecordIsCurrent(basis.applied, plan, basis.snapshotVersion, record)) {
+    // Skipped secrets (rotation) are reported on every run and write nothing.
+    const writes = plan.changes.filter((change) => change.action !== 'skip')
+    if (writes.length === 0 && appliedRecordIsCurrent(basis.applied, plan, basis.snapshotVersion, record)) {
       // Nothing to write and the record already vouches for every secret: no lock, no store write.
       await release()
-      return settled(result)
+      return settled({...result, changes: plan.changes.map(publicChange)})
     }
     if (runtime.stop.aborted) {
       await release()

@@ -1,7 +1,7 @@
 import type {JsonObject} from '../util/canonical-json.js'
 
 /** What sync does to one secret. `unchanged` secrets are counted, never listed in output. */
-export type ChangeAction = 'create' | 'update' | 'restore' | 'delete' | 'conflict' | 'unchanged'
+export type ChangeAction = 'create' | 'update' | 'restore' | 'delete' | 'conflict' | 'skip' | 'unchanged'
 
 /** One planned (or applied) change to a secret; values only with `--show-values`. */
 export interface SecretChange {
@@ -12,6 +12,8 @@ export interface SecretChange {
   path: string
   /** With `granularity: key`: the top-level key of the Vault secret at `path` this secret holds. */
   key?: string
+  /** Why a `skip` was left alone: `rotation` (rotation is enabled in AWS and the target has `rotation: skip`). */
+  reason?: 'rotation'
   /** The secret was changed outside secretsync since secretsync last wrote it. */
   drift: boolean
   keys_added: string[]
@@ -69,6 +71,8 @@ export interface SyncSummary {
   failed: number
   /** Deletions held back (a subset of `failed`). */
   held: number
+  /** Secrets left alone because rotation is enabled on them (`skipped (rotation)`); never a failure. */
+  skipped: number
 }
 
 /** How an account-region's Secrets Manager quotas treated the run (README, JSON output `throttling`). */

@@ -9,6 +9,7 @@ import {
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   RestoreSecretCommand,
+  RotateSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
@@ -321,6 +322,29 @@ describe('PutSecretValue and version labels', () => {
     expect(value.SecretString).toBeUndefined()
     expect(Array.from(value.SecretBinary ?? [])).toEqual([0, 1, 2, 250, 255])
   })
+
+  serverOnly('moto looks the rotation Lambda up in its Lambda service, and this suite deploys none')(
+    'RotateSecret with RotateImmediately false configures rotation; ListSecrets and DescribeSecret say RotationEnabled',
+    async () => {
+      await sm.send(new CreateSecretCommand({Name: 'rotated', SecretString: 'v'}))
+      await sm.send(new CreateSecretCommand({Name: 'plain', SecretString: 'v'}))
+      await sm.send(
+        new RotateSecretCommand({
+          SecretId: 'rotated',
+          RotationLambdaARN: 'arn:aws:lambda:us-east-1:111111111111:function:rotate',
+          RotationRules: {AutomaticallyAfterDays: 30},
+          RotateImmediately: false,
+        }),
+      )
+      const listed = await sm.send(new ListSecretsCommand({}))
+      const byName = new Map((listed.SecretList ?? []).map((entry) => [entry.Name, entry]))
+      expect(byName.get('rotated')?.RotationEnabled).toBe(true)
+      expect(byName.get('plain')?.RotationEnabled ?? false).toBe(false)
+      const described = await sm.send(new DescribeSecretCommand({SecretId: 'rotated'}))
+      expect(described.RotationEnabled).toBe(true)
+      expect(described.RotationRules?.AutomaticallyAfterDays).toBe(30)
+    },
+  )
 
   it('PutSecretValue with SecretBinary, read back byte for byte by BatchGetSecretValue (a base64 blob in JSON)', async () => {
     await sm.send(new CreateSecretCommand({Name: 'binary-batch', SecretBinary: Uint8Array.from([1])}))

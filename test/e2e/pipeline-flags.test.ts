@@ -110,6 +110,7 @@ describe('syncing stored snapshots', () => {
         drifted: 0,
         failed: 0,
         held: 0,
+        skipped: 0,
       },
       targets: [
         {

@@ -1,3 +1,4 @@
+import {RotateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
 import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
@@ -237,5 +238,69 @@ describe('selection, granularity and formats', () => {
     const changed = await pipeline()
     expect(changed.json.targets[0]?.changes.find((c) => c.path === 'certs/tls')).toMatchObject({action: 'update'})
     expect(Buffer.from(currentBinary('certs/tls') ?? '', 'base64').at(-1)).toBe(0x11)
+  })
+})
+
+describe('rotation-aware sync', () => {
+  const enableRotation = async (name: string) => {
+    const operator = new SecretsManagerClient({
+      endpoint: stack.aws.url,
+      region: REGION,
+      credentials: stack.aws.credentials.issue({
+        accountId: ACCOUNT,
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Op/s`,
+        userId: 'OP',
+      }),
+    })
+    await operator.send(
+      new RotateSecretCommand({
+        SecretId: name,
+        RotationLambdaARN: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rotate`,
+        RotationRules: {AutomaticallyAfterDays: 30},
+        RotateImmediately: false,
+      }),
+    )
+    operator.destroy()
+  }
+
+  it('a secret with rotation enabled is skipped (rotation) in every output, never a failure; rotation: overwrite writes it', async () => {
+    config = await writeConfig(target(''), 'sync: {delete_orphans: true}\n')
+    await pipeline()
+    await enableRotation('db')
+    stack.vault.putSecret('secret/', 'base/db', {user: 'app', password: 'pw-2'})
+    stack.controls.resetCounters()
+
+    const run = await pipeline()
+    expect(run.code).toBe(0)
+    expect(run.json.summary).toMatchObject({skipped: 1, updated: 0, failed: 0})
+    expect(run.json.targets[0]?.changes).toEqual([
+      expect.objectContaining({action: 'skip', name: 'db', reason: 'rotation', error: null}),
+    ])
+    expect(count('BatchGetSecretValue') + secretsManagerWrites(stack.controls)).toBe(0)
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'db')?.value).toBe('{"user":"app","password":"pw-1"}')
+
+    // Every format says so, and a rotated secret that is no longer desired is left alone too.
+    stack.vault.deleteLatest('secret/', 'base/db')
+    const text = await runCli(['pipeline', '-c', config, '--dry-run', '-o', 'text'], {env: stack.env})
+    expect(text.stdout).toContain('= db — skipped (rotation)')
+    expect(text.stdout).toContain('1 skipped (rotation)')
+    const compact = await runCli(['pipeline', '-c', config, '--dry-run', '-o', 'compact'], {env: stack.env})
+    expect(compact.stdout).toContain(' skipped=1')
+    const github = await runCli(['pipeline', '-c', config, '--dry-run', '-o', 'github'], {env: stack.env})
+    expect(github.code).toBe(0)
+    expect(github.stdout).toContain('skipped (rotation)')
+    stack.vault.putSecret('secret/', 'base/db', {user: 'app', password: 'pw-2'})
+
+    stack.controls.resetCounters()
+    const quiet = await pipeline()
+    expect(quiet.json, JSON.stringify(quiet.json.targets)).toMatchObject({summary: {skipped: 1, unchanged: 2}})
+    expect(count('ListSecrets')).toBe(1)
+    expect(secretsManagerWrites(stack.controls)).toBe(0)
+    expect(stack.controls.count({service: 's3', operation: 'PutObject'})).toBe(0)
+
+    config = await writeConfig(target(', rotation: overwrite'))
+    const overwrite = await pipeline()
+    expect(overwrite.json.summary).toMatchObject({skipped: 0, updated: 1})
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'db')?.value).toBe('{"user":"app","password":"pw-2"}')
   })
 })

@@ -53,6 +53,7 @@ export function run(targets: TargetSyncResult[], fields: Partial<SyncRunResult> 
       restored: count(targets, written('restore')),
       deleted: count(targets, written('delete')),
       unchanged: targets.reduce((sum, t) => sum + t.unchanged, 0),
+      skipped: count(targets, (c) => c.action === 'skip'),
       conflicts: count(targets, (c) => c.action === 'conflict'),
       drifted: count(targets, (c) => c.drift),
       failed: count(targets, (c) => c.action !== 'conflict' && c.error !== null),

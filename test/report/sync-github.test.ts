@@ -216,6 +216,7 @@ describe('renderSyncGithub: step summary and outputs', () => {
       drifted: '1',
       failed: '0',
       held: '0',
+      skipped: '0',
       'failed-targets': '1',
       'has-changes': 'true',
       // the 0.1 names, kept as aliases

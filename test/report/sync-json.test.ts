@@ -26,7 +26,8 @@ describe('renderSyncJson', () => {
           "conflicts": 1,
           "drifted": 1,
           "failed": 0,
-          "held": 0
+          "held": 0,
+          "skipped": 0
         },
         "targets": [
           {

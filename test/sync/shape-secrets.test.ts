@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {parseNameTemplate, renderName, type NameTemplate} from '../../src/sync/name-template.js'
-import {planTarget, type CurrentSecret, type DesiredSecret} from '../../src/sync/plan.js'
+import {namesToRead, planTarget, type CurrentSecret, type DesiredSecret} from '../../src/sync/plan.js'
 import {shapeSecrets, type TargetShape} from '../../src/sync/shape-secrets.js'
 import type {JsonObject} from '../../src/util/canonical-json.js'
 import {ExactNumber, jsonObject, stringifyJson} from '../../src/util/exact-json.js'
@@ -208,5 +208,41 @@ describe('granularity and formats', () => {
       ['../up', false],
       ['ok', true],
     ])
+  })
+})
+
+describe('rotation-aware sync', () => {
+  const rotated = (name: string, value: JsonObject | string): CurrentSecret => ({
+    name,
+    owned: true,
+    ownerTarget: 'app',
+    scheduledForDeletion: false,
+    currentVersionId: 'v1',
+    metadata: {tags: {}},
+    rotationEnabled: true,
+    value,
+  })
+  const desiredDb = shapeSecrets(new Map([['db', {password: 'new'}]]), shape('{{secret_prefix}}{{path}}'), context)
+
+  it('Given rotation enabled in AWS, then the secret is not read, not written, and listed as skipped (rotation)', () => {
+    const current = new Map([
+      ['db', rotated('db', {password: 'rotated'})],
+      ['orphan', rotated('orphan', 'x')],
+    ])
+    expect(namesToRead(desiredDb, current, undefined, {adopt: false, target: PLAN.target})).toEqual([])
+    const plan = planTarget(desiredDb, current, undefined, {...PLAN, deleteOrphans: true})
+    expect(plan.changes.map((c) => [c.action, c.name, c.reason, c.error])).toEqual([
+      ['skip', 'db', 'rotation', null],
+      ['skip', 'orphan', 'rotation', null],
+    ])
+  })
+
+  it('Given rotation: overwrite, then a rotated secret is read and corrected like any other', () => {
+    const current = new Map([['db', rotated('db', {password: 'rotated'})]])
+    expect(
+      namesToRead(desiredDb, current, undefined, {adopt: false, target: PLAN.target, rotation: 'overwrite'}),
+    ).toEqual(['db'])
+    const plan = planTarget(desiredDb, current, undefined, {...PLAN, rotation: 'overwrite'})
+    expect(plan.changes).toMatchObject([{action: 'update', name: 'db', keys_changed: ['password'], error: null}])
   })
 })

@@ -15,6 +15,8 @@ export interface ModelSecret {
   versions: Record<string, string>
   current?: string
   deleted: boolean
+  /** Rotation is configured (ListSecrets reports `RotationEnabled: true`). */
+  rotation?: boolean
 }
 
 export interface ModelWrite {
@@ -170,6 +172,7 @@ export class SecretsManagerModel {
         ...(secret.kmsKeyId !== undefined ? {KmsKeyId: secret.kmsKeyId} : {}),
         ...(secret.description !== undefined ? {Description: secret.description} : {}),
         ...(secret.deleted ? {DeletedDate: new Date(0)} : {}),
+        ...(secret.rotation ? {RotationEnabled: true} : {}),
         SecretVersionsToStages: secret.current === undefined ? {} : {[secret.current]: ['AWSCURRENT']},
       })),
       ...(offset + size < matching.length ? {NextToken: String(offset + size)} : {}),

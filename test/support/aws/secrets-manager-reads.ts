@@ -51,6 +51,11 @@ function metadata(secret: StoredSecret): Record<string, unknown> {
   // the recovery window, the same instant as DeleteSecret's DeletionDate.
   if (secret.deletedAt !== undefined) out.DeletedDate = epochSeconds(secret.deletionDate ?? secret.deletedAt)
   if (secret.tags.length > 0) out.Tags = secret.tags.map((t) => ({...t}))
+  if (secret.rotation) {
+    out.RotationEnabled = true
+    if (secret.rotation.lambdaArn !== undefined) out.RotationLambdaARN = secret.rotation.lambdaArn
+    if (secret.rotation.rules !== undefined) out.RotationRules = {...secret.rotation.rules}
+  }
   out.CreatedDate = epochSeconds(secret.createdAt)
   return out
 }

@@ -36,6 +36,8 @@ export interface StoredSecret {
   deletedAt?: number
   /** When the recovery window ends and the secret is really gone (the API's `DeletionDate`). */
   deletionDate?: number
+  /** Set by RotateSecret: the rotation Lambda and rules (ListSecrets/DescribeSecret report `RotationEnabled`). */
+  rotation?: {lambdaArn?: string; rules?: Record<string, unknown>}
 }
 
 export interface SecretVersionView {

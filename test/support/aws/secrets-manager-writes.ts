@@ -195,3 +195,32 @@ export function untagResource(state: SecretsManagerState, req: AwsRequest): unkn
   secret.lastChangedAt = state.now()
   return {}
 }
+
+/**
+ * RotateSecret: configures rotation (RotationLambdaARN, RotationRules), which ListSecrets and DescribeSecret then
+ * report as `RotationEnabled`. The test stack runs no Lambda, so only `RotateImmediately: false` is served (the
+ * reference: rotation then starts at the next scheduled window); an immediate rotation is refused, saying why.
+ */
+export function rotateSecret(state: SecretsManagerState, req: AwsRequest): unknown {
+  const json = req.json
+  const secret = liveSecret(state, req, readSecretId(json))
+  const lambdaArn = optString(json, 'RotationLambdaARN', {max: 2048}) ?? secret.rotation?.lambdaArn
+  const rules = json.RotationRules
+  if (rules !== undefined && (rules === null || typeof rules !== 'object' || Array.isArray(rules)))
+    throw invalidParameter('RotationRules must be a structure.')
+  if (optBool(json, 'RotateImmediately') ?? true)
+    throw new AwsError(
+      'InvalidRequestException',
+      'The test server runs no rotation Lambda: call RotateSecret with RotateImmediately: false.',
+    )
+  secret.rotation = {
+    ...(lambdaArn === undefined ? {} : {lambdaArn}),
+    ...(rules === undefined
+      ? secret.rotation?.rules
+        ? {rules: secret.rotation.rules}
+        : {}
+      : {rules: rules as Record<string, unknown>}),
+  }
+  secret.lastChangedAt = state.now()
+  return {ARN: secret.arn, Name: secret.name}
+}

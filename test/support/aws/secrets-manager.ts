@@ -12,6 +12,7 @@ import {
   deleteSecret,
   putSecretValue,
   restoreSecret,
+  rotateSecret,
   tagResource,
   untagResource,
   updateSecret,
@@ -29,6 +30,7 @@ const WRITES: Record<string, Operation> = {
   UpdateSecret: updateSecret,
   DeleteSecret: deleteSecret,
   RestoreSecret: restoreSecret,
+  RotateSecret: rotateSecret,
   TagResource: tagResource,
   UntagResource: untagResource,
 }
