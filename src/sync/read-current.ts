@@ -105,26 +105,73 @@ export async function listOwnedSecrets(
 
 /**
  * For desired names the listing did not return: finds out whether a same-named secret exists anyway (not ours,
- * another target's, scheduled for deletion, or without any value) with `ListSecrets` filtered by name, 10 names a
- * call. BatchGetSecretValue cannot tell: it answers ResourceNotFoundException both for a missing secret and for one
- * without an AWSCURRENT version. The name filter matches prefixes, case-insensitively, so names are checked exactly.
+ * another target's, scheduled for deletion, or without any value). BatchGetSecretValue cannot tell: it answers
+ * ResourceNotFoundException both for a missing secret and for one without an AWSCURRENT version. ListSecrets'
+ * name filter matches prefixes, case-insensitively, so names are checked exactly.
+ *
+ * Looking names up costs one call per 10 names (a first sync of 2,000 secrets: 200 calls). Every desired name lies
+ * under the target's prefix, so one listing of that prefix, 100 a page, answers for all of them at once: it is
+ * tried first when there are more than 10 names, and given up for the lookups once it has cost one call fewer than
+ * they would (an account holding many other secrets under the same prefix), so it never costs more than twice.
  */
 export async function findUnlistedSecrets(
   client: SecretsManagerClient,
   names: readonly string[],
   options: ReadCurrentOptions,
 ): Promise<Map<string, CurrentSecret>> {
+  const lookups = Math.ceil(names.length / NAME_FILTER_VALUES)
+  if (lookups > 1) {
+    const listed = await listUnderPrefix(client, new Set(names), options, lookups - 1)
+    if (listed) return listed
+  }
   const found = new Map<string, CurrentSecret>()
   for (let i = 0; i < names.length; i += NAME_FILTER_VALUES) {
     const batch = new Set(names.slice(i, i + NAME_FILTER_VALUES))
-    const filters = [{Key: 'name' as const, Values: [...batch]}]
-    for await (const page of paginateListSecrets(
-      {client, pageSize: 100},
-      {Filters: filters, IncludePlannedDeletion: true, MaxResults: 100},
-    )) {
-      for (const entry of page.SecretList ?? [])
-        if (entry.Name && batch.has(entry.Name)) found.set(entry.Name, currentOf(entry, options.ownership))
-    }
+    collectNamed(await listEntries(client, [{Key: 'name', Values: [...batch]}]), batch, options, found)
+  }
+  return found
+}
+
+type NameFilter = {Key: 'name'; Values: string[]}
+
+async function listEntries(
+  client: SecretsManagerClient,
+  filters: NameFilter[],
+  maxPages = Infinity,
+): Promise<SecretListEntry[] | undefined> {
+  const entries: SecretListEntry[] = []
+  let pages = 0
+  for await (const page of paginateListSecrets(
+    {client, pageSize: 100},
+    {...(filters.length > 0 ? {Filters: filters} : {}), IncludePlannedDeletion: true, MaxResults: 100},
+  )) {
+    entries.push(...(page.SecretList ?? []))
+    pages += 1
+    if (pages >= maxPages && page.NextToken !== undefined) return undefined
+  }
+  return entries
+}
+
+/** Every secret under the target's prefix, or undefined once that took `maxPages` pages without ending. */
+async function listUnderPrefix(
+  client: SecretsManagerClient,
+  names: ReadonlySet<string>,
+  options: ReadCurrentOptions,
+  maxPages: number,
+): Promise<Map<string, CurrentSecret> | undefined> {
+  const entries = await listEntries(client, options.prefix ? [{Key: 'name', Values: [options.prefix]}] : [], maxPages)
+  if (!entries) return undefined
+  return collectNamed(entries, names, options, new Map())
+}
+
+function collectNamed(
+  entries: readonly SecretListEntry[] | undefined,
+  names: ReadonlySet<string>,
+  options: ReadCurrentOptions,
+  found: Map<string, CurrentSecret>,
+): Map<string, CurrentSecret> {
+  for (const entry of entries ?? []) {
+    if (entry.Name && names.has(entry.Name)) found.set(entry.Name, currentOf(entry, options.ownership))
   }
   return found
 }
