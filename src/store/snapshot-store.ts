@@ -15,13 +15,12 @@ import {
 } from './run-lock.js'
 import {S3JsonObjects} from './s3-json-objects.js'
 import {
-  buildSnapshot,
   changedPaths,
   hashSecrets,
   hasChanges,
   parseSnapshot,
   sameIncomplete,
-  serializeSnapshot,
+  snapshotBody,
   type Snapshot,
   type SnapshotChanges,
 } from './snapshot.js'
@@ -169,18 +168,16 @@ export class SnapshotStore {
     if (prepared.status === 'unchanged') return {status: 'unchanged', version, changes}
 
     const snapshotKey = this.keys.snapshot(target, version)
-    const body = serializeSnapshot(
-      buildSnapshot({
-        target,
-        version,
-        createdAt: this.options.now(),
-        runId: input.runId,
-        sources: input.sources,
-        secrets: input.secrets,
-        hashes,
-        incomplete: input.incomplete,
-      }),
-    )
+    const body = snapshotBody({
+      target,
+      version,
+      createdAt: this.options.now(),
+      runId: input.runId,
+      sources: input.sources,
+      secrets: input.secrets,
+      hashes,
+      incomplete: input.incomplete,
+    })
     const written = await this.objects.putIf(snapshotKey, body, {ifNoneMatch: '*'})
     if (!written.ok && !(await this.holds(snapshotKey, body))) {
       throw new StoreConflictError(

@@ -1,4 +1,4 @@
-import {contentHash, isPlainObject, type JsonObject} from '../util/canonical-json.js'
+import {contentHash, inPropertyOrder, isPlainObject, type JsonObject} from '../util/canonical-json.js'
 import {isJsonObject, jsonObject, stringifyJson, type JsonValue} from '../util/exact-json.js'
 import {StoreCorruptError} from './store-errors.js'
 import {FieldReader, ownRecord, parseStoredObject} from './stored-json.js'
@@ -49,8 +49,11 @@ const sortedEntries = <T>(record: Readonly<Record<string, T>>): Array<[string, T
   Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
 
 /** Hash of every secret, by path: equal hashes mean equal content whatever the key order. */
-export const hashSecrets = (secrets: Readonly<Record<string, JsonObject>>): Record<string, string> =>
-  ownRecord(sortedEntries(secrets).map(([path, secret]) => [path, contentHash(secret)] as const))
+export function hashSecrets(secrets: Readonly<Record<string, JsonObject>>): Record<string, string> {
+  const hashes = Object.create(null) as Record<string, string>
+  for (const path of Object.keys(secrets).sort()) hashes[path] = contentHash(secrets[path])
+  return hashes
+}
 
 /** Builds snapshot `version` of a target with paths in sorted order, so equal contents serialise alike. */
 export function buildSnapshot(options: BuildSnapshotOptions): Snapshot {
@@ -73,6 +76,38 @@ export const sameIncomplete = (a: readonly string[] | undefined, b: readonly str
 
 /** Exact: the numbers and keys of every secret are written as they are held, so a read gives them back. */
 export const serializeSnapshot = (snapshot: Snapshot): string => stringifyJson(snapshot)
+
+/**
+ * `serializeSnapshot(buildSnapshot(options))`, byte for byte, written secret by secret: no sorted copy of the
+ * secrets and hashes and no second tree to serialise, which is most of what a snapshot write allocates
+ * (issue 12). Paths come in the order the built snapshot's records list them (inPropertyOrder).
+ */
+export function snapshotBody(options: BuildSnapshotOptions): string {
+  const hashes = options.hashes ?? hashSecrets(options.secrets)
+  const paths = inPropertyOrder(Object.keys(options.secrets).sort())
+  const hashPaths = inPropertyOrder(Object.keys(hashes).sort())
+  const head = stringifyJson({
+    format: SNAPSHOT_FORMAT,
+    target: options.target,
+    version: options.version,
+    created_at: options.createdAt.toISOString(),
+    run_id: options.runId,
+    sources: [...options.sources],
+  })
+  const parts = [head.slice(0, -1), ',"secrets":{']
+  paths.forEach((path, index) => {
+    parts.push(index > 0 ? ',' : '', JSON.stringify(path), ':', stringifyJson(options.secrets[path]))
+  })
+  parts.push('},"hashes":{')
+  hashPaths.forEach((path, index) => {
+    parts.push(index > 0 ? ',' : '', JSON.stringify(path), ':', JSON.stringify(hashes[path]))
+  })
+  parts.push('}')
+  if (options.incomplete && options.incomplete.length > 0)
+    parts.push(',"incomplete":', JSON.stringify([...options.incomplete]))
+  parts.push('}')
+  return parts.join('')
+}
 
 // Releases before exact keys hashed secrets without their `__proto__` keys (the key was lost while hashing), so
 // a snapshot they wrote for such a secret carries that hash. It is still theirs and intact: accept it, and the

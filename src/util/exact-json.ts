@@ -114,12 +114,39 @@ const refuseNonFinite = [
   },
 ]
 
+// Whether JSON.stringify writes `value` exactly as lossless-json would: only strings, booleans, null, finite
+// numbers, arrays and plain or null-prototype objects without a toJSON. Most secret data (and every snapshot
+// without ExactNumbers) is, and the native serialiser builds the text without the per-value strings
+// lossless-json concatenates, which is most of the garbage a snapshot write leaves (issue 12).
+function isOrdinary(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value)
+    case 'object': {
+      if (value === null) return true
+      if (Array.isArray(value)) return value.every(isOrdinary)
+      const prototype = Object.getPrototypeOf(value) as unknown
+      if (prototype !== null && prototype !== Object.prototype) return false
+      const object = value as Record<string, unknown>
+      if (typeof object.toJSON === 'function') return false
+      for (const key in object) if (!isOrdinary(object[key])) return false
+      return true
+    }
+    default:
+      return false
+  }
+}
+
 /**
  * Serialises a JSON value exactly: ExactNumbers as their text, `__proto__` and every other own key included;
  * for values without ExactNumbers the text is the one `JSON.stringify` gives (same escaping, same key order).
  * Throws InexactJsonError for anything JSON cannot hold (NaN, Infinity, undefined at the top).
  */
 export function stringifyJson(value: unknown, indent?: number): string {
+  if (isOrdinary(value)) return JSON.stringify(value, undefined, indent)
   const text = stringify(value, undefined, indent, refuseNonFinite)
   if (text === undefined) throw new InexactJsonError('the value has no JSON form')
   return text
