@@ -69,12 +69,22 @@ async function openMerge(input: MergeStageInput, taken: readonly string[]) {
 }
 
 /**
+ * How many targets `--merge-only` merges and records at once, at most. Each one in flight holds its merged
+ * secrets, hashes and snapshot text while its merge-store calls wait, and what they leave behind is most of the
+ * peak RSS (issue 12: 500 targets × 2,000 secrets at 16 in flight peaked near 390 MiB, at 4 near 310 MiB, and
+ * ran faster: merging is CPU work, and the store calls of 4 targets already cover it). Syncing targets, which
+ * waits on many accounts, keeps `sync.concurrency`.
+ */
+export const MERGE_ONLY_CONCURRENCY = 4
+
+/**
  * Phase 1 alone (`--merge-only`): walk the sources once, then merge the targets level by level under
- * `sync.concurrency`, recording each one's snapshot and letting it go; reports what was merged.
+ * `sync.concurrency` (at most MERGE_ONLY_CONCURRENCY), recording each one's snapshot and letting it go; reports
+ * what was merged.
  */
 export async function mergeStage(input: MergeStageInput): Promise<{result: MergeRunResult; exitCode: ExitCode}> {
   const {walked, merger} = await openMerge(input, input.targets)
-  const limit = pLimit(input.config.sync.concurrency)
+  const limit = pLimit(Math.min(input.config.sync.concurrency, MERGE_ONLY_CONCURRENCY))
   await forEachByLevel(input.graph, input.targets, limit, async (name) => {
     await merger.take(name)
   })

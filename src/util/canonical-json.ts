@@ -30,8 +30,8 @@ export const canonicalJson = (value: unknown): string => {
  * them: V8 lists array-index keys ("0" … "4294967294") first, ascending by number, then the others as inserted.
  */
 export function inPropertyOrder(sorted: readonly string[]): readonly string[] {
+  if (!sorted.some(isArrayIndex)) return sorted
   const indices = sorted.filter(isArrayIndex)
-  if (indices.length === 0) return sorted
   return [...indices.sort((a, b) => Number(a) - Number(b)), ...sorted.filter((key) => !isArrayIndex(key))]
 }
 
