@@ -42,7 +42,10 @@ export async function recordSnapshot(target: MergedTarget, input: SnapshotStageI
   if (!store) return base
   // Asked to stop (SIGTERM/SIGINT): no new snapshot is committed; the last good one stays latest.
   if (runtime.stop.aborted && !input.dryRun) return {...base, status: 'skipped', error: 'interrupted'}
-  const secrets: Record<string, JsonObject> = Object.fromEntries(target.secrets)
+  // Null-prototype from the start: Object.fromEntries walks a 2,000-key object through a hidden class per key
+  // before it turns it into a dictionary, garbage the merge-only high-water mark is made of (issue 12).
+  const secrets = Object.create(null) as Record<string, JsonObject>
+  for (const [path, secret] of target.secrets) secrets[path] = secret
   try {
     const outcome = input.dryRun
       ? await store.plan(target.name, secrets, target.incomplete)
