@@ -17,35 +17,16 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {runPipeline} from '../../src/pipeline/run-pipeline.js'
 import {SECRETS_MANAGER_WRITES} from '../../test/support/e2e.js'
+import {emit, envNumber, LATENCY_MS, peakRssMiB, type Goal, type ScenarioResult} from '../support.js'
 import {startTestStack, type TestStack} from '../../test/support/stack.js'
 
-const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1000)
-const K = Number(process.env.BENCH_ACCOUNT_SECRETS ?? 20)
-const CONCURRENCY = Number(process.env.BENCH_SYNC_CONCURRENCY ?? 32)
-const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 5)
-const SAMPLE = Math.min(ACCOUNTS, Number(process.env.BENCH_SERIAL_SAMPLE ?? 20))
+const ACCOUNTS = envNumber('BENCH_ACCOUNTS', 1000)
+const K = envNumber('BENCH_ACCOUNT_SECRETS', 20)
+const CONCURRENCY = envNumber('BENCH_SYNC_CONCURRENCY', 32)
+const SAMPLE = Math.min(ACCOUNTS, envNumber('BENCH_SERIAL_SAMPLE', 20))
 const REGION = 'us-east-1'
 
-interface Goal {
-  name: string
-  value: number
-  limit: number
-  unit?: string
-  met: boolean
-}
-
-interface Row {
-  scenario: string
-  seconds: number
-  peakRssMiB: number
-  calls: Record<string, Record<string, number>>
-  ratios?: Record<string, number>
-  goals?: Goal[]
-  notes?: string[]
-}
-
 const accountId = (i: number): string => String(100000000000 + i)
-const peakRssMiB = (): number => process.resourceUsage().maxRSS / 1024
 
 async function config(count: number, concurrency: number): Promise<string> {
   const targets = Array.from(
@@ -153,7 +134,7 @@ for (const service of ['vault', 'secretsmanager', 's3', 'sts']) stack.controls.s
 stack.controls.setQuota({service: 'secretsmanager', operation: 'CreateSecret', ratePerSecond: 50})
 stack.controls.setQuota({service: 'secretsmanager', operation: 'ListSecrets', ratePerSecond: 100})
 
-const rows: Row[] = []
+const rows: ScenarioResult[] = []
 const all = await config(ACCOUNTS, CONCURRENCY)
 const shape = `${ACCOUNTS} accounts × ${K} secrets, sync.concurrency ${CONCURRENCY}, ${LATENCY_MS} ms per call`
 
@@ -226,4 +207,4 @@ rows.push({
   ],
 })
 await stack.close()
-for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`)
+rows.forEach(emit)

@@ -13,32 +13,14 @@ import {runPipeline} from '../../src/pipeline/run-pipeline.js'
 import {MANAGED_DESCRIPTION} from '../../src/sync/metadata.js'
 import {writeTempConfig} from '../../test/support/cli.js'
 import {SECRETS_MANAGER_WRITES} from '../../test/support/e2e.js'
+import {emit, envNumber, LATENCY_MS, type ScenarioResult} from '../support.js'
 import {startTestStack, type TestStack} from '../../test/support/stack.js'
 
-const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 5)
-const SCALE = Number(process.env.SHARED_QUOTA_SCALE ?? 1)
+const SCALE = envNumber('SHARED_QUOTA_SCALE', 1)
 const ACCOUNT = '111111111111'
 const REGION = 'us-east-1'
 const QUOTA = 50
 const WRITES = ['CreateSecret', 'PutSecretValue', 'UpdateSecret', 'DeleteSecret']
-
-interface Goal {
-  name: string
-  value: number
-  limit: number
-  unit?: string
-  met: boolean
-}
-
-interface Row {
-  scenario: string
-  seconds: number
-  peakRssMiB: number
-  calls: Record<string, Record<string, number>>
-  ratios?: Record<string, number>
-  goals?: Goal[]
-  notes?: string[]
-}
 
 interface Case {
   name: string
@@ -61,7 +43,7 @@ const writesIn = (stack: TestStack): number =>
     0,
   )
 
-async function run(test: Case): Promise<Row> {
+async function run(test: Case): Promise<ScenarioResult> {
   const secrets = Object.fromEntries(
     Array.from({length: test.secrets}, (_, i) => [`secret/bench/${path(i)}`, value(i, 1)]),
   )
@@ -217,5 +199,5 @@ const cases: Case[] = [
 
 for (const test of cases) {
   process.stderr.write(`running: ${test.name}\n`)
-  process.stdout.write(`${JSON.stringify(await run(test))}\n`)
+  emit(await run(test))
 }

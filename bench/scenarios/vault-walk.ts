@@ -21,12 +21,12 @@ import {createBreakers} from '../../src/resilience/breakers.js'
 import {connectVault} from '../../src/vault/vault-client.js'
 import {walkVaultTree} from '../../src/vault/walk.js'
 import {startTestStack} from '../../test/support/stack.js'
+import {emit, envNumber, LATENCY_MS, peakRssMiB, type ScenarioResult} from '../support.js'
 
-const SECRETS = Number(process.env.BENCH_WALK_SECRETS ?? 5000)
-const FOLDER_SIZE = Number(process.env.BENCH_WALK_FOLDER_SIZE ?? 50)
-const CONCURRENCY = Number(process.env.BENCH_VAULT_CONCURRENCY ?? 16)
-const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 5)
-const ROUNDS = Math.max(1, Number(process.env.BENCH_WALK_ROUNDS ?? 5))
+const SECRETS = envNumber('BENCH_WALK_SECRETS', 5000)
+const FOLDER_SIZE = envNumber('BENCH_WALK_FOLDER_SIZE', 50)
+const CONCURRENCY = envNumber('BENCH_VAULT_CONCURRENCY', 16)
+const ROUNDS = Math.max(1, envNumber('BENCH_WALK_ROUNDS', 5))
 const RATIO_LIMIT = 1.1
 
 // Two levels of folders: bench/gNN/fNNN/sNNNNNN, so the walk lists the root, the groups and the leaves.
@@ -201,10 +201,10 @@ await stack.close()
 const walkSeconds = median(walkTimes)
 const referenceSeconds = median(referenceTimes)
 const ratio = walkSeconds / referenceSeconds
-const row = {
+const row: ScenarioResult = {
   scenario: `vault walk: ${SECRETS} secrets in ${FOLDERS} folders, concurrency ${CONCURRENCY}, ${LATENCY_MS} ms per call`,
   seconds: walkSeconds,
-  peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  peakRssMiB: peakRssMiB(),
   calls: {vault: {list: walkCalls.list, read: walkCalls.read, login: walkCalls.other}},
   ratios: {
     walkVsReference: ratio,
@@ -224,4 +224,4 @@ const row = {
     'walk time includes its login (token lookup-self), as in a run',
   ],
 }
-process.stdout.write(`${JSON.stringify(row)}\n`)
+emit(row)
