@@ -2,7 +2,7 @@ import {badRequest, noHandler, ok, rfc3339, unsupportedOperation, unsupportedPat
 import {failingRoute, type Route, type RouteContext, type RouteInput} from './route.js'
 import type {AuthMount, NamespaceState, VaultState} from './state.js'
 import type {TokenRecord, TokenStore} from './tokens.js'
-import {authBlock} from './auth-block.js'
+import {authBlock, loginAnswer} from './auth-block.js'
 import {awsLogin} from './aws-login.js'
 import {jwtLogin} from './jwt-login.js'
 
@@ -81,16 +81,11 @@ function approleLogin(tokens: TokenStore, mount: Extract<AuthMount, {type: 'appr
   const secretId = stringField(ctx.body, 'secret_id')
   if (secretId === '') throw badRequest('missing secret_id')
   if (!role.secretIds.has(secretId)) throw badRequest('invalid role or secret ID')
-  const token = tokens.issue({
-    namespace: ctx.namespace.path,
-    policies: role.policies,
-    ttlSeconds: role.tokenTtlSeconds,
-    maxTtlSeconds: role.tokenMaxTtlSeconds,
-    path: `auth/${mount.path}login`,
-    displayName: 'approle',
-    meta: {role_name: role.name},
-  })
-  return ok({auth: authBlock(token, tokens.remainingTtl(token)), mountType: 'approle'})
+  return loginAnswer(
+    tokens,
+    {namespace: ctx.namespace.path, mountPath: mount.path, mountType: 'approle', role},
+    {displayName: 'approle', meta: {role_name: role.name}},
+  )
 }
 
 /** Service-account facts from the JWT's claims (legacy secret-based and projected tokens), without verifying it. */
@@ -122,22 +117,20 @@ function kubernetesLogin(tokens: TokenStore, mount: Extract<AuthMount, {type: 'k
   // Real Vault asks the Kubernetes TokenReview API; here the role's configured JWT is the only valid one.
   if (jwt !== role.serviceAccountJwt) throw new VaultError(403, ['permission denied'])
   const sa = serviceAccountOf(jwt)
-  const token = tokens.issue({
-    namespace: ctx.namespace.path,
-    policies: role.policies,
-    ttlSeconds: role.tokenTtlSeconds,
-    maxTtlSeconds: role.tokenMaxTtlSeconds,
-    path: `auth/${mount.path}login`,
-    displayName: `kubernetes-${sa.namespace}-${sa.name}`,
-    meta: {
-      role: roleName,
-      service_account_name: sa.name,
-      service_account_namespace: sa.namespace,
-      service_account_secret_name: sa.secretName,
-      service_account_uid: sa.uid,
+  return loginAnswer(
+    tokens,
+    {namespace: ctx.namespace.path, mountPath: mount.path, mountType: 'kubernetes', role},
+    {
+      displayName: `kubernetes-${sa.namespace}-${sa.name}`,
+      meta: {
+        role: roleName,
+        service_account_name: sa.name,
+        service_account_namespace: sa.namespace,
+        service_account_secret_name: sa.secretName,
+        service_account_uid: sa.uid,
+      },
     },
-  })
-  return ok({auth: authBlock(token, tokens.remainingTtl(token)), mountType: 'kubernetes'})
+  )
 }
 
 /** Routes `auth/<mount>/...` (`rest` is the part after `auth/`) to the token, AppRole, Kubernetes, JWT or AWS method. */

@@ -1,6 +1,6 @@
 import {request} from 'node:http'
-import {authBlock} from './auth-block.js'
-import {badRequest, ok, VaultError, type VaultResponse} from './responses.js'
+import {loginAnswer} from './auth-block.js'
+import {badRequest, VaultError, type VaultResponse} from './responses.js'
 import type {RouteContext} from './route.js'
 import type {AuthMount} from './state.js'
 import type {TokenStore} from './tokens.js'
@@ -148,14 +148,12 @@ export async function awsLogin(tokens: TokenStore, mount: AwsMount, ctx: RouteCo
   if (!role.boundIamPrincipalArns.some((bound) => matches(bound, canonical)))
     throw badRequest(`IAM Principal ${JSON.stringify(arn)} does not belong to the role ${JSON.stringify(role.name)}`)
 
-  const token = tokens.issue({
-    namespace: ctx.namespace.path,
-    policies: role.policies,
-    ttlSeconds: role.tokenTtlSeconds,
-    maxTtlSeconds: role.tokenMaxTtlSeconds,
-    path: `auth/${mount.path}login`,
-    displayName: `${mount.path.replace(/\/$/, '')}-${canonical.split('/').at(-1) ?? ''}`,
-    meta: {client_arn: arn, canonical_arn: canonical, auth_type: 'iam', account_id: arn.split(':')[4] ?? ''},
-  })
-  return ok({auth: authBlock(token, tokens.remainingTtl(token)), mountType: 'aws'})
+  return loginAnswer(
+    tokens,
+    {namespace: ctx.namespace.path, mountPath: mount.path, mountType: 'aws', role},
+    {
+      displayName: `${mount.path.replace(/\/$/, '')}-${canonical.split('/').at(-1) ?? ''}`,
+      meta: {client_arn: arn, canonical_arn: canonical, auth_type: 'iam', account_id: arn.split(':')[4] ?? ''},
+    },
+  )
 }

@@ -1,6 +1,6 @@
 import {verify, type KeyObject} from 'node:crypto'
-import {authBlock} from './auth-block.js'
-import {badRequest, ok, VaultError, type VaultResponse} from './responses.js'
+import {loginAnswer} from './auth-block.js'
+import {badRequest, VaultError, type VaultResponse} from './responses.js'
 import type {RouteContext} from './route.js'
 import type {AuthMount} from './state.js'
 import type {TokenStore} from './tokens.js'
@@ -110,14 +110,9 @@ export function jwtLogin(tokens: TokenStore, mount: JwtMount, ctx: RouteContext,
       )
   }
 
-  const token = tokens.issue({
-    namespace: ctx.namespace.path,
-    policies: role.policies,
-    ttlSeconds: role.tokenTtlSeconds,
-    maxTtlSeconds: role.tokenMaxTtlSeconds,
-    path: `auth/${mount.path}login`,
-    displayName: `${mount.path.replace(/\/$/, '')}-${user}`,
-    meta: {role: roleName},
-  })
-  return ok({auth: authBlock(token, tokens.remainingTtl(token)), mountType: 'jwt'})
+  return loginAnswer(
+    tokens,
+    {namespace: ctx.namespace.path, mountPath: mount.path, mountType: 'jwt', role},
+    {displayName: `${mount.path.replace(/\/$/, '')}-${user}`, meta: {role: roleName}},
+  )
 }
