@@ -9,6 +9,7 @@ import {roleArnFor} from '../aws/target-credentials.js'
 import {targetShape} from './shape-secrets.js'
 import type {WriteLimiter} from './apply.js'
 import {
+  settled,
   syncTarget,
   type DeletionVerdict,
   type ResolvedTarget,
@@ -125,8 +126,8 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncRes
 
 function stageTarget(resolved: ResolvedTarget, desired: DesiredTarget, input: SyncPhaseInput): Promise<StagedTarget> {
   // Asked to stop (SIGTERM/SIGINT): a target not started yet is not started at all.
-  if (input.runtime.stop.aborted) return Promise.resolve(interrupted(resolved, desired))
-  if (!desired.ok) return Promise.resolve(notSynced(resolved, desired))
+  if (input.runtime.stop.aborted) return Promise.resolve(unstarted(resolved, desired, 'skipped', 'interrupted'))
+  if (!desired.ok) return Promise.resolve(unstarted(resolved, desired, 'failed', `not synced: ${desired.error}`))
   return syncTarget({
     target: resolved,
     desired: desired.secrets,
@@ -140,32 +141,23 @@ function stageTarget(resolved: ResolvedTarget, desired: DesiredTarget, input: Sy
   })
 }
 
-function interrupted(resolved: ResolvedTarget, desired: DesiredTarget): StagedTarget {
-  const result: TargetSyncResult = {
+/** A target that never reached AWS: nothing to stage, only its result. */
+function unstarted(
+  resolved: ResolvedTarget,
+  desired: DesiredTarget,
+  status: TargetSyncResult['status'],
+  error: string,
+): StagedTarget {
+  return settled({
     name: desired.name,
     account_id: resolved.accountId ?? null,
     region: resolved.region,
-    status: 'skipped',
+    status,
     snapshot_version: desired.snapshotVersion,
-    error: 'interrupted',
+    error,
     changes: [],
     unchanged: 0,
-  }
-  return {deletions: 0, finish: () => Promise.resolve(result)}
-}
-
-function notSynced(resolved: ResolvedTarget, desired: Extract<DesiredTarget, {ok: false}>): StagedTarget {
-  const result: TargetSyncResult = {
-    name: desired.name,
-    account_id: resolved.accountId ?? null,
-    region: resolved.region,
-    status: 'failed',
-    snapshot_version: desired.snapshotVersion,
-    error: `not synced: ${desired.error}`,
-    changes: [],
-    unchanged: 0,
-  }
-  return {deletions: 0, finish: () => Promise.resolve(result)}
+  })
 }
 
 export function summarise(results: readonly TargetSyncResult[]): SyncSummary {

@@ -124,8 +124,11 @@ function heldError(changes: readonly SecretChange[]): string | null {
 const joinErrors = (...errors: Array<string | null>): string | null =>
   errors.filter((e): e is string => e !== null).join('; ') || null
 
-/** A target that is already done: its result stands whatever the verdict. */
-const settled = (result: TargetSyncResult): StagedTarget => ({deletions: 0, finish: () => Promise.resolve(result)})
+/** A target that is already done (or never started): its result stands whatever the verdict. */
+export const settled = (result: TargetSyncResult): StagedTarget => ({
+  deletions: 0,
+  finish: () => Promise.resolve(result),
+})
 
 interface FailureContext {
   runtime: Runtime
