@@ -11,6 +11,7 @@ import {startTestStack, type TestStack} from '../support/stack.js'
 // Outcomes and counts only, never durations.
 
 const A = '111111111111'
+const B = '222222222222'
 const REGION = 'us-east-1'
 const WRITES = ['CreateSecret', 'PutSecretValue', 'UpdateSecret', 'DeleteSecret']
 
@@ -64,11 +65,11 @@ async function pipeline(s: TestStack, file: string) {
 }
 
 /** Every secret in AWS holds exactly what Vault holds (the oracle), and nothing else is there. */
-function expectAwsEqualsVault(s: TestStack, count: number, generation: number): void {
-  const names = s.aws.secretsManager.listNames(A, REGION)
+function expectAwsEqualsVault(s: TestStack, count: number, generation: number, account = A): void {
+  const names = s.aws.secretsManager.listNames(account, REGION)
   expect(names).toEqual(Array.from({length: count}, (_, i) => `app/${secretPath(i)}`))
   for (let i = 0; i < count; i++) {
-    const stored = s.aws.secretsManager.getSecret(A, REGION, `app/${secretPath(i)}`)?.value
+    const stored = s.aws.secretsManager.getSecret(account, REGION, `app/${secretPath(i)}`)?.value
     expect(JSON.parse(stored ?? 'null'), secretPath(i)).toEqual(valueOf(i, generation))
   }
 }
@@ -164,6 +165,39 @@ describe('throttling is never a failure: the write rate adapts to the quota actu
       expect(error).toMatch(new RegExp(`secretsmanager writes of ${A}/${REGION} was throttled for \\d`))
     // No value reached an error message
     expect(JSON.stringify(json)).not.toContain('pw-')
+  })
+})
+
+describe('throttling in one account does not slow another', () => {
+  it('two accounts, only one of them short of quota: both are synced exactly, and only the short one is slowed', async () => {
+    // Given two targets in two accounts, and an account A whose write quota is 20/s while B has room to spare
+    const count = 60
+    const s = await start(count)
+    s.controls.setQuota({...shareOfQuota(20), account: A})
+    const file = await writeTempConfig(
+      pipelineConfigText({
+        targets:
+          `  - {name: app, account_id: "${A}", region: ${REGION}, imports: [base], secret_prefix: app/}\n` +
+          `  - {name: other, account_id: "${B}", region: ${REGION}, imports: [base], secret_prefix: app/}\n`,
+        extra: 'sync: {write_rate: 48, concurrency: 2}\nlogging: {level: warn}\n',
+      }),
+    )
+
+    // When one run creates every secret in both accounts
+    const {code, json, stderr} = await pipeline(s, file)
+
+    // Then both accounts hold exactly what Vault holds
+    expect(code, stderr).toBe(0)
+    expect(json.summary).toMatchObject({created: 2 * count, failed: 0, failed_targets: 0})
+    expectAwsEqualsVault(s, count, 1)
+    expectAwsEqualsVault(s, count, 1, B)
+    // And only A's rate was cut: B was never throttled and kept the configured rate throughout
+    expect(s.controls.throttled({service: 'secretsmanager', account: B})).toBe(0)
+    const byAccount = new Map(json.throttling.map((report) => [report.account_id, report]))
+    expect(byAccount.get(B)).toMatchObject({throttled: 0, write_rate: {configured: 48, final: 48, lowest: 48}})
+    const a = byAccount.get(A)
+    expect(a?.throttled).toBe(s.controls.throttled({service: 'secretsmanager', account: A}))
+    expect(a?.write_rate.lowest).toBeLessThan(48)
   })
 })
 

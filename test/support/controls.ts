@@ -41,6 +41,8 @@ export interface QuotaSpec {
   operation?: string
   /** These operations combined, sharing one bucket per account-region (AWS's "combined rate of ..." quotas). */
   operations?: string[]
+  /** Only calls against this account (every account, each with its own bucket, when unset). */
+  account?: string
   /** Sustained calls per second per account-region. */
   ratePerSecond: number
   /** Bucket size (default: ratePerSecond). */
