@@ -1,3 +1,4 @@
+import {AsyncLocalStorage} from 'node:async_hooks'
 import {formatDuration} from '../config/duration.js'
 import {ExitCode, SecretSyncError} from '../errors.js'
 import type {QuotaGroup, QuotaLimiter} from './quota-limiter.js'
@@ -24,6 +25,23 @@ export class ThrottledTooLongError extends SecretSyncError {
     )
   }
 }
+
+/**
+ * Whether the calls started inside {@link whileAllowed} may still be sent: aborted when the target's run lock is lost.
+ * The throttle loop sits in SDK middleware, which has no per-call argument for it; an `abortSignal` given to `send`
+ * would reach the HTTP handler too and cut writes already in flight, which must finish.
+ */
+const sendGates = new AsyncLocalStorage<AbortSignal>()
+
+/** Runs `fn` so that no call it makes is sent again after a throttle once `signal` is aborted. */
+export const whileAllowed = <T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> =>
+  signal ? sendGates.run(signal, fn) : fn()
+
+/** A throttled call whose stop or gate closed while it waited for its next turn: it was not sent again. */
+const notSentAgain = (signal: AbortSignal, throttle: unknown): Error =>
+  new Error(`not sent again after a throttle: ${(signal.reason as Error | undefined)?.message ?? 'stopped'}`, {
+    cause: throttle,
+  })
 
 export interface ThrottledCallOptions {
   limiter: QuotaLimiter
@@ -53,8 +71,13 @@ export async function throttledCall<T>(attempt: () => Promise<T>, options: Throt
   const {limiter, key, group, now} = options
   let firstThrottleAt: number | undefined
   let throttles = 0
+  let lastThrottle: unknown
+  const closed = (): AbortSignal | undefined => [options.stop, sendGates.getStore()].find((signal) => signal?.aborted)
   for (let tries = 0; ; tries++) {
     if (tries > 0 || !options.admitted) await limiter.acquire(key, group)
+    // Checked after the wait, right before sending again: the lock may have been lost while this call waited.
+    const stopped = tries > 0 ? closed() : undefined
+    if (stopped) throw notSentAgain(stopped, lastThrottle)
     const sentAt = now()
     try {
       const value = await attempt()
@@ -63,12 +86,14 @@ export async function throttledCall<T>(attempt: () => Promise<T>, options: Throt
     } catch (error) {
       if (!options.isThrottle(error)) throw error
       throttles++
+      lastThrottle = error
       firstThrottleAt ??= now()
       limiter.throttled(key, group, options.operation, sentAt, options.retryAfterMs?.(error))
       const throttledFor = now() - firstThrottleAt
       if (throttledFor >= options.deadlineMs)
         throw new ThrottledTooLongError(group.service, options.operation, options.where, throttledFor, throttles, error)
-      if (options.stop?.aborted) throw error
+      const stopped = closed()
+      if (stopped) throw notSentAgain(stopped, error)
     }
   }
 }

@@ -11,6 +11,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager'
 import {formatOperationError} from '../errors.js'
+import {whileAllowed} from '../resilience/throttled-call.js'
 import type {AppliedRecord} from '../store/index.js'
 import {ownRecord} from '../store/stored-json.js'
 import {secretValueFields} from './secret-payload.js'
@@ -83,7 +84,8 @@ export async function applyChanges(
       throw new Error(`not applied: ${(options.signal.reason as Error | undefined)?.message ?? 'stopped'}`)
     const started = options.now()
     try {
-      return await fn()
+      // A throttled write waiting for its next turn is not sent again once the lock is lost.
+      return await whileAllowed(options.signal, fn)
     } catch (error) {
       // docs/design.md §4: every error says run, operation, secret, duration and retries; never a value.
       const context = {

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {createAdaptiveRate} from '../../src/resilience/adaptive-rate.js'
 import {createQuotaLimiter, type QuotaGroup} from '../../src/resilience/quota-limiter.js'
-import {parseRetryAfter, throttledCall} from '../../src/resilience/throttled-call.js'
+import {parseRetryAfter, throttledCall, whileAllowed} from '../../src/resilience/throttled-call.js'
 
 /** A clock the test moves; `sleep` moves it by what was asked, so waits are read in fake milliseconds. */
 function fakeClock() {
@@ -235,6 +235,33 @@ describe('throttledCall', () => {
       /^secretsmanager writes of 111111111111\/us-east-1 was throttled for [\d.]+(ms|s|m|h) \(\d+ throttled attempts of CreateSecret\)/,
     )
     expect((error as Error).cause).toBe(throttle)
+  })
+
+  it('does not send a throttled call again once its gate closed while it waited (the run lock was lost)', async () => {
+    // Given a write throttled once, and the target's lock lost while it waits for its next turn
+    const fake = fakeClock()
+    const lock = new AbortController()
+    let calls = 0
+    const attempt = () => {
+      calls++
+      lock.abort(new Error('run lock lost'))
+      return Promise.reject(throttle)
+    }
+
+    // Then it is not sent again, and says why
+    const error = await whileAllowed(lock.signal, () => throttledCall(attempt, options(fake))).catch((e: unknown) => e)
+    expect(calls).toBe(1)
+    expect((error as Error).message).toBe('not sent again after a throttle: run lock lost')
+    expect((error as Error).cause).toBe(throttle)
+  })
+
+  it('a gate that stays open changes nothing: the call is sent again until it succeeds', async () => {
+    const fake = fakeClock()
+    let calls = 0
+    const value = await whileAllowed(new AbortController().signal, () =>
+      throttledCall(() => (++calls < 3 ? Promise.reject(throttle) : Promise.resolve('created')), options(fake)),
+    )
+    expect([value, calls]).toEqual(['created', 3])
   })
 
   it('passes other errors through at once', async () => {
