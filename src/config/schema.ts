@@ -277,6 +277,27 @@ const imports = z
     ),
   }))
 
+/** README "Replica regions": where Secrets Manager keeps read-only copies of each secret (replicas follow the primary). */
+const replicaRegions = z
+  .array(z.strictObject({region, kms_key_id: kmsKeyId.optional()}), {
+    error: 'expected a list of {region, kms_key_id?} entries',
+  })
+  // The regions are recorded in one tag value (256 characters): 16 of the longest region names fit.
+  .max(16, {error: 'at most 16 replica regions'})
+  .superRefine((entries, ctx) => {
+    const seen = new Map<string, number>()
+    entries.forEach((entry, index) => {
+      const first = seen.get(entry.region)
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'region'],
+          message: `duplicate replica region ${entry.region} (also replica_regions[${first}])`,
+        })
+      else seen.set(entry.region, index)
+    })
+  })
+
 const targetBody = {
   region: region.optional(),
   imports,
@@ -296,6 +317,8 @@ const targetBody = {
   granularity: z.enum(['path', 'key']).optional(),
   format: z.enum(['json', 'raw', 'binary']).optional(),
   rotation: z.enum(['skip', 'overwrite']).optional(),
+  // Checked against the target's own region by config/replica-regions.ts (the region may come from aws.region).
+  replica_regions: replicaRegions.optional(),
 }
 
 /** `imports` written as names or `{name, include, exclude}`: the names stay `imports`, selections go beside them. */

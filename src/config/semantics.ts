@@ -1,6 +1,7 @@
 import {buildTargetGraph} from '../graph/target-graph.js'
 import type {KeyPath} from './locate.js'
 import {checkNameTemplates} from './name-templates.js'
+import {checkReplicaRegions} from './replica-regions.js'
 import type {Config} from './schema.js'
 
 export interface SemanticIssue {
@@ -50,6 +51,7 @@ export function checkConfigSemantics(config: Config): SemanticIssue[] {
   })
 
   issues.push(...checkNameTemplates(config))
+  issues.push(...checkReplicaRegions(config))
 
   const result = buildTargetGraph([...sourceIndex.keys()], config.targets)
   // Static targets may import discovered ones; those names exist only after discovery, which checks them then.

@@ -93,6 +93,7 @@ export function renderTarget(template: TargetTemplate, account: TemplateAccount)
     ...(template.name_template === undefined ? {} : {name_template: template.name_template}),
     ...(template.granularity === undefined ? {} : {granularity: template.granularity}),
     ...(template.format === undefined ? {} : {format: template.format}),
+    ...(template.replica_regions === undefined ? {} : {replica_regions: structuredClone(template.replica_regions)}),
     ...(template.import_selections === undefined
       ? {}
       : {import_selections: template.import_selections.map((entry) => ({...entry, name: render(entry.name)}))}),

@@ -44,6 +44,9 @@ function jsonChange(change: SecretChange, showValues: boolean): SyncJsonChange {
     tags_removed: [...change.tags_removed],
     kms_key_changed: change.kms_key_changed,
     description_changed: change.description_changed,
+    // Only when the secret's replicas change, so the output of every other target is unchanged.
+    ...(change.replicas_added === undefined ? {} : {replicas_added: [...change.replicas_added]}),
+    ...(change.replicas_removed === undefined ? {} : {replicas_removed: [...change.replicas_removed]}),
     held: change.held,
     error: change.error,
   }
@@ -79,6 +82,8 @@ export function renderSyncJson(result: SyncRunResult, options: SyncJsonOptions):
       failed: s.failed,
       held: s.held,
       skipped: s.skipped,
+      ...(s.replicas_added === undefined ? {} : {replicas_added: s.replicas_added}),
+      ...(s.replicas_removed === undefined ? {} : {replicas_removed: s.replicas_removed}),
     },
     targets: result.targets.map((target) => jsonTarget(target, options.showValues)),
     ...(result.throttling ? {throttling: result.throttling.map(jsonThrottling)} : {}),

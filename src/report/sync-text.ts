@@ -62,6 +62,9 @@ export function syncSummaryLine(result: SyncRunResult): string {
     `${s.failed} failed${s.held > 0 ? ` (${s.held} ${s.held === 1 ? 'deletion' : 'deletions'} held)` : ''}`,
     // Only when there are any, so runs without rotated secrets read as before.
     ...(s.skipped > 0 ? [`${s.skipped} skipped (rotation)`] : []),
+    ...(s.replicas_added === undefined && s.replicas_removed === undefined
+      ? []
+      : [`replicas +${s.replicas_added ?? 0} -${s.replicas_removed ?? 0}`]),
   ].join(', ')
   const targets = s.failed_targets > 0 ? `; ${s.failed_targets} of ${plural(s.targets, 'target')} failed` : ''
   return `${result.dry_run ? 'Plan' : 'Applied'}: ${counts}${targets}`
@@ -85,6 +88,8 @@ export function metadataNotes(change: SecretChange): Array<{mark: '+' | '~' | '-
     ...change.tags_removed.map((key) => ({mark: '-' as const, what: `tag ${inline(key)}`})),
     ...(change.kms_key_changed ? [{mark: '~' as const, what: 'kms key'}] : []),
     ...(change.description_changed ? [{mark: '~' as const, what: 'description'}] : []),
+    ...(change.replicas_added ?? []).map((region) => ({mark: '+' as const, what: `replica ${inline(region)}`})),
+    ...(change.replicas_removed ?? []).map((region) => ({mark: '-' as const, what: `replica ${inline(region)}`})),
   ]
 }
 
@@ -110,6 +115,12 @@ function keyLines(change: SecretChange, options: SyncTextOptions): string[] {
   ]
 }
 
+/** A create's or delete's replica regions (`+ replica eu-west-1`), which an update lists among its metadata notes. */
+const replicaLines = (change: SecretChange, color: boolean): string[] =>
+  metadataNotes(change)
+    .filter((note) => note.what.startsWith('replica '))
+    .map((note) => `    ${paint(MARK_STYLE[note.mark], `${note.mark} ${note.what}`, color)}`)
+
 /** One change as a line: mark, name, drift/held, and why it failed or was refused. */
 export function changeLine(change: SecretChange, color: boolean): string {
   const drift = change.drift ? ' (drift)' : ''
@@ -133,6 +144,7 @@ export function targetBodyLines(target: TargetSyncResult, options: SyncTextOptio
     lines.push(changeLine(change, options.color))
     // Key detail is what reviewers need for an update; for a create or delete the whole secret is the change.
     if (change.action === 'update' || change.action === 'restore') lines.push(...keyLines(change, options))
+    else lines.push(...replicaLines(change, options.color))
   }
   // A healthy target with nothing to do still says so, rather than printing a bare heading.
   if (target.unchanged > 0 || (target.changes.length === 0 && target.error === null)) {

@@ -3,7 +3,10 @@ import pLimit from 'p-limit'
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
+  DescribeSecretCommand,
   PutSecretValueCommand,
+  RemoveRegionsFromReplicationCommand,
+  ReplicateSecretToRegionsCommand,
   RestoreSecretCommand,
   TagResourceCommand,
   UntagResourceCommand,
@@ -17,6 +20,16 @@ import {ownRecord} from '../store/stored-json.js'
 import {secretValueFields} from './secret-payload.js'
 import type {SecretMetadata} from './metadata.js'
 import type {MetadataWrites, PlannedChange} from './plan.js'
+import {replicaStatuses} from './read-current.js'
+import {
+  desiredRegions,
+  replicaFailure,
+  replicasTagValue,
+  REPLICAS_TAG,
+  type ReplicaRegion,
+  type ReplicaStatus,
+  type ReplicaWrites,
+} from './replicas.js'
 
 /** Anything that paces writes per account-region (docs/design.md `sync.write_rate`). */
 export interface WriteLimiter {
@@ -28,6 +41,8 @@ export interface ApplyOptions {
   limiterKey: string
   /** Tags, KMS key and description a created secret carries. */
   metadata: SecretMetadata
+  /** Regions a created secret is replicated to (AddReplicaRegions). */
+  replicaRegions?: readonly ReplicaRegion[]
   recoveryWindowDays: number
   forceDelete: boolean
   limiter: WriteLimiter
@@ -118,15 +133,76 @@ export async function applyChanges(
     }
   }
 
+  const replicaRegionTypes = (regions: readonly ReplicaRegion[]) =>
+    regions.map((entry) => ({
+      Region: entry.region,
+      ...(entry.kmsKeyId === undefined ? {} : {KmsKeyId: entry.kmsKeyId}),
+    }))
+  const failedOf = (statuses: readonly ReplicaStatus[], regions: readonly string[]): ReplicaStatus[] =>
+    statuses.filter((entry) => entry.status === 'Failed' && regions.includes(entry.region))
+  // The replicas tag records what was requested and not reported Failed, so a failure is described and reported again.
+  const recordReplicas = async (name: string, value: string): Promise<void> => {
+    if (value === '')
+      await write('UntagResource', name, () =>
+        client.send(new UntagResourceCommand({SecretId: name, TagKeys: [REPLICAS_TAG]})),
+      )
+    else
+      await write('TagResource', name, () =>
+        client.send(new TagResourceCommand({SecretId: name, Tags: [{Key: REPLICAS_TAG, Value: value}]})),
+      )
+  }
+  // After the value: replicas copy the primary, so they are added once it holds what they should copy.
+  const writeReplicas = async (name: string, writes: ReplicaWrites): Promise<ReplicaStatus[]> => {
+    let failed: ReplicaStatus[] = []
+    if (writes.add.length > 0) {
+      const response = await write('ReplicateSecretToRegions', name, () =>
+        client.send(
+          new ReplicateSecretToRegionsCommand({SecretId: name, AddReplicaRegions: replicaRegionTypes(writes.add)}),
+        ),
+      )
+      failed = failedOf(
+        replicaStatuses(response.ReplicationStatus),
+        writes.add.map((entry) => entry.region),
+      )
+    }
+    if (writes.remove.length > 0)
+      await write('RemoveRegionsFromReplication', name, () =>
+        client.send(new RemoveRegionsFromReplicationCommand({SecretId: name, RemoveReplicaRegions: writes.remove})),
+      )
+    if (writes.tag !== undefined || failed.length > 0) {
+      const failedRegions = new Set(failed.map((entry) => entry.region))
+      await recordReplicas(
+        name,
+        replicasTagValue((writes.tag ?? '').split(' ').filter((r) => r && !failedRegions.has(r))),
+      )
+    }
+    return failed
+  }
+  /** DeleteSecret fails on a primary with replicas: every replica AWS reports is removed first. */
+  const removeAllReplicas = async (name: string): Promise<string[]> => {
+    const described = await write('DescribeSecret', name, () =>
+      client.send(new DescribeSecretCommand({SecretId: name})),
+    )
+    const regions = replicaStatuses(described.ReplicationStatus).map((entry) => entry.region)
+    if (regions.length > 0)
+      await write('RemoveRegionsFromReplication', name, () =>
+        client.send(new RemoveRegionsFromReplicationCommand({SecretId: name, RemoveReplicaRegions: regions})),
+      )
+    return regions.sort()
+  }
+
   // Several writes in flight so latency does not cap throughput; the limiter alone sets the pace.
   const inFlight = pLimit(8)
   const applyOne = async (change: PlannedChange): Promise<PlannedChange> => {
-    if (change.error !== null || change.held || change.action === 'conflict' || change.action === 'skip') return change
+    // A replica failure alone does not stop the secret's own writes; it stays the change's error.
+    const blocked = change.error !== null && change.replicaFailure !== true
+    if (blocked || change.held || change.action === 'conflict' || change.action === 'skip') return change
     const desired = change.desired
     try {
       if (change.action === 'create' && desired) {
         const token = requestToken(desired.name, desired.hash, undefined)
         const {metadata} = options
+        const replicas = desiredRegions(options.replicaRegions)
         const response = await write('CreateSecret', desired.name, () =>
           client.send(
             new CreateSecretCommand({
@@ -134,12 +210,22 @@ export async function applyChanges(
               ...secretValueFields(desired.value, desired.payload),
               Description: metadata.description,
               KmsKeyId: metadata.kmsKeyId,
-              Tags: createTags,
+              Tags:
+                replicas.length > 0
+                  ? [...createTags, {Key: REPLICAS_TAG, Value: replicasTagValue(replicas)}]
+                  : createTags,
+              ...(replicas.length > 0 ? {AddReplicaRegions: replicaRegionTypes(options.replicaRegions ?? [])} : {}),
               ClientRequestToken: token,
             }),
           ),
         )
         if (response.VersionId) applied[desired.name] = {hash: desired.hash, version_id: response.VersionId}
+        const failed = failedOf(replicaStatuses(response.ReplicationStatus), replicas)
+        if (failed.length > 0) {
+          const failedRegions = new Set(failed.map((entry) => entry.region))
+          await recordReplicas(desired.name, replicasTagValue(replicas.filter((region) => !failedRegions.has(region))))
+          return {...change, error: replicaFailure(failed)}
+        }
       } else if ((change.action === 'update' || change.action === 'restore') && desired) {
         if (change.action === 'restore')
           await write('RestoreSecret', desired.name, () =>
@@ -161,7 +247,12 @@ export async function applyChanges(
         } else if (change.currentVersionId) {
           applied[desired.name] = {hash: desired.hash, version_id: change.currentVersionId}
         }
+        if (change.replicaWrites) {
+          const failed = await writeReplicas(desired.name, change.replicaWrites)
+          if (failed.length > 0) return {...change, error: replicaFailure(failed)}
+        }
       } else if (change.action === 'delete') {
+        const removed = change.removeReplicasFirst ? await removeAllReplicas(change.name) : []
         await write('DeleteSecret', change.name, () =>
           client.send(
             new DeleteSecretCommand(
@@ -171,10 +262,17 @@ export async function applyChanges(
             ),
           ),
         )
+        // What AWS held, which may be more than the tag recorded (replicas added outside secretsync).
+        if (change.removeReplicasFirst) {
+          const {replicas_removed: _planned, ...rest} = change
+          return removed.length > 0 ? {...rest, replicas_removed: removed} : rest
+        }
       }
       return change
     } catch (error) {
-      return {...change, error: error instanceof Error ? error.message : String(error)}
+      const message = error instanceof Error ? error.message : String(error)
+      // A replica failure found while planning stays beside the write error.
+      return {...change, error: change.replicaFailure === true ? `${change.error}; ${message}` : message}
     }
   }
   return {changes: await Promise.all(changes.map((change) => inFlight(() => applyOne(change)))), applied}

@@ -17,6 +17,16 @@ import {
   type MetadataDiff,
   type SecretMetadata,
 } from './metadata.js'
+import {
+  desiredRegions,
+  planReplicas,
+  recordedReplicas,
+  replicaFailure,
+  replicasNeedDescribe,
+  type ReplicaRegion,
+  type ReplicaStatus,
+  type ReplicaWrites,
+} from './replicas.js'
 import type {SecretChange} from './types.js'
 
 export interface DesiredSecret {
@@ -54,6 +64,12 @@ export interface CurrentSecret {
   readError?: string
   /** ListSecrets' `RotationEnabled`: something else (a rotation Lambda) owns the value. */
   rotationEnabled?: boolean
+  /** ListSecrets' `PrimaryRegion`: where the secret was created; another region than the target's for a replica. */
+  primaryRegion?: string
+  /** DescribeSecret's `ReplicationStatus` (empty: no replicas); undefined when not described. */
+  replication?: ReplicaStatus[]
+  /** Why describing the secret (for its replicas) failed, when it did. */
+  describeError?: string
 }
 
 export interface PlanOptions {
@@ -68,7 +84,15 @@ export interface PlanOptions {
   incomplete: readonly string[]
   /** A secret with rotation enabled in AWS: left alone and reported as skipped (default), or overwritten. */
   rotation?: 'skip' | 'overwrite'
+  /** The target's region: a secret whose primary is elsewhere is a replica, never written. */
+  region?: string
+  /** Regions every secret of the target should be replicated to (README "Replica regions"). */
+  replicaRegions?: readonly ReplicaRegion[]
 }
+
+/** A replica of a primary in another region: read-only in AWS, so never written or deleted from here. */
+const isReplicaElsewhere = (secret: CurrentSecret, region: string | undefined): boolean =>
+  region !== undefined && secret.primaryRegion !== undefined && secret.primaryRegion !== region
 
 /** Rotation owns the value: secretsync neither reads nor writes it unless the target says `rotation: overwrite`. */
 const leftToRotation = (secret: CurrentSecret, options: Pick<PlanOptions, 'rotation'>): boolean =>
@@ -93,6 +117,12 @@ export interface PlannedChange extends SecretChange {
   /** Writes a new value version (false for a metadata-only update). */
   writeValue?: boolean
   metadataWrites?: MetadataWrites
+  /** Replicas to add and remove, and the replicas tag to record afterwards. */
+  replicaWrites?: ReplicaWrites
+  /** `error` says only that a replica failed: the secret's own writes are still applied. */
+  replicaFailure?: boolean
+  /** A delete: describe the secret and remove its replicas first (DeleteSecret fails on a primary with replicas). */
+  removeReplicasFirst?: boolean
 }
 
 export interface TargetPlan {
@@ -154,6 +184,60 @@ export function namesToRead(
     .map((secret) => secret.name)
 }
 
+/**
+ * Names to describe (DescribeSecret) for their replicas: this target's live-or-restorable secrets whose recorded
+ * replica set (the `secretsync:replicas` tag) is not the desired one. A no-change run describes none.
+ */
+export function namesToDescribe(
+  desired: readonly DesiredSecret[],
+  current: ReadonlyMap<string, CurrentSecret>,
+  options: Pick<PlanOptions, 'adopt' | 'target' | 'rotation' | 'region' | 'replicaRegions'>,
+): string[] {
+  return desired
+    .filter((secret) => {
+      const existing = current.get(secret.name)
+      if (secret.problem !== undefined || !existing) return false
+      if (ownedByAnotherTarget(existing, options.target) || isReplicaElsewhere(existing, options.region)) return false
+      if (!existing.owned && !options.adopt) return false
+      if (leftToRotation(existing, options)) return false
+      return replicasNeedDescribe(existing.metadata.tags, options.replicaRegions)
+    })
+    .map((secret) => secret.name)
+}
+
+interface ReplicaPart {
+  fields: Pick<SecretChange, 'replicas_added' | 'replicas_removed'>
+  writes?: ReplicaWrites
+  failure?: string
+}
+
+const regionFields = (added: readonly string[], removed: readonly string[]): ReplicaPart['fields'] => ({
+  ...(added.length > 0 ? {replicas_added: [...added]} : {}),
+  ...(removed.length > 0 ? {replicas_removed: [...removed]} : {}),
+})
+
+/** The replica side of an update: nothing when the tag vouches for the desired set, else from DescribeSecret. */
+function replicaPart(existing: CurrentSecret, options: PlanOptions): ReplicaPart {
+  if (!replicasNeedDescribe(existing.metadata.tags, options.replicaRegions)) return {fields: {}}
+  if (existing.describeError !== undefined)
+    return {fields: {}, failure: `could not read the replicas: ${existing.describeError}`}
+  if (existing.replication === undefined) throw new Error(`planTarget: the replicas of ${existing.name} were not read`)
+  const planned = planReplicas(options.replicaRegions, existing.replication, existing.metadata.tags)
+  return {
+    fields: regionFields(planned.added, planned.removed),
+    ...(planned.writes ? {writes: planned.writes} : {}),
+    ...(planned.failed.length > 0 ? {failure: replicaFailure(planned.failed)} : {}),
+  }
+}
+
+/** A change's error: the secret's own problem, else a replica failure (which still lets its own writes go). */
+const withReplicaError = (problem: string | undefined, replicas: ReplicaPart) =>
+  problem !== undefined
+    ? {error: problem}
+    : replicas.failure !== undefined
+      ? {error: replicas.failure, replicaFailure: true}
+      : {error: null}
+
 type KeyDiff = Pick<SecretChange, 'keys_added' | 'keys_removed' | 'keys_changed'>
 
 function keyDiff(before: JsonObject | string | undefined, after: JsonObject | undefined): KeyDiff {
@@ -170,12 +254,17 @@ function keyDiff(before: JsonObject | string | undefined, after: JsonObject | un
 const NO_KEYS: KeyDiff = {keys_added: [], keys_removed: [], keys_changed: []}
 
 /** A secret left alone because rotation owns it: listed so every output says so, never a failure. */
-const skipped = (name: string, path: string, key?: string): PlannedChange => ({
+const skipped = (
+  name: string,
+  path: string,
+  key?: string,
+  reason: 'rotation' | 'replica' = 'rotation',
+): PlannedChange => ({
   action: 'skip',
   name,
   path,
   ...(key === undefined ? {} : {key}),
-  reason: 'rotation',
+  reason,
   drift: false,
   ...NO_KEYS,
   ...NO_METADATA_CHANGE,
@@ -264,10 +353,20 @@ export function planTarget(
         action: 'create',
         ...keyDiff(undefined, secret.value),
         ...NO_METADATA_CHANGE,
+        ...regionFields(desiredRegions(options.replicaRegions), []),
         error: problem ?? null,
         writeValue: true,
         ...values(null, secret),
       })
+      continue
+    }
+    if (isReplicaElsewhere(existing, options.region)) {
+      changes.push(
+        conflict(
+          secret,
+          `is a replica of the secret in ${existing.primaryRegion}; replicas follow their primary and are never written`,
+        ),
+      )
       continue
     }
     if (ownedByAnotherTarget(existing, options.target)) {
@@ -299,16 +398,19 @@ export function planTarget(
     if (existing.scheduledForDeletion || existing.currentVersionId === undefined) {
       // Scheduled for deletion: restore, then write. No current version (a placeholder): write its first value.
       const action = existing.scheduledForDeletion ? 'restore' : 'update'
+      const replicas = replicaPart(existing, options)
       changes.push({
         ...base(secret),
         action,
         drift: metaDrift,
         ...keyDiff(undefined, secret.value),
         ...meta,
-        error: problem ?? null,
+        ...replicas.fields,
+        ...withReplicaError(problem, replicas),
         currentVersionId: existing.currentVersionId,
         writeValue: true,
         ...writes,
+        ...(replicas.writes ? {replicaWrites: replicas.writes} : {}),
         ...values(null, secret),
       })
       continue
@@ -326,7 +428,8 @@ export function planTarget(
     const known = isKnownInSync(secret, existing, applied)
     if (!known && existing.value === undefined) throw new Error(`planTarget: the value of ${secret.name} was not read`)
     const valueInSync = known || holdsValue(existing, secret.value, secret.payload)
-    if (valueInSync && !metaChanged) {
+    const replicas = replicaPart(existing, options)
+    if (valueInSync && !metaChanged && !replicas.writes && replicas.failure === undefined) {
       unchanged.push({name: secret.name, hash: secret.hash, versionId: existing.currentVersionId})
       continue
     }
@@ -341,10 +444,12 @@ export function planTarget(
       drift: valueDrift || metaDrift,
       ...(valueInSync ? NO_KEYS : secret.payload ? changedKeys(secret) : keyDiff(existing.value, secret.value)),
       ...meta,
-      error: problem ?? null,
+      ...replicas.fields,
+      ...withReplicaError(problem, replicas),
       currentVersionId: existing.currentVersionId,
       writeValue: !valueInSync,
       ...writes,
+      ...(replicas.writes ? {replicaWrites: replicas.writes} : {}),
       ...(valueInSync ? {} : values(existing, secret)),
     })
   }
@@ -368,9 +473,13 @@ export function planTarget(
       : null
   const sorted = orphans.sort((a, b) => (a.name < b.name ? -1 : 1))
   // Skips before deletions: the sync phase applies deletions last, and the applied changes keep the plan's order.
-  for (const orphan of sorted.filter((secret) => leftToRotation(secret, options)))
+  for (const orphan of sorted.filter((secret) => isReplicaElsewhere(secret, options.region)))
+    changes.push(skipped(orphan.name, orphan.name.slice(options.prefix.length), undefined, 'replica'))
+  const deletable = sorted.filter((secret) => !isReplicaElsewhere(secret, options.region))
+  for (const orphan of deletable.filter((secret) => leftToRotation(secret, options)))
     changes.push(skipped(orphan.name, orphan.name.slice(options.prefix.length)))
-  for (const orphan of sorted.filter((secret) => !leftToRotation(secret, options))) {
+  for (const orphan of deletable.filter((secret) => !leftToRotation(secret, options))) {
+    const replicas = recordedReplicas(orphan.metadata.tags)
     changes.push({
       action: 'delete',
       name: orphan.name,
@@ -378,9 +487,12 @@ export function planTarget(
       drift: false,
       ...NO_KEYS,
       ...NO_METADATA_CHANGE,
+      ...regionFields([], replicas),
       held: held !== null,
       error: held,
       currentVersionId: orphan.currentVersionId,
+      // A replicated primary: its tag says so, or ListSecrets names its own region as primary.
+      ...(replicas.length > 0 || orphan.primaryRegion !== undefined ? {removeReplicasFirst: true} : {}),
     })
   }
   return {changes, unchanged}

@@ -1,6 +1,9 @@
+import pLimit from 'p-limit'
 import {
   BatchGetSecretValueCommand,
+  DescribeSecretCommand,
   paginateListSecrets,
+  type ReplicationStatusType,
   type SecretListEntry,
   type SecretsManagerClient,
   type Tag,
@@ -10,6 +13,7 @@ import {isPlainObject, type JsonObject} from '../util/canonical-json.js'
 import {parseJson} from '../util/exact-json.js'
 import {TARGET_TAG} from './metadata.js'
 import type {CurrentSecret} from './plan.js'
+import type {ReplicaStatus} from './replicas.js'
 import type {ReadValue} from './secret-payload.js'
 
 export {TARGET_TAG} from './metadata.js'
@@ -66,6 +70,7 @@ function currentOf(entry: SecretListEntry, ownership: OwnershipTag): CurrentSecr
     ...describeOwnership(tags, ownership),
     scheduledForDeletion: entry.DeletedDate !== undefined,
     ...(entry.RotationEnabled === true ? {rotationEnabled: true} : {}),
+    ...(entry.PrimaryRegion ? {primaryRegion: entry.PrimaryRegion} : {}),
     currentVersionId: currentVersionOf(entry.SecretVersionsToStages),
     metadata: {
       tags,
@@ -195,4 +200,45 @@ export async function readValues(
       if (error.SecretId) errors.set(error.SecretId, `BatchGetSecretValue: ${error.ErrorCode ?? 'error'}`)
   }
   return {values, errors}
+}
+
+/** `ReplicationStatus` as the planner sees it (CreateSecret, DescribeSecret and ReplicateSecretToRegions share it). */
+export const replicaStatuses = (statuses: readonly ReplicationStatusType[] | undefined): ReplicaStatus[] =>
+  (statuses ?? []).flatMap((entry) =>
+    entry.Region
+      ? [
+          {
+            region: entry.Region,
+            status: entry.Status ?? 'InProgress',
+            ...(entry.StatusMessage === undefined ? {} : {message: entry.StatusMessage}),
+          },
+        ]
+      : [],
+  )
+
+/**
+ * Describes the named secrets for their replicas (DescribeSecret's `ReplicationStatus`; ListSecrets does not report
+ * it). Called only for secrets whose recorded replica set differs from the desired one. A secret that cannot be
+ * described fails alone, with the reason.
+ */
+export async function describeReplicas(
+  client: SecretsManagerClient,
+  names: readonly string[],
+): Promise<Map<string, Pick<CurrentSecret, 'replication' | 'describeError'>>> {
+  const found = new Map<string, Pick<CurrentSecret, 'replication' | 'describeError'>>()
+  const limit = pLimit(8)
+  await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        try {
+          const described = await client.send(new DescribeSecretCommand({SecretId: name}))
+          found.set(name, {replication: replicaStatuses(described.ReplicationStatus)})
+        } catch (error) {
+          const e = error as {name?: string; message?: string}
+          found.set(name, {describeError: `DescribeSecret: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`})
+        }
+      }),
+    ),
+  )
+  return found
 }

@@ -13,6 +13,7 @@ import {
 import type {DesiredSecret} from './plan.js'
 import {secretName} from './secret-rules.js'
 import {payloadHash, type SecretPayload} from './secret-payload.js'
+import {replicaRegionOf, type ReplicaRegion} from './replicas.js'
 
 /**
  * What lands in AWS for a target's desired state: the per-target transformation from relative Vault paths and
@@ -27,6 +28,8 @@ export interface TargetShape {
   format?: 'json' | 'raw' | 'binary'
   /** A secret with rotation enabled in AWS: `skip` (default) leaves it alone, `overwrite` writes it anyway. */
   rotation?: 'skip' | 'overwrite'
+  /** Regions Secrets Manager keeps a read-only replica of every secret in (README "Replica regions"). */
+  replicaRegions?: readonly ReplicaRegion[]
   /** The target's only import, for `{{source}}`. */
   source?: string
   /** The account's name (discovered targets, or `account_name` on a static one), for `{{account_name}}`. */
@@ -62,6 +65,9 @@ const nameContext = (target: TargetConfig): Omit<TargetShape, 'nameTemplate'> =>
   ...(target.granularity === undefined ? {} : {granularity: target.granularity}),
   ...(target.format === undefined ? {} : {format: target.format}),
   ...(target.rotation === undefined ? {} : {rotation: target.rotation}),
+  ...(target.replica_regions === undefined || target.replica_regions.length === 0
+    ? {}
+    : {replicaRegions: target.replica_regions.map(replicaRegionOf)}),
   ...(target.imports.length === 1 && target.imports[0] !== undefined ? {source: target.imports[0]} : {}),
   ...(target.account_name === undefined ? {} : {accountName: target.account_name}),
 })

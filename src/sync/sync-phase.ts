@@ -17,7 +17,7 @@ import {
   type SyncSettings,
   type SyncTargetInput,
 } from './sync-target.js'
-import type {SyncSummary, TargetSyncResult} from './types.js'
+import type {SecretChange, SyncSummary, TargetSyncResult} from './types.js'
 
 /**
  * What the merge phase (or the store, with --sync-only) hands to sync for one target. `incomplete` lists why
@@ -177,7 +177,16 @@ export function summarise(results: readonly TargetSyncResult[]): SyncSummary {
     failed: changes.filter((c) => c.error !== null && c.action !== 'conflict').length,
     held: changes.filter((c) => c.held).length,
     skipped: changes.filter((c) => c.action === 'skip').length,
+    ...replicaCounts(changes),
   }
+}
+
+/** Replica regions added and removed by the changes that went through; absent when none, so other runs read as before. */
+function replicaCounts(changes: readonly SecretChange[]): Partial<SyncSummary> {
+  const done = changes.filter((c) => c.error === null)
+  const added = done.reduce((sum, c) => sum + (c.replicas_added?.length ?? 0), 0)
+  const removed = done.reduce((sum, c) => sum + (c.replicas_removed?.length ?? 0), 0)
+  return added + removed > 0 ? {replicas_added: added, replicas_removed: removed} : {}
 }
 
 /**

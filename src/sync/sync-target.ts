@@ -14,8 +14,8 @@ import type {JsonObject} from '../util/canonical-json.js'
 import {applyChanges, awsRetries, describeAwsError, type ApplyOptions, type WriteLimiter} from './apply.js'
 import {readPlanBasis, revalidateBasis, type BasisQuery, type PlanBasis} from './fresh-plan.js'
 import {desiredMetadata, type SecretMetadata} from './metadata.js'
-import {namesToRead, planTarget, type PlannedChange, type TargetPlan} from './plan.js'
-import {findUnlistedSecrets, listOwnedSecrets, readValues, type OwnershipTag} from './read-current.js'
+import {namesToDescribe, namesToRead, planTarget, type PlannedChange, type TargetPlan} from './plan.js'
+import {describeReplicas, findUnlistedSecrets, listOwnedSecrets, readValues, type OwnershipTag} from './read-current.js'
 import {isSendableName} from './secret-rules.js'
 import {DEFAULT_SHAPE, shapeSecrets, type TargetShape} from './shape-secrets.js'
 import type {SecretChange, TargetSyncResult} from './types.js'
@@ -26,6 +26,9 @@ const publicChange = ({
   currentVersionId: _v,
   writeValue: _w,
   metadataWrites: _m,
+  replicaWrites: _r,
+  replicaFailure: _f,
+  removeReplicasFirst: _x,
   ...change
 }: PlannedChange): SecretChange => change
 
@@ -310,6 +313,18 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
         if (value !== undefined || readError !== undefined)
           current.set(name, {...secret, ...value, ...(readError !== undefined ? {readError} : {})})
       }
+      // Replicas: described only where the recorded set (the replicas tag) is not the desired one.
+      const replicaScope = {
+        adopt: settings.adopt,
+        target: target.name,
+        rotation,
+        region: target.region,
+        replicaRegions: target.shape?.replicaRegions,
+      }
+      for (const [name, described] of await describeReplicas(sm, namesToDescribe(desired, current, replicaScope))) {
+        const secret = current.get(name)
+        if (secret) current.set(name, {...secret, ...described})
+      }
       // Orphans are deleted only from this run's own desired state, never from a newer snapshot another run wrote.
       const deleteOrphans = settings.deleteOrphans && basis.desired === input.desired
       const planned = planTarget(desired, current, applied, {
@@ -320,6 +335,8 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
         metadata,
         incomplete: input.incomplete,
         rotation,
+        region: target.region,
+        replicaRegions: target.shape?.replicaRegions,
       })
       result.snapshot_version = basis.snapshotVersion
       result.unchanged = planned.unchanged.length
@@ -375,6 +392,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
     const applyOptions = {
       limiterKey: `${account}-${target.region}`,
       metadata,
+      replicaRegions: target.shape?.replicaRegions,
       recoveryWindowDays: settings.recoveryWindowDays,
       forceDelete: settings.forceDelete,
       limiter: input.limiter,

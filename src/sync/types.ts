@@ -12,8 +12,11 @@ export interface SecretChange {
   path: string
   /** With `granularity: key`: the top-level key of the Vault secret at `path` this secret holds. */
   key?: string
-  /** Why a `skip` was left alone: `rotation` (rotation is enabled in AWS and the target has `rotation: skip`). */
-  reason?: 'rotation'
+  /**
+   * Why a `skip` was left alone: `rotation` (rotation is enabled in AWS and the target has `rotation: skip`), or
+   * `replica` (the secret is a replica of a primary in another region: replicas follow their primary).
+   */
+  reason?: 'rotation' | 'replica'
   /** The secret was changed outside secretsync since secretsync last wrote it. */
   drift: boolean
   keys_added: string[]
@@ -27,6 +30,10 @@ export interface SecretChange {
   kms_key_changed: boolean
   /** The secret's description is not the one secretsync sets. */
   description_changed: boolean
+  /** Replica regions added (ReplicateSecretToRegions, or AddReplicaRegions on create); present only when some are. */
+  replicas_added?: string[]
+  /** Replica regions removed (RemoveRegionsFromReplication; before a delete, every replica); present only when some are. */
+  replicas_removed?: string[]
   /**
    * A deletion that was planned but not applied: the target's desired state may be incomplete, or the run's
    * deletions exceed `sync.max_deletions`. `error` says why; it counts in `failed` and `held`.
@@ -73,6 +80,9 @@ export interface SyncSummary {
   held: number
   /** Secrets left alone because rotation is enabled on them (`skipped (rotation)`); never a failure. */
   skipped: number
+  /** Replica regions added / removed over all secrets (README "Replica regions"); present only when any are. */
+  replicas_added?: number
+  replicas_removed?: number
 }
 
 /** How an account-region's Secrets Manager quotas treated the run (README, JSON output `throttling`). */

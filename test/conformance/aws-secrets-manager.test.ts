@@ -8,6 +8,8 @@ import {
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
+  RemoveRegionsFromReplicationCommand,
+  ReplicateSecretToRegionsCommand,
   RestoreSecretCommand,
   RotateSecretCommand,
   SecretsManagerClient,
@@ -766,6 +768,98 @@ describe('tags, versions and isolation', () => {
       ])
     },
   )
+})
+
+describe('replication (ReplicateSecretToRegions, RemoveRegionsFromReplication, AddReplicaRegions)', () => {
+  // Reference vs moto 5.2.1: a write to a replica and DeleteSecret of a primary with replicas fail with
+  // InvalidRequestException per the reference, InvalidParameterException on moto; moto omits PrimaryRegion for a
+  // primary (the server reports its own region once it has replicas) and returns ReplicationStatus in ListSecrets
+  // too (not in SecretListEntry, so the SDK drops it); RemoveRegionsFromReplication of a region that is not
+  // replicated is ignored by both (the reference is silent).
+  const refusal = documented ? ['InvalidRequestException'] : ['InvalidRequestException', 'InvalidParameterException']
+  const EU = 'eu-west-1'
+  const US_WEST = 'us-west-2'
+
+  it('creates with AddReplicaRegions: the replica is listed, described and read in its region, naming its primary', async () => {
+    const created = await sm.send(
+      new CreateSecretCommand({Name: 'rep/a', SecretString: 'v1', AddReplicaRegions: [{Region: EU}]}),
+    )
+    expect(created.ReplicationStatus).toEqual([
+      expect.objectContaining({Region: EU, Status: expect.stringMatching(/^(InSync|InProgress)$/)}),
+    ])
+    const primary = await sm.send(new DescribeSecretCommand({SecretId: 'rep/a'}))
+    expect(primary.ReplicationStatus?.map((r) => r.Region)).toEqual([EU])
+
+    const eu = clientFor(endpoint.current().base, {region: EU})
+    const replica = await eu.send(new DescribeSecretCommand({SecretId: 'rep/a'}))
+    const listed = await eu.send(new ListSecretsCommand({}))
+    const value = await eu.send(new GetSecretValueCommand({SecretId: 'rep/a'}))
+    eu.destroy()
+    expect(replica.PrimaryRegion).toBe(REGION)
+    expect(replica.ARN).toContain(`:${EU}:${account}:secret:rep/a-`)
+    expect(listed.SecretList?.map((e) => [e.Name, e.PrimaryRegion])).toEqual([['rep/a', REGION]])
+    expect(value.SecretString).toBe('v1')
+    // SecretListEntry has no ReplicationStatus: the primary's listing says nothing about its replicas.
+    const [entry] = await listAll()
+    expect((entry as Record<string, unknown>).ReplicationStatus).toBeUndefined()
+  })
+
+  it('replicas follow the primary and refuse writes; a primary with replicas cannot be deleted', async () => {
+    await sm.send(new CreateSecretCommand({Name: 'rep/b', SecretString: 'v1', AddReplicaRegions: [{Region: EU}]}))
+    await sm.send(new PutSecretValueCommand({SecretId: 'rep/b', SecretString: 'v2'}))
+    const eu = clientFor(endpoint.current().base, {region: EU})
+    const followed = await eu.send(new GetSecretValueCommand({SecretId: 'rep/b'}))
+    const write = await failureOf(eu.send(new PutSecretValueCommand({SecretId: 'rep/b', SecretString: 'x'})))
+    eu.destroy()
+    expect(followed.SecretString).toBe('v2')
+    expect(refusal).toContain(write.name)
+
+    const deletion = await failureOf(sm.send(new DeleteSecretCommand({SecretId: 'rep/b', RecoveryWindowInDays: 7})))
+    expect(refusal).toContain(deletion.name)
+    await sm.send(new RemoveRegionsFromReplicationCommand({SecretId: 'rep/b', RemoveReplicaRegions: [EU]}))
+    await sm.send(new DeleteSecretCommand({SecretId: 'rep/b', RecoveryWindowInDays: 7}))
+  })
+
+  it('adds a region with ReplicateSecretToRegions and removes one with RemoveRegionsFromReplication', async () => {
+    await sm.send(new CreateSecretCommand({Name: 'rep/c', SecretString: 'v1', AddReplicaRegions: [{Region: EU}]}))
+    const added = await sm.send(
+      new ReplicateSecretToRegionsCommand({SecretId: 'rep/c', AddReplicaRegions: [{Region: US_WEST}]}),
+    )
+    expect(added.ReplicationStatus?.map((r) => r.Region)).toContain(US_WEST)
+    const removed = await sm.send(
+      new RemoveRegionsFromReplicationCommand({SecretId: 'rep/c', RemoveReplicaRegions: [EU]}),
+    )
+    expect(removed.ReplicationStatus?.map((r) => r.Region)).toEqual([US_WEST])
+    const eu = clientFor(endpoint.current().base, {region: EU})
+    const gone = await failureOf(eu.send(new DescribeSecretCommand({SecretId: 'rep/c'})))
+    eu.destroy()
+    expect(gone.name).toBe('ResourceNotFoundException')
+    const described = await sm.send(new DescribeSecretCommand({SecretId: 'rep/c'}))
+    expect(described.ReplicationStatus?.map((r) => r.Region)).toEqual([US_WEST])
+  })
+
+  it('reports a replication into a region that holds a same-named secret as Failed, with a message, leaving that secret alone', async () => {
+    const eu = clientFor(endpoint.current().base, {region: EU})
+    await eu.send(new CreateSecretCommand({Name: 'rep/d', SecretString: 'theirs'}))
+    const created = await sm.send(
+      new CreateSecretCommand({Name: 'rep/d', SecretString: 'ours', AddReplicaRegions: [{Region: EU}]}),
+    )
+    const theirs = await eu.send(new GetSecretValueCommand({SecretId: 'rep/d'}))
+    eu.destroy()
+    expect(created.ReplicationStatus).toEqual([expect.objectContaining({Region: EU, Status: 'Failed'})])
+    expect(created.ReplicationStatus?.[0]?.StatusMessage).toBeTruthy()
+    expect(theirs.SecretString).toBe('theirs')
+    const described = await sm.send(new DescribeSecretCommand({SecretId: 'rep/d'}))
+    expect(described.ReplicationStatus?.[0]?.Status).toBe('Failed')
+  })
+
+  it('refuses replicating into the secret’s own region', async () => {
+    await sm.send(new CreateSecretCommand({Name: 'rep/e', SecretString: 'v'}))
+    const own = await failureOf(
+      sm.send(new ReplicateSecretToRegionsCommand({SecretId: 'rep/e', AddReplicaRegions: [{Region: REGION}]})),
+    )
+    expect(own.name).toBe('InvalidParameterException')
+  })
 })
 
 describe('throttling', () => {

@@ -109,6 +109,13 @@ describe('renderTarget', () => {
     })
   })
 
+  it('copies replica_regions, so every discovered target replicates like its template', () => {
+    const replicas = [{region: 'us-west-2'}, {region: 'eu-central-1', kms_key_id: 'alias/replica'}]
+    const target = renderTarget(template({region: 'eu-west-1', replica_regions: replicas}), account)
+    expect(target.replica_regions).toEqual(replicas)
+    expect(renderTarget(template(), account).replica_regions).toBeUndefined()
+  })
+
   it('leaves role_arn out without a template, so aws.role_pattern applies', () => {
     const target = renderTarget(template(), account)
     expect(target.role_arn).toBeUndefined()

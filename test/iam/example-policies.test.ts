@@ -25,6 +25,7 @@ const arn = (name: string) => `arn:aws:secretsmanager:${REGION}:${TARGET}:secret
 const target = {name: 'target-role', policy: loadPolicy('secretsync-target-role.json')}
 const deleteOrphans = {name: 'delete-orphans', policy: loadPolicy('secretsync-delete-orphans-policy.json')}
 const adopt = {name: 'adopt', policy: loadPolicy('secretsync-adopt-policy.json')}
+const replicas = {name: 'replicas', policy: loadPolicy('secretsync-replicas-policy.json')}
 
 const OWNED = {'managed-by': 'secretsync', 'secretsync:target': 'app', team: 'payments'}
 const UNOWNED = {team: 'payments'}
@@ -138,6 +139,39 @@ describe('examples/iam/secretsync-target-role.json (the default target role)', (
 })
 
 describe('opt-in statements', () => {
+  it('secretsync-replicas-policy.json describes, replicates and un-replicates only owned secrets, and replicates at creation only with the ownership tag', async () => {
+    for (const [state, tags] of Object.entries(STATES))
+      for (const action of ['DescribeSecret', 'ReplicateSecretToRegions', 'RemoveRegionsFromReplication'])
+        expect(await run([target, replicas], on(action, 'app/db', tags)), `${action} ${state}`).toBe(
+          state === 'owned' ? 'Allowed' : 'ImplicitlyDenied',
+        )
+    // CreateSecret with AddReplicaRegions also needs ReplicateSecretToRegions on the secret being created.
+    const creating = (tags: Record<string, string>) => ({
+      action: 'secretsmanager:ReplicateSecretToRegions',
+      resource: arn('app/new'),
+      context: Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+    })
+    expect(await run([target, replicas], creating(OWNERSHIP_TAGS))).toBe('Allowed')
+    expect(await run([target, replicas], creating({'managed-by': 'terraform'}))).toBe('ImplicitlyDenied')
+    expect(await run([target], creating(OWNERSHIP_TAGS)), 'not without the opt-in policy').toBe('ImplicitlyDenied')
+  })
+
+  it('secretsync-replicas-policy.json lets Secrets Manager encrypt replicas with a customer managed key in the replica region, never directly', async () => {
+    const keyPolicy = {
+      Version: '2012-10-17',
+      Statement: [{Effect: 'Allow', Principal: {AWS: `arn:aws:iam::${TARGET}:root`}, Action: 'kms:*', Resource: '*'}],
+    }
+    const key = `arn:aws:kms:eu-west-1:${TARGET}:key/1234abcd-12ab-34cd-56ef-1234567890ab`
+    const kms = (policies: Policies, action: string, context: Record<string, string>) =>
+      decide(policies, {action, resource: key, context}, ROLE, TARGET, keyPolicy)
+    const via = {'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com'}
+    for (const action of ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt']) {
+      expect(await kms([target, replicas], action, via), action).toBe('Allowed')
+      expect(await kms([target, replicas], action, {}), `${action} directly`).toBe('ImplicitlyDenied')
+    }
+    expect(await kms([target], 'kms:Encrypt', via), 'kms:Encrypt only with the opt-in policy').toBe('ImplicitlyDenied')
+  })
+
   it('secretsync-delete-orphans-policy.json deletes only owned secrets, with a recovery window', async () => {
     const keep = {'secretsmanager:ForceDeleteWithoutRecovery': 'false', 'secretsmanager:RecoveryWindowInDays': '30'}
     for (const [state, tags] of Object.entries(STATES))

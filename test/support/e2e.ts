@@ -9,6 +9,8 @@ export const SECRETS_MANAGER_WRITES = [
   'RestoreSecret',
   'TagResource',
   'UntagResource',
+  'ReplicateSecretToRegions',
+  'RemoveRegionsFromReplication',
 ] as const
 
 /** Calls of any Secrets Manager write operation, optionally in one account. */

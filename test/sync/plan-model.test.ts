@@ -15,7 +15,8 @@ import {contentHash, type JsonObject} from '../../src/util/canonical-json.js'
 import {jsonObject, stringifyJson, type JsonValue} from '../../src/util/exact-json.js'
 import {seededRandom} from '../support/controls.js'
 import {recordingRuntime} from '../support/runtime.js'
-import {SecretsManagerModel, type ModelSecret} from './sm-model.js'
+import {REPLICAS_TAG} from '../../src/sync/replicas.js'
+import {FAILING_REPLICA_REGIONS, SecretsManagerModel, type ModelSecret} from './sm-model.js'
 
 // Model-based: seeded random AWS state x random desired state -> read, plan, apply (the real sync code) against
 // an in-memory Secrets Manager -> the oracle below, computed from the inputs alone, says what AWS must hold.
@@ -29,6 +30,10 @@ const OWNERSHIP = {key: 'managed-by', value: 'secretsync'}
 const NAMES = ['p/a', 'p/b', 'p/c', 'p/d', 'p/e', 'p/f', 'p/g/h', 'p/g/i', 'q/outside']
 const TAG_POOL = ['team', 'env', 'cost']
 const KEYS = [undefined, 'alias/k1', 'alias/k2', 'arn:aws:kms:us-east-1:111111111111:key/1234']
+// Issue 16 replica regions; ap-south-1 is where the model's replications fail.
+const REPLICA_POOL = ['eu-west-1', 'us-west-2', 'ap-south-1']
+const randomRegions = (r: Random, failing = true): string[] =>
+  REPLICA_POOL.filter((region) => (failing || !FAILING_REPLICA_REGIONS.has(region)) && r.chance(0.35))
 
 function random(seed: number) {
   const next = seededRandom(seed)
@@ -152,6 +157,8 @@ interface Scenario {
   maxDeletions: number
   incomplete: string[]
   rotation: 'skip' | 'overwrite'
+  /** The target's replica_regions. */
+  replicas: string[]
 }
 
 function scenario(seed: number): Scenario {
@@ -212,6 +219,14 @@ function scenario(seed: number): Scenario {
       // Issue 16: a rotation Lambda owns some values; the target leaves them alone unless it says overwrite.
       ...(r.chance(0.15) ? {rotation: true} : {}),
     })
+    // Replicas: an owned secret's are those its replicas tag records (secretsync requested them); others may have
+    // some made by hand, without the tag.
+    const seeded = initial.at(-1) as ModelSecret
+    const replicas = randomRegions(r, false)
+    if (replicas.length > 0 && !placeholder) {
+      seeded.replicas = Object.fromEntries(replicas.map((region) => [region, 'InSync' as const]))
+      if (owned) seeded.tags[REPLICAS_TAG] = replicas.join(' ')
+    }
     // The applied record vouches for some owned secrets, now and then wrongly (a stale hash or version).
     if (owned && !placeholder && r.chance(0.6)) {
       recorded[name] = {
@@ -247,6 +262,7 @@ function scenario(seed: number): Scenario {
     maxDeletions: r.int(5),
     incomplete: r.chance(0.25) ? ['source base: folder secret/base/x/ answered 403'] : [],
     rotation: r.chance(0.3) ? 'overwrite' : 'skip',
+    replicas: r.chance(0.5) ? [] : randomRegions(r),
   }
 }
 
@@ -306,7 +322,7 @@ async function run(
       region: 'us-east-1',
       prefix: PREFIX,
       // Without a shape the default applies (the default skips rotated secrets); with one, every field is explicit.
-      ...(s.shape === SHAPES[0] && s.rotation === 'skip'
+      ...(s.shape === SHAPES[0] && s.rotation === 'skip' && s.replicas.length === 0
         ? {}
         : {
             shape: {
@@ -316,6 +332,7 @@ async function run(
               ...(s.shape.granularity ? {granularity: s.shape.granularity} : {}),
               ...(s.shape.format ? {format: s.shape.format} : {}),
               rotation: s.rotation,
+              ...(s.replicas.length > 0 ? {replicaRegions: s.replicas.map((region) => ({region}))} : {}),
             },
           }),
       tags: s.wanted.tags,
@@ -342,6 +359,13 @@ function parsedTemplate(text: string): NameTemplate {
 /** Rotation owns the value (rotation enabled in AWS, the target says skip): secretsync must not touch it. */
 const leftToRotation = (s: Scenario, name: string): boolean =>
   s.rotation === 'skip' && s.initial.some((secret) => secret.name === name && secret.rotation === true)
+
+const withoutReplicaFailures = (changes: TargetSyncResult['changes']) =>
+  changes.map((change) => (change.error?.includes('replication to ') === true ? {...change, error: null} : change))
+
+/** A desired secret whose wanted replica regions include one where replication fails. */
+const replicaFails = (s: Scenario, name: string): boolean =>
+  desiredOf(s, name) !== undefined && s.replicas.some((region) => FAILING_REPLICA_REGIONS.has(region))
 
 /** The oracle: what each secret must look like after one run, from the scenario alone. */
 function check(
@@ -392,19 +416,36 @@ function check(
     else expect(text === undefined ? undefined : safeParse(text), `${name} holds its desired value`).toEqual(value)
     for (const [key, tag] of Object.entries(wantedTags)) expect(now.tags[key], `${name} tag ${key}`).toBe(tag)
     for (const [key, tag] of Object.entries(before[name]?.tags ?? {})) {
-      if (key in wantedTags) continue
+      if (key in wantedTags || key === REPLICAS_TAG) continue
       if (managedBefore.has(key))
         expect(now.tags[key], `${name}: tag ${key} secretsync set and no longer wants is removed`).toBeUndefined()
       else expect(now.tags[key], `${name}: foreign tag ${key} is kept`).toBe(tag)
     }
     expect(kmsKeyRef(now.kmsKeyId), `${name} KMS key`).toBe(kmsKeyRef(s.wanted.kmsKeyId))
     expect(now.description, `${name} description`).toBe(MANAGED_DESCRIPTION)
+    // Replicas: the wanted regions (a failing one reported Failed), unless nothing asks for a change — no
+    // replica_regions and no replicas tag: replicas made by hand are not secretsync's to remove.
+    const recorded = before[name]?.tags[REPLICAS_TAG] !== undefined
+    const replicas = Object.keys(now.replicas ?? {}).sort()
+    if (s.replicas.length > 0 || recorded || before[name] === undefined) {
+      expect(replicas, `${name} replicas`).toEqual([...s.replicas].sort())
+      // The tag records what was requested and did not fail, so a failure is looked at again next run.
+      const ok = s.replicas.filter((region) => !FAILING_REPLICA_REGIONS.has(region)).sort()
+      expect(now.tags[REPLICAS_TAG], `${name} replicas tag`).toBe(ok.length > 0 ? ok.join(' ') : undefined)
+    } else
+      expect(replicas, `${name} replicas made by hand are kept`).toEqual(
+        Object.keys(before[name]?.replicas ?? {}).sort(),
+      )
   }
   for (const change of result.changes) {
     if (change.action === 'conflict') continue
     if (change.held) expect(deletes, 'a held deletion is never applied').not.toContain(change.name)
     else if (expected.failing.has(change.name))
       expect(change.error, `${change.name} is a name AWS rejects: it fails, named`).not.toBeNull()
+    else if (change.action !== 'skip' && replicaFails(s, change.name))
+      expect(change.error, `${change.name}: its replication to a failing region is reported`).toContain(
+        'replication to',
+      )
     else expect(change.error, `${change.action} ${change.name} succeeded`).toBeNull()
   }
 }
@@ -420,7 +461,10 @@ describe('sync plan/apply against a model of Secrets Manager (seeded)', () => {
         const plan = await run(s, aws, memoryStore(s.record), true)
         expect(aws.writes, 'a dry run writes nothing').toEqual([])
         const first = await run(s, aws, store)
-        expect(first.changes, 'the dry run planned exactly what was applied').toEqual(plan.changes)
+        // A replication AWS answers Failed is known only once tried: otherwise the plan is what was applied.
+        expect(withoutReplicaFailures(first.changes), 'the dry run planned exactly what was applied').toEqual(
+          withoutReplicaFailures(plan.changes),
+        )
         expect(first.status, first.error ?? '').not.toBe('failed')
         const deletes = aws.writes.filter((w) => w.operation === 'DeleteSecret').map((w) => w.name)
         check(s, before, aws.snapshot(), first, deletes)
@@ -429,8 +473,14 @@ describe('sync plan/apply against a model of Secrets Manager (seeded)', () => {
         const second = await run(s, aws, store)
         // Conflicts, rotation skips, held deletions and names AWS rejects are reported on every run; nothing else is.
         const failing = expectedOf(s).failing
+        // A Failed replica too: reported (and described) on every run, with nothing written.
         const redo = second.changes.filter(
-          (c) => c.action !== 'conflict' && c.action !== 'skip' && !c.held && !failing.has(c.name),
+          (c) =>
+            c.action !== 'conflict' &&
+            c.action !== 'skip' &&
+            !c.held &&
+            !failing.has(c.name) &&
+            !(replicaFails(s, c.name) && c.error?.includes('replication to') === true && !c.replicas_added),
         )
         expect(redo, 'a second run plans nothing new').toEqual([])
         expect(aws.writes.length, 'and writes nothing').toBe(writes)

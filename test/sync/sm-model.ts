@@ -17,7 +17,12 @@ export interface ModelSecret {
   deleted: boolean
   /** Rotation is configured (ListSecrets reports `RotationEnabled: true`). */
   rotation?: boolean
+  /** Replica region → its ReplicationStatus `Status` (the model's own region is us-east-1). */
+  replicas?: Record<string, 'InSync' | 'Failed'>
 }
+
+/** Replicating into these regions fails (as when a same-named secret already lives there). */
+export const FAILING_REPLICA_REGIONS = new Set(['ap-south-1'])
 
 export interface ModelWrite {
   operation: string
@@ -73,7 +78,7 @@ export class SecretsManagerModel {
 
   private handle(operation: string, input: Record<string, unknown>): unknown {
     const name = String(input.SecretId ?? input.Name ?? '')
-    const isWrite = !['ListSecrets', 'BatchGetSecretValue'].includes(operation)
+    const isWrite = !['ListSecrets', 'BatchGetSecretValue', 'DescribeSecret'].includes(operation)
     const result = this.dispatch(operation, input, name)
     if (isWrite) this.writes.push({operation, name})
     return result
@@ -95,6 +100,21 @@ export class SecretsManagerModel {
         }
         return {SecretValues: values, Errors: errors}
       }
+      case 'DescribeSecret': {
+        const secret = this.secrets.get(name)
+        if (!secret) throw awsError('ResourceNotFoundException', 'no such secret')
+        return {Name: name, ReplicationStatus: this.statuses(secret)}
+      }
+      case 'ReplicateSecretToRegions': {
+        const secret = this.live(name)
+        this.replicate(secret, input.AddReplicaRegions)
+        return {ReplicationStatus: this.statuses(secret)}
+      }
+      case 'RemoveRegionsFromReplication': {
+        const secret = this.live(name)
+        for (const region of input.RemoveReplicaRegions as string[]) delete secret.replicas?.[region]
+        return {ReplicationStatus: this.statuses(secret)}
+      }
       case 'CreateSecret': {
         if (this.secrets.has(name)) throw awsError('ResourceExistsException', `the secret ${name} already exists`)
         const secret: ModelSecret = {name, tags: {}, versions: {}, deleted: false}
@@ -103,8 +123,10 @@ export class SecretsManagerModel {
         if (typeof input.KmsKeyId === 'string') secret.kmsKeyId = input.KmsKeyId
         if (typeof input.Description === 'string') secret.description = input.Description
         this.secrets.set(name, secret)
+        if (input.AddReplicaRegions !== undefined) this.replicate(secret, input.AddReplicaRegions)
         return {
           Name: name,
+          ...(secret.replicas ? {ReplicationStatus: this.statuses(secret)} : {}),
           ...(input.SecretString !== undefined
             ? {VersionId: this.putVersion(secret, input.ClientRequestToken, input.SecretString)}
             : {}),
@@ -129,6 +151,8 @@ export class SecretsManagerModel {
         return {}
       }
       case 'DeleteSecret':
+        if (Object.keys(this.live(name).replicas ?? {}).length > 0)
+          throw awsError('InvalidRequestException', `You can't delete secret ${name} that still has replica regions`)
         this.live(name).deleted = true
         return {Name: name}
       case 'RestoreSecret': {
@@ -139,6 +163,22 @@ export class SecretsManagerModel {
       }
       default:
         throw new Error(`the model does not serve ${operation}`)
+    }
+  }
+
+  private statuses(secret: ModelSecret): unknown[] {
+    return Object.entries(secret.replicas ?? {}).map(([Region, Status]) => ({
+      Region,
+      Status,
+      ...(Status === 'Failed' ? {StatusMessage: `Replication failed: Secret name ${secret.name} already exists`} : {}),
+    }))
+  }
+
+  private replicate(secret: ModelSecret, regions: unknown): void {
+    const replicas = (secret.replicas ??= {})
+    for (const {Region} of regions as Array<{Region: string}>) {
+      if (replicas[Region] !== undefined) throw awsError('InvalidParameterException', `already replicated to ${Region}`)
+      replicas[Region] = FAILING_REPLICA_REGIONS.has(Region) ? 'Failed' : 'InSync'
     }
   }
 
@@ -173,6 +213,7 @@ export class SecretsManagerModel {
         ...(secret.description !== undefined ? {Description: secret.description} : {}),
         ...(secret.deleted ? {DeletedDate: new Date(0)} : {}),
         ...(secret.rotation ? {RotationEnabled: true} : {}),
+        ...(Object.keys(secret.replicas ?? {}).length > 0 ? {PrimaryRegion: 'us-east-1'} : {}),
         SecretVersionsToStages: secret.current === undefined ? {} : {[secret.current]: ['AWSCURRENT']},
       })),
       ...(offset + size < matching.length ? {NextToken: String(offset + size)} : {}),

@@ -158,7 +158,11 @@ export function secretsManagerChecks(req: AwsRequest, state: SecretsManagerState
       return [{action: `secretsmanager:${req.operation}`, resource: '*', context: {}, state: 'any'}]
     case 'CreateSecret': {
       const name = String(json.Name)
-      return creationChecks(`${arnOf(name)}${CREATED_ARN_SUFFIX}`, name, requestTags(json))
+      const checks = creationChecks(`${arnOf(name)}${CREATED_ARN_SUFFIX}`, name, requestTags(json))
+      // The CreateSecret reference: adding replica Regions also needs secretsmanager:ReplicateSecretToRegions.
+      if (Array.isArray(json.AddReplicaRegions) && checks[0])
+        checks.push({...checks[0], action: 'secretsmanager:ReplicateSecretToRegions'})
+      return checks
     }
     case 'TagResource':
       return [tagChecks(secretId, seen(secretId), requestTags(json))]

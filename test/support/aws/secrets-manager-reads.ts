@@ -18,6 +18,7 @@ import {
   type StoredSecret,
   type StoredVersion,
 } from './secrets-manager-state.js'
+import {replicationStatus} from './secrets-manager-replication.js'
 import {AwsError, type AwsRequest} from './types.js'
 
 /** Read operations of the Secrets Manager API. Each returns the JSON response body or throws an `AwsError`. */
@@ -41,7 +42,7 @@ const versionsToStages = (secret: StoredSecret): Record<string, string[]> =>
   )
 
 /** The metadata DescribeSecret and ListSecrets share; optional members are omitted when unset, as AWS does. */
-function metadata(secret: StoredSecret): Record<string, unknown> {
+function metadata(secret: StoredSecret, region: string): Record<string, unknown> {
   const out: Record<string, unknown> = {ARN: secret.arn, Name: secret.name}
   if (secret.description !== undefined) out.Description = secret.description
   if (secret.kmsKeyId !== undefined) out.KmsKeyId = secret.kmsKeyId
@@ -57,6 +58,9 @@ function metadata(secret: StoredSecret): Record<string, unknown> {
     if (secret.rotation.rules !== undefined) out.RotationRules = {...secret.rotation.rules}
   }
   out.CreatedDate = epochSeconds(secret.createdAt)
+  // A replica names its primary's region; a primary with replicas its own (omitted for a secret never replicated).
+  if (secret.primaryRegion !== undefined) out.PrimaryRegion = secret.primaryRegion
+  else if ((secret.replicas ?? []).length > 0) out.PrimaryRegion = region
   return out
 }
 
@@ -133,7 +137,7 @@ export function listSecrets(state: SecretsManagerState, req: AwsRequest): unknow
   )
   const result = page(sorted(matching, by ?? 'created-date', order), req, scopeOf(req), maxResults)
   return {
-    SecretList: result.items.map((s) => ({...metadata(s), SecretVersionsToStages: versionsToStages(s)})),
+    SecretList: result.items.map((s) => ({...metadata(s, req.region), SecretVersionsToStages: versionsToStages(s)})),
     ...(result.nextToken !== undefined && {NextToken: result.nextToken}),
   }
 }
@@ -188,7 +192,13 @@ export function batchGetSecretValue(state: SecretsManagerState, req: AwsRequest)
 export function describeSecret(state: SecretsManagerState, req: AwsRequest): unknown {
   const secret = state.lookup(req.accountId, req.region, readSecretId(req.json))
   if (!secret) throw notFound()
-  return {...metadata(secret), VersionIdsToStages: versionsToStages(secret)}
+  // ReplicationStatus only in DescribeSecret: ListSecrets' SecretListEntry has no such member.
+  const replication = replicationStatus(secret)
+  return {
+    ...metadata(secret, req.region),
+    VersionIdsToStages: versionsToStages(secret),
+    ...(replication.length > 0 ? {ReplicationStatus: replication} : {}),
+  }
 }
 
 export function listSecretVersionIds(state: SecretsManagerState, req: AwsRequest): unknown {

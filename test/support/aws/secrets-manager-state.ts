@@ -38,6 +38,18 @@ export interface StoredSecret {
   deletionDate?: number
   /** Set by RotateSecret: the rotation Lambda and rules (ListSecrets/DescribeSecret report `RotationEnabled`). */
   rotation?: {lambdaArn?: string; rules?: Record<string, unknown>}
+  /** A primary's replicas (ReplicationStatus), in the order they were added. */
+  replicas?: ReplicaEntry[]
+  /** Set on a replica: the region of its primary (PrimaryRegion). A replica is read-only. */
+  primaryRegion?: string
+}
+
+/** One entry of a primary's `ReplicationStatus`. */
+export interface ReplicaEntry {
+  region: string
+  kmsKeyId?: string
+  status: 'InSync' | 'Failed'
+  statusMessage: string
 }
 
 export interface SecretVersionView {
@@ -65,6 +77,10 @@ export interface SecretView {
   lastChangedDate: number
   deletedDate?: number
   deletionDate?: number
+  /** A replica: its primary's region. */
+  primaryRegion?: string
+  /** A primary: its replicas as ReplicationStatus reports them. */
+  replicas?: Array<{region: string; status: string; statusMessage: string; kmsKeyId?: string}>
 }
 
 export interface SeedSecretOptions {
@@ -252,6 +268,73 @@ export class SecretsManagerState {
     version.lastAccessedAt = day
   }
 
+  /**
+   * Replicates a primary into `regions` (CreateSecret's AddReplicaRegions, ReplicateSecretToRegions). A region
+   * that already holds a same-named secret that is not this primary's replica fails (Status `Failed`, as AWS
+   * reports it) unless `force` (ForceOverwriteReplicaSecret) replaces it.
+   */
+  replicate(
+    accountId: string,
+    region: string,
+    secret: StoredSecret,
+    regions: ReadonlyArray<{region: string; kmsKeyId?: string}>,
+    force: boolean,
+  ): void {
+    const replicas = (secret.replicas ??= [])
+    for (const wanted of regions) {
+      const there = this.secretsIn(accountId, wanted.region)
+      const occupant = there.get(secret.name)
+      const entry: ReplicaEntry = {
+        region: wanted.region,
+        ...(wanted.kmsKeyId === undefined ? {} : {kmsKeyId: wanted.kmsKeyId}),
+        status: 'InSync',
+        statusMessage: 'Replication succeeded',
+      }
+      if (occupant && occupant.primaryRegion !== region && !force) {
+        entry.status = 'Failed'
+        entry.statusMessage = `Replication failed: Secret name ${secret.name} already exists in region ${wanted.region}.`
+      } else {
+        if (occupant) there.delete(secret.name)
+        there.set(secret.name, this.replicaOf(secret, wanted.region, wanted.kmsKeyId, region))
+      }
+      replicas.push(entry)
+    }
+  }
+
+  /** Brings every InSync replica of a primary to its current state (replicas follow their primary). */
+  syncReplicas(accountId: string, region: string, secret: StoredSecret): void {
+    for (const entry of secret.replicas ?? []) {
+      if (entry.status !== 'InSync') continue
+      const there = this.secretsIn(accountId, entry.region)
+      if (there.get(secret.name)?.primaryRegion !== region) continue
+      there.set(secret.name, this.replicaOf(secret, entry.region, entry.kmsKeyId, region))
+    }
+  }
+
+  /** RemoveRegionsFromReplication: the replicas in `regions` are deleted; regions not replicated are ignored. */
+  removeReplicas(accountId: string, region: string, secret: StoredSecret, regions: readonly string[]): void {
+    for (const entry of (secret.replicas ?? []).filter((e) => regions.includes(e.region))) {
+      const there = this.secretsIn(accountId, entry.region)
+      if (entry.status === 'InSync' && there.get(secret.name)?.primaryRegion === region) there.delete(secret.name)
+    }
+    secret.replicas = (secret.replicas ?? []).filter((e) => !regions.includes(e.region))
+  }
+
+  private replicaOf(primary: StoredSecret, region: string, kmsKeyId: string | undefined, primaryRegion: string) {
+    const copy: StoredSecret = {
+      ...structuredClone({...primary, versions: new Map(), replicas: undefined}),
+      seq: primary.seq,
+      arn: primary.arn.replace(/^(arn:aws:secretsmanager:)[^:]+/, `$1${region}`),
+      versions: new Map([...primary.versions].map(([id, version]) => [id, structuredClone(version)])),
+      primaryRegion,
+    }
+    delete copy.replicas
+    delete copy.rotation
+    if (kmsKeyId === undefined) delete copy.kmsKeyId
+    else copy.kmsKeyId = kmsKeyId
+    return copy
+  }
+
   recordWrite(call: WriteCall): void {
     this.writes.push(call)
   }
@@ -366,5 +449,7 @@ function toView(secret: StoredSecret): SecretView {
   if (secret.kmsKeyId !== undefined) view.kmsKeyId = secret.kmsKeyId
   if (secret.deletedAt !== undefined) view.deletedDate = secret.deletedAt
   if (secret.deletionDate !== undefined) view.deletionDate = secret.deletionDate
+  if (secret.primaryRegion !== undefined) view.primaryRegion = secret.primaryRegion
+  if (secret.replicas && secret.replicas.length > 0) view.replicas = secret.replicas.map((entry) => ({...entry}))
   return view
 }

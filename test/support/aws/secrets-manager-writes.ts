@@ -22,6 +22,7 @@ import {
   type SecretsManagerState,
   type StoredSecret,
 } from './secrets-manager-state.js'
+import {readReplicaRegions, replicationStatus} from './secrets-manager-replication.js'
 import {AwsError, type AwsRequest} from './types.js'
 
 /** Write operations of the Secrets Manager API. Each returns the JSON response body or throws an `AwsError`. */
@@ -69,6 +70,7 @@ export function createSecret(state: SecretsManagerState, req: AwsRequest): unkno
   const description = optString(json, 'Description', {max: 2048})
   const kmsKeyId = optString(json, 'KmsKeyId', {max: 2048})
   const tags = readTags(json)
+  const replicaRegions = readReplicaRegions(json, req.region, undefined)
 
   const existing = state.lookup(req.accountId, req.region, name)
   if (existing) {
@@ -95,6 +97,16 @@ export function createSecret(state: SecretsManagerState, req: AwsRequest): unkno
   })
   const response: Record<string, unknown> = {ARN: secret.arn, Name: secret.name}
   if (payload) response.VersionId = putVersion(state, secret, token, payload, ['AWSCURRENT']).versionId
+  if (replicaRegions) {
+    state.replicate(
+      req.accountId,
+      req.region,
+      secret,
+      replicaRegions,
+      optBool(json, 'ForceOverwriteReplicaSecret') ?? false,
+    )
+    response.ReplicationStatus = replicationStatus(secret)
+  }
   return response
 }
 
@@ -149,6 +161,13 @@ export function deleteSecret(state: SecretsManagerState, req: AwsRequest): unkno
     // Documented: forcibly deleting a deleted or nonexistent secret does not return ResourceNotFoundException.
     if (!force) throw notFound()
     return {[secretId.startsWith('arn:') ? 'ARN' : 'Name']: secretId, DeletionDate: epochSeconds(state.now())}
+  }
+  if ((secret.replicas ?? []).length > 0) {
+    const regions = (secret.replicas ?? []).map((entry) => entry.region).join(',')
+    throw new AwsError(
+      'InvalidRequestException',
+      `You can't delete secret ${secret.name} that still has replica regions [${regions}]`,
+    )
   }
   if (!force && secret.deletedAt !== undefined) {
     throw new AwsError(

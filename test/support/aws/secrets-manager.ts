@@ -6,6 +6,11 @@ import {
   listSecrets,
   listSecretVersionIds,
 } from './secrets-manager-reads.js'
+import {
+  removeRegionsFromReplication,
+  replicaWriteRefused,
+  replicateSecretToRegions,
+} from './secrets-manager-replication.js'
 import {SecretsManagerState} from './secrets-manager-state.js'
 import {
   createSecret,
@@ -33,6 +38,8 @@ const WRITES: Record<string, Operation> = {
   RotateSecret: rotateSecret,
   TagResource: tagResource,
   UntagResource: untagResource,
+  ReplicateSecretToRegions: replicateSecretToRegions,
+  RemoveRegionsFromReplication: removeRegionsFromReplication,
 }
 
 const READS: Record<string, Operation> = {
@@ -58,10 +65,16 @@ export function createSecretsManagerService(ctx: AwsContext): {handler: AwsServi
       if (!operation) {
         throw new AwsError('UnknownOperationException', `Operation ${req.operation} is not supported by this server.`)
       }
+      const secretId = typeof req.json.SecretId === 'string' ? req.json.SecretId : String(req.json.Name)
+      // A replica is read-only: every write goes to the primary, and the replicas follow it.
+      if (write && req.operation !== 'CreateSecret') {
+        if (state.lookup(req.accountId, req.region, secretId)?.primaryRegion !== undefined) throw replicaWriteRefused()
+      }
       const body = operation(state, req)
       if (write) {
-        const secretId = typeof req.json.SecretId === 'string' ? req.json.SecretId : String(req.json.Name)
         state.recordWrite({operation: req.operation, accountId: req.accountId, region: req.region, secretId})
+        const written = state.lookup(req.accountId, req.region, secretId)
+        if (written) state.syncReplicas(req.accountId, req.region, written)
       }
       return jsonResponse(body)
     },
