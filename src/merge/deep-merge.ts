@@ -1,16 +1,16 @@
 import type {ListMergeMode} from '../config/schema.js'
 import {canonicalJson} from '../util/canonical-json.js'
-import {isJsonObject, jsonObject, type JsonObject, type JsonValue} from '../util/exact-json.js'
+import {isJsonObject, jsonObject, nullPrototypeObject, type JsonObject, type JsonValue} from '../util/exact-json.js'
 
 // Not the `deepmerge` package: its object merge skips every key that exists on the target's prototype chain
 // (`__proto__`, `constructor`, `toString` ...) and cannot be told otherwise, and it builds `{}` objects, where
 // assigning `__proto__` changes the prototype instead of adding the key. Secret keys are data, so this merge
-// copies every own key into null-prototype objects and keeps the docs/design.md §4 rules deepmerge was used for.
+// puts every own key into null-prototype objects and keeps the docs/design.md §4 rules deepmerge was used for.
 
 const appendUnique = (earlier: readonly JsonValue[], later: readonly JsonValue[]): JsonValue[] => {
   // Deep JSON equality by canonical text: key order does not matter, numbers compare by their exact text.
   const seen = new Set(earlier.map((item) => canonicalJson(item)))
-  const out = earlier.map(copy)
+  const out = [...earlier]
   for (const item of later) {
     const text = canonicalJson(item)
     if (seen.has(text)) continue
@@ -22,7 +22,7 @@ const appendUnique = (earlier: readonly JsonValue[], later: readonly JsonValue[]
 
 const listMergers: Record<ListMergeMode, (earlier: readonly JsonValue[], later: readonly JsonValue[]) => JsonValue[]> =
   {
-    append: (earlier, later) => [...earlier, ...later].map(copy),
+    append: (earlier, later) => [...earlier, ...later.map(copy)],
     append_unique: appendUnique,
     replace: (_earlier, later) => later.map(copy),
   }
@@ -42,8 +42,12 @@ function mergeValue(earlier: JsonValue | undefined, later: JsonValue, mode: List
   return copy(later)
 }
 
+// Earlier's values are shared, not copied: held secret data is never mutated, so a subtree no later key touches
+// is the same in the result as in the input, and a 2,000-secret target costs one small object per secret per
+// level the overrides reach instead of a deep copy of every secret (issue 12).
 function mergeObjects(earlier: JsonObject, later: JsonObject, mode: ListMergeMode): JsonObject {
-  const out = copy(earlier) as JsonObject
+  const out = nullPrototypeObject()
+  for (const key of Object.keys(earlier)) out[key] = earlier[key] as JsonValue
   for (const key of Object.keys(later)) {
     const value = later[key] as JsonValue
     const before = Object.hasOwn(earlier, key) ? earlier[key] : undefined
@@ -57,8 +61,9 @@ function mergeObjects(earlier: JsonObject, later: JsonObject, mode: ListMergeMod
 /**
  * Deep-merges `later` into `earlier` by docs/design.md §4: objects recurse, lists follow `mode` (append,
  * append_unique dropping later duplicates by deep JSON equality, replace), scalars and type conflicts take the
- * later value, a later null keeps the earlier value. Every own key of both sides is kept, whatever its name; the
- * result is built of null-prototype objects and shares nothing mutable with the inputs, which are not mutated.
+ * later value, a later null keeps the earlier value. Every own key of both sides is kept, whatever its name. The
+ * inputs are not mutated; the result is built of null-prototype objects and shares the subtrees of `earlier`
+ * that `later` does not touch (secret data is immutable once held), while `later`'s values are copied.
  */
 export function mergeSecret(earlier: JsonObject, later: JsonObject, mode: ListMergeMode): JsonObject {
   return mergeObjects(earlier, later, mode)

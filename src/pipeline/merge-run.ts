@@ -10,6 +10,7 @@ import type {Runtime} from '../runtime.js'
 import type {DesiredStates} from '../sync/sync-phase.js'
 import type {Adapters} from './compose.js'
 import {recordSnapshot, type TargetMergeReport} from './merge-stage.js'
+import {SecretBudget} from './secret-budget.js'
 import {TargetMerger} from './target-merger.js'
 
 /** What `pipeline --merge-only` reports. */
@@ -70,7 +71,7 @@ async function openMerge(input: MergeStageInput, taken: readonly string[]) {
 
 /**
  * How many targets `--merge-only` merges and records at once, at most. Each one in flight holds its merged
- * secrets, hashes and snapshot text while its merge-store calls wait, and what they leave behind is most of the
+ * secrets, hashes and snapshot bytes while its merge-store calls wait, and what they leave behind is most of the
  * peak RSS (issue 12: 500 targets × 2,000 secrets at 16 in flight peaked near 390 MiB, at 4 near 310 MiB, and
  * ran faster: merging is CPU work, and the store calls of 4 targets already cover it). Syncing targets, which
  * waits on many accounts, keeps `sync.concurrency`.
@@ -78,15 +79,24 @@ async function openMerge(input: MergeStageInput, taken: readonly string[]) {
 export const MERGE_ONLY_CONCURRENCY = 4
 
 /**
+ * And how many secrets those targets hold together, at most (SecretBudget: a larger target runs alone). What a
+ * target in flight leaves behind grows with its secrets, so the count alone let four 100,000-secret targets peak
+ * near 880 MiB; with this budget 500 targets × 2,000 secrets run two at a time (about 235 MiB where four peaked
+ * near 290) and 100,000-secret targets one at a time (issue 12).
+ */
+export const MERGE_ONLY_SECRETS_IN_FLIGHT = 4_000
+
+/**
  * Phase 1 alone (`--merge-only`): walk the sources once, then merge the targets level by level under
- * `sync.concurrency` (at most MERGE_ONLY_CONCURRENCY), recording each one's snapshot and letting it go; reports
- * what was merged.
+ * `sync.concurrency` (at most MERGE_ONLY_CONCURRENCY, and MERGE_ONLY_SECRETS_IN_FLIGHT), recording each one's
+ * snapshot and letting it go; reports what was merged.
  */
 export async function mergeStage(input: MergeStageInput): Promise<{result: MergeRunResult; exitCode: ExitCode}> {
   const {walked, merger} = await openMerge(input, input.targets)
   const limit = pLimit(Math.min(input.config.sync.concurrency, MERGE_ONLY_CONCURRENCY))
+  const budget = new SecretBudget(MERGE_ONLY_SECRETS_IN_FLIGHT)
   await forEachByLevel(input.graph, input.targets, limit, async (name) => {
-    await merger.take(name)
+    await budget.run(merger.secretsAtMost(name), () => merger.take(name))
   })
   const reports = merger.reportsInOrder()
   const result: MergeRunResult = {

@@ -49,6 +49,18 @@ export class TargetMerger {
     return step
   }
 
+  /**
+   * How many secrets the target holds at most once merged: the secrets of every source it reads, directly or
+   * through imported targets (paths shared by several sources count once per source).
+   */
+  secretsAtMost(name: string): number {
+    const {graph, walked} = this.input
+    return graph.sourcesOf(name).reduce((sum, source) => {
+      const outcome = walked.outcomes.get(source)
+      return sum + (outcome?.ok ? outcome.secrets.size : 0)
+    }, 0)
+  }
+
   /** The snapshot reports of every target merged so far, in `targets` order. */
   reportsInOrder(): TargetMergeReport[] {
     return this.input.targets.flatMap((name) => this.reports.get(name) ?? [])

@@ -88,7 +88,8 @@ export class S3JsonObjects {
     })
   }
 
-  async putIf(key: string, body: string, condition: WriteCondition): Promise<ConditionalOutcome> {
+  /** `body` as text or as its UTF-8 bytes (a snapshot is written straight into a Buffer). */
+  async putIf(key: string, body: string | Uint8Array, condition: WriteCondition): Promise<ConditionalOutcome> {
     return this.call('PutObject', key, async () => {
       const input: PutObjectCommandInput =
         'ifMatch' in condition
@@ -141,7 +142,7 @@ export class S3JsonObjects {
     })
   }
 
-  private putInput(key: string, body: string): PutObjectCommandInput {
+  private putInput(key: string, body: string | Uint8Array): PutObjectCommandInput {
     const encryption: Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> =
       this.options.kmsKeyId === undefined
         ? {ServerSideEncryption: 'AES256'}

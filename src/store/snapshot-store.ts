@@ -20,7 +20,7 @@ import {
   hasChanges,
   parseSnapshot,
   sameIncomplete,
-  snapshotBody,
+  snapshotBodyBytes,
   type Snapshot,
   type SnapshotChanges,
 } from './snapshot.js'
@@ -168,7 +168,7 @@ export class SnapshotStore {
     if (prepared.status === 'unchanged') return {status: 'unchanged', version, changes}
 
     const snapshotKey = this.keys.snapshot(target, version)
-    const body = snapshotBody({
+    const body = snapshotBodyBytes({
       target,
       version,
       createdAt: this.options.now(),
@@ -317,8 +317,9 @@ export class SnapshotStore {
   }
 
   /** Whether the key holds exactly `body`: our own write whose success answer was lost and whose retry got a 412. */
-  private async holds(key: string, body: string): Promise<boolean> {
-    return (await this.objects.get(key))?.body === body
+  private async holds(key: string, body: Buffer): Promise<boolean> {
+    const stored = await this.objects.get(key)
+    return stored !== undefined && body.equals(Buffer.from(stored.body, 'utf8'))
   }
 
   /** Deletes the oldest versions beyond `retainVersions`, oldest first, never `latest`. */

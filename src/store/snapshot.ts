@@ -77,12 +77,43 @@ export const sameIncomplete = (a: readonly string[] | undefined, b: readonly str
 /** Exact: the numbers and keys of every secret are written as they are held, so a read gives them back. */
 export const serializeSnapshot = (snapshot: Snapshot): string => stringifyJson(snapshot)
 
+// About 64 KiB of text per chunk: small enough to stay out of V8's large-object space, which only a full GC
+// frees, so a written snapshot leaves no big strings behind, only its one Buffer.
+const CHUNK_CHARS = 1 << 16
+
+/** Text appended piece by piece, turned into UTF-8 chunk by chunk, and finally into one Buffer. */
+class Utf8Writer {
+  private pending = ''
+  private readonly chunks: Buffer[] = []
+  private bytes = 0
+
+  write(text: string): void {
+    this.pending += text
+    if (this.pending.length >= CHUNK_CHARS) this.flush()
+  }
+
+  toBuffer(): Buffer {
+    this.flush()
+    return Buffer.concat(this.chunks, this.bytes)
+  }
+
+  private flush(): void {
+    if (this.pending === '') return
+    const chunk = Buffer.from(this.pending, 'utf8')
+    this.chunks.push(chunk)
+    this.bytes += chunk.length
+    this.pending = ''
+  }
+}
+
 /**
- * `serializeSnapshot(buildSnapshot(options))`, byte for byte, written secret by secret: no sorted copy of the
- * secrets and hashes and no second tree to serialise, which is most of what a snapshot write allocates
- * (issue 12). Paths come in the order the built snapshot's records list them (inPropertyOrder).
+ * `serializeSnapshot(buildSnapshot(options))` as UTF-8, byte for byte, written secret by secret into one Buffer:
+ * no sorted copy of the secrets and hashes, no second tree to serialise and no snapshot-sized string, which is
+ * most of what a snapshot write allocates (issue 12). Every string JSON.stringify writes is well-formed (lone
+ * surrogates are escaped), so the UTF-8 is exact. Paths come in the order the built snapshot's records list them
+ * (inPropertyOrder).
  */
-export function snapshotBody(options: BuildSnapshotOptions): string {
+export function snapshotBodyBytes(options: BuildSnapshotOptions): Buffer {
   const hashes = options.hashes ?? hashSecrets(options.secrets)
   const paths = inPropertyOrder(Object.keys(options.secrets).sort())
   const hashPaths = inPropertyOrder(Object.keys(hashes).sort())
@@ -94,20 +125,25 @@ export function snapshotBody(options: BuildSnapshotOptions): string {
     run_id: options.runId,
     sources: [...options.sources],
   })
-  const parts = [head.slice(0, -1), ',"secrets":{']
+  const out = new Utf8Writer()
+  out.write(head.slice(0, -1))
+  out.write(',"secrets":{')
   paths.forEach((path, index) => {
-    parts.push(index > 0 ? ',' : '', JSON.stringify(path), ':', stringifyJson(options.secrets[path]))
+    out.write(`${index > 0 ? ',' : ''}${JSON.stringify(path)}:${stringifyJson(options.secrets[path])}`)
   })
-  parts.push('},"hashes":{')
+  out.write('},"hashes":{')
   hashPaths.forEach((path, index) => {
-    parts.push(index > 0 ? ',' : '', JSON.stringify(path), ':', JSON.stringify(hashes[path]))
+    out.write(`${index > 0 ? ',' : ''}${JSON.stringify(path)}:${JSON.stringify(hashes[path])}`)
   })
-  parts.push('}')
+  out.write('}')
   if (options.incomplete && options.incomplete.length > 0)
-    parts.push(',"incomplete":', JSON.stringify([...options.incomplete]))
-  parts.push('}')
-  return parts.join('')
+    out.write(`,"incomplete":${JSON.stringify([...options.incomplete])}`)
+  out.write('}')
+  return out.toBuffer()
 }
+
+/** `serializeSnapshot(buildSnapshot(options))`, byte for byte: snapshotBodyBytes as text. */
+export const snapshotBody = (options: BuildSnapshotOptions): string => snapshotBodyBytes(options).toString('utf8')
 
 // Releases before exact keys hashed secrets without their `__proto__` keys (the key was lost while hashing), so
 // a snapshot they wrote for such a secret carries that hash. It is still theirs and intact: accept it, and the
@@ -139,15 +175,14 @@ export function changedPaths(
   secrets: Readonly<Record<string, JsonObject>>,
   hashes: Readonly<Record<string, string>> = hashSecrets(secrets),
 ): SnapshotChanges {
-  const before = new Map(Object.entries(previous?.hashes ?? {}))
-  const after = new Map(Object.entries(hashes))
+  // Looked up in the records themselves: no entry pairs or Maps of every path (issue 12).
+  const before: Readonly<Record<string, string>> = previous?.hashes ?? {}
   const changes: SnapshotChanges = {added: [], removed: [], changed: []}
-  for (const [path, hash] of after) {
-    const old = before.get(path)
-    if (old === undefined) changes.added.push(path)
-    else if (old !== hash) changes.changed.push(path)
+  for (const path of Object.keys(hashes)) {
+    if (!Object.hasOwn(before, path)) changes.added.push(path)
+    else if (before[path] !== hashes[path]) changes.changed.push(path)
   }
-  for (const path of before.keys()) if (!after.has(path)) changes.removed.push(path)
+  for (const path of Object.keys(before)) if (!Object.hasOwn(hashes, path)) changes.removed.push(path)
   for (const list of Object.values(changes)) list.sort()
   return changes
 }

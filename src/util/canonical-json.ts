@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {hash} from 'node:crypto'
 import {isExactNumber, isJsonObject, jsonObject, stringifyJson, type JsonObject, type JsonValue} from './exact-json.js'
 
 export type {JsonObject, JsonValue} from './exact-json.js'
@@ -21,8 +21,62 @@ function sortedKeys(value: unknown): unknown {
  * JSON cannot hold.
  */
 export const canonicalJson = (value: unknown): string => {
+  const keys: string[] = []
+  if (collectKeys(value, keys)) return JSON.stringify(value, inPropertyOrder(sortedInPlace(keys)) as string[])
   const parts: string[] = []
   return writeCanonical(value, parts) ? parts.join('') : stringifyJson(sortedKeys(value))
+}
+
+/**
+ * `keys` sorted as Array.prototype.sort sorts strings (by UTF-16 code units). A secret's few keys are sorted by
+ * insertion: V8's sort allocates about 1.4 KB of merge state per call, whatever the length, which made sorting
+ * keys the largest allocation of hashing a merged target (issue 12).
+ */
+function sortedInPlace(keys: string[]): string[] {
+  if (keys.length > 32) return keys.sort()
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string
+    let j = i - 1
+    for (; j >= 0 && (keys[j] as string) > key; j--) keys[j + 1] = keys[j] as string
+    keys[j + 1] = key
+  }
+  return keys
+}
+
+/**
+ * Every object key anywhere in `value`, into `keys` (a key may come more than once: a property list takes each
+ * once), when JSON.stringify can write it canonically: given them sorted as its property list, it writes every
+ * object's keys in that order, at every level, as one native string, with none of the per-key strings writeCanonical pushes (hashing is most of what a merged target
+ * allocates, issue 12). False for anything JSON.stringify would not write exactly (ExactNumbers and other
+ * objects with a toJSON, non-finite numbers, undefined) and for a `__proto__` key: the property list reads keys
+ * with [[Get]], which on an ordinary object without that own key finds Object.prototype.
+ */
+function collectKeys(value: unknown, keys: string[]): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value)
+    case 'object': {
+      if (value === null) return true
+      if (Array.isArray(value)) {
+        for (const item of value) if (!collectKeys(item, keys)) return false
+        return true
+      }
+      const prototype = Object.getPrototypeOf(value) as unknown
+      if (prototype !== null && prototype !== Object.prototype) return false
+      const object = value as Record<string, unknown>
+      if (typeof object.toJSON === 'function') return false
+      for (const key of Object.keys(object)) {
+        if (key === '__proto__' || !collectKeys(object[key], keys)) return false
+        keys.push(key)
+      }
+      return true
+    }
+    default:
+      return false
+  }
 }
 
 /**
@@ -73,7 +127,7 @@ function writeCanonical(value: unknown, parts: string[]): boolean {
       if (prototype !== null && prototype !== Object.prototype) return false
       parts.push('{')
       let first = true
-      for (const key of inPropertyOrder(Object.keys(value).sort())) {
+      for (const key of inPropertyOrder(sortedInPlace(Object.keys(value)))) {
         const item = value[key]
         if (item === undefined) return false
         parts.push(first ? '' : ',', JSON.stringify(key), ':')
@@ -89,7 +143,9 @@ function writeCanonical(value: unknown, parts: string[]): boolean {
 }
 
 /** sha256 of the canonical JSON, hex: the identity of a secret's content regardless of key order. */
-export const contentHash = (value: unknown): string => createHash('sha256').update(canonicalJson(value)).digest('hex')
+// crypto.hash, not createHash: a Hash object is a stream, and one per secret was a large share of what hashing
+// a merged target allocated (issue 12).
+export const contentHash = (value: unknown): string => hash('sha256', canonicalJson(value), 'hex')
 
 /**
  * Deep JSON equality (docs/design.md §4): key order does not matter, numbers are equal when their JSON text is

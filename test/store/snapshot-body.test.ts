@@ -70,6 +70,27 @@ describe('direct writers give the bytes of the general ones (seeded)', () => {
     })
   })
 
+  it('canonicalJson equals the serialised sorted copy for ordinary data (the JSON.stringify path)', () => {
+    // No ExactNumbers and no `__proto__` key: the values canonicalJson writes with one JSON.stringify.
+    const ordinaryKeys = KEYS.filter((key) => key !== '__proto__')
+    const ordinary = (random: () => number, depth: number): JsonValue => {
+      const pick = random()
+      if (depth > 2 || pick < 0.3)
+        return [0.25, -3, 'é\u2028"x"', true, null, 1e21][Math.floor(random() * 6)] as JsonValue
+      if (pick < 0.5) return [ordinary(random, depth + 1), ordinary(random, depth + 1)]
+      return jsonObject(
+        ordinaryKeys.filter(() => random() < 0.4).map((key) => [key, ordinary(random, depth + 1)] as const),
+      )
+    }
+    forEachSeed((random) => {
+      const secret = jsonObject(
+        ordinaryKeys.filter(() => random() < 0.5).map((key) => [key, ordinary(random, 0)] as const),
+      )
+      expect(canonicalJson(secret)).toBe(stringifyJson(sortedCopy(secret)))
+      expect(canonicalJson(JSON.parse(JSON.stringify(secret)))).toBe(stringifyJson(sortedCopy(secret)))
+    })
+  })
+
   it('snapshotBody equals serializeSnapshot(buildSnapshot()) for any paths, with and without given hashes', () => {
     forEachSeed((random) => {
       const secrets = jsonObject(
