@@ -46,8 +46,11 @@ export interface VaultClientOptions {
 export const vaultNamespace = (config: VaultConfig, env: Readonly<Record<string, string | undefined>>): string =>
   config.namespace ?? env.VAULT_NAMESPACE ?? ''
 
-// Each path segment is encoded so keys with spaces, '?' or '#' reach Vault as one path.
-const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')
+// Each path segment is encoded so keys with spaces, '?' or '#' reach Vault as one path. Most paths have nothing
+// to encode and are used as they are.
+const UNRESERVED_PATH = /^[A-Za-z0-9\-_.!~*'()/]*$/
+const encodePath = (path: string): string =>
+  UNRESERVED_PATH.test(path) ? path : path.split('/').map(encodeURIComponent).join('/')
 
 /**
  * A logged-in Vault client on node-vault. Lists with `GET ?list=true` (Node servers cannot receive the

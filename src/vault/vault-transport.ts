@@ -151,10 +151,16 @@ const origins = new Map<string, Origin>()
 // The longest prefix that can be an origin: scheme, `//` and the authority, up to the first `/`, `?` or `#` after it.
 const ORIGIN = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/
 
+// The origin of the previous request: the next one almost always has the same, and a prefix check finds it.
+let last: {prefix: string; origin: Origin} | undefined
+const startsWithOrigin = (url: string, prefix: string): boolean =>
+  url.startsWith(prefix) && (url.length === prefix.length || '/?#'.includes(url.charAt(prefix.length)))
+
 /** `url` split into origin and path the way `new URL` would, with the origin's parse cached. */
 function target(url: string): {origin: Origin; path: string} {
-  const prefix = ORIGIN.exec(url)?.[0]
-  let origin = prefix === undefined ? undefined : origins.get(prefix)
+  const hit = last !== undefined && startsWithOrigin(url, last.prefix) ? last : undefined
+  const prefix = hit ? hit.prefix : ORIGIN.exec(url)?.[0]
+  let origin = hit ? hit.origin : prefix === undefined ? undefined : origins.get(prefix)
   if (origin === undefined) {
     const parsed = new URL(prefix ?? url)
     origin = {
@@ -172,6 +178,7 @@ function target(url: string): {origin: Origin; path: string} {
     // A handful of origins per run (the Vault address, a redirect target); bounded anyway.
     if (origins.size < 64) origins.set(prefix, origin)
   }
+  if (!hit && prefix !== undefined) last = {prefix, origin}
   // `new URL` normalises the path (dot segments, percent-encoding of spaces...); a path already in normal form
   // (every one the client builds: its segments are percent-encoded) is used as given.
   const rest = url.slice(origin.length)
@@ -185,6 +192,9 @@ function target(url: string): {origin: Origin; path: string} {
 const NORMAL_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*)?$/
 const DOT_SEGMENT = /\/\.{1,2}(?:[/?]|$)/
 
+// What node-vault's axios transport asked for.
+const ACCEPT = 'application/json, text/plain, */*'
+
 /** One HTTP exchange: the whole response body as text, whatever the status. */
 function exchange(
   url: string,
@@ -194,10 +204,7 @@ function exchange(
 ): Promise<Exchanged> {
   const {origin, path} = target(url)
   const https = origin.https
-  const headers: Record<string, string | number> = {
-    Accept: 'application/json, text/plain, */*',
-    ...request.headers,
-  }
+  const headers: Record<string, string | number> = Object.assign({Accept: ACCEPT}, request.headers)
   if (body !== undefined) {
     headers['Content-Type'] ??= 'application/json'
     headers['Content-Length'] = Buffer.byteLength(body)
@@ -220,7 +227,7 @@ function exchange(
           resolve({
             statusCode: res.statusCode ?? 0,
             headers: res.headers,
-            path: path.replace(/\?.*$/, ''),
+            path: path.includes('?') ? path.slice(0, path.indexOf('?')) : path,
             text: Buffer.concat(chunks).toString('utf8'),
           }),
         )

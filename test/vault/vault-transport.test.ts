@@ -79,6 +79,21 @@ describe('vault transport addressing', () => {
     agent.destroy()
   })
 
+  it('addresses each request to its own origin when origins alternate', async () => {
+    const {base, seen} = await start()
+    const port = new URL(base).port
+    const transport = createVaultTransport()
+    // Same server under two names; the host header tells which origin each request was sent to.
+    const endpoints = [base, `http://localhost:${port}`, base, `http://LOCALHOST:${port}`]
+    for (const endpoint of endpoints) await transport.get({endpoint, apiVersion: 'v1'}, 'secret/data/x', {})
+    expect(seen.map((request) => request.host)).toEqual([
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+    ])
+  })
+
   it('follows a redirect to the location it names', async () => {
     const {base, seen} = await start()
     const transport = createVaultTransport()
