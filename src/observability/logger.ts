@@ -65,8 +65,11 @@ export function createLogger(options: LoggerOptions): Logger {
   // winston reads a message holding `%s`, `%d`, `%%`… as a format string and then drops the fields: a Vault key
   // with `%s` in its name would hide the mount of its own warning. Each entry goes to winston whole instead.
   for (const level of LEVELS) {
+    // A line the level drops is dropped here, before winston's formats run: redaction scans every registered secret.
     const entry = (message: unknown, meta?: unknown): Logger =>
-      logger.log({...(meta !== null && typeof meta === 'object' ? meta : {}), level, message: String(message)})
+      logger.isLevelEnabled(level)
+        ? logger.log({...(meta !== null && typeof meta === 'object' ? meta : {}), level, message: String(message)})
+        : logger
     logger[level] = entry as winston.LeveledLogMethod
   }
   return logger

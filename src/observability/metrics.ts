@@ -113,11 +113,28 @@ export function createMetrics(): Metrics {
     registers,
   })
 
+  // Every Vault request lands here (a walk makes one per folder and per secret): each operation's and status's
+  // series is looked up once (label checks, prom-client's label hashing) and kept. Few keys: operations × statuses.
+  const vaultSeries = new Map<string, {requests: {inc(): void}; duration: {observe(seconds: number): void}}>()
+  const vaultSeriesOf = (operation: string, status: RequestStatus) => {
+    const key = `${operation}\n${status}`
+    let series = vaultSeries.get(key)
+    if (series === undefined) {
+      series = {
+        requests: vaultRequests.labels({operation: safeLabel(operation), status: safeLabel(status)}),
+        duration: vaultDuration.labels({operation: safeLabel(operation)}),
+      }
+      vaultSeries.set(key, series)
+    }
+    return series
+  }
+
   return {
     registry,
     observeVault(operation, status, seconds) {
-      vaultRequests.inc({operation: safeLabel(operation), status: safeLabel(status)})
-      vaultDuration.observe({operation: safeLabel(operation)}, seconds)
+      const series = vaultSeriesOf(operation, status)
+      series.requests.inc()
+      series.duration.observe(seconds)
     },
     observeAws(service, operation, status, seconds) {
       awsRequests.inc({service: safeLabel(service), operation: safeLabel(operation), status: safeLabel(status)})

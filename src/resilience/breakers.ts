@@ -181,6 +181,8 @@ export function createBreakers(config: CircuitBreakerConfig, deps: BreakersDeps)
       rollingCountTimeout: config.window,
       rollingCountBuckets: 10,
       enableSnapshots: false,
+      // Nothing reads opossum's latency percentiles; recording them keeps an array of every call's latency per bucket.
+      rollingPercentilesEnabled: false,
       errorFilter: (error: unknown) => !isBreakerFailure(error),
     })
     const entry: Entry = {scope, breaker, failures: [], openedAt: 0, state: 'closed'}

@@ -87,6 +87,15 @@ function ordinaryParse(text: string): JsonValue | undefined {
   } catch {
     return undefined
   }
+  return exactParsed(parsed, text)
+}
+
+/**
+ * `parsed`, a fresh `JSON.parse(text)` result the caller owns, as the model (its objects detached from
+ * Object.prototype in place) when it is exact by the rule above; undefined when only {@link parseJson} can read
+ * `text` exactly. Lets a caller that already parsed a body (the Vault transport) skip parsing it twice.
+ */
+export function exactParsed(parsed: unknown, text: string): JsonValue | undefined {
   return JSON.stringify(parsed) === text.trim() ? withoutPrototypes(parsed) : undefined
 }
 

@@ -7,14 +7,14 @@ import type {Metrics} from '../observability/metrics.js'
 import type {Breakers} from '../resilience/breakers.js'
 import type {Redactor} from '../observability/redact.js'
 import type {RetryPolicy} from '../resilience/retry.js'
-import {isJsonObject, parseJson, type JsonObject} from '../util/exact-json.js'
+import {exactParsed, isJsonObject, parseJson, type JsonObject} from '../util/exact-json.js'
 import {describeVaultFailure, VaultError} from './vault-errors.js'
 import {parseRetryAfter} from '../resilience/throttled-call.js'
 import {createGuarded, type VaultQuota} from './vault-guarded.js'
 import {logIn} from './vault-login.js'
 import {createVaultSession} from './vault-session.js'
 import {readVaultCa} from './vault-tls.js'
-import {createVaultTransport, type VaultTransport} from './vault-transport.js'
+import {createVaultTransport} from './vault-transport.js'
 
 export type ListResult = {kind: 'ok'; keys: string[]} | {kind: 'missing'} | {kind: 'forbidden'}
 export type ReadResult =
@@ -46,8 +46,11 @@ export interface VaultClientOptions {
 export const vaultNamespace = (config: VaultConfig, env: Readonly<Record<string, string | undefined>>): string =>
   config.namespace ?? env.VAULT_NAMESPACE ?? ''
 
-// Each path segment is encoded so keys with spaces, '?' or '#' reach Vault as one path.
-const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')
+// Each path segment is encoded so keys with spaces, '?' or '#' reach Vault as one path. Most paths have nothing
+// to encode and are used as they are.
+const UNRESERVED_PATH = /^[A-Za-z0-9\-_.!~*'()/]*$/
+const encodePath = (path: string): string =>
+  UNRESERVED_PATH.test(path) ? path : path.split('/').map(encodeURIComponent).join('/')
 
 /**
  * A logged-in Vault client on node-vault. Lists with `GET ?list=true` (Node servers cannot receive the
@@ -81,10 +84,14 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
   ;(client as vault.client & {namespace?: string}).namespace = vaultNamespace(config, env)
   client.token = ''
   // What node-vault's `client.read(path)` does, minus its per-request pipeline (see VaultTransport.get).
-  const read = (path: string): Promise<Record<string, unknown>> =>
-    transport.get(client, path, requestOptions).then((response) => client.handleVaultResponse(response)) as Promise<
-      Record<string, unknown>
-    >
+  const read = async (path: string): Promise<Record<string, unknown>> => (await readWithText(path)).body
+  // The same, with the response text (what a secret's data is read from exactly).
+  const readWithText = async (path: string): Promise<{body: Record<string, unknown>; text: string}> => {
+    const response = await transport.get(client, path, requestOptions)
+    // A 200 is node-vault's body as is; anything else goes through its handling (errors, sys/health).
+    const body = response.statusCode === 200 ? response.body : await client.handleVaultResponse(response)
+    return {body: body as Record<string, unknown>, text: response.text}
+  }
 
   const guarded = createGuarded({
     breakers: options.breakers,
@@ -156,7 +163,9 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
 
     async read(mount, key) {
       try {
-        const response = await call('read', `${mount}${key}`, () => read(`${mount}data/${encodePath(key)}`))
+        const {body: response, text} = await call('read', `${mount}${key}`, () =>
+          readWithText(`${mount}data/${encodePath(key)}`),
+        )
         const body = response.data as
           | {
               data?: Record<string, unknown> | null
@@ -165,7 +174,7 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
           | undefined
         if (!body?.data || body.metadata?.destroyed || (body.metadata?.deletion_time ?? '') !== '')
           return {kind: 'deleted'}
-        const data = exactData(transport, response, `${mount}${key}`)
+        const data = exactData(response, text, `${mount}${key}`)
         redactor.add(data)
         return {kind: 'ok', data, version: body.metadata?.version ?? 0}
       } catch (error) {
@@ -186,14 +195,14 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
 }
 
 /**
- * The secret's `data` re-read losslessly from the response text (numbers keep their digits, every key is kept).
+ * The secret's `data` exactly as the response text has it (numbers keep their digits, every key is kept): the
+ * parsed body itself when it is exact (the text prints back from it), else a lossless re-read of the text.
  * A body that cannot be read exactly fails that secret, naming it; it is never passed on altered.
  */
-function exactData(transport: VaultTransport, response: unknown, path: string): JsonObject {
-  const text = transport.textOf(response)
+function exactData(body: unknown, text: string, path: string): JsonObject {
   let exact: unknown
   try {
-    exact = text === undefined ? undefined : parseJson(text)
+    exact = exactParsed(body, text) ?? parseJson(text)
   } catch (error) {
     throw new VaultError(
       'VAULT_REQUEST_FAILED',

@@ -36,6 +36,9 @@ export interface GuardedOptions {
 
 export function createGuarded(options: GuardedOptions): Guarded {
   const {breakers, retry, metrics, logger, now, quota} = options
+  // Built once, not per request: a walk sends one request per folder and per secret.
+  const isRetryable = (error: unknown): boolean =>
+    isRetryableVaultError(error) && !(quota && isVaultThrottle(error)) && breakers.state('vault') !== 'open'
   /** One Vault operation (login included) through the vault breaker, retried under the run's one policy. */
   return async <T>(operation: string, path: string, fn: () => Promise<T>): Promise<T> => {
     const started = now()
@@ -52,9 +55,10 @@ export function createGuarded(options: GuardedOptions): Guarded {
     }
     // A 429 is waited out at the adaptive rate (honouring Retry-After) until the throttle deadline; it never spends
     // a retry attempt, and never counts toward the breaker. Retries are for 5xx and network failures.
-    const attempt = (): Promise<T> =>
-      quota
-        ? throttledCall(measured, {
+    const attempt = !quota
+      ? measured
+      : (): Promise<T> =>
+          throttledCall(measured, {
             limiter: quota.limiter,
             key: VAULT_QUOTA_KEY,
             group: quota.group,
@@ -66,26 +70,19 @@ export function createGuarded(options: GuardedOptions): Guarded {
             stop: quota.stop,
             now,
           })
-        : measured()
     try {
       // The breaker wraps the whole retried call, and retries stop once other calls have opened it.
       const {value} = await breakers.fire('vault', operation, () =>
-        withRetry(
-          attempt,
-          retry,
-          (error) =>
-            isRetryableVaultError(error) && !(quota && isVaultThrottle(error)) && breakers.state('vault') !== 'open',
-          {
-            onRetry: (error, attemptNumber, delayMs) =>
-              logger.debug('vault request retried', {
-                operation,
-                path,
-                attempt: attemptNumber,
-                delay_ms: delayMs,
-                cause: describeVaultFailure(error).message,
-              }),
-          },
-        ),
+        withRetry(attempt, retry, isRetryable, {
+          onRetry: (error, attemptNumber, delayMs) =>
+            logger.debug('vault request retried', {
+              operation,
+              path,
+              attempt: attemptNumber,
+              delay_ms: delayMs,
+              cause: describeVaultFailure(error).message,
+            }),
+        }),
       )
       return value
     } catch (error) {

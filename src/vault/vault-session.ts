@@ -88,10 +88,12 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
    * max TTL: AppRole/Kubernetes log in again (at once, and whenever that happens again), a configured
    * token cannot and runs until it expires — then its requests fail the source, they are never skips.
    */
+  const needsRefresh = (): boolean =>
+    token.expiresAt !== undefined &&
+    token.ttlMs !== undefined &&
+    now() >= token.expiresAt - token.ttlMs / 3 &&
+    !(token.atMaxTtl && !canLogInAgain)
   const ensureFreshToken = async (): Promise<void> => {
-    if (token.expiresAt === undefined || token.ttlMs === undefined) return
-    if (now() < token.expiresAt - token.ttlMs / 3) return
-    if (token.atMaxTtl && !canLogInAgain) return
     await refresh(async () => {
       if (token.renewable && !token.atMaxTtl) {
         const asked = Math.round((token.ttlMs ?? 0) / 1000)
@@ -177,7 +179,8 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
    * from a token that stopped working, one new login and one retry. A 403 that remains is a real denial.
    */
   const call = async <T>(operation: string, path: string, fn: () => Promise<T>): Promise<T> => {
-    await ensureFreshToken()
+    // Checked before awaiting anything: most requests have a fresh token and need no extra turn of the event loop.
+    if (needsRefresh()) await ensureFreshToken()
     const generation = token.generation
     try {
       return await guarded(operation, path, fn)

@@ -12,11 +12,13 @@ interface TransportRequest {
   httpsAgent?: HttpsAgent
 }
 
-/** What node-vault's response handling reads: status, parsed body and the request path. */
-interface TransportResponse {
+/** What node-vault's response handling reads (status, parsed body, the request path), and the text it came from. */
+export interface TransportResponse {
   statusCode: number
   body: unknown
   request: {path: string}
+  /** The exact response text the body was parsed from (node-vault ignores it). */
+  text: string
 }
 
 /** The node-vault client fields a GET is addressed and authenticated with. */
@@ -41,8 +43,6 @@ export interface VaultTransport {
     path: string,
     options: Pick<TransportRequest, 'timeout' | 'httpAgent' | 'httpsAgent'>,
   ): Promise<TransportResponse>
-  /** The exact response text a body was parsed from; undefined for bodies that are not JSON objects or arrays. */
-  textOf(body: unknown): string | undefined
   /** A response's `Retry-After` header (node-vault's errors keep only status and body), by its parsed body. */
   retryAfterOf(body: unknown): string | undefined
 }
@@ -64,13 +64,21 @@ const MAX_REDIRECTS = 5
  *   read (the AWS clients never did either).
  */
 export function createVaultTransport(): VaultTransport {
-  const texts = new WeakMap<object, string>()
   const retryAfters = new WeakMap<object, string>()
 
   const send = async (request: TransportRequest): Promise<TransportResponse> => {
     const payload = request.json !== null && typeof request.json === 'object' ? JSON.stringify(request.json) : undefined
-    let url = new URL(request.uri)
-    let method = request.method.toUpperCase()
+    return sendTo(request.uri, request.method.toUpperCase(), request, payload)
+  }
+
+  const sendTo = async (
+    uri: string,
+    firstMethod: string,
+    request: TransportRequest,
+    payload: string | undefined,
+  ): Promise<TransportResponse> => {
+    let url = uri
+    let method = firstMethod
     let body = payload
     for (let hop = 0; ; hop++) {
       const response = await exchange(url, method, request, body)
@@ -84,14 +92,12 @@ export function createVaultTransport(): VaultTransport {
         } catch {
           parsed = text
         }
-        if (parsed !== null && typeof parsed === 'object') {
-          texts.set(parsed, text)
-          const retryAfter = response.headers['retry-after']
-          if (typeof retryAfter === 'string') retryAfters.set(parsed, retryAfter)
-        }
-        return {statusCode: response.statusCode, body: parsed, request: {path: url.pathname}}
+        const retryAfter = response.headers['retry-after']
+        if (typeof retryAfter === 'string' && parsed !== null && typeof parsed === 'object')
+          retryAfters.set(parsed, retryAfter)
+        return {statusCode: response.statusCode, body: parsed, request: {path: response.path}, text}
       }
-      url = new URL(location, url)
+      url = new URL(location, url).href
       // 303 (and 301/302 for anything but GET, as clients do) continue as a GET without a body.
       if (
         response.statusCode === 303 ||
@@ -111,14 +117,13 @@ export function createVaultTransport(): VaultTransport {
       if (typeof client.namespace === 'string' && client.namespace.length > 0)
         headers['X-Vault-Namespace'] = client.namespace
       const prefix = (client as {pathPrefix?: unknown}).pathPrefix
-      return send({
-        method: 'GET',
-        uri: `${client.endpoint}/${client.apiVersion}${typeof prefix === 'string' ? prefix : ''}/${path}`,
-        headers,
-        ...options,
-      })
+      return sendTo(
+        `${client.endpoint}/${client.apiVersion}${typeof prefix === 'string' ? prefix : ''}/${path}`,
+        'GET',
+        {method: 'GET', uri: '', headers, ...options},
+        undefined,
+      )
     },
-    textOf: (body) => (body !== null && typeof body === 'object' ? texts.get(body) : undefined),
     retryAfterOf: (body) => (body !== null && typeof body === 'object' ? retryAfters.get(body) : undefined),
   }
 }
@@ -126,24 +131,95 @@ export function createVaultTransport(): VaultTransport {
 interface Exchanged {
   statusCode: number
   headers: IncomingMessage['headers']
+  /** The request's path (node-vault matches it for sys/health). */
+  path: string
   text: string
 }
 
-/** One HTTP exchange: the whole response body as text, whatever the status. */
-function exchange(url: URL, method: string, request: TransportRequest, body: string | undefined): Promise<Exchanged> {
-  const https = url.protocol === 'https:'
-  const headers: Record<string, string | number> = {
-    Accept: 'application/json, text/plain, */*',
-    ...request.headers,
+/** Where a URL string sends a request, parsed once per origin: a walk sends thousands to the same one. */
+interface Origin {
+  https: boolean
+  hostname: string
+  port: string
+  /** `user:password` from the URL, as node:http takes it from a URL. */
+  auth: string | undefined
+  /** The origin's length in the URL string: the path (and query) follow it. */
+  length: number
+}
+
+const origins = new Map<string, Origin>()
+// The longest prefix that can be an origin: scheme, `//` and the authority, up to the first `/`, `?` or `#` after it.
+const ORIGIN = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/
+
+// The origin of the previous request: the next one almost always has the same, and a prefix check finds it.
+let last: {prefix: string; origin: Origin} | undefined
+const startsWithOrigin = (url: string, prefix: string): boolean =>
+  url.startsWith(prefix) && (url.length === prefix.length || '/?#'.includes(url.charAt(prefix.length)))
+
+/** `url` split into origin and path the way `new URL` would, with the origin's parse cached. */
+function target(url: string): {origin: Origin; path: string} {
+  const hit = last !== undefined && startsWithOrigin(url, last.prefix) ? last : undefined
+  const prefix = hit ? hit.prefix : ORIGIN.exec(url)?.[0]
+  let origin = hit ? hit.origin : prefix === undefined ? undefined : origins.get(prefix)
+  if (origin === undefined) {
+    const parsed = new URL(prefix ?? url)
+    origin = {
+      https: parsed.protocol === 'https:',
+      // node:http wants an IPv6 literal without its brackets.
+      hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: parsed.port,
+      auth:
+        parsed.username || parsed.password
+          ? `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`
+          : undefined,
+      length: prefix?.length ?? 0,
+    }
+    if (prefix === undefined) return {origin, path: `${parsed.pathname}${parsed.search}`}
+    // A handful of origins per run (the Vault address, a redirect target); bounded anyway.
+    if (origins.size < 64) origins.set(prefix, origin)
   }
+  if (!hit && prefix !== undefined) last = {prefix, origin}
+  // `new URL` normalises the path (dot segments, percent-encoding of spaces...); a path already in normal form
+  // (every one the client builds: its segments are percent-encoded) is used as given.
+  const rest = url.slice(origin.length)
+  if (rest === '') return {origin, path: '/'}
+  if (NORMAL_PATH.test(rest) && !DOT_SEGMENT.test(rest)) return {origin, path: rest}
+  const parsed = new URL(url)
+  return {origin, path: `${parsed.pathname}${parsed.search}`}
+}
+
+// A path and query `new URL` leaves as they are: only characters it never encodes there, no `#`.
+const NORMAL_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*)?$/
+const DOT_SEGMENT = /\/\.{1,2}(?:[/?]|$)/
+
+// What node-vault's axios transport asked for.
+const ACCEPT = 'application/json, text/plain, */*'
+
+/** One HTTP exchange: the whole response body as text, whatever the status. */
+function exchange(
+  url: string,
+  method: string,
+  request: TransportRequest,
+  body: string | undefined,
+): Promise<Exchanged> {
+  const {origin, path} = target(url)
+  const https = origin.https
+  const headers: Record<string, string | number> = Object.assign({Accept: ACCEPT}, request.headers)
   if (body !== undefined) {
     headers['Content-Type'] ??= 'application/json'
     headers['Content-Length'] = Buffer.byteLength(body)
   }
   return new Promise<Exchanged>((resolve, reject) => {
     const req = (https ? httpsRequest : httpRequest)(
-      url,
-      {method, headers, agent: https ? request.httpsAgent : request.httpAgent},
+      {
+        hostname: origin.hostname,
+        port: origin.port,
+        ...(origin.auth === undefined ? {} : {auth: origin.auth}),
+        path,
+        method,
+        headers,
+        agent: https ? request.httpsAgent : request.httpAgent,
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -151,6 +227,7 @@ function exchange(url: URL, method: string, request: TransportRequest, body: str
           resolve({
             statusCode: res.statusCode ?? 0,
             headers: res.headers,
+            path: path.includes('?') ? path.slice(0, path.indexOf('?')) : path,
             text: Buffer.concat(chunks).toString('utf8'),
           }),
         )
