@@ -444,9 +444,13 @@ export function planTarget(
       })
       continue
     }
-    const policy = existing.scheduledForDeletion
-      ? planPolicy(options.resourcePolicy, undefined, undefined, options.adopt)
-      : planPolicy(options.resourcePolicy, existing.resourcePolicy, existing.metadata.tags[POLICY_TAG], options.adopt)
+    // A secret scheduled for deletion cannot be read: once restored it gets the desired policy (or loses secretsync's).
+    const policy = planPolicy(
+      options.resourcePolicy,
+      existing.scheduledForDeletion ? undefined : existing.resourcePolicy,
+      existing.metadata.tags[POLICY_TAG],
+      options.adopt,
+    )
     if (policy.conflict !== undefined) {
       changes.push(conflict(secret, policy.conflict))
       continue

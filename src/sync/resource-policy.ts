@@ -186,9 +186,11 @@ export function planPolicy(
   const tagChange = (hash: string): PolicyPlan['tag'] =>
     tag === undefined ? 'added' : tag === hash ? undefined : 'changed'
   if (desired === undefined) {
-    if (tag === undefined || current === undefined) return NO_POLICY_CHANGE
+    if (tag === undefined) return NO_POLICY_CHANGE
     if (current === null) return {drift: false, tag: 'removed', writes: {untag: true}}
-    return {policy: 'removed', drift: currentHash !== tag, tag: 'removed', writes: {delete: true, untag: true}}
+    // Not read (a secret being restored): the tag alone says the policy is secretsync's to delete.
+    const drift = current !== undefined && currentHash !== tag
+    return {policy: 'removed', drift, tag: 'removed', writes: {delete: true, untag: true}}
   }
   if (currentHash === desired.hash) {
     const change = tagChange(desired.hash)

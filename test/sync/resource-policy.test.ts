@@ -119,6 +119,9 @@ describe('planPolicy: what to do about one secret', () => {
       writes: {delete: true, untag: true},
     })
     expect(planPolicy(undefined, other, want.hash, false)).toMatchObject({policy: 'removed', drift: true})
+    // Not read (being restored): the tag alone decides.
+    expect(planPolicy(undefined, undefined, want.hash, false)).toMatchObject({policy: 'removed', drift: false})
+    expect(planPolicy(undefined, undefined, undefined, false)).toEqual({drift: false})
     expect(planPolicy(undefined, null, want.hash, false)).toEqual({
       drift: false,
       tag: 'removed',
