@@ -3,9 +3,14 @@ import {defineConfig} from 'vitest/config'
 // `npm run test:integration` (SECRETSYNC_IT=fakes|moto|compose); `npm run test:moto` also runs the AWS conformance
 // tests that take an endpoint (test/conformance/endpoint.ts) against moto (SECRETSYNC_CONFORMANCE=moto).
 const conformanceOnMoto = process.env.SECRETSYNC_CONFORMANCE === 'moto'
-const onEitherEndpoint = ['aws-secrets-manager', 'aws-s3', 'aws-sts', 'aws-identity-store', 'aws-discovery-apis'].map(
-  (name) => `test/conformance/${name}.test.ts`,
-)
+const onEitherEndpoint = [
+  'aws-secrets-manager',
+  'aws-secrets-manager-policies',
+  'aws-s3',
+  'aws-sts',
+  'aws-identity-store',
+  'aws-discovery-apis',
+].map((name) => `test/conformance/${name}.test.ts`)
 
 export default defineConfig({
   test: {

@@ -7,6 +7,7 @@ import {decodeConfigText, findForbiddenCharacter} from './config-text.js'
 import {interpolateDocument} from './interpolate-document.js'
 import {maskReferences, SENTINEL} from './interpolate.js'
 import {formatPath, SourceLocator, type KeyPath} from './locate.js'
+import {loadResourcePolicies} from './resource-policies.js'
 import {checkConfigSemantics} from './semantics.js'
 import {configSchema, type Config} from './schema.js'
 import {checkTransportSecurity, insecureHttpMessage} from './transport-security.js'
@@ -133,14 +134,16 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
     return fail(parsed.error.issues.flatMap((issue) => toConfigIssues(issue, file, locator, variablesAt)))
   }
 
-  const semanticIssues = checkConfigSemantics(parsed.data).map(({path, message}) => ({
+  // Policy files are read here, relative to the config file, so their problems are reported with the rest.
+  const policies = loadResourcePolicies(parsed.data, file)
+  const semanticIssues = [...policies.issues, ...checkConfigSemantics(policies.config)].map(({path, message}) => ({
     file,
     ...locator.locate(path),
     path: formatPath(path),
     message,
   }))
   if (semanticIssues.length > 0) return fail(semanticIssues)
-  return {file, config: parsed.data, locator}
+  return {file, config: policies.config, locator}
 }
 
 const MAX_ALIAS_COUNT = 100

@@ -319,6 +319,11 @@ const targetBody = {
   rotation: z.enum(['skip', 'overwrite']).optional(),
   // Checked against the target's own region by config/replica-regions.ts (the region may come from aws.region).
   replica_regions: replicaRegions.optional(),
+  // A file (relative to the config file), inline JSON text, or a mapping; config/resource-policies.ts reads the
+  // file and checks the document, so after loading it is always the document.
+  resource_policy: z
+    .union([nonEmpty, jsonObject], {error: 'expected a policy file path, inline JSON, or a mapping'})
+    .optional(),
 }
 
 /** `imports` written as names or `{name, include, exclude}`: the names stay `imports`, selections go beside them. */

@@ -94,6 +94,9 @@ export function renderTarget(template: TargetTemplate, account: TemplateAccount)
     ...(template.granularity === undefined ? {} : {granularity: template.granularity}),
     ...(template.format === undefined ? {} : {format: template.format}),
     ...(template.replica_regions === undefined ? {} : {replica_regions: structuredClone(template.replica_regions)}),
+    ...(template.rotation === undefined ? {} : {rotation: template.rotation}),
+    // Rendered at sync time ({{account_id}}, {{account_name}} …), like name_template.
+    ...(template.resource_policy === undefined ? {} : {resource_policy: structuredClone(template.resource_policy)}),
     ...(template.import_selections === undefined
       ? {}
       : {import_selections: template.import_selections.map((entry) => ({...entry, name: render(entry.name)}))}),

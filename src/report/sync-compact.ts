@@ -5,7 +5,7 @@ import {plural} from './sync-text.js'
 export function renderSyncCompact(result: SyncRunResult): string {
   const s = result.summary
   const mode = result.dry_run ? 'dry-run' : 'applied'
-  return `secretsync ${mode}: ${plural(s.targets, 'target')} (${s.failed_targets} failed) +${s.created} ~${s.updated} !${s.restored} -${s.deleted} =${s.unchanged} conflicts=${s.conflicts} drift=${s.drifted} failed=${s.failed} held=${s.held}${s.skipped > 0 ? ` skipped=${s.skipped}` : ''}${replicas(s)}\n`
+  return `secretsync ${mode}: ${plural(s.targets, 'target')} (${s.failed_targets} failed) +${s.created} ~${s.updated} !${s.restored} -${s.deleted} =${s.unchanged} conflicts=${s.conflicts} drift=${s.drifted} failed=${s.failed} held=${s.held}${s.skipped > 0 ? ` skipped=${s.skipped}` : ''}${s.policies > 0 ? ` policies=${s.policies}` : ''}${replicas(s)}\n`
 }
 
 /** ` replicas=+2/-1`, only when a replica region was added or removed. */

@@ -219,6 +219,7 @@ const githubOutputs = (result: SyncRunResult): Record<string, string> => {
     failed: String(s.failed),
     held: String(s.held),
     skipped: String(s.skipped),
+    policies: String(s.policies),
     'failed-targets': String(s.failed_targets),
     'has-changes': String(hasChanges(s)),
     failed_targets: String(s.failed_targets),

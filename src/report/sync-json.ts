@@ -47,6 +47,8 @@ function jsonChange(change: SecretChange, showValues: boolean): SyncJsonChange {
     // Only when the secret's replicas change, so the output of every other target is unchanged.
     ...(change.replicas_added === undefined ? {} : {replicas_added: [...change.replicas_added]}),
     ...(change.replicas_removed === undefined ? {} : {replicas_removed: [...change.replicas_removed]}),
+    // Only when the resource policy changes, so the output of targets without resource_policy is unchanged.
+    ...(change.policy === undefined ? {} : {policy: change.policy}),
     held: change.held,
     error: change.error,
   }
@@ -84,6 +86,7 @@ export function renderSyncJson(result: SyncRunResult, options: SyncJsonOptions):
       skipped: s.skipped,
       ...(s.replicas_added === undefined ? {} : {replicas_added: s.replicas_added}),
       ...(s.replicas_removed === undefined ? {} : {replicas_removed: s.replicas_removed}),
+      policies: s.policies,
     },
     targets: result.targets.map((target) => jsonTarget(target, options.showValues)),
     ...(result.throttling ? {throttling: result.throttling.map(jsonThrottling)} : {}),

@@ -65,6 +65,15 @@ export function syncSummaryLine(result: SyncRunResult): string {
     ...(s.replicas_added === undefined && s.replicas_removed === undefined
       ? []
       : [`replicas +${s.replicas_added ?? 0} -${s.replicas_removed ?? 0}`]),
+    ...(s.policies > 0
+      ? [
+          verb(
+            s.policies,
+            `resource ${s.policies === 1 ? 'policy' : 'policies'} to change`,
+            `resource ${s.policies === 1 ? 'policy' : 'policies'} changed`,
+          ),
+        ]
+      : []),
   ].join(', ')
   const targets = s.failed_targets > 0 ? `; ${s.failed_targets} of ${plural(s.targets, 'target')} failed` : ''
   return `${result.dry_run ? 'Plan' : 'Applied'}: ${counts}${targets}`
@@ -90,8 +99,11 @@ export function metadataNotes(change: SecretChange): Array<{mark: '+' | '~' | '-
     ...(change.description_changed ? [{mark: '~' as const, what: 'description'}] : []),
     ...(change.replicas_added ?? []).map((region) => ({mark: '+' as const, what: `replica ${inline(region)}`})),
     ...(change.replicas_removed ?? []).map((region) => ({mark: '-' as const, what: `replica ${inline(region)}`})),
+    ...(change.policy === undefined ? [] : [{mark: POLICY_MARK[change.policy], what: 'resource policy'}]),
   ]
 }
+
+const POLICY_MARK = {set: '+', updated: '~', removed: '-'} as const
 
 const MARK_STYLE: Record<'+' | '~' | '-', Style> = {'+': 'green', '~': 'yellow', '-': 'red'}
 

@@ -2,8 +2,10 @@ import {createHash} from 'node:crypto'
 import pLimit from 'p-limit'
 import {
   CreateSecretCommand,
+  DeleteResourcePolicyCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
+  PutResourcePolicyCommand,
   PutSecretValueCommand,
   RemoveRegionsFromReplicationCommand,
   ReplicateSecretToRegionsCommand,
@@ -30,6 +32,7 @@ import {
   type ReplicaStatus,
   type ReplicaWrites,
 } from './replicas.js'
+import {POLICY_TAG, type PolicyWrites} from './resource-policy.js'
 
 /** Anything that paces writes per account-region (docs/design.md `sync.write_rate`). */
 export interface WriteLimiter {
@@ -190,6 +193,28 @@ export async function applyChanges(
       )
     return regions.sort()
   }
+  // The policy, then its tag: a tag only ever vouches for a policy that is in place. BlockPublicPolicy always, so a
+  // policy granting broad access is refused by AWS, for that secret alone.
+  const writePolicy = async (name: string, writes: PolicyWrites): Promise<void> => {
+    if (writes.put !== undefined) {
+      const policy = writes.put
+      await write('PutResourcePolicy', name, () =>
+        client.send(new PutResourcePolicyCommand({SecretId: name, ResourcePolicy: policy, BlockPublicPolicy: true})),
+      )
+    }
+    if (writes.delete)
+      await write('DeleteResourcePolicy', name, () => client.send(new DeleteResourcePolicyCommand({SecretId: name})))
+    if (writes.tag !== undefined) {
+      const hash = writes.tag
+      await write('TagResource', name, () =>
+        client.send(new TagResourceCommand({SecretId: name, Tags: [{Key: POLICY_TAG, Value: hash}]})),
+      )
+    }
+    if (writes.untag)
+      await write('UntagResource', name, () =>
+        client.send(new UntagResourceCommand({SecretId: name, TagKeys: [POLICY_TAG]})),
+      )
+  }
 
   // Several writes in flight so latency does not cap throughput; the limiter alone sets the pace.
   const inFlight = pLimit(8)
@@ -220,6 +245,7 @@ export async function applyChanges(
           ),
         )
         if (response.VersionId) applied[desired.name] = {hash: desired.hash, version_id: response.VersionId}
+        if (change.policyWrites) await writePolicy(desired.name, change.policyWrites)
         const failed = failedOf(replicaStatuses(response.ReplicationStatus), replicas)
         if (failed.length > 0) {
           const failedRegions = new Set(failed.map((entry) => entry.region))
@@ -247,6 +273,7 @@ export async function applyChanges(
         } else if (change.currentVersionId) {
           applied[desired.name] = {hash: desired.hash, version_id: change.currentVersionId}
         }
+        if (change.policyWrites) await writePolicy(desired.name, change.policyWrites)
         if (change.replicaWrites) {
           const failed = await writeReplicas(desired.name, change.replicaWrites)
           if (failed.length > 0) return {...change, error: replicaFailure(failed)}

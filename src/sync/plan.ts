@@ -27,6 +27,7 @@ import {
   type ReplicaStatus,
   type ReplicaWrites,
 } from './replicas.js'
+import {planPolicy, POLICY_TAG, type DesiredPolicy, type PolicyPlan, type PolicyWrites} from './resource-policy.js'
 import type {SecretChange} from './types.js'
 
 export interface DesiredSecret {
@@ -70,6 +71,10 @@ export interface CurrentSecret {
   replication?: ReplicaStatus[]
   /** Why describing the secret (for its replicas) failed, when it did. */
   describeError?: string
+  /** GetResourcePolicy's `ResourcePolicy` (null: none); undefined when not read. */
+  resourcePolicy?: string | null
+  /** Why reading the resource policy failed, when it did. */
+  policyReadError?: string
 }
 
 export interface PlanOptions {
@@ -88,6 +93,8 @@ export interface PlanOptions {
   region?: string
   /** Regions every secret of the target should be replicated to (README "Replica regions"). */
   replicaRegions?: readonly ReplicaRegion[]
+  /** `resource_policy`, rendered for this account: put on every secret of the target. */
+  resourcePolicy?: DesiredPolicy
 }
 
 /** A replica of a primary in another region: read-only in AWS, so never written or deleted from here. */
@@ -123,6 +130,8 @@ export interface PlannedChange extends SecretChange {
   replicaFailure?: boolean
   /** A delete: describe the secret and remove its replicas first (DeleteSecret fails on a primary with replicas). */
   removeReplicasFirst?: boolean
+  /** Resource policy calls, after the value. */
+  policyWrites?: PolicyWrites
 }
 
 export interface TargetPlan {
@@ -205,6 +214,28 @@ export function namesToDescribe(
     .map((secret) => secret.name)
 }
 
+/**
+ * Names whose resource policy must be read (GetResourcePolicy, one call each): with `resource_policy`, every secret
+ * the plan may write; without it, only those carrying POLICY_TAG (a policy secretsync set, to delete). A target
+ * without a policy and without such secrets reads none, so its no-change run costs the listing alone.
+ */
+export function policyNamesToRead(
+  desired: readonly DesiredSecret[],
+  current: ReadonlyMap<string, CurrentSecret>,
+  options: Pick<PlanOptions, 'adopt' | 'target' | 'rotation' | 'region' | 'resourcePolicy'>,
+): string[] {
+  return desired
+    .filter((secret) => {
+      const existing = current.get(secret.name)
+      if (secret.problem !== undefined || !existing || existing.scheduledForDeletion) return false
+      if (ownedByAnotherTarget(existing, options.target) || isReplicaElsewhere(existing, options.region)) return false
+      if (!existing.owned && !options.adopt) return false
+      if (leftToRotation(existing, options)) return false
+      return options.resourcePolicy !== undefined || Object.hasOwn(existing.metadata.tags, POLICY_TAG)
+    })
+    .map((secret) => secret.name)
+}
+
 interface ReplicaPart {
   fields: Pick<SecretChange, 'replicas_added' | 'replicas_removed'>
   writes?: ReplicaWrites
@@ -237,6 +268,18 @@ const withReplicaError = (problem: string | undefined, replicas: ReplicaPart) =>
     : replicas.failure !== undefined
       ? {error: replicas.failure, replicaFailure: true}
       : {error: null}
+
+/** The policy's own tag among the tag changes, so every output that lists tags shows it. */
+function withPolicyTag(meta: MetadataDiff, plan: PolicyPlan): MetadataDiff {
+  if (plan.tag === undefined) return meta
+  const field = plan.tag === 'added' ? 'tags_added' : plan.tag === 'changed' ? 'tags_changed' : 'tags_removed'
+  return {...meta, [field]: [...meta[field], POLICY_TAG].sort()}
+}
+
+const policyFields = (plan: PolicyPlan): Pick<PlannedChange, 'policy' | 'policyWrites'> => ({
+  ...(plan.policy === undefined ? {} : {policy: plan.policy}),
+  ...(plan.writes === undefined ? {} : {policyWrites: plan.writes}),
+})
 
 type KeyDiff = Pick<SecretChange, 'keys_added' | 'keys_removed' | 'keys_changed'>
 
@@ -356,6 +399,9 @@ export function planTarget(
         ...regionFields(desiredRegions(options.replicaRegions), []),
         error: problem ?? null,
         writeValue: true,
+        ...(options.resourcePolicy === undefined
+          ? {}
+          : policyFields(planPolicy(options.resourcePolicy, null, undefined, options.adopt))),
         ...values(null, secret),
       })
       continue
@@ -388,9 +434,32 @@ export function planTarget(
       changes.push(skipped(existing.name, secret.path, secret.key))
       continue
     }
-    const meta = metadataDiff(existing.metadata, options.metadata, managedTagKeys)
-    const metaChanged = hasMetadataChange(meta)
-    const writes = metaChanged ? {metadataWrites: metadataWrites(meta, options.metadata)} : {}
+    if (existing.policyReadError !== undefined) {
+      changes.push({
+        ...base(secret),
+        action: 'update',
+        ...NO_KEYS,
+        ...NO_METADATA_CHANGE,
+        error: `could not read the resource policy: ${existing.policyReadError}`,
+      })
+      continue
+    }
+    // A secret scheduled for deletion cannot be read: once restored it gets the desired policy (or loses secretsync's).
+    const policy = planPolicy(
+      options.resourcePolicy,
+      existing.scheduledForDeletion ? undefined : existing.resourcePolicy,
+      existing.metadata.tags[POLICY_TAG],
+      options.adopt,
+    )
+    if (policy.conflict !== undefined) {
+      changes.push(conflict(secret, policy.conflict))
+      continue
+    }
+    const ownMeta = metadataDiff(existing.metadata, options.metadata, managedTagKeys)
+    const metaChanged = hasMetadataChange(ownMeta)
+    const writes = metaChanged ? {metadataWrites: metadataWrites(ownMeta, options.metadata)} : {}
+    // Reported with the policy's tag; that tag is written with the policy, not with the metadata.
+    const meta = withPolicyTag(ownMeta, policy)
     const record = applied?.secrets[secret.name]
     // Metadata drift: what secretsync set last time (the record) is no longer what the secret carries.
     const metaDrift =
@@ -402,7 +471,7 @@ export function planTarget(
       changes.push({
         ...base(secret),
         action,
-        drift: metaDrift,
+        drift: metaDrift || policy.drift,
         ...keyDiff(undefined, secret.value),
         ...meta,
         ...replicas.fields,
@@ -411,6 +480,7 @@ export function planTarget(
         writeValue: true,
         ...writes,
         ...(replicas.writes ? {replicaWrites: replicas.writes} : {}),
+        ...policyFields(policy),
         ...values(null, secret),
       })
       continue
@@ -429,7 +499,13 @@ export function planTarget(
     if (!known && existing.value === undefined) throw new Error(`planTarget: the value of ${secret.name} was not read`)
     const valueInSync = known || holdsValue(existing, secret.value, secret.payload)
     const replicas = replicaPart(existing, options)
-    if (valueInSync && !metaChanged && !replicas.writes && replicas.failure === undefined) {
+    if (
+      valueInSync &&
+      !metaChanged &&
+      policy.writes === undefined &&
+      !replicas.writes &&
+      replicas.failure === undefined
+    ) {
       unchanged.push({name: secret.name, hash: secret.hash, versionId: existing.currentVersionId})
       continue
     }
@@ -441,7 +517,7 @@ export function planTarget(
     changes.push({
       ...base(secret),
       action: 'update',
-      drift: valueDrift || metaDrift,
+      drift: valueDrift || metaDrift || policy.drift,
       ...(valueInSync ? NO_KEYS : secret.payload ? changedKeys(secret) : keyDiff(existing.value, secret.value)),
       ...meta,
       ...replicas.fields,
@@ -450,6 +526,7 @@ export function planTarget(
       writeValue: !valueInSync,
       ...writes,
       ...(replicas.writes ? {replicaWrites: replicas.writes} : {}),
+      ...policyFields(policy),
       ...(valueInSync ? {} : values(existing, secret)),
     })
   }

@@ -2,6 +2,7 @@ import pLimit from 'p-limit'
 import {
   BatchGetSecretValueCommand,
   DescribeSecretCommand,
+  GetResourcePolicyCommand,
   paginateListSecrets,
   type ReplicationStatusType,
   type SecretListEntry,
@@ -179,6 +180,33 @@ function collectNamed(
     if (entry.Name && names.has(entry.Name)) found.set(entry.Name, currentOf(entry, options.ownership))
   }
   return found
+}
+
+/**
+ * Reads the resource policies of the named secrets, one GetResourcePolicy each (the API has no batch form), a few
+ * at a time. `null`: the secret has none. A secret whose policy cannot be read fails alone, with the reason.
+ */
+export async function readPolicies(
+  client: SecretsManagerClient,
+  names: readonly string[],
+): Promise<{policies: Map<string, string | null>; errors: Map<string, string>}> {
+  const policies = new Map<string, string | null>()
+  const errors = new Map<string, string>()
+  const limit = pLimit(8)
+  await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        try {
+          const response = await client.send(new GetResourcePolicyCommand({SecretId: name}))
+          policies.set(name, response.ResourcePolicy ?? null)
+        } catch (error) {
+          const e = error as {name?: string; message?: string}
+          errors.set(name, `GetResourcePolicy: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`)
+        }
+      }),
+    ),
+  )
+  return {policies, errors}
 }
 
 /**

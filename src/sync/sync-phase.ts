@@ -4,6 +4,7 @@ import {forEachByLevel} from '../graph/by-level.js'
 import type {TargetGraph} from '../graph/target-graph.js'
 import type {Runtime} from '../runtime.js'
 import type {SnapshotStore} from '../store/index.js'
+import {InternalError} from '../errors.js'
 import type {JsonObject} from '../util/canonical-json.js'
 import {roleArnFor} from '../aws/target-credentials.js'
 import {targetShape} from './shape-secrets.js'
@@ -76,7 +77,15 @@ export function resolveTarget(config: Config, target: TargetConfig): ResolvedTar
     tags: target.tags,
     kmsKeyId: target.kms_key_id,
     shape: targetShape(target),
+    ...(target.resource_policy === undefined ? {} : {resourcePolicy: loadedPolicy(target)}),
   }
+}
+
+/** The document config loading left in `resource_policy` (it reads the file and parses inline JSON). */
+function loadedPolicy(target: TargetConfig): JsonObject {
+  if (typeof target.resource_policy !== 'object')
+    throw new InternalError(`internal error: the resource_policy of "${target.name}" was not loaded`)
+  return target.resource_policy as JsonObject
 }
 
 /**
@@ -178,6 +187,7 @@ export function summarise(results: readonly TargetSyncResult[]): SyncSummary {
     held: changes.filter((c) => c.held).length,
     skipped: changes.filter((c) => c.action === 'skip').length,
     ...replicaCounts(changes),
+    policies: changes.filter((c) => c.policy !== undefined && c.error === null).length,
   }
 }
 

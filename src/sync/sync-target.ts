@@ -14,8 +14,23 @@ import type {JsonObject} from '../util/canonical-json.js'
 import {applyChanges, awsRetries, describeAwsError, type ApplyOptions, type WriteLimiter} from './apply.js'
 import {readPlanBasis, revalidateBasis, type BasisQuery, type PlanBasis} from './fresh-plan.js'
 import {desiredMetadata, type SecretMetadata} from './metadata.js'
-import {namesToDescribe, namesToRead, planTarget, type PlannedChange, type TargetPlan} from './plan.js'
-import {describeReplicas, findUnlistedSecrets, listOwnedSecrets, readValues, type OwnershipTag} from './read-current.js'
+import {
+  namesToDescribe,
+  namesToRead,
+  planTarget,
+  policyNamesToRead,
+  type PlannedChange,
+  type TargetPlan,
+} from './plan.js'
+import {
+  describeReplicas,
+  findUnlistedSecrets,
+  listOwnedSecrets,
+  readPolicies,
+  readValues,
+  type OwnershipTag,
+} from './read-current.js'
+import {renderPolicy} from './resource-policy.js'
 import {isSendableName} from './secret-rules.js'
 import {DEFAULT_SHAPE, shapeSecrets, type TargetShape} from './shape-secrets.js'
 import type {SecretChange, TargetSyncResult} from './types.js'
@@ -29,6 +44,7 @@ const publicChange = ({
   replicaWrites: _r,
   replicaFailure: _f,
   removeReplicasFirst: _x,
+  policyWrites: _p,
   ...change
 }: PlannedChange): SecretChange => change
 
@@ -44,6 +60,8 @@ export interface ResolvedTarget {
   kmsKeyId?: string
   /** How desired secrets become AWS names and values; the default is `secret_prefix` + path, as JSON. */
   shape?: TargetShape
+  /** `resource_policy`, its `{{variables}}` not yet rendered. */
+  resourcePolicy?: JsonObject
 }
 
 export interface SyncSettings {
@@ -286,6 +304,14 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
       ownership: settings.ownership,
       redactor: runtime.redactor,
     }
+    const resourcePolicy =
+      target.resourcePolicy &&
+      renderPolicy(target.resourcePolicy, {
+        target: target.name,
+        account_id: account,
+        region: target.region,
+        ...(target.shape?.accountName === undefined ? {} : {account_name: target.shape.accountName}),
+      })
     const planFrom = async (basis: PlanBasis): Promise<TargetPlan> => {
       const sm = connected.client
       const {applied} = basis
@@ -307,11 +333,29 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
         namesToRead(desired, current, applied, {adopt: settings.adopt, target: target.name, rotation}),
         runtime.redactor,
       )
+      const policies = await readPolicies(
+        sm,
+        policyNamesToRead(desired, current, {
+          adopt: settings.adopt,
+          target: target.name,
+          rotation,
+          region: target.region,
+          resourcePolicy,
+        }),
+      )
       for (const [name, secret] of current) {
         const value = read.values.get(name)
         const readError = read.errors.get(name)
-        if (value !== undefined || readError !== undefined)
-          current.set(name, {...secret, ...value, ...(readError !== undefined ? {readError} : {})})
+        const policy = policies.policies.get(name)
+        const policyReadError = policies.errors.get(name)
+        if (value !== undefined || readError !== undefined || policy !== undefined || policyReadError !== undefined)
+          current.set(name, {
+            ...secret,
+            ...value,
+            ...(readError !== undefined ? {readError} : {}),
+            ...(policy !== undefined ? {resourcePolicy: policy} : {}),
+            ...(policyReadError !== undefined ? {policyReadError} : {}),
+          })
       }
       // Replicas: described only where the recorded set (the replicas tag) is not the desired one.
       const replicaScope = {
@@ -337,6 +381,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
         rotation,
         region: target.region,
         replicaRegions: target.shape?.replicaRegions,
+        ...(resourcePolicy ? {resourcePolicy} : {}),
       })
       result.snapshot_version = basis.snapshotVersion
       result.unchanged = planned.unchanged.length

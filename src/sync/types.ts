@@ -34,6 +34,8 @@ export interface SecretChange {
   replicas_added?: string[]
   /** Replica regions removed (RemoveRegionsFromReplication; before a delete, every replica); present only when some are. */
   replicas_removed?: string[]
+  /** With `resource_policy`: the secret's resource policy is (to be) put the first time, replaced, or deleted. */
+  policy?: 'set' | 'updated' | 'removed'
   /**
    * A deletion that was planned but not applied: the target's desired state may be incomplete, or the run's
    * deletions exceed `sync.max_deletions`. `error` says why; it counts in `failed` and `held`.
@@ -83,6 +85,8 @@ export interface SyncSummary {
   /** Replica regions added / removed over all secrets (README "Replica regions"); present only when any are. */
   replicas_added?: number
   replicas_removed?: number
+  /** Secrets whose resource policy was (or would be) set, updated or removed; each also counts as a create or update. */
+  policies: number
 }
 
 /** How an account-region's Secrets Manager quotas treated the run (README, JSON output `throttling`). */

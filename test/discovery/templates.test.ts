@@ -116,6 +116,17 @@ describe('renderTarget', () => {
     expect(renderTarget(template(), account).replica_regions).toBeUndefined()
   })
 
+  it('keeps rotation and resource_policy; the {{variables}} of the policy are left for sync to render per account', () => {
+    const policy = {
+      Version: '2012-10-17',
+      Statement: {Effect: 'Allow', Principal: {AWS: '{{account_id}}'}, Action: '*', Resource: '*'},
+    }
+    const target = renderTarget(template({rotation: 'overwrite', resource_policy: policy}), account)
+    expect(target).toMatchObject({rotation: 'overwrite', resource_policy: policy})
+    // A copy: two accounts rendered from one template never share the document.
+    expect(target.resource_policy).not.toBe(template({resource_policy: policy}).resource_policy)
+  })
+
   it('leaves role_arn out without a template, so aws.role_pattern applies', () => {
     const target = renderTarget(template(), account)
     expect(target.role_arn).toBeUndefined()

@@ -16,6 +16,7 @@ const REGION = 'us-east-1'
 const TARGET_ROLE = {name: 'target-role', policy: loadPolicy('secretsync-target-role.json')}
 const DELETE_ORPHANS = {name: 'delete-orphans', policy: loadPolicy('secretsync-delete-orphans-policy.json')}
 const ADOPT = {name: 'adopt', policy: loadPolicy('secretsync-adopt-policy.json')}
+const RESOURCE_POLICY = {name: 'resource-policy', policy: loadPolicy('secretsync-resource-policy-policy.json')}
 
 interface SyncJson {
   summary: Record<string, number>
@@ -240,6 +241,27 @@ describe('opt-in statements', () => {
     enforce(TARGET_ROLE, DELETE_ORPHANS)
     const deleted = await pipeline({sync: '{delete_orphans: true}'})
     expect(deleted.json.summary).toMatchObject({deleted: 1, failed: 0})
+    expect(deniedCalls(iam.calls)).toEqual([])
+  })
+
+  it('resource_policy works only with secretsync-resource-policy-policy.json; without it every policy read fails as denied and nothing is put', async () => {
+    const policy = `    resource_policy: '{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "secretsmanager:DeleteSecret", "Resource": "*"}}'\n`
+    enforce(TARGET_ROLE)
+    await pipeline()
+    const refused = await pipeline({kms: policy})
+    expect(changeOf(refused.json, 'app/db')?.error).toContain('AccessDeniedException')
+    expect(deniedCalls(iam.calls).every((call) => call.startsWith('secretsmanager:GetResourcePolicy owned '))).toBe(
+      true,
+    )
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/db')?.resourcePolicy).toBeUndefined()
+
+    enforce(TARGET_ROLE, RESOURCE_POLICY)
+    const put = await pipeline({kms: policy})
+    expect(put.json.summary).toMatchObject({policies: 2, failed: 0})
+    expect(deniedCalls(iam.calls)).toEqual([])
+    expect(stack.aws.secretsManager.getSecret(ACCOUNT, REGION, 'app/db')?.resourcePolicy).toBeDefined()
+    const removed = await pipeline()
+    expect(removed.json.summary).toMatchObject({policies: 2, failed: 0})
     expect(deniedCalls(iam.calls)).toEqual([])
   })
 

@@ -111,6 +111,7 @@ describe('syncing stored snapshots', () => {
         failed: 0,
         held: 0,
         skipped: 0,
+        policies: 0,
       },
       targets: [
         {

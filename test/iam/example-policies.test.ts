@@ -26,6 +26,7 @@ const target = {name: 'target-role', policy: loadPolicy('secretsync-target-role.
 const deleteOrphans = {name: 'delete-orphans', policy: loadPolicy('secretsync-delete-orphans-policy.json')}
 const adopt = {name: 'adopt', policy: loadPolicy('secretsync-adopt-policy.json')}
 const replicas = {name: 'replicas', policy: loadPolicy('secretsync-replicas-policy.json')}
+const resourcePolicy = {name: 'resource-policy', policy: loadPolicy('secretsync-resource-policy-policy.json')}
 
 const OWNED = {'managed-by': 'secretsync', 'secretsync:target': 'app', team: 'payments'}
 const UNOWNED = {team: 'payments'}
@@ -184,6 +185,25 @@ describe('opt-in statements', () => {
         on('DeleteSecret', 'app/db', OWNED, {'secretsmanager:ForceDeleteWithoutRecovery': 'true'}),
       ),
     ).toBe('ExplicitlyDenied')
+  })
+
+  it('secretsync-resource-policy-policy.json reads, puts (BlockPublicPolicy only) and deletes resource policies of owned secrets only', async () => {
+    const block = {'secretsmanager:BlockPublicPolicy': 'true'}
+    for (const [state, tags] of Object.entries(STATES)) {
+      const expected = state === 'owned' ? 'Allowed' : 'ImplicitlyDenied'
+      for (const action of ['GetResourcePolicy', 'DeleteResourcePolicy'])
+        expect(await run([target, resourcePolicy], on(action, 'app/db', tags)), `${action} ${state}`).toBe(expected)
+      expect(await run([target, resourcePolicy], on('PutResourcePolicy', 'app/db', tags, block)), state).toBe(expected)
+    }
+    expect(
+      await run(
+        [target, resourcePolicy],
+        on('PutResourcePolicy', 'app/db', OWNED, {'secretsmanager:BlockPublicPolicy': 'false'}),
+      ),
+    ).toBe('ImplicitlyDenied')
+    // The default role alone has none of them: the policy is opt-in, like the feature.
+    for (const action of ['GetResourcePolicy', 'DeleteResourcePolicy', 'PutResourcePolicy'])
+      expect(await run([target], on(action, 'app/db', OWNED, block)), action).toBe('ImplicitlyDenied')
   })
 
   it('secretsync-adopt-policy.json lets --adopt read, restore and tag secrets without an ownership tag, never another owner’s', async () => {

@@ -58,6 +58,7 @@ export function run(targets: TargetSyncResult[], fields: Partial<SyncRunResult> 
       drifted: count(targets, (c) => c.drift),
       failed: count(targets, (c) => c.action !== 'conflict' && c.error !== null),
       held: count(targets, (c) => c.held),
+      policies: count(targets, (c) => c.policy !== undefined && c.error === null),
     },
     targets,
     ...fields,

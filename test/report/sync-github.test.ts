@@ -217,6 +217,7 @@ describe('renderSyncGithub: step summary and outputs', () => {
       failed: '0',
       held: '0',
       skipped: '0',
+      policies: '0',
       'failed-targets': '1',
       'has-changes': 'true',
       // the 0.1 names, kept as aliases

@@ -27,7 +27,8 @@ describe('renderSyncJson', () => {
           "drifted": 1,
           "failed": 0,
           "held": 0,
-          "skipped": 0
+          "skipped": 0,
+          "policies": 0
         },
         "targets": [
           {

@@ -11,6 +11,8 @@ export const SECRETS_MANAGER_WRITES = [
   'UntagResource',
   'ReplicateSecretToRegions',
   'RemoveRegionsFromReplication',
+  'PutResourcePolicy',
+  'DeleteResourcePolicy',
 ] as const
 
 /** Calls of any Secrets Manager write operation, optionally in one account. */

@@ -16,6 +16,9 @@ import {sleep} from './http-server.js'
  * - Secrets Manager deletion: the recovery window is recorded but time cannot be moved, so expiry is untestable.
  * - Secrets Manager skips documented input checks (name length/characters, 65,536-byte values, MaxResults ranges,
  *   BatchGetSecretValue's 20 ids, writes to a secret scheduled for deletion) and lists unlabelled versions.
+ * - Secrets Manager resource policies: BlockPublicPolicy is ignored, any text is taken as a policy (no
+ *   MalformedPolicyDocumentException) and kept exactly as sent, Put/Delete on a secret scheduled for deletion succeed,
+ *   and there is no ValidateResourcePolicy.
  * - S3 applies no default SSE-S3 and verifies no checksums; Identity Store ids are `d-` + 10 letters, not hex.
  * The conformance files name each where it matters; the AWS API reference decides every difference.
  */

@@ -8,6 +8,7 @@ import {
   type NameTemplate,
 } from '../../src/sync/name-template.js'
 import {kmsKeyRef, MANAGED_DESCRIPTION, TARGET_TAG} from '../../src/sync/metadata.js'
+import {POLICY_TAG, policyHash} from '../../src/sync/resource-policy.js'
 import {deletionVerdict} from '../../src/sync/sync-phase.js'
 import {syncTarget, type SyncSettings} from '../../src/sync/sync-target.js'
 import type {TargetSyncResult} from '../../src/sync/types.js'
@@ -34,6 +35,28 @@ const KEYS = [undefined, 'alias/k1', 'alias/k2', 'arn:aws:kms:us-east-1:11111111
 const REPLICA_POOL = ['eu-west-1', 'us-west-2', 'ap-south-1']
 const randomRegions = (r: Random, failing = true): string[] =>
   REPLICA_POOL.filter((region) => (failing || !FAILING_REPLICA_REGIONS.has(region)) && r.chance(0.35))
+// Resource policies (issue 16): the target's (a template with {{account_id}}, or none) and those seeded secrets carry.
+const ACCOUNT = '111111111111'
+const POLICY_PRINCIPALS = ['{{account_id}}', '222222222222', 'arn:aws:iam::333333333333:root']
+const policyDoc = (principal: string): JsonObject =>
+  jsonObject([
+    ['Version', '2012-10-17'],
+    [
+      'Statement',
+      [
+        jsonObject([
+          ['Effect', 'Allow'],
+          ['Principal', jsonObject([['AWS', principal]])],
+          ['Action', 'secretsmanager:GetSecretValue'],
+          ['Resource', '*'],
+        ]),
+      ],
+    ],
+  ])
+const rendered = (template: JsonObject): JsonObject =>
+  JSON.parse(JSON.stringify(template).replaceAll('{{account_id}}', ACCOUNT)) as JsonObject
+/** How a seeded secret's policy came to be: none, secretsync's (maybe edited since), or someone else's. */
+type PolicyKind = 'none' | 'ours' | 'edited' | 'foreign'
 
 function random(seed: number) {
   const next = seededRandom(seed)
@@ -159,6 +182,9 @@ interface Scenario {
   rotation: 'skip' | 'overwrite'
   /** The target's replica_regions. */
   replicas: string[]
+  /** The target's resource_policy template, when it sets one. */
+  resourcePolicy?: JsonObject
+  policyKinds: Map<string, PolicyKind>
 }
 
 function scenario(seed: number): Scenario {
@@ -171,6 +197,8 @@ function scenario(seed: number): Scenario {
   const desired = new Map<string, JsonObject>()
   const recorded: AppliedRecord['secrets'] = {}
   let version = 0
+  const resourcePolicy = r.chance(0.5) ? policyDoc(r.pick(POLICY_PRINCIPALS)) : undefined
+  const policyKinds = new Map<string, PolicyKind>()
   for (const name of NAMES) {
     const path = pathOf(name)
     if (path !== undefined && r.chance(0.55)) desired.set(path, randomValue(r))
@@ -218,6 +246,7 @@ function scenario(seed: number): Scenario {
       deleted: kind.startsWith('deleted'),
       // Issue 16: a rotation Lambda owns some values; the target leaves them alone unless it says overwrite.
       ...(r.chance(0.15) ? {rotation: true} : {}),
+      ...seededPolicy(r, name, tags, policyKinds),
     })
     // Replicas: an owned secret's are those its replicas tag records (secretsync requested them); others may have
     // some made by hand, without the tag.
@@ -263,7 +292,20 @@ function scenario(seed: number): Scenario {
     incomplete: r.chance(0.25) ? ['source base: folder secret/base/x/ answered 403'] : [],
     rotation: r.chance(0.3) ? 'overwrite' : 'skip',
     replicas: r.chance(0.5) ? [] : randomRegions(r),
+    ...(resourcePolicy ? {resourcePolicy} : {}),
+    policyKinds,
   }
+}
+
+/** A seeded secret's policy (any kind of secret may have one); `ours` and `edited` also set the policy tag. */
+function seededPolicy(r: Random, name: string, tags: Record<string, string>, kinds: Map<string, PolicyKind>) {
+  const kind = r.pick<PolicyKind>(['none', 'none', 'ours', 'edited', 'foreign'])
+  kinds.set(name, kind)
+  if (kind === 'none') return {}
+  const put = rendered(policyDoc(r.pick(POLICY_PRINCIPALS)))
+  if (kind === 'ours') tags[POLICY_TAG] = policyHash(put)
+  if (kind === 'edited') tags[POLICY_TAG] = policyHash(rendered(policyDoc('444444444444')))
+  return {policy: JSON.stringify(put)}
 }
 
 const shownText = (value: JsonObject | string): string => (typeof value === 'string' ? value : stringifyJson(value))
@@ -337,6 +379,7 @@ async function run(
           }),
       tags: s.wanted.tags,
       ...(s.wanted.kmsKeyId ? {kmsKeyId: s.wanted.kmsKeyId} : {}),
+      ...(s.resourcePolicy ? {resourcePolicy: s.resourcePolicy} : {}),
     },
     desired: s.desired,
     snapshotVersion: 2,
@@ -345,7 +388,7 @@ async function run(
     runtime: recordingRuntime('info'),
     store,
     limiter: {acquire: () => Promise.resolve()},
-    connect: () => Promise.resolve({client: aws.client(), accountId: '111111111111'}),
+    connect: () => Promise.resolve({client: aws.client(), accountId: ACCOUNT}),
   })
   return staged.finish(deletionVerdict(staged.deletions, s.maxDeletions))
 }
@@ -366,6 +409,19 @@ const withoutReplicaFailures = (changes: TargetSyncResult['changes']) =>
 /** A desired secret whose wanted replica regions include one where replication fails. */
 const replicaFails = (s: Scenario, name: string): boolean =>
   desiredOf(s, name) !== undefined && s.replicas.some((region) => FAILING_REPLICA_REGIONS.has(region))
+
+/**
+ * A policy someone else put (no policy tag) on a live secret, other than the target's: the secret is a conflict
+ * unless adopting, left alone entirely.
+ */
+const foreignPolicyBlocks = (s: Scenario, name: string, before: ModelSecret | undefined): boolean =>
+  s.resourcePolicy !== undefined &&
+  !s.adopt &&
+  before !== undefined &&
+  !before.deleted &&
+  before.policy !== undefined &&
+  before.tags[POLICY_TAG] === undefined &&
+  policyHash(JSON.parse(before.policy)) !== policyHash(rendered(s.resourcePolicy))
 
 /** The oracle: what each secret must look like after one run, from the scenario alone. */
 function check(
@@ -404,7 +460,7 @@ function check(
       kind === 'deleted-owned' ||
       kind === 'placeholder-owned' ||
       (s.adopt && (kind === 'unowned' || kind === 'deleted-unowned' || kind === 'placeholder-unowned'))
-    if (value === undefined || !writable || leftToRotation(s, name)) {
+    if (value === undefined || !writable || leftToRotation(s, name) || foreignPolicyBlocks(s, name, before[name])) {
       if (!(mayDelete && orphans.includes(name))) expect(now, `${name} is left alone`).toEqual(before[name])
       continue
     }
@@ -415,8 +471,19 @@ function check(
     if (typeof value === 'string') expect(text, `${name} holds its exact raw value`).toBe(value)
     else expect(text === undefined ? undefined : safeParse(text), `${name} holds its desired value`).toEqual(value)
     for (const [key, tag] of Object.entries(wantedTags)) expect(now.tags[key], `${name} tag ${key}`).toBe(tag)
+    const policy = now.policy === undefined ? undefined : (JSON.parse(now.policy) as unknown)
+    if (s.resourcePolicy) {
+      // Compared by meaning: an equal policy someone else put is kept as it is (and tagged).
+      expect(policy && policyHash(policy), `${name} carries the target's resource policy`).toBe(
+        policyHash(rendered(s.resourcePolicy)),
+      )
+      expect(now.tags[POLICY_TAG], `${name} is tagged with it`).toBe(policyHash(rendered(s.resourcePolicy)))
+    } else if (before[name]?.tags[POLICY_TAG] !== undefined) {
+      expect(now.policy, `${name}: the policy secretsync set is deleted`).toBeUndefined()
+      expect(now.tags[POLICY_TAG], `${name}: and its tag`).toBeUndefined()
+    } else expect(now.policy, `${name}: a policy secretsync did not set is untouched`).toBe(before[name]?.policy)
     for (const [key, tag] of Object.entries(before[name]?.tags ?? {})) {
-      if (key in wantedTags || key === REPLICAS_TAG) continue
+      if (key in wantedTags || key === REPLICAS_TAG || key === POLICY_TAG) continue
       if (managedBefore.has(key))
         expect(now.tags[key], `${name}: tag ${key} secretsync set and no longer wants is removed`).toBeUndefined()
       else expect(now.tags[key], `${name}: foreign tag ${key} is kept`).toBe(tag)

@@ -19,6 +19,8 @@ export interface ModelSecret {
   rotation?: boolean
   /** Replica region → its ReplicationStatus `Status` (the model's own region is us-east-1). */
   replicas?: Record<string, 'InSync' | 'Failed'>
+  /** The resource policy, kept re-indented (AWS keeps its own form of the document, not the text sent). */
+  policy?: string
 }
 
 /** Replicating into these regions fails (as when a same-named secret already lives there). */
@@ -78,7 +80,7 @@ export class SecretsManagerModel {
 
   private handle(operation: string, input: Record<string, unknown>): unknown {
     const name = String(input.SecretId ?? input.Name ?? '')
-    const isWrite = !['ListSecrets', 'BatchGetSecretValue', 'DescribeSecret'].includes(operation)
+    const isWrite = !['ListSecrets', 'BatchGetSecretValue', 'DescribeSecret', 'GetResourcePolicy'].includes(operation)
     const result = this.dispatch(operation, input, name)
     if (isWrite) this.writes.push({operation, name})
     return result
@@ -161,6 +163,17 @@ export class SecretsManagerModel {
         secret.deleted = false
         return {Name: name}
       }
+      case 'GetResourcePolicy': {
+        const secret = this.live(name)
+        return {Name: name, ...(secret.policy === undefined ? {} : {ResourcePolicy: secret.policy})}
+      }
+      case 'PutResourcePolicy':
+        if (input.BlockPublicPolicy !== true) throw new Error('the model expects BlockPublicPolicy: true')
+        this.live(name).policy = JSON.stringify(JSON.parse(String(input.ResourcePolicy)), null, 1)
+        return {Name: name}
+      case 'DeleteResourcePolicy':
+        delete this.live(name).policy
+        return {Name: name}
       default:
         throw new Error(`the model does not serve ${operation}`)
     }

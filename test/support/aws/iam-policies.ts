@@ -172,6 +172,13 @@ export function secretsManagerChecks(req: AwsRequest, state: SecretsManagerState
           'aws:TagKeys': (json.TagKeys as string[] | undefined) ?? [],
         }),
       ]
+    case 'PutResourcePolicy':
+      // The Service Authorization Reference's condition key for PutResourcePolicy.
+      return [
+        onSecret('PutResourcePolicy', secretId, seen(secretId), {
+          'secretsmanager:BlockPublicPolicy': String(json.BlockPublicPolicy === true),
+        }),
+      ]
     case 'DeleteSecret':
       return [
         onSecret('DeleteSecret', secretId, seen(secretId), {

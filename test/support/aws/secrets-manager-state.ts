@@ -38,6 +38,8 @@ export interface StoredSecret {
   deletionDate?: number
   /** Set by RotateSecret: the rotation Lambda and rules (ListSecrets/DescribeSecret report `RotationEnabled`). */
   rotation?: {lambdaArn?: string; rules?: Record<string, unknown>}
+  /** Set by PutResourcePolicy, in the form the service keeps it (secrets-manager-policies.ts). */
+  resourcePolicy?: string
   /** A primary's replicas (ReplicationStatus), in the order they were added. */
   replicas?: ReplicaEntry[]
   /** Set on a replica: the region of its primary (PrimaryRegion). A replica is read-only. */
@@ -81,6 +83,8 @@ export interface SecretView {
   primaryRegion?: string
   /** A primary: its replicas as ReplicationStatus reports them. */
   replicas?: Array<{region: string; status: string; statusMessage: string; kmsKeyId?: string}>
+  /** The resource policy as GetResourcePolicy returns it, when there is one. */
+  resourcePolicy?: string
 }
 
 export interface SeedSecretOptions {
@@ -405,6 +409,14 @@ export class SecretsManagerState {
     return {versionId}
   }
 
+  /** Simulates a resource policy put (or, with undefined, deleted) outside secretsync, kept as the text given. */
+  setPolicyOutOfBand(accountId: string, region: string, name: string, policy: string | undefined): void {
+    const secret = this.lookup(accountId, region, name)
+    if (!secret) throw new Error(`setPolicyOutOfBand: no secret ${name} in ${accountId}/${region}`)
+    if (policy === undefined) delete secret.resourcePolicy
+    else secret.resourcePolicy = policy
+  }
+
   /** Successful write calls (Create/Put/Update/Delete/Restore/Tag/Untag) made through the API, oldest first. */
   writeCalls(filter: Partial<Omit<WriteCall, 'secretId'>> = {}): WriteCall[] {
     return this.writes
@@ -451,5 +463,6 @@ function toView(secret: StoredSecret): SecretView {
   if (secret.deletionDate !== undefined) view.deletionDate = secret.deletionDate
   if (secret.primaryRegion !== undefined) view.primaryRegion = secret.primaryRegion
   if (secret.replicas && secret.replicas.length > 0) view.replicas = secret.replicas.map((entry) => ({...entry}))
+  if (secret.resourcePolicy !== undefined) view.resourcePolicy = secret.resourcePolicy
   return view
 }

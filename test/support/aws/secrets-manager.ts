@@ -11,6 +11,12 @@ import {
   replicaWriteRefused,
   replicateSecretToRegions,
 } from './secrets-manager-replication.js'
+import {
+  deleteResourcePolicy,
+  getResourcePolicy,
+  putResourcePolicy,
+  validateResourcePolicy,
+} from './secrets-manager-policies.js'
 import {SecretsManagerState} from './secrets-manager-state.js'
 import {
   createSecret,
@@ -40,6 +46,8 @@ const WRITES: Record<string, Operation> = {
   UntagResource: untagResource,
   ReplicateSecretToRegions: replicateSecretToRegions,
   RemoveRegionsFromReplication: removeRegionsFromReplication,
+  PutResourcePolicy: putResourcePolicy,
+  DeleteResourcePolicy: deleteResourcePolicy,
 }
 
 const READS: Record<string, Operation> = {
@@ -48,6 +56,8 @@ const READS: Record<string, Operation> = {
   DescribeSecret: describeSecret,
   ListSecrets: listSecrets,
   ListSecretVersionIds: listSecretVersionIds,
+  GetResourcePolicy: getResourcePolicy,
+  ValidateResourcePolicy: validateResourcePolicy,
 }
 
 /**
