@@ -86,7 +86,8 @@ export function renderSyncJson(result: SyncRunResult, options: SyncJsonOptions):
       skipped: s.skipped,
       ...(s.replicas_added === undefined ? {} : {replicas_added: s.replicas_added}),
       ...(s.replicas_removed === undefined ? {} : {replicas_removed: s.replicas_removed}),
-      policies: s.policies,
+      // Present only when any policy changes, like the replica counts: runs without resource policies print as before.
+      ...(s.policies > 0 ? {policies: s.policies} : {}),
     },
     targets: result.targets.map((target) => jsonTarget(target, options.showValues)),
     ...(result.throttling ? {throttling: result.throttling.map(jsonThrottling)} : {}),

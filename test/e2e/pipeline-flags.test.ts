@@ -111,7 +111,6 @@ describe('syncing stored snapshots', () => {
         failed: 0,
         held: 0,
         skipped: 0,
-        policies: 0,
       },
       targets: [
         {

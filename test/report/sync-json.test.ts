@@ -27,8 +27,7 @@ describe('renderSyncJson', () => {
           "drifted": 1,
           "failed": 0,
           "held": 0,
-          "skipped": 0,
-          "policies": 0
+          "skipped": 0
         },
         "targets": [
           {
