@@ -20,7 +20,8 @@ export type SyncJsonTarget = Omit<TargetSyncResult, 'unchanged' | 'changes'> & {
 export interface SyncJson {
   run_id: string
   dry_run: boolean
-  summary: SyncSummary
+  /** `policies` and the replica counts appear only when some change has them. */
+  summary: Omit<SyncSummary, 'policies'> & {policies?: number}
   targets: SyncJsonTarget[]
   /** Per account-region synced: the adaptive write rate and the throttled calls (README "JSON output"). */
   throttling?: AccountRegionThrottling[]
