@@ -2,6 +2,7 @@ import pLimit from 'p-limit'
 import type {Config, TargetConfig} from '../config/schema.js'
 import {forEachByLevel} from '../graph/by-level.js'
 import type {TargetGraph} from '../graph/target-graph.js'
+import type {Redactor} from '../observability/redact.js'
 import type {Runtime} from '../runtime.js'
 import type {SnapshotStore} from '../store/index.js'
 import {InternalError} from '../errors.js'
@@ -102,6 +103,13 @@ export function deletionVerdict(planned: number, maxDeletions: number): Deletion
     : {allowed: true}
 }
 
+/**
+ * How many targets take their desired state at once, at most. Taking is merging (CPU work whose snapshot text and
+ * hashes are garbage as soon as it is done) or reading a snapshot; syncing, which waits on AWS, keeps
+ * `sync.concurrency`. The same bound as MERGE_ONLY_CONCURRENCY, for the same reason (src/pipeline/merge-run.ts).
+ */
+export const TAKE_CONCURRENCY = 4
+
 /** The verdict for a target with no pending deletion: none would change what it does. */
 const NOTHING_TO_DELETE: DeletionVerdict = {allowed: true}
 
@@ -117,21 +125,37 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<void> {
   const {config, graph} = input
   const configs = new Map(config.targets.map((target) => [target.name, target]))
   const limit = pLimit(config.sync.concurrency)
-  const staged = new Map<string, StagedTarget>()
-  const settle = async (target: StagedTarget, verdict: DeletionVerdict): Promise<void> => {
-    const result = await target.finish(verdict)
+  const taking = pLimit(Math.min(config.sync.concurrency, TAKE_CONCURRENCY))
+  const staged = new Map<string, {target: StagedTarget; redactor: Redactor}>()
+  const settle = async (target: StagedTarget, redactor: Redactor, verdict: DeletionVerdict): Promise<void> => {
+    // The values the target read are let go with it; whatever of it outlives it is redacted with them first.
+    const result = redactedResult(await target.finish(verdict), redactor)
+    redactor.close()
     reportUnapplied(result, input.runtime)
     input.onTargetDone(result)
   }
   await forEachByLevel(graph, input.targets.names, limit, async (name) => {
     const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
-    const target = await stageTarget(resolved, await input.targets.take(name), input)
-    if (target.deletions === 0) await settle(target, NOTHING_TO_DELETE)
-    else staged.set(name, target)
+    const redactor = input.runtime.redactor.scope()
+    const runtime = {...input.runtime, redactor}
+    const desired = await taking(() => input.targets.take(name))
+    const target = await stageTarget(resolved, desired, {...input, runtime})
+    if (target.deletions === 0) await settle(target, redactor, NOTHING_TO_DELETE)
+    else staged.set(name, {target, redactor})
   })
-  const planned = [...staged.values()].reduce((sum, target) => sum + target.deletions, 0)
+  const planned = [...staged.values()].reduce((sum, {target}) => sum + target.deletions, 0)
   const verdict = deletionVerdict(planned, input.settings.maxDeletions)
-  await Promise.all([...staged.values()].map((target) => limit(() => settle(target, verdict))))
+  await Promise.all([...staged.values()].map(({target, redactor}) => limit(() => settle(target, redactor, verdict))))
+}
+
+/** A result's errors with the values of its target's scope redacted (values themselves only with --show-values). */
+function redactedResult(result: TargetSyncResult, redactor: Redactor): TargetSyncResult {
+  const text = (error: string | null): string | null => (error === null ? null : redactor.redactText(error))
+  return {
+    ...result,
+    error: text(result.error),
+    changes: result.changes.map((change) => (change.error === null ? change : {...change, error: text(change.error)})),
+  }
 }
 
 function stageTarget(resolved: ResolvedTarget, desired: DesiredTarget, input: SyncPhaseInput): Promise<StagedTarget> {
