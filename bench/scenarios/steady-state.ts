@@ -8,7 +8,7 @@
  * rendering their JSON output as the command does. Goals: peak RSS below 300 MiB, and every plan unchanged (no
  * change listed, no write call).
  *
- *   BENCH_TARGETS=500 BENCH_TARGET_SECRETS=2000 BENCH_SCENARIOS=steady-state npm run bench
+ *   BENCH_TARGETS=500 BENCH_TARGET_SECRETS=2000 BENCH_SYNC_CONCURRENCY=16 BENCH_SCENARIOS=steady-state npm run bench
  */
 import {once} from 'node:events'
 import {createWriteStream} from 'node:fs'
@@ -39,7 +39,7 @@ import {
 const TARGETS = envNumber('BENCH_TARGETS', 500)
 const SECRETS = envNumber('BENCH_TARGET_SECRETS', 2000)
 const RSS_LIMIT_MIB = 300
-const SYNC = '{concurrency: 16}'
+const SYNC = `{concurrency: ${envNumber('BENCH_SYNC_CONCURRENCY', 16)}}`
 const PHASES = {
   setup: 'set-up plan',
   first: 'first no-change apply (no applied record: reads every value)',
