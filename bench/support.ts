@@ -3,8 +3,12 @@
  * the process's peak RSS, and the one-line JSON result every scenario prints (the contract bench/run.ts reads).
  */
 import {fork, spawn} from 'node:child_process'
+import {createWriteStream} from 'node:fs'
 import {join} from 'node:path'
+import type {Surroundings} from '../src/composition-root.js'
 import {runPipeline, type PipelineOutcome} from '../src/pipeline/run-pipeline.js'
+import {runPipelineReport} from '../src/pipeline/run-pipeline-report.js'
+import type {SyncFormat} from '../src/report/render-sync.js'
 import {writeTempConfig} from '../test/support/cli.js'
 import type {LatencySpec, QuotaSpec} from '../test/support/controls.js'
 import type {StackFixture} from '../test/support/fixture.js'
@@ -74,6 +78,8 @@ export interface StackProcess {
   setLatency(spec: LatencySpec): Promise<void>
   setQuota(spec: QuotaSpec): Promise<void>
   putSecret(mount: string, key: string, data: Record<string, unknown>): Promise<void>
+  /** See StackRequest `seedSecretsFile`; answers how many secrets it seeded. */
+  seedSecretsFile(file: string): Promise<number>
   close(): Promise<void>
 }
 
@@ -112,6 +118,7 @@ export async function startStackProcess(fixture: StackFixture = {}, trees: Bench
     setLatency: (spec) => ask({op: 'setLatency', spec}),
     setQuota: (spec) => ask({op: 'setQuota', spec}),
     putSecret: (mount, key, data) => ask({op: 'putSecret', mount, key, data}),
+    seedSecretsFile: (file) => ask({op: 'seedSecretsFile', file}),
     close: async () => {
       child.disconnect()
       await exited
@@ -139,32 +146,65 @@ export interface PipelineFlags {
   syncOnly?: boolean
 }
 
+// The AWS SDK's default credential chain reads process.env itself, so the stack's credentials go there too.
+export function surroundingsFor(stackEnv: Record<string, string>): Surroundings {
+  Object.assign(process.env, stackEnv, {AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'})
+  return {
+    env: {...process.env, SECRETSYNC_SHARDS: undefined, SECRETSYNC_SHARD: undefined},
+    stderr: process.stderr,
+    stdoutIsTTY: false,
+    now: Date.now,
+    stop: new AbortController().signal,
+    logLevel: 'warn',
+    logFormat: 'text',
+  }
+}
+
 /** One `secretsync pipeline` run in this process against the stack; what it returned and how long it took. */
 export async function runPipelineOnce(
   stack: StackProcess,
   configPath: string,
   flags: PipelineFlags = {},
 ): Promise<{outcome: PipelineOutcome; seconds: number}> {
-  // The AWS SDK's default credential chain reads process.env itself, so the stack's credentials go there too.
-  Object.assign(process.env, stack.env, {AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'})
-  const env = {...process.env, SECRETSYNC_SHARDS: undefined, SECRETSYNC_SHARD: undefined}
+  const surroundings = surroundingsFor(stack.env)
   const started = performance.now()
   const outcome = await runPipeline({
     configPath,
     dryRun: flags.dryRun ?? false,
     mergeOnly: flags.mergeOnly ?? false,
     syncOnly: flags.syncOnly ?? false,
-    surroundings: {
-      env,
-      stderr: process.stderr,
-      stdoutIsTTY: false,
-      now: Date.now,
-      stop: new AbortController().signal,
-      logLevel: 'warn',
-      logFormat: 'text',
-    },
+    surroundings,
   })
   return {outcome, seconds: (performance.now() - started) / 1000}
+}
+
+/**
+ * One `secretsync pipeline --output <format>` run as the command makes it, output included (rendered and written
+ * to `/dev/null`): what the summary said, the exit code, and how long it took. `stackEnv` may come from another
+ * process's stack (StackProcess.env).
+ */
+export async function runPipelineReportOnce(
+  stackEnv: Record<string, string>,
+  configPath: string,
+  flags: PipelineFlags & {format?: SyncFormat} = {},
+): Promise<{exitCode: number; summary: unknown; seconds: number}> {
+  const surroundings = surroundingsFor(stackEnv)
+  const started = performance.now()
+  const report = await runPipelineReport(
+    {
+      configPath,
+      dryRun: flags.dryRun ?? false,
+      mergeOnly: flags.mergeOnly ?? false,
+      syncOnly: flags.syncOnly ?? false,
+      format: flags.format ?? 'json',
+      diff: false,
+    },
+    surroundings,
+  )
+  const sink = createWriteStream('/dev/null')
+  await report.print(sink)
+  await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())))
+  return {exitCode: report.exitCode, summary: report.summary, seconds: (performance.now() - started) / 1000}
 }
 
 /** A one-line account of what a run did, for a result's notes. */

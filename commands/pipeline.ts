@@ -85,8 +85,12 @@ export default class Pipeline extends BaseCommand {
         surroundings,
       )
       this.setExitCode(report.exitCode)
-      if (this.jsonEnabled()) return report.json
-      process.stdout.write(report.stdout)
+      // `--json` is `--output json` (the same text logJson would write), printed as it is read back.
+      try {
+        await report.print(process.stdout)
+      } finally {
+        report.close()
+      }
       return undefined
     } catch (error) {
       // In Actions a run that ends on an error still gets its annotation and step summary; `catch` prints it.

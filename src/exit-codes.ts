@@ -18,13 +18,20 @@ export const outcomeExitCode = (outcome: {problems: number; nothingSucceeded: bo
  */
 export function syncExitCode(result: SyncRunResult, exitCodeOnChanges: boolean): ExitCode {
   const s = result.summary
-  const targetErrors = result.targets.filter((target) => target.status !== 'failed' && target.error !== null).length
+  const counted = s.failed_targets + s.failed + s.conflicts
+  // Only whether there is any problem matters: the targets are read (a pass over them) only when no count says so.
+  const problems = counted > 0 ? counted : anyTargetError(result.targets) ? 1 : 0
   const succeeded = s.created + s.updated + s.restored + s.deleted
   const failure = outcomeExitCode({
-    problems: s.failed_targets + s.failed + s.conflicts + targetErrors,
+    problems,
     nothingSucceeded: (s.failed_targets === s.targets && s.targets > 0) || (succeeded === 0 && s.failed - s.held > 0),
   })
   return mostSevere(failure, exitCodeOnChanges && succeeded > 0 ? ExitCode.changes : ExitCode.success)
+}
+
+const anyTargetError = (targets: SyncRunResult['targets']): boolean => {
+  for (const target of targets) if (target.status !== 'failed' && target.error !== null) return true
+  return false
 }
 
 /** A merge run: the targets whose snapshot could not be built or recorded. */

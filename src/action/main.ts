@@ -1,14 +1,14 @@
-import {writeFile} from 'node:fs/promises'
+import {createWriteStream} from 'node:fs'
 import {join} from 'node:path'
 import {chdir} from 'node:process'
 import type {Surroundings} from '../composition-root.js'
 import {ExitCode, InternalError, SecretSyncError, UsageError, mostSevere} from '../errors.js'
 import {stopOnSignals} from '../cli/stop-on-signals.js'
-import {runPipelineReport} from '../pipeline/run-pipeline-report.js'
+import {runPipelineReport, type PipelineReport} from '../pipeline/run-pipeline-report.js'
 import {describeFatal, fatalErrorText, type FatalError} from '../report/fatal-error.js'
 import {reportGithubFailure} from '../report/render-pipeline.js'
 import {writeGithubFiles} from '../report/sync-github.js'
-import {escapeUntrusted, stringifyJsonSafely} from '../util/untrusted-text.js'
+import {escapeUntrusted} from '../util/untrusted-text.js'
 import {readActionInputs} from './inputs.js'
 
 /**
@@ -39,13 +39,17 @@ async function runAction(): Promise<ExitCode> {
       logFormat: inputs.logFormat,
     }
     const report = await runPipelineReport(inputs.request, surroundings)
-    process.stdout.write(report.stdout)
-    exitCode = report.exitCode
-    // The whole JSON report, for the `report-file` output (to upload as an artifact): a cut step summary points
-    // there. Not with show-values: the file would hold the values, and an artifact outlives the log.
-    if (env.RUNNER_TEMP && !inputs.request.showValues) {
-      reportFile = join(env.RUNNER_TEMP, `secretsync-report-${(report.json as {run_id?: string}).run_id ?? 'run'}.json`)
-      await writeFile(reportFile, `${stringifyJsonSafely(report.json)}\n`)
+    try {
+      await report.print(process.stdout)
+      exitCode = report.exitCode
+      // The whole JSON report, for the `report-file` output (to upload as an artifact): a cut step summary points
+      // there. Not with show-values: the file would hold the values, and an artifact outlives the log.
+      if (env.RUNNER_TEMP && !inputs.request.showValues) {
+        reportFile = join(env.RUNNER_TEMP, `secretsync-report-${report.runId}.json`)
+        await writeReportFile(reportFile, report)
+      }
+    } finally {
+      report.close()
     }
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught))
@@ -77,6 +81,21 @@ async function runAction(): Promise<ExitCode> {
     exitCode = mostSevere(exitCode, ExitCode.failure)
   }
   return exitCode
+}
+
+/** The JSON report written as it is read back, never as one string (a large plan's is hundreds of MB). */
+async function writeReportFile(file: string, report: PipelineReport): Promise<void> {
+  const out = createWriteStream(file)
+  const closed = new Promise<void>((resolve, reject) => {
+    out.once('error', reject)
+    out.once('close', () => resolve())
+  })
+  try {
+    await report.printJson(out)
+  } finally {
+    out.end()
+  }
+  await closed
 }
 
 /** Hints that name the CLI's flags, told in the Action's words. */

@@ -12,6 +12,26 @@ const SENSITIVE_KEY =
 
 export class Redactor {
   private readonly secrets = new Set<string>()
+  private readonly scopes = new Set<Redactor>()
+  private parent: Redactor | undefined
+
+  /**
+   * A redactor for what one unit of work reads (a target's current values in AWS): its values are redacted
+   * everywhere, like this one's, until `close()` lets them go with the work (issue 12: a run over 1,000,000 secrets
+   * would otherwise keep every value it ever read). What outlives the work must be passed through it first.
+   */
+  scope(): Redactor {
+    const child = new Redactor()
+    child.parent = this
+    this.scopes.add(child)
+    return child
+  }
+
+  /** Ends a scope: its values are no longer held, nor redacted by the redactor it came from. */
+  close(): void {
+    this.parent?.scopes.delete(this)
+    this.secrets.clear()
+  }
 
   /** Registers a string that must never be printed. Very short strings are ignored: masking them would mangle ordinary text. */
   add(secret: unknown): void {
@@ -22,6 +42,14 @@ export class Redactor {
   }
 
   redactText(text: string): string {
+    const own = this.redactOwn(text)
+    if (this.parent) return this.parent.redactText(own)
+    let out = own
+    for (const scope of this.scopes) out = scope.redactOwn(out)
+    return out
+  }
+
+  private redactOwn(text: string): string {
     let out = text
     for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED)
     return out

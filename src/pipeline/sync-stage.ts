@@ -2,7 +2,15 @@ import type {Config} from '../config/schema.js'
 import type {TargetGraph} from '../graph/target-graph.js'
 import type {Progress} from '../observability/progress.js'
 import type {Runtime} from '../runtime.js'
-import {listedStates, runSyncPhase, summarise, type DesiredStates, type DesiredTarget} from '../sync/sync-phase.js'
+import {SettledTargets} from '../report/settled-targets.js'
+import {
+  addToSummary,
+  emptySummary,
+  listedStates,
+  runSyncPhase,
+  type DesiredStates,
+  type DesiredTarget,
+} from '../sync/sync-phase.js'
 import {throttlingByAccountRegion} from '../sync/throttling-report.js'
 import type {SyncSettings} from '../sync/sync-target.js'
 import type {SyncRunResult} from '../sync/types.js'
@@ -24,7 +32,7 @@ export interface SyncStageInput {
 }
 
 /** Phase 2 for desired states from the merge (streamed target by target), the store, or a rollback. */
-export async function syncStage(input: SyncStageInput): Promise<SyncRunResult> {
+export async function syncStage(input: SyncStageInput): Promise<SyncRunResult & {targets: SettledTargets}> {
   const {config, runtime, adapters} = input
   const settings: SyncSettings = {
     dryRun: input.dryRun,
@@ -39,24 +47,36 @@ export async function syncStage(input: SyncStageInput): Promise<SyncRunResult> {
   }
   const desired = 'take' in input.desired ? input.desired : listedStates(input.desired)
   runtime.logger.info('sync phase started', {targets: desired.names.length, dry_run: input.dryRun})
-  let done = 0
+  // Each target's result is put away as it settles (rendered compactly, spilled past a budget) and counted:
+  // nothing per secret stays in memory for the whole run (issue 12). The caller prints, then closes them.
+  const targets = new SettledTargets({order: desired.names, showValues: settings.showValues})
+  const summary = emptySummary()
   input.progress?.update({targetsDone: 0, targetsTotal: desired.names.length})
-  const results = await runSyncPhase({
-    config,
-    graph: input.graph,
-    targets: desired,
-    settings,
-    runtime,
-    store: adapters.store,
-    limiter: adapters.limiter,
-    connect: adapters.connectTarget,
-    onTargetDone: () => input.progress?.update({targetsDone: ++done}),
-  })
+  try {
+    await runSyncPhase({
+      config,
+      graph: input.graph,
+      targets: desired,
+      settings,
+      runtime,
+      store: adapters.store,
+      limiter: adapters.limiter,
+      connect: adapters.connectTarget,
+      onTargetDone: (result) => {
+        addToSummary(summary, result)
+        targets.add(result)
+        input.progress?.update({targetsDone: targets.size})
+      },
+    })
+  } catch (error) {
+    targets.close()
+    throw error
+  }
   return {
     run_id: runtime.runId,
     dry_run: input.dryRun,
-    summary: summarise(results),
-    targets: results,
+    summary,
+    targets,
     throttling: throttlingByAccountRegion(adapters.limiter.usage()),
   }
 }

@@ -1,12 +1,13 @@
 import type {PipelineOutcome} from '../pipeline/run-pipeline.js'
+import type {SyncRunResult} from '../sync/types.js'
 import {stringifyJsonSafely, untrusted, verbatim} from '../util/untrusted-text.js'
 import type {FatalError} from './fatal-error.js'
 import {renderMergeGithub} from './merge-github.js'
 import {renderMergeText} from './merge-report.js'
-import {renderSync, wantsColor, type SyncFormat} from './render-sync.js'
+import {reiterable, renderSync, wantsColor, type SyncFormat} from './render-sync.js'
 import {maskCommands, renderGithubFailure, writeGithubFiles} from './sync-github.js'
 import {changeLine, syncSummaryLine, targetHeading} from './sync-text.js'
-import {renderSyncJson} from './sync-json.js'
+import {renderSyncJson, syncJsonChunks} from './sync-json.js'
 
 export interface PipelineOutputOptions {
   format: SyncFormat
@@ -25,49 +26,88 @@ export interface PipelineOutputOptions {
   note?: string
 }
 
+/** What a pipeline run prints, in pieces (a large run's targets are read back one at a time; see SettledTargets). */
+export interface PipelineOutput {
+  /** For stdout, in the requested format. */
+  chunks: Iterable<string>
+  /** `chunks` as one string (small results: rollback, tests). */
+  readonly stdout: string
+  /** The JSON report (`--output json`'s text), whatever the format: the Action's `report-file`. */
+  jsonChunks: Iterable<string>
+  /** The JSON report as an object (small results: `version rollback --json`). */
+  readonly json: unknown
+}
+
+const output = (chunks: Iterable<string>, jsonChunks: Iterable<string>, json: () => unknown): PipelineOutput => ({
+  chunks,
+  get stdout() {
+    return [...chunks].join('')
+  },
+  jsonChunks,
+  get json() {
+    return json()
+  },
+})
+
 /**
- * Turns a pipeline outcome into what the command prints: `stdout` text, and `json` for `--json`. In `github`
+ * Turns a pipeline outcome into what the command prints: `chunks` for stdout, and the JSON report. In `github`
  * format the Markdown summary and the counts also go to $GITHUB_STEP_SUMMARY and $GITHUB_OUTPUT.
  */
 export async function renderPipelineOutput(
   outcome: PipelineOutcome,
   options: PipelineOutputOptions,
-): Promise<{stdout: string; json: unknown}> {
+): Promise<PipelineOutput> {
   const {env} = options
   if (outcome.kind === 'merge') {
+    const json = [`${stringifyJsonSafely(outcome.result)}\n`]
     if (options.format === 'github') {
       const github = renderMergeGithub(outcome.result, {note: options.note})
       await writeGithubFiles(github, env)
-      return {stdout: github.stdout, json: outcome.result}
+      return output([github.stdout], json, () => outcome.result)
     }
-    return {
-      stdout: options.format === 'json' ? `${stringifyJsonSafely(outcome.result)}\n` : renderMergeText(outcome.result),
-      json: outcome.result,
-    }
+    return output(options.format === 'json' ? json : [renderMergeText(outcome.result)], json, () => outcome.result)
   }
   const result = outcome.result
-  const json = renderSyncJson(result, {showValues: options.showValues})
+  const showValues = options.showValues
+  const jsonChunks = reiterable(() => syncJsonChunks(result, {showValues}))
+  const json = (): unknown => renderSyncJson(result, {showValues})
   // `github` masks its own; in the Action every other format's shown values are masked before they print.
   const masks =
-    options.showValues && options.maskValues && (options.format === 'text' || options.format === 'json')
+    showValues && options.maskValues && (options.format === 'text' || options.format === 'json')
       ? maskCommands(result, options.format === 'json' ? 'json' : 'diff').map((line) => `${line}\n`)
       : []
   // Applying without --diff prints one line per target and the totals; per-secret lines are for plans and --diff,
   // except the secrets that failed or were refused: each is named with its reason, so "2 failed" can be acted on.
   if (options.format === 'text' && !result.dry_run && !options.diff) {
-    const lines = result.targets.flatMap((target) => [
-      target.error ? untrusted`${verbatim(targetHeading(target))}: ${target.error}` : targetHeading(target),
-      ...target.changes.filter((change) => change.error !== null).map((change) => changeLine(change, false)),
-    ])
-    return {stdout: `${[...lines, syncSummaryLine(result)].join('\n')}\n`, json}
+    return output(
+      reiterable(() => appliedLines(result)),
+      jsonChunks,
+      json,
+    )
   }
   const rendered = renderSync(result, options.format, {
-    showValues: options.showValues,
+    showValues,
     color: wantsColor(options.isTTY ?? false, env),
     note: options.note,
   })
   if (rendered.github) await writeGithubFiles(rendered.github, env)
-  return {stdout: `${masks.join('')}${rendered.stdout}`, json}
+  const chunks = rendered.chunks
+  return output(
+    masks.length === 0 ? chunks : reiterable(() => [...masks, ...chunks][Symbol.iterator]()),
+    jsonChunks,
+    json,
+  )
+}
+
+function* appliedLines(result: SyncRunResult): Generator<string> {
+  for (const target of result.targets) {
+    const lines = [
+      target.error ? untrusted`${verbatim(targetHeading(target))}: ${target.error}` : targetHeading(target),
+      ...target.changes.filter((change) => change.error !== null).map((change) => changeLine(change, false)),
+    ]
+    yield `${lines.join('\n')}\n`
+  }
+  yield `${syncSummaryLine(result)}\n`
 }
 
 /**

@@ -1,9 +1,8 @@
 import type {SyncRunResult} from '../sync/types.js'
-import {stringifyJsonSafely} from '../util/untrusted-text.js'
 import {renderSyncCompact} from './sync-compact.js'
-import {renderSyncGithub, type SyncGithubResult} from './sync-github.js'
-import {renderSyncJson} from './sync-json.js'
-import {renderSyncText} from './sync-text.js'
+import {githubLogChunks, renderSyncGithub, type SyncGithubResult} from './sync-github.js'
+import {syncJsonChunks} from './sync-json.js'
+import {syncTextChunks} from './sync-text.js'
 
 /** The values of `-o, --output`. */
 export type SyncFormat = 'text' | 'json' | 'github' | 'compact'
@@ -17,7 +16,10 @@ export interface RenderSyncOptions {
 }
 
 export interface RenderSyncResult {
-  stdout: string
+  /** What to print, in pieces: one target at a time for the per-target formats. */
+  chunks: Iterable<string>
+  /** `chunks` as one string (tests, small results). */
+  readonly stdout: string
   /** Only for `github`: the caller hands it to `writeGithubFiles`. */
   github?: SyncGithubResult
 }
@@ -26,15 +28,40 @@ export interface RenderSyncResult {
 export function renderSync(result: SyncRunResult, format: SyncFormat, options: RenderSyncOptions): RenderSyncResult {
   switch (format) {
     case 'json':
-      return {stdout: `${stringifyJsonSafely(renderSyncJson(result, options))}\n`}
+      return printed(reiterable(() => syncJsonChunks(result, options)))
     case 'github': {
-      const github = renderSyncGithub(result, options)
-      return {stdout: github.stdout, github}
+      // The log is printed from its chunks; `github.stdout` is the same text (one rendering: the fence tokens are
+      // random per rendering). Not spread: that would read `stdout`, the whole log as one string.
+      const log = printed(githubLogChunks(result, options))
+      const {summaryMarkdown, outputs} = renderSyncGithub(result, options)
+      const github: SyncGithubResult = {
+        get stdout() {
+          return log.stdout
+        },
+        summaryMarkdown,
+        outputs,
+      }
+      return Object.assign(log, {github})
     }
     case 'compact':
-      return {stdout: renderSyncCompact(result)}
+      return printed([renderSyncCompact(result)])
     case 'text':
-      return {stdout: renderSyncText(result, options)}
+      return printed(reiterable(() => syncTextChunks(result, options)))
+  }
+}
+
+/** A generator function as an iterable that can be read more than once. */
+export const reiterable = (chunks: () => Iterator<string>): Iterable<string> => ({[Symbol.iterator]: chunks})
+
+/** Chunks, and their text when asked for (joined once). */
+export function printed(chunks: Iterable<string>): RenderSyncResult {
+  let text: string | undefined
+  return {
+    chunks,
+    get stdout() {
+      text ??= [...chunks].join('')
+      return text
+    },
   }
 }
 

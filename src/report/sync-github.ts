@@ -69,9 +69,9 @@ function targetGroup(target: TargetSyncResult, showValues: boolean): string[] {
   ]
 }
 
-function annotations(result: SyncRunResult): string[] {
-  const lines: string[] = []
+function* annotations(result: SyncRunResult): Generator<string> {
   for (const target of result.targets) {
+    const lines: string[] = []
     if (target.status === 'failed') {
       lines.push(
         workflowCommand('error', {title: 'secretsync'}, untrusted`${target.name}: ${target.error ?? 'failed'}`),
@@ -100,8 +100,8 @@ function annotations(result: SyncRunResult): string[] {
         )
       }
     }
+    yield* lines
   }
-  return lines
 }
 
 const CHANGE_HEADER = [
@@ -189,15 +189,19 @@ function summaryMarkdown(result: SyncRunResult, options: SyncGithubOptions): str
   doc.head(countsTable(result.summary))
   let shownRows = 0
   let shownTargets = 0
+  let totalRows = 0
+  let totalTargets = 0
+  // One pass: the tables until the budget is used, the totals of every target for the note.
   for (const target of result.targets) {
-    if (doc.isCut) break
+    totalRows += target.changes.length
+    totalTargets += 1
+    if (doc.isCut) continue
     shownRows += writeTarget(doc, target)
     if (!doc.isCut) shownTargets += 1
   }
-  const totalRows = result.targets.reduce((sum, target) => sum + target.changes.length, 0)
   return doc.finish(
     () =>
-      `**Cut to stay under GitHub's 1 MiB step-summary limit:** the tables list ${shownRows} of ${totalRows} changed or refused secrets and ${shownTargets} of ${result.targets.length} targets in full; the counts above are complete. ${FULL_REPORT_HINT}`,
+      `**Cut to stay under GitHub's 1 MiB step-summary limit:** the tables list ${shownRows} of ${totalRows} changed or refused secrets and ${shownTargets} of ${totalTargets} targets in full; the counts above are complete. ${FULL_REPORT_HINT}`,
   )
 }
 
@@ -256,7 +260,7 @@ function jsonLeafForms(value: JsonValue | undefined): string[] {
 export function maskCommands(result: SyncRunResult, shown: 'diff' | 'json' = 'diff'): string[] {
   const values = new Set<string>()
   const add = (forms: string[]): void => forms.forEach((form) => values.add(form))
-  for (const change of result.targets.flatMap((target) => target.changes)) {
+  for (const change of Array.from(result.targets).flatMap((target) => target.changes)) {
     if (shown === 'json') {
       add(jsonLeafForms(change.before))
       add(jsonLeafForms(change.after))
@@ -272,17 +276,30 @@ export function maskCommands(result: SyncRunResult, shown: 'diff' | 'json' = 'di
 
 /** GitHub Actions rendering: log groups and annotations on stdout, a step summary, and step outputs. */
 export function renderSyncGithub(result: SyncRunResult, options: SyncGithubOptions): SyncGithubResult {
-  const lines = [
-    ...(options.showValues ? maskCommands(result) : []),
-    ...(options.note ? [workflowCommand('notice', {title: 'secretsync mode'}, options.note)] : []),
-    ...result.targets.flatMap((target) => targetGroup(target, options.showValues)),
-    ...annotations(result),
-    workflowCommand('notice', {title: 'secretsync'}, syncSummaryLine(result)),
-  ]
+  const chunks = githubLogChunks(result, options)
   return {
-    stdout: `${lines.join('\n')}\n`,
+    // Built when asked for: a run's output is printed from `githubLogChunks`, one target at a time.
+    get stdout() {
+      return [...chunks].join('')
+    },
     summaryMarkdown: summaryMarkdown(result, options),
     outputs: githubOutputs(result),
+  }
+}
+
+/** `renderSyncGithub`'s stdout line by line: masks, the mode notice, a group per target, annotations, the summary notice. */
+export function githubLogChunks(result: SyncRunResult, options: SyncGithubOptions): Iterable<string> {
+  const lines = function* (): Generator<string> {
+    if (options.showValues) yield* maskCommands(result)
+    if (options.note) yield workflowCommand('notice', {title: 'secretsync mode'}, options.note)
+    for (const target of result.targets) yield* targetGroup(target, options.showValues)
+    yield* annotations(result)
+    yield workflowCommand('notice', {title: 'secretsync'}, syncSummaryLine(result))
+  }
+  return {
+    *[Symbol.iterator]() {
+      for (const line of lines()) yield `${line}\n`
+    },
   }
 }
 
@@ -299,8 +316,9 @@ export function renderGithubFailure(fatal: FatalError, note?: string): SyncGithu
     ...(more.length > 0 ? [more.map((line) => `- ${md(line.trim())}`).join('\n')] : []),
     ...(fatal.hint ? [`**Hint:** ${md(fatal.hint)}`] : []),
   ]
+  const stdout = `${workflowCommand('error', {title: `secretsync failed (exit ${fatal.exitCode})`}, untrusted`${fatal.code}: ${verbatim(fatal.message)}${verbatim(fatal.hint ? `\nHint: ${fatal.hint}` : '')}`)}\n`
   return {
-    stdout: `${workflowCommand('error', {title: `secretsync failed (exit ${fatal.exitCode})`}, untrusted`${fatal.code}: ${verbatim(fatal.message)}${verbatim(fatal.hint ? `\nHint: ${fatal.hint}` : '')}`)}\n`,
+    stdout,
     summaryMarkdown: `${blocks.join('\n\n')}\n`,
     outputs: {},
   }

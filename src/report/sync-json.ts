@@ -1,3 +1,4 @@
+import {stringifyJsonSafely} from '../util/untrusted-text.js'
 import type {
   AccountRegionThrottling,
   SecretChange,
@@ -90,7 +91,7 @@ export function renderSyncJson(result: SyncRunResult, options: SyncJsonOptions):
       // Present only when any policy changes, like the replica counts: runs without resource policies print as before.
       ...(s.policies > 0 ? {policies: s.policies} : {}),
     },
-    targets: result.targets.map((target) => jsonTarget(target, options.showValues)),
+    targets: Array.from(result.targets, (target) => jsonTarget(target, options.showValues)),
     ...(result.throttling ? {throttling: result.throttling.map(jsonThrottling)} : {}),
   }
 }
@@ -103,3 +104,23 @@ const jsonThrottling = (entry: AccountRegionThrottling): AccountRegionThrottling
   throttled: entry.throttled,
   throttled_by_operation: {...entry.throttled_by_operation},
 })
+
+/**
+ * The text of `stringifyJsonSafely(renderSyncJson(result))` and its newline, byte for byte, in pieces: the head and
+ * summary, then one target entry at a time, then the throttling. The whole document is never one string, and only
+ * one target's entry is an object at a time (issue 12: a 1,000,000-change plan is ~450 MB of JSON).
+ */
+export function* syncJsonChunks(result: SyncRunResult, options: SyncJsonOptions): Generator<string> {
+  const {targets: _targets, throttling: _throttling, ...head} = renderSyncJson({...result, targets: []}, options)
+  // Nested values indent like the whole would: the same text, each line shifted by its depth.
+  const nested = (value: unknown, depth: string): string => stringifyJsonSafely(value).replace(/\n/g, `\n${depth}`)
+  yield `${stringifyJsonSafely(head).slice(0, -2)},\n  "targets": [`
+  let first = true
+  for (const target of result.targets) {
+    yield `${first ? '' : ','}\n    ${nested(jsonTarget(target, options.showValues), '    ')}`
+    first = false
+  }
+  yield first ? ']' : '\n  ]'
+  if (result.throttling) yield `,\n  "throttling": ${nested(result.throttling.map(jsonThrottling), '  ')}`
+  yield '\n}\n'
+}

@@ -167,11 +167,15 @@ export function targetBodyLines(target: TargetSyncResult, options: SyncTextOptio
 
 /** Human diff of a sync run, grouped per target; values only with `showValues`. */
 export function renderSyncText(result: SyncRunResult, options: SyncTextOptions): string {
-  const lines: string[] = []
-  for (const target of result.targets) {
-    lines.push(paint('bold', targetHeading(target), options.color), ...targetBodyLines(target, options))
-  }
-  lines.push(paint('bold', syncSummaryLine(result), options.color))
+  return [...syncTextChunks(result, options)].join('')
+}
+
+/** `renderSyncText`'s text in pieces, one target at a time (a run's targets are read back one by one). */
+export function* syncTextChunks(result: SyncRunResult, options: SyncTextOptions): Generator<string> {
   // Fields are escaped where they enter; the line guard also catches a command formed across two fields.
-  return `${lines.map(guardLine).join('\n')}\n`
+  const text = (lines: readonly string[]): string => `${lines.map(guardLine).join('\n')}\n`
+  for (const target of result.targets) {
+    yield text([paint('bold', targetHeading(target), options.color), ...targetBodyLines(target, options)])
+  }
+  yield text([paint('bold', syncSummaryLine(result), options.color)])
 }

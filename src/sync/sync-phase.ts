@@ -2,6 +2,7 @@ import pLimit from 'p-limit'
 import type {Config, TargetConfig} from '../config/schema.js'
 import {forEachByLevel} from '../graph/by-level.js'
 import type {TargetGraph} from '../graph/target-graph.js'
+import type {Redactor} from '../observability/redact.js'
 import type {Runtime} from '../runtime.js'
 import type {SnapshotStore} from '../store/index.js'
 import {InternalError} from '../errors.js'
@@ -18,7 +19,7 @@ import {
   type SyncSettings,
   type SyncTargetInput,
 } from './sync-target.js'
-import type {SecretChange, SyncSummary, TargetSyncResult} from './types.js'
+import type {SyncSummary, TargetSyncResult} from './types.js'
 
 /**
  * What the merge phase (or the store, with --sync-only) hands to sync for one target. `incomplete` lists why
@@ -63,7 +64,8 @@ export interface SyncPhaseInput {
   store?: SnapshotStore
   limiter: WriteLimiter
   connect: SyncTargetInput['connect']
-  onTargetDone?: (result: TargetSyncResult) => void
+  /** Called once per target as it settles, in no particular order; the caller keeps what it needs. */
+  onTargetDone: (result: TargetSyncResult) => void
 }
 
 export function resolveTarget(config: Config, target: TargetConfig): ResolvedTarget {
@@ -102,35 +104,58 @@ export function deletionVerdict(planned: number, maxDeletions: number): Deletion
 }
 
 /**
- * Phase 2: targets level by level in topological order, in parallel within a level under `sync.concurrency`,
- * each taking its desired state at its turn and applying all but its deletions; what a staged target keeps until
- * the verdict is its result so far and its pending deletions, never its desired state. Then, with every target
- * planned, the run-wide deletion budget decides and every target finishes (deletions, applied record, lock
- * release). Each target ends with a result; none throws.
+ * How many targets take their desired state at once, at most. Taking is merging (CPU work whose snapshot text and
+ * hashes are garbage as soon as it is done) or reading a snapshot; syncing, which waits on AWS, keeps
+ * `sync.concurrency`. The same bound as MERGE_ONLY_CONCURRENCY, for the same reason (src/pipeline/merge-run.ts).
  */
-export async function runSyncPhase(input: SyncPhaseInput): Promise<TargetSyncResult[]> {
+export const TAKE_CONCURRENCY = 4
+
+/** The verdict for a target with no pending deletion: none would change what it does. */
+const NOTHING_TO_DELETE: DeletionVerdict = {allowed: true}
+
+/**
+ * Phase 2: targets level by level in topological order, in parallel within a level under `sync.concurrency`,
+ * each taking its desired state at its turn and applying all but its deletions. A target with no pending deletion
+ * finishes at once (the verdict cannot change it), so its result goes to `onTargetDone` and nothing of it stays
+ * here; what a target with deletions keeps until the verdict is its result so far and its pending deletions, never
+ * its desired state. Then, with every target planned, the run-wide deletion budget decides and those targets
+ * finish (deletions, applied record, lock release). Each target ends with one `onTargetDone`; none throws.
+ */
+export async function runSyncPhase(input: SyncPhaseInput): Promise<void> {
   const {config, graph} = input
   const configs = new Map(config.targets.map((target) => [target.name, target]))
   const limit = pLimit(config.sync.concurrency)
-  const staged = new Map<string, StagedTarget>()
+  const taking = pLimit(Math.min(config.sync.concurrency, TAKE_CONCURRENCY))
+  const staged = new Map<string, {target: StagedTarget; redactor: Redactor}>()
+  const settle = async (target: StagedTarget, redactor: Redactor, verdict: DeletionVerdict): Promise<void> => {
+    // The values the target read are let go with it; whatever of it outlives it is redacted with them first.
+    const result = redactedResult(await target.finish(verdict), redactor)
+    redactor.close()
+    reportUnapplied(result, input.runtime)
+    input.onTargetDone(result)
+  }
   await forEachByLevel(graph, input.targets.names, limit, async (name) => {
     const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
-    staged.set(name, await stageTarget(resolved, await input.targets.take(name), input))
+    const redactor = input.runtime.redactor.scope()
+    const runtime = {...input.runtime, redactor}
+    const desired = await taking(() => input.targets.take(name))
+    const target = await stageTarget(resolved, desired, {...input, runtime})
+    if (target.deletions === 0) await settle(target, redactor, NOTHING_TO_DELETE)
+    else staged.set(name, {target, redactor})
   })
-  const planned = [...staged.values()].reduce((sum, target) => sum + target.deletions, 0)
+  const planned = [...staged.values()].reduce((sum, {target}) => sum + target.deletions, 0)
   const verdict = deletionVerdict(planned, input.settings.maxDeletions)
-  const results = new Map<string, TargetSyncResult>()
-  await Promise.all(
-    [...staged].map(([name, target]) =>
-      limit(async () => {
-        const result = await target.finish(verdict)
-        results.set(name, result)
-        reportUnapplied(result, input.runtime)
-        input.onTargetDone?.(result)
-      }),
-    ),
-  )
-  return input.targets.names.map((name) => results.get(name)).filter((r): r is TargetSyncResult => r !== undefined)
+  await Promise.all([...staged.values()].map(({target, redactor}) => limit(() => settle(target, redactor, verdict))))
+}
+
+/** A result's errors with the values of its target's scope redacted (values themselves only with --show-values). */
+function redactedResult(result: TargetSyncResult, redactor: Redactor): TargetSyncResult {
+  const text = (error: string | null): string | null => (error === null ? null : redactor.redactText(error))
+  return {
+    ...result,
+    error: text(result.error),
+    changes: result.changes.map((change) => (change.error === null ? change : {...change, error: text(change.error)})),
+  }
 }
 
 function stageTarget(resolved: ResolvedTarget, desired: DesiredTarget, input: SyncPhaseInput): Promise<StagedTarget> {
@@ -169,34 +194,50 @@ function unstarted(
   })
 }
 
-export function summarise(results: readonly TargetSyncResult[]): SyncSummary {
-  // A failed target applied nothing: its listed changes are not counted as done.
-  const changes = results.filter((r) => r.status !== 'failed').flatMap((result) => result.changes)
-  const ok = (action: string) => changes.filter((c) => c.action === action && c.error === null).length
-  return {
-    targets: results.length,
-    failed_targets: results.filter((r) => r.status === 'failed').length,
-    created: ok('create'),
-    updated: ok('update'),
-    restored: ok('restore'),
-    deleted: ok('delete'),
-    unchanged: results.reduce((sum, r) => sum + r.unchanged, 0),
-    conflicts: changes.filter((c) => c.action === 'conflict').length,
-    drifted: changes.filter((c) => c.drift).length,
-    failed: changes.filter((c) => c.error !== null && c.action !== 'conflict').length,
-    held: changes.filter((c) => c.held).length,
-    skipped: changes.filter((c) => c.action === 'skip').length,
-    ...replicaCounts(changes),
-    policies: changes.filter((c) => c.policy !== undefined && c.error === null).length,
-  }
-}
+export const emptySummary = (): SyncSummary => ({
+  targets: 0,
+  failed_targets: 0,
+  created: 0,
+  updated: 0,
+  restored: 0,
+  deleted: 0,
+  unchanged: 0,
+  conflicts: 0,
+  drifted: 0,
+  failed: 0,
+  held: 0,
+  skipped: 0,
+  policies: 0,
+})
 
-/** Replica regions added and removed by the changes that went through; absent when none, so other runs read as before. */
-function replicaCounts(changes: readonly SecretChange[]): Partial<SyncSummary> {
-  const done = changes.filter((c) => c.error === null)
-  const added = done.reduce((sum, c) => sum + (c.replicas_added?.length ?? 0), 0)
-  const removed = done.reduce((sum, c) => sum + (c.replicas_removed?.length ?? 0), 0)
-  return added + removed > 0 ? {replicas_added: added, replicas_removed: removed} : {}
+/** Adds one target's result to the run's counts, so the counts need no result kept (issue 12). */
+export function addToSummary(summary: SyncSummary, result: TargetSyncResult): void {
+  summary.targets += 1
+  summary.unchanged += result.unchanged
+  if (result.status === 'failed') {
+    summary.failed_targets += 1
+    // A failed target applied nothing: its listed changes are not counted as done.
+    return
+  }
+  for (const change of result.changes) {
+    const ok = change.error === null
+    if (ok && change.action === 'create') summary.created += 1
+    if (ok && change.action === 'update') summary.updated += 1
+    if (ok && change.action === 'restore') summary.restored += 1
+    if (ok && change.action === 'delete') summary.deleted += 1
+    if (change.action === 'conflict') summary.conflicts += 1
+    if (change.drift) summary.drifted += 1
+    if (!ok && change.action !== 'conflict') summary.failed += 1
+    if (change.held) summary.held += 1
+    if (change.action === 'skip') summary.skipped += 1
+    if (ok && change.policy !== undefined) summary.policies += 1
+    // Present only when some replica region changed, so other runs' summaries read as before.
+    const replicas = ok ? (change.replicas_added?.length ?? 0) + (change.replicas_removed?.length ?? 0) : 0
+    if (replicas > 0) {
+      summary.replicas_added = (summary.replicas_added ?? 0) + (change.replicas_added?.length ?? 0)
+      summary.replicas_removed = (summary.replicas_removed ?? 0) + (change.replicas_removed?.length ?? 0)
+    }
+  }
 }
 
 /**

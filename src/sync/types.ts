@@ -106,7 +106,11 @@ export interface SyncRunResult {
   run_id: string
   dry_run: boolean
   summary: SyncSummary
-  targets: TargetSyncResult[]
+  /**
+   * In output order. A run's are its SettledTargets (src/report/settled-targets.ts): iterable as often as needed,
+   * one result at a time, never all in memory as objects; a fixture's may be an array.
+   */
+  targets: Iterable<TargetSyncResult>
   /** Per account-region synced; absent where nothing reached AWS (a run without adapters, a test's fixture). */
   throttling?: AccountRegionThrottling[]
 }

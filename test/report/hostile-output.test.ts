@@ -17,7 +17,7 @@ import {renderPipelineOutput} from '../../src/report/render-pipeline.js'
 import {renderSync} from '../../src/report/render-sync.js'
 import {renderSyncGithub} from '../../src/report/sync-github.js'
 import {renderSyncJson} from '../../src/report/sync-json.js'
-import type {SecretChange, SyncRunResult} from '../../src/sync/types.js'
+import type {SecretChange, SyncRunResult, TargetSyncResult} from '../../src/sync/types.js'
 import {escapeUntrusted} from '../../src/util/untrusted-text.js'
 import {renderValidateText, type ValidateResult} from '../../src/validate.js'
 import {HostileText} from '../support/hostile-text.js'
@@ -34,7 +34,7 @@ const FIRST_SEED = Number(process.env.HOSTILE_SEED ?? 1)
 const seeds = Array.from({length: SEEDS}, (_, i) => FIRST_SEED + i)
 
 /** A sync run of one to three targets, every name, key, error and value hostile; values carry unique markers. */
-function hostileRun(seed: number): {result: SyncRunResult; markers: string[]} {
+function hostileRun(seed: number): {result: SyncRunResult & {targets: TargetSyncResult[]}; markers: string[]} {
   const gen = new HostileText(seed)
   const markers: string[] = []
   const value = (): string => {

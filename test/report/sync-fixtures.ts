@@ -39,8 +39,11 @@ export const target = (name: string, fields: Partial<TargetSyncResult> = {}): Ta
 const count = (targets: TargetSyncResult[], test: (c: SecretChange) => boolean): number =>
   targets.flatMap((t) => t.changes).filter(test).length
 
+/** A run as a fixture holds it: its targets an array (a real run's are its SettledTargets). */
+export type RunFixture = SyncRunResult & {targets: TargetSyncResult[]}
+
 /** A run whose summary is counted from its targets (conflicts count as conflicts, not as failed). */
-export function run(targets: TargetSyncResult[], fields: Partial<SyncRunResult> = {}): SyncRunResult {
+export function run(targets: TargetSyncResult[], fields: Partial<RunFixture> = {}): RunFixture {
   const written = (action: SecretChange['action']) => (c: SecretChange) => c.action === action && c.error === null
   return {
     run_id: 'run-1',
@@ -66,7 +69,7 @@ export function run(targets: TargetSyncResult[], fields: Partial<SyncRunResult> 
 }
 
 /** Two targets: a create, an update with drift and key changes, a conflict; the second target failed. */
-export const sampleRun = (fields: Partial<SyncRunResult> = {}): SyncRunResult =>
+export const sampleRun = (fields: Partial<RunFixture> = {}): RunFixture =>
   run(
     [
       target('prod-us', {
@@ -95,7 +98,7 @@ export const sampleRun = (fields: Partial<SyncRunResult> = {}): SyncRunResult =>
   )
 
 /** The sample with values attached to every change, each value unique so a leak is easy to find. */
-export const sampleRunWithValues = (fields: Partial<SyncRunResult> = {}): SyncRunResult => {
+export const sampleRunWithValues = (fields: Partial<RunFixture> = {}): RunFixture => {
   const result = sampleRun(fields)
   const [prod, staging] = result.targets
   if (!prod || !staging) throw new Error('sample has two targets')

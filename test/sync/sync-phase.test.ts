@@ -62,7 +62,9 @@ async function sync(sync: string, targets: DesiredTarget[], dryRun = false) {
   const runtime = recordingRuntime('info')
   const adapters = buildAdapters(config, runtime, {})
   try {
-    const result = await syncStage({config, graph, runtime, adapters, desired: targets, dryRun})
+    const staged = await syncStage({config, graph, runtime, adapters, desired: targets, dryRun})
+    const result = {...staged, targets: [...staged.targets]}
+    staged.targets.close()
     return {result, exitCode: syncExitCode(result, false)}
   } finally {
     adapters.breakers.shutdown()
