@@ -10,7 +10,7 @@ import type {Runtime} from '../runtime.js'
 import type {DesiredStates} from '../sync/sync-phase.js'
 import type {Adapters} from './compose.js'
 import {recordSnapshot, type TargetMergeReport} from './merge-stage.js'
-import {SecretBudget} from './secret-budget.js'
+import {SecretBudget} from '../util/secret-budget.js'
 import {TargetMerger} from './target-merger.js'
 
 /** What `pipeline --merge-only` reports. */
@@ -127,6 +127,7 @@ export async function mergedStates(input: MergeStageInput, sync: readonly string
   const {merger} = await openMerge(input, names)
   return {
     names,
+    secretsAtMost: (name) => merger.secretsAtMost(name),
     take: async (name) => {
       const {target, report} = await merger.take(name)
       return report.status === 'failed' || !target.ok

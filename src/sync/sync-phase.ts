@@ -7,6 +7,7 @@ import type {Runtime} from '../runtime.js'
 import type {SnapshotStore} from '../store/index.js'
 import {InternalError} from '../errors.js'
 import type {JsonObject} from '../util/canonical-json.js'
+import {SecretBudget} from '../util/secret-budget.js'
 import {roleArnFor} from '../aws/target-credentials.js'
 import {targetShape} from './shape-secrets.js'
 import type {WriteLimiter} from './apply.js'
@@ -44,6 +45,8 @@ export interface DesiredStates {
   /** The targets to sync, in the order their results are reported. */
   names: readonly string[]
   take(name: string): Promise<DesiredTarget>
+  /** How many secrets `name` holds at most, when known before taking it (the merge knows; a snapshot does not). */
+  secretsAtMost?(name: string): number
 }
 
 /** Desired states already built (a rollback, a test). */
@@ -52,6 +55,10 @@ export const listedStates = (targets: readonly DesiredTarget[]): DesiredStates =
   return {
     names: targets.map((target) => target.name),
     take: (name) => Promise.resolve(byName.get(name) as DesiredTarget),
+    secretsAtMost: (name) => {
+      const target = byName.get(name)
+      return target?.ok ? target.secrets.size : 0
+    },
   }
 }
 
@@ -110,6 +117,14 @@ export function deletionVerdict(planned: number, maxDeletions: number): Deletion
  */
 export const TAKE_CONCURRENCY = 4
 
+/**
+ * And how many secrets the targets in flight hold together, at most (SecretBudget: a larger target runs alone).
+ * A target being synced holds its listing, applied record, desired and shaped state and plan, about 3.5 KB a
+ * secret, so 16 targets of 2,000 secrets in flight peaked near 450 MiB where the number of targets hardly counts
+ * (issue 12). 1,000 accounts of 20 secrets still run `sync.concurrency` at once.
+ */
+export const SYNC_SECRETS_IN_FLIGHT = 8_000
+
 /** The verdict for a target with no pending deletion: none would change what it does. */
 const NOTHING_TO_DELETE: DeletionVerdict = {allowed: true}
 
@@ -126,6 +141,7 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<void> {
   const configs = new Map(config.targets.map((target) => [target.name, target]))
   const limit = pLimit(config.sync.concurrency)
   const taking = pLimit(Math.min(config.sync.concurrency, TAKE_CONCURRENCY))
+  const budget = new SecretBudget(SYNC_SECRETS_IN_FLIGHT)
   const staged = new Map<string, {target: StagedTarget; redactor: Redactor}>()
   const settle = async (target: StagedTarget, redactor: Redactor, verdict: DeletionVerdict): Promise<void> => {
     // The values the target read are let go with it; whatever of it outlives it is redacted with them first.
@@ -134,15 +150,17 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<void> {
     reportUnapplied(result, input.runtime)
     input.onTargetDone(result)
   }
-  await forEachByLevel(graph, input.targets.names, limit, async (name) => {
-    const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
-    const redactor = input.runtime.redactor.scope()
-    const runtime = {...input.runtime, redactor}
-    const desired = await taking(() => input.targets.take(name))
-    const target = await stageTarget(resolved, desired, {...input, runtime})
-    if (target.deletions === 0) await settle(target, redactor, NOTHING_TO_DELETE)
-    else staged.set(name, {target, redactor})
-  })
+  await forEachByLevel(graph, input.targets.names, limit, (name) =>
+    budget.run(input.targets.secretsAtMost?.(name) ?? 0, async () => {
+      const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
+      const redactor = input.runtime.redactor.scope()
+      const runtime = {...input.runtime, redactor}
+      const desired = await taking(() => input.targets.take(name))
+      const target = await stageTarget(resolved, desired, {...input, runtime})
+      if (target.deletions === 0) await settle(target, redactor, NOTHING_TO_DELETE)
+      else staged.set(name, {target, redactor})
+    }),
+  )
   const planned = [...staged.values()].reduce((sum, {target}) => sum + target.deletions, 0)
   const verdict = deletionVerdict(planned, input.settings.maxDeletions)
   await Promise.all([...staged.values()].map(({target, redactor}) => limit(() => settle(target, redactor, verdict))))

@@ -1,7 +1,7 @@
 /**
  * Admits work by its size in secrets: a job starts while the secrets of the jobs in flight plus its own stay
  * within `limit`, or when nothing else is in flight (a job larger than the budget runs alone).
- * Jobs start in the order they asked. Merge-only uses it so that many small targets overlap their merge-store
+ * Jobs start in the order they asked. Merge-only and the sync phase use it so that many small targets overlap their merge-store
  * calls while one 100,000-secret target is merged and recorded by itself: what a target in flight holds grows
  * with its secrets, so the budget bounds memory where a count of targets cannot (issue 12).
  */

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {SecretBudget} from '../../src/pipeline/secret-budget.js'
+import {SecretBudget} from '../../src/util/secret-budget.js'
 
 /** A job that records when it starts and finishes only when told to. */
 function controlledJob(log: string[], name: string) {
