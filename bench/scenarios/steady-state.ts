@@ -90,18 +90,30 @@ async function setup(): Promise<void> {
   })
 }
 
-/** In a child: one run against the parent's stack (BENCH_STACK_ENV), printing its own peak RSS. */
+/**
+ * In a child: one run against the parent's stack (BENCH_STACK_ENV), printing its own peak RSS, and what of the
+ * heap was live: the highest heapUsed seen (sampled) against what is left after a forced GC once the run is done.
+ * A peak far above the live heap is garbage V8 had not collected yet, not state the run holds.
+ */
 async function phase(which: Exclude<Phase, 'setup'>): Promise<void> {
   const stackEnv = JSON.parse(process.env.BENCH_STACK_ENV ?? '{}') as Record<string, string>
+  let heapPeak = 0
+  const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 50)
   const {exitCode, summary, seconds} = await runPipelineReportOnce(stackEnv, process.env.BENCH_CONFIG ?? '', {
     dryRun: which === 'dry-run',
   })
+  clearInterval(sampler)
+  ;(globalThis as {gc?: () => void}).gc?.()
+  const mib = (bytes: number): string => `${Math.round(bytes / 1048576)} MiB`
   emit({
     scenario: `${TARGETS} targets × ${SECRETS} secrets, ${PHASES[which]}`,
     seconds,
     peakRssMiB: peakRssMiB(),
     calls: {},
-    notes: [`exit ${exitCode}: ${JSON.stringify(summary)}`],
+    notes: [
+      `exit ${exitCode}: ${JSON.stringify(summary)}`,
+      `heapUsed peak ${mib(heapPeak)}, live after the run and a GC ${mib(process.memoryUsage().heapUsed)}`,
+    ],
   })
 }
 
