@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
-import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
+import {pipelineConfigText, runPipelineJson, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Stories of exact values (issue 10 defect 6, issue 17 item 7), run as a user runs the CLI against the test
@@ -61,10 +61,7 @@ async function putVault(path: string, data: string): Promise<void> {
   expect(response.status).toBe(200)
 }
 
-const pipeline = async (...args: string[]) => {
-  const result = await runCli(['pipeline', '-c', config, '--json', ...args], {env: stack.env})
-  return {...result, json: parseJsonOutput<SyncJson>(result)}
-}
+const pipeline = (...args: string[]) => runPipelineJson<SyncJson>(stack.env, config, args)
 const secretString = (name: string): string | undefined =>
   stack.aws.secretsManager.getSecret(ACCOUNT, REGION, name)?.value
 const writes = () => secretsManagerWrites(stack.controls)

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-secrets-manager'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
-import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
+import {quietPipelineConfigText, runPipelineJson, secretsManagerWrites, THREE_SECRETS_STACK} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Issue 16 item 3, replica regions: stories of `secretsync pipeline` against the test stack, whose Secrets Manager
@@ -36,17 +36,8 @@ let config: string
 const target = (replicas: string, extra = '') =>
   `  - {name: app, account_id: "${ACCOUNT}", imports: [base]${replicas ? `, replica_regions: [${replicas}]` : ''}${extra}}\n`
 const writeConfig = (targets: string, settings = ''): Promise<string> =>
-  writeTempConfig(
-    pipelineConfigText({
-      region: REGION,
-      targets,
-      extra: `logging: {level: warn}\nretry: {max_attempts: 2, base_delay: 10ms, max_delay: 20ms}\n${settings}`,
-    }),
-  )
-const pipeline = async (...args: string[]) => {
-  const result = await runCli(['pipeline', '-c', config, '--json', ...args], {env: stack.env})
-  return {...result, json: parseJsonOutput<SyncJson>(result)}
-}
+  writeTempConfig(quietPipelineConfigText(targets, settings, REGION))
+const pipeline = (...args: string[]) => runPipelineJson<SyncJson>(stack.env, config, args)
 const sm = () => stack.aws.secretsManager
 const replicaRegions = (name: string) => (sm().getSecret(ACCOUNT, REGION, name)?.replicas ?? []).map((r) => r.region)
 const count = (operation: string) => stack.controls.count({service: 'secretsmanager', operation})
@@ -64,16 +55,7 @@ const operator = (region: string) =>
   })
 
 beforeEach(async () => {
-  stack = await startTestStack({
-    vault: {
-      secrets: {
-        'secret/base/db': {user: 'app', password: 'pw-1'},
-        'secret/base/svc/api': {key: 'k-1'},
-        'secret/base/svc/cfg': {n: 1},
-      },
-    },
-    aws: {buckets: ['merge-store']},
-  })
+  stack = await startTestStack(THREE_SECRETS_STACK)
 })
 afterEach(async () => {
   await stack.close()

@@ -2,7 +2,7 @@ import {writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
-import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
+import {pipelineConfigText, runPipelineJson, secretsManagerWrites, THREE_SECRETS_STACK} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Issue 16 item 5 stories of `secretsync pipeline`: `resource_policy` put on every secret of the target with
@@ -58,10 +58,7 @@ const writeConfig = async (policy: string | undefined, settings = ''): Promise<s
   await writeFile(join(dirname(file), 'policy.json'), JSON.stringify(readerPolicy('{{account_id}}')))
   return file
 }
-const pipeline = async (...args: string[]) => {
-  const result = await runCli(['pipeline', '-c', config, '--json', ...args], {env: stack.env})
-  return {...result, json: parseJsonOutput<SyncJson>(result)}
-}
+const pipeline = (...args: string[]) => runPipelineJson<SyncJson>(stack.env, config, args)
 const app = (json: SyncJson) => json.targets.find((t) => t.name === 'app')
 const secret = (name: string) => stack.aws.secretsManager.getSecret(ACCOUNT, REGION, name)
 const policyOf = (name: string): unknown => {
@@ -72,16 +69,7 @@ const count = (operation: string) => stack.controls.count({service: 'secretsmana
 const APP_SECRETS = ['db', 'svc/api', 'svc/cfg']
 
 beforeEach(async () => {
-  stack = await startTestStack({
-    vault: {
-      secrets: {
-        'secret/base/db': {user: 'app', password: 'pw-1'},
-        'secret/base/svc/api': {key: 'k-1'},
-        'secret/base/svc/cfg': {n: 1},
-      },
-    },
-    aws: {buckets: ['merge-store']},
-  })
+  stack = await startTestStack(THREE_SECRETS_STACK)
 })
 afterEach(async () => {
   await stack.close()

@@ -1,7 +1,13 @@
 import {RotateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
-import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
+import {
+  pipelineConfigText,
+  quietPipelineConfigText,
+  runPipelineJson,
+  secretsManagerWrites,
+  THREE_SECRETS_STACK,
+} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Issue 16 stories of `secretsync pipeline`: what lands in Secrets Manager (names, keys, formats, rotation),
@@ -28,33 +34,15 @@ let config: string
 
 const target = (extra: string) => `  - {name: app, account_id: "${ACCOUNT}", imports: [base]${extra}}\n`
 const writeConfig = (targets: string, settings = ''): Promise<string> =>
-  writeTempConfig(
-    pipelineConfigText({
-      region: REGION,
-      targets,
-      extra: `logging: {level: warn}\nretry: {max_attempts: 2, base_delay: 10ms, max_delay: 20ms}\n${settings}`,
-    }),
-  )
-const pipeline = async (...args: string[]) => {
-  const result = await runCli(['pipeline', '-c', config, '--json', ...args], {env: stack.env})
-  return {...result, json: parseJsonOutput<SyncJson>(result)}
-}
+  writeTempConfig(quietPipelineConfigText(targets, settings, REGION))
+const pipeline = (...args: string[]) => runPipelineJson<SyncJson>(stack.env, config, args)
 const names = () => stack.aws.secretsManager.listNames(ACCOUNT, REGION).sort()
 const live = () =>
   names().filter((name) => stack.aws.secretsManager.getSecret(ACCOUNT, REGION, name)?.deletedDate === undefined)
 const count = (operation: string) => stack.controls.count({service: 'secretsmanager', operation})
 
 beforeEach(async () => {
-  stack = await startTestStack({
-    vault: {
-      secrets: {
-        'secret/base/db': {user: 'app', password: 'pw-1'},
-        'secret/base/svc/api': {key: 'k-1'},
-        'secret/base/svc/cfg': {n: 1},
-      },
-    },
-    aws: {buckets: ['merge-store']},
-  })
+  stack = await startTestStack(THREE_SECRETS_STACK)
 })
 afterEach(async () => {
   await stack.close()

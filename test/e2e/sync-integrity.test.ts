@@ -1,7 +1,7 @@
 import {SecretsManagerClient, TagResourceCommand} from '@aws-sdk/client-secrets-manager'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
-import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
+import {parseJsonOutput, pipelineConfigText, runPipelineJson, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Issue 10 stories of `secretsync pipeline`, run as a user runs the built CLI: one deletion budget per run,
@@ -44,10 +44,7 @@ function writeConfig(options: {targets?: string; settings?: string; token?: stri
   )
 }
 
-const pipeline = async (...args: string[]) => {
-  const result = await runCli(['pipeline', '-c', config, '--json', ...args], {env: stack.env})
-  return {...result, json: parseJsonOutput<SyncJson>(result)}
-}
+const pipeline = (...args: string[]) => runPipelineJson<SyncJson>(stack.env, config, args)
 const sm = (s: TestStack) => s.aws.secretsManager
 const secretIn = (name: string) => sm(stack).getSecret(ACCOUNT, REGION, name)
 const count = (operation: string) => stack.controls.count({service: 'secretsmanager', operation})

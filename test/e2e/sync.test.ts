@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
-import {parseJsonOutput, pipelineConfigText, secretsManagerWrites} from '../support/e2e.js'
+import {parseJsonOutput, pipelineConfigText, runPipelineJson, secretsManagerWrites} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
 
 // Stories of `secretsync pipeline` against the in-process Vault and AWS servers, run as a user runs the CLI.
@@ -29,10 +29,7 @@ async function writeConfig(
   return writeTempConfig(pipelineConfigText({targets: target, extra: `logging: {level: warn}\n${extra}`}))
 }
 
-const pipeline = async (...args: string[]) => {
-  const result = await runCli(['pipeline', '-c', config, '--json', ...args], {env: stack.env})
-  return {...result, json: parseJsonOutput<SyncJson>(result)}
-}
+const pipeline = (...args: string[]) => runPipelineJson<SyncJson>(stack.env, config, args)
 
 const writes = () => secretsManagerWrites(stack.controls)
 const secretIn = (name: string) => stack.aws.secretsManager.getSecret(ACCOUNT, 'us-east-1', name)

@@ -1,4 +1,6 @@
+import {runCli, type CliResult} from './cli.js'
 import type {Controls} from './controls.js'
+import type {StackFixture} from './fixture.js'
 
 /** Every Secrets Manager operation that changes state: what "no write" means in the e2e stories. */
 export const SECRETS_MANAGER_WRITES = [
@@ -61,3 +63,33 @@ aws:
   role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
 targets:
 ${targets}${extra}`
+
+/** `secretsync pipeline -c <config> --json …args` in-process against `env`, with its JSON output parsed. */
+export async function runPipelineJson<T>(
+  env: Record<string, string>,
+  config: string,
+  args: readonly string[],
+): Promise<CliResult & {json: T}> {
+  const result = await runCli(['pipeline', '-c', config, '--json', ...args], {env})
+  return {...result, json: parseJsonOutput<T>(result)}
+}
+
+/** The e2e config with the quiet log and the fast retry most stories use, then `settings` (YAML lines). */
+export const quietPipelineConfigText = (targets: string, settings = '', region = 'us-east-1'): string =>
+  pipelineConfigText({
+    region,
+    targets,
+    extra: `logging: {level: warn}\nretry: {max_attempts: 2, base_delay: 10ms, max_delay: 20ms}\n${settings}`,
+  })
+
+/** Three Vault secrets under secret/base/ (two in a folder) and a merge-store bucket: the shapes stories' stack. */
+export const THREE_SECRETS_STACK: StackFixture = {
+  vault: {
+    secrets: {
+      'secret/base/db': {user: 'app', password: 'pw-1'},
+      'secret/base/svc/api': {key: 'k-1'},
+      'secret/base/svc/cfg': {n: 1},
+    },
+  },
+  aws: {buckets: ['merge-store']},
+}
