@@ -2,7 +2,7 @@ import {DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient} from
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../test/support/cli.js'
 import {awsState, type SecretState} from './support/aws-state.js'
-import {startItStack, uniqueName, type ItStack} from './support/harness.js'
+import {itConfigText, startItStack, uniqueName, type ItStack} from './support/harness.js'
 
 // Story: a team keeps its secrets in us-east-1 and wants read-only replicas in eu-west-1, later also in us-west-2,
 // then drops eu-west-1; an orphan with replicas is deleted; a replica region that already holds the name fails.
@@ -35,27 +35,19 @@ const vaultPath = (relative: string) => `secret/${root}/${relative}`
 const name = (relative: string) => `${prefix}${relative}`
 
 const configWith = (replicas: string) =>
-  writeTempConfig(`vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-vault_sources:
-  - {name: base, mount: secret/${root}/}
-merge_store:
-  bucket: ${bucket}
-  prefix: merged/
-  endpoint: \${AWS_ENDPOINT_URL}
-  force_path_style: true
-aws:
-  region: us-east-1
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-  - {name: team-a, account_id: "${A}", imports: [base], secret_prefix: ${prefix}, replica_regions: [${replicas}]}
-sync:
+  writeTempConfig(
+    itConfigText({
+      root,
+      bucket,
+      targets: `  - {name: team-a, account_id: "${A}", imports: [base], secret_prefix: ${prefix}, replica_regions: [${replicas}]}
+`,
+      extra: `sync:
   delete_orphans: true
   recovery_window_days: 7
 logging: {level: warn}
-`)
+`,
+    }),
+  )
 
 const pipeline = async (config: string) => {
   const result = await runCli(['pipeline', '-c', config, '--json'], {env: stack.env})

@@ -9,7 +9,7 @@ import {
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../test/support/cli.js'
 import {awsState, type SecretState} from './support/aws-state.js'
-import {startItStack, uniqueName, type ItStack} from './support/harness.js'
+import {itConfigText, startItStack, uniqueName, type ItStack} from './support/harness.js'
 
 // Story: a platform team lets one other account read its secrets through a resource policy secretsync puts on every
 // secret of the target. Each step is one `secretsync pipeline` run of the built CLI; state is checked through the
@@ -42,23 +42,15 @@ let root: string
 let prefix: string
 let bucket: string
 
-const configText = (policy: string) => `vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-vault_sources:
-  - {name: base, mount: secret/${root}/}
-merge_store:
-  bucket: ${bucket}
-  endpoint: \${AWS_ENDPOINT_URL}
-  force_path_style: true
-aws:
-  region: us-east-1
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-  - {name: team-a, account_id: "${A}", imports: [base], secret_prefix: ${prefix}${policy}}
-logging: {level: warn}
-`
+const configText = (policy: string) =>
+  itConfigText({
+    root,
+    bucket,
+    targets: `  - {name: team-a, account_id: "${A}", imports: [base], secret_prefix: ${prefix}${policy}}
+`,
+    extra: `logging: {level: warn}
+`,
+  })
 const pipeline = async (policy: string, ...extra: string[]) => {
   const config = await writeTempConfig(configText(policy))
   await writeFile(join(dirname(config), 'readers.json'), JSON.stringify(readers('{{account_id}}')))

@@ -1,7 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../test/support/cli.js'
 import {awsState, type SecretState} from './support/aws-state.js'
-import {startItStack, uniqueName, type ItStack} from './support/harness.js'
+import {itConfigText, startItStack, uniqueName, type ItStack} from './support/harness.js'
 
 // Story: a platform team keeps two AWS accounts in step with Vault. team-a lives in account A (aws.role_pattern),
 // team-b in account B (its own role_arn) and imports team-a; shared runs as the base identity. Each step is one
@@ -48,29 +48,21 @@ beforeAll(async () => {
   await stack.createBucket(bucket)
   await stack.writeVaultSecret(vaultPath('db'), {user: 'app', password: 'pw-1', port: 5432})
   await stack.writeVaultSecret(vaultPath('api'), {key: 'k-1'})
-  config = await writeTempConfig(`vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-vault_sources:
-  - {name: base, mount: secret/${root}/}
-merge_store:
-  bucket: ${bucket}
-  prefix: merged/
-  endpoint: \${AWS_ENDPOINT_URL}
-  force_path_style: true
-aws:
-  region: us-east-1
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-  - {name: team-a, account_id: "${A}", imports: [base], secret_prefix: ${prefix}}
+  config = await writeTempConfig(
+    itConfigText({
+      root,
+      bucket,
+      targets: `  - {name: team-a, account_id: "${A}", imports: [base], secret_prefix: ${prefix}}
   - {name: team-b, role_arn: "arn:aws:iam::${B}:role/SecretSync", imports: [team-a], overrides: {env: b}, secret_prefix: ${prefix}}
   - {name: shared, imports: [base], secret_prefix: ${prefix}shared/}
-sync:
+`,
+      extra: `sync:
   delete_orphans: true
   recovery_window_days: 7
 logging: {level: warn}
-`)
+`,
+    }),
+  )
 })
 
 afterAll(async () => {

@@ -186,3 +186,35 @@ export async function startItStack(): Promise<ItStack> {
 /** A unique name per scenario, so scenarios never share state on a long-lived compose stack. */
 export const uniqueName = (prefix: string): string =>
   `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`
+
+/**
+ * The integration stories' config: token auth, one source `base` at `secret/<root>/`, the merge store in `bucket`
+ * (path-style, under `merged/`) and AWS at the stack's endpoint with the SecretSync role pattern; `targets` is the
+ * YAML under `targets:` and `extra` what follows (each line ending in a newline).
+ */
+export const itConfigText = ({
+  root,
+  bucket,
+  targets,
+  extra = '',
+}: {
+  root: string
+  bucket: string
+  targets: string
+  extra?: string
+}): string => `vault:
+  address: \${VAULT_ADDR}
+  auth: {method: token}
+vault_sources:
+  - {name: base, mount: secret/${root}/}
+merge_store:
+  bucket: ${bucket}
+  prefix: merged/
+  endpoint: \${AWS_ENDPOINT_URL}
+  force_path_style: true
+aws:
+  region: us-east-1
+  endpoint: \${AWS_ENDPOINT_URL}
+  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
+targets:
+${targets}${extra}`
