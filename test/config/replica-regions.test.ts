@@ -1,20 +1,10 @@
 import {describe, expect, it} from 'vitest'
-import {parseConfig} from '../../src/config/load.js'
+import {appTargetConfig} from '../support/config-probe.js'
 
 // `replica_regions` (issue 16 item 3) checked at load: each error names file, line and key.
 
 const FILE = 'secretsync.yaml'
-const configText = (target: string, extra = '') =>
-  `aws: {region: us-east-1}\nvault: {address: "http://127.0.0.1:8200"}\nvault_sources:\n  - {name: base, mount: secret/base/}\ntargets:\n  - name: app\n    imports: [base]\n${target}${extra}`
-const parse = (target: string, extra = '') => parseConfig(configText(target, extra), FILE, {env: {}}).config
-const problem = (target: string, extra = ''): string => {
-  try {
-    parse(target, extra)
-  } catch (error) {
-    return (error as Error).message
-  }
-  throw new Error('expected a config error')
-}
+const {parse, problem} = appTargetConfig({file: FILE})
 
 describe('replica_regions', () => {
   it('Given regions with and without a KMS key on a target and a discovery template, then they load as written', () => {

@@ -3,7 +3,7 @@ import {mkdir, mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
-import {parseConfig} from '../../src/config/load.js'
+import {appTargetConfig} from '../support/config-probe.js'
 
 // The config side of `resource_policy` (issue 16 item 5): a file relative to the config, inline JSON or a mapping,
 // loaded into the document and checked; every problem names file, line and key, and a file that is not a regular
@@ -11,17 +11,9 @@ import {parseConfig} from '../../src/config/load.js'
 
 let dir: string
 let file: string
-const configText = (policy: string, extra = '') =>
-  `aws: {region: us-east-1}\nvault: {address: "http://127.0.0.1:8200"}\nvault_sources:\n  - {name: base, mount: secret/base/}\ntargets:\n  - name: app\n    imports: [base]\n    resource_policy: ${policy}\n${extra}`
-const parse = (policy: string, extra = '') => parseConfig(configText(policy, extra), file, {env: {}}).config
-const problem = (policy: string, extra = ''): string => {
-  try {
-    parse(policy, extra)
-  } catch (error) {
-    return (error as Error).message
-  }
-  throw new Error('expected a config error')
-}
+const app = appTargetConfig({file: () => file})
+const parse = (policy: string, extra = '') => app.parse(`    resource_policy: ${policy}\n`, extra)
+const problem = (policy: string, extra = '') => app.problem(`    resource_policy: ${policy}\n`, extra)
 const DOC = {
   Version: '2012-10-17',
   Statement: [
