@@ -121,10 +121,6 @@ export function parseNameTemplate(text: string): ParsedTemplate {
 export const templateVariables = (template: NameTemplate): Set<NameVariable> =>
   new Set(template.parts.flatMap((part) => ('variable' in part ? [part.variable] : [])))
 
-/** The literal text of a template (what it contributes whatever the variables hold). */
-export const templateLiterals = (template: NameTemplate): string[] =>
-  template.parts.flatMap((part) => ('literal' in part ? [part.literal] : []))
-
 const applyFilter = (value: string, filter: Filter): string =>
   filter.name === 'lower'
     ? value.toLowerCase()

@@ -169,25 +169,41 @@ export function isKnownInSync(
 const ownedByAnotherTarget = (existing: CurrentSecret, target: string): boolean =>
   existing.owned && existing.ownerTarget !== undefined && existing.ownerTarget !== target
 
+/** Who asks which secrets a target may read: the target, `--adopt`, its rotation rule and (when known) its region. */
+type TouchScope = Pick<PlanOptions, 'adopt' | 'target' | 'rotation' | 'region'>
+
+/**
+ * The listed secret behind `secret` when this target may read and write it: listed, not another target's, not a
+ * replica of a primary elsewhere, ours (or unowned with `adopt`), not left to rotation. The one rule every read
+ * before planning starts from.
+ */
+function touchable(
+  secret: DesiredSecret,
+  current: ReadonlyMap<string, CurrentSecret>,
+  options: TouchScope,
+): CurrentSecret | undefined {
+  const existing = current.get(secret.name)
+  if (secret.problem !== undefined || !existing) return undefined
+  if (ownedByAnotherTarget(existing, options.target) || isReplicaElsewhere(existing, options.region)) return undefined
+  if (!existing.owned && !options.adopt) return undefined
+  return leftToRotation(existing, options) ? undefined : existing
+}
+
 /**
  * Names whose current value must be read before planning: this target's own (or, with `adopt`, unowned) secrets,
- * live, with a value, not provably in sync. A conflict is decided from ListSecrets' tags alone, so the value of a
+ * live, with a value, not provably in sync, and not a replica of another region's primary. A conflict is decided from ListSecrets' tags alone, so the value of a
  * secret that is not ours is never read (the IAM policy may then grant GetSecretValue on owned secrets only).
  */
 export function namesToRead(
   desired: readonly DesiredSecret[],
   current: ReadonlyMap<string, CurrentSecret>,
   applied: AppliedRecord | undefined,
-  options: Pick<PlanOptions, 'adopt' | 'target' | 'rotation'>,
+  options: TouchScope,
 ): string[] {
   return desired
     .filter((secret) => {
-      const existing = current.get(secret.name)
-      if (secret.problem !== undefined) return false
+      const existing = touchable(secret, current, options)
       if (!existing || existing.scheduledForDeletion || existing.currentVersionId === undefined) return false
-      if (ownedByAnotherTarget(existing, options.target)) return false
-      if (!existing.owned && !options.adopt) return false
-      if (leftToRotation(existing, options)) return false
       return !isKnownInSync(secret, existing, applied)
     })
     .map((secret) => secret.name)
@@ -200,16 +216,12 @@ export function namesToRead(
 export function namesToDescribe(
   desired: readonly DesiredSecret[],
   current: ReadonlyMap<string, CurrentSecret>,
-  options: Pick<PlanOptions, 'adopt' | 'target' | 'rotation' | 'region' | 'replicaRegions'>,
+  options: TouchScope & Pick<PlanOptions, 'replicaRegions'>,
 ): string[] {
   return desired
     .filter((secret) => {
-      const existing = current.get(secret.name)
-      if (secret.problem !== undefined || !existing) return false
-      if (ownedByAnotherTarget(existing, options.target) || isReplicaElsewhere(existing, options.region)) return false
-      if (!existing.owned && !options.adopt) return false
-      if (leftToRotation(existing, options)) return false
-      return replicasNeedDescribe(existing.metadata.tags, options.replicaRegions)
+      const existing = touchable(secret, current, options)
+      return existing !== undefined && replicasNeedDescribe(existing.metadata.tags, options.replicaRegions)
     })
     .map((secret) => secret.name)
 }
@@ -222,15 +234,12 @@ export function namesToDescribe(
 export function policyNamesToRead(
   desired: readonly DesiredSecret[],
   current: ReadonlyMap<string, CurrentSecret>,
-  options: Pick<PlanOptions, 'adopt' | 'target' | 'rotation' | 'region' | 'resourcePolicy'>,
+  options: TouchScope & Pick<PlanOptions, 'resourcePolicy'>,
 ): string[] {
   return desired
     .filter((secret) => {
-      const existing = current.get(secret.name)
-      if (secret.problem !== undefined || !existing || existing.scheduledForDeletion) return false
-      if (ownedByAnotherTarget(existing, options.target) || isReplicaElsewhere(existing, options.region)) return false
-      if (!existing.owned && !options.adopt) return false
-      if (leftToRotation(existing, options)) return false
+      const existing = touchable(secret, current, options)
+      if (!existing || existing.scheduledForDeletion) return false
       return options.resourcePolicy !== undefined || Object.hasOwn(existing.metadata.tags, POLICY_TAG)
     })
     .map((secret) => secret.name)

@@ -207,6 +207,3 @@ export function planPolicy(
     }
   return {...put, policy: 'updated', drift: tag !== undefined && tag !== currentHash}
 }
-
-/** Whether a plan writes anything. */
-export const hasPolicyWrites = (plan: PolicyPlan): boolean => plan.writes !== undefined

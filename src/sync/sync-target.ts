@@ -330,7 +330,12 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
       const rotation = target.shape?.rotation
       const read = await readValues(
         sm,
-        namesToRead(desired, current, applied, {adopt: settings.adopt, target: target.name, rotation}),
+        namesToRead(desired, current, applied, {
+          adopt: settings.adopt,
+          target: target.name,
+          rotation,
+          region: target.region,
+        }),
         runtime.redactor,
       )
       const policies = await readPolicies(

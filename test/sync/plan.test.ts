@@ -144,6 +144,14 @@ describe('planTarget', () => {
     })
   })
 
+  it('a replica of a primary in another region is not read: it is a conflict from the listing alone', () => {
+    const desired = [desiredSecret('x', '', {a: 1})]
+    const current = currentOf(owned('x', {a: 0}, {currentVersionId: 'v1', primaryRegion: 'eu-west-1'}))
+    const scope = {adopt: false, target: 't', region: 'us-east-1'}
+    expect(namesToRead(desired, current, undefined, scope)).toEqual([])
+    expect(namesToRead(desired, current, undefined, {...scope, region: 'eu-west-1'})).toEqual(['x'])
+  })
+
   it('conflict: a secret owned by another target', () => {
     const desired = [desiredSecret('x', '', {a: 1})]
     const current = currentOf(owned('x', {a: 0}, {ownerTarget: 'other'}))
