@@ -176,7 +176,8 @@ export async function applyChanges(
       const failedRegions = new Set(failed.map((entry) => entry.region))
       await recordReplicas(
         name,
-        replicasTagValue((writes.tag ?? '').split(' ').filter((r) => r && !failedRegions.has(r))),
+        // Out of what the tag says once done (written or not), so a failed add never drops the regions still in place.
+        replicasTagValue(writes.recorded.split(' ').filter((r) => r && !failedRegions.has(r))),
       )
     }
     return failed

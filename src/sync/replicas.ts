@@ -54,6 +54,8 @@ export interface ReplicaWrites {
   remove: string[]
   /** The tag value once done (`''`: untag); undefined when the tag already holds it. */
   tag?: string
+  /** The tag value once done, written or not: what a failed add is taken out of. */
+  recorded: string
 }
 
 export interface ReplicaPlan {
@@ -90,7 +92,7 @@ export function planReplicas(
     added: add.map((entry) => entry.region),
     removed: remove,
     failed,
-    ...(changed ? {writes: {add, remove, ...(retag ? {tag} : {})}} : {}),
+    ...(changed ? {writes: {add, remove, recorded: tag, ...(retag ? {tag} : {})}} : {}),
   }
 }
 
