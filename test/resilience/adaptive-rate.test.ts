@@ -255,6 +255,27 @@ describe('throttledCall', () => {
     expect((error as Error).cause).toBe(throttle)
   })
 
+  it('checks the gate after the wait too: a lock lost while the call waits for its next turn stops it', async () => {
+    const fake = fakeClock()
+    const lock = new AbortController()
+    const opts = options(fake)
+    const acquire = opts.limiter.acquire.bind(opts.limiter)
+    let turns = 0
+    // The lock is lost during the wait for the second turn, after the throttle was already answered
+    opts.limiter.acquire = async (key, group) => {
+      if (++turns === 2) lock.abort(new Error('run lock lost'))
+      return acquire(key, group)
+    }
+    let calls = 0
+    const attempt = () => {
+      calls++
+      return Promise.reject(throttle)
+    }
+    const error = await whileAllowed(lock.signal, () => throttledCall(attempt, opts)).catch((e: unknown) => e)
+    expect([calls, turns]).toEqual([1, 2])
+    expect((error as Error).message).toBe('not sent again after a throttle: run lock lost')
+  })
+
   it('a gate that stays open changes nothing: the call is sent again until it succeeds', async () => {
     const fake = fakeClock()
     let calls = 0
