@@ -1,9 +1,3 @@
-import {
-  DeleteSecretCommand,
-  PutSecretValueCommand,
-  ReplicateSecretToRegionsCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
 import {quietPipelineConfigText, runPipelineJson, secretsManagerWrites, THREE_SECRETS_STACK} from '../support/e2e.js'
@@ -42,17 +36,6 @@ const sm = () => stack.aws.secretsManager
 const replicaRegions = (name: string) => (sm().getSecret(ACCOUNT, REGION, name)?.replicas ?? []).map((r) => r.region)
 const count = (operation: string) => stack.controls.count({service: 'secretsmanager', operation})
 const NAMES = ['db', 'svc/api', 'svc/cfg']
-
-const operator = (region: string) =>
-  new SecretsManagerClient({
-    endpoint: stack.aws.url,
-    region,
-    credentials: stack.aws.credentials.issue({
-      accountId: ACCOUNT,
-      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Op/s`,
-      userId: 'OP',
-    }),
-  })
 
 beforeEach(async () => {
   stack = await startTestStack(THREE_SECRETS_STACK)
@@ -204,29 +187,5 @@ describe('replica regions', () => {
     expect(db).toMatchObject({action: 'conflict'})
     expect(db?.error).toContain(`replica of the secret in ${REGION}`)
     expect(sm().writeCalls({region: EU})).toEqual([])
-  })
-})
-
-describe('the test server replicates per the API reference', () => {
-  it('refuses writes to a replica and DeleteSecret of a primary with replicas (InvalidRequestException)', async () => {
-    const primary = operator(REGION)
-    const replicaSide = operator(EU)
-    sm().seedSecret(ACCOUNT, REGION, {name: 'x', value: 'v1'})
-    const replicated = await primary.send(
-      new ReplicateSecretToRegionsCommand({SecretId: 'x', AddReplicaRegions: [{Region: EU}]}),
-    )
-    expect(replicated.ReplicationStatus).toEqual([expect.objectContaining({Region: EU, Status: 'InSync'})])
-    await expect(
-      replicaSide.send(new PutSecretValueCommand({SecretId: 'x', SecretString: 'v2'})),
-    ).rejects.toMatchObject({
-      name: 'InvalidRequestException',
-    })
-    await expect(primary.send(new DeleteSecretCommand({SecretId: 'x'}))).rejects.toMatchObject({
-      name: 'InvalidRequestException',
-    })
-    await primary.send(new PutSecretValueCommand({SecretId: 'x', SecretString: 'v2'}))
-    expect(sm().getSecret(ACCOUNT, EU, 'x')?.value).toBe('v2')
-    primary.destroy()
-    replicaSide.destroy()
   })
 })
