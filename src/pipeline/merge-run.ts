@@ -95,10 +95,12 @@ export async function mergeStage(input: MergeStageInput): Promise<{result: Merge
   const {walked, merger} = await openMerge(input, input.targets)
   const limit = pLimit(Math.min(input.config.sync.concurrency, MERGE_ONLY_CONCURRENCY))
   const budget = new SecretBudget(MERGE_ONLY_SECRETS_IN_FLIGHT)
+  const byName = new Map<string, TargetMergeReport>()
   await forEachByLevel(input.graph, input.targets, limit, async (name) => {
-    await budget.run(merger.secretsAtMost(name), () => merger.take(name))
+    const {report} = await budget.run(merger.secretsAtMost(name), () => merger.take(name))
+    byName.set(name, report)
   })
-  const reports = merger.reportsInOrder()
+  const reports = input.targets.flatMap((name) => byName.get(name) ?? [])
   const result: MergeRunResult = {
     run_id: input.runtime.runId,
     dry_run: input.dryRun,

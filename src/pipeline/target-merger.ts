@@ -31,7 +31,6 @@ export interface TargetMergerInput {
 export class TargetMerger {
   private readonly steps = new Map<string, Promise<MergeStep>>()
   private readonly holders = new Map<string, number>()
-  private readonly reports = new Map<string, TargetMergeReport>()
   private readonly inputs: Map<string, ReturnType<typeof mergeInputs>[number]>
 
   constructor(private readonly input: TargetMergerInput) {
@@ -59,11 +58,6 @@ export class TargetMerger {
       const outcome = walked.outcomes.get(source)
       return sum + (outcome?.ok ? outcome.secrets.size : 0)
     }, 0)
-  }
-
-  /** The snapshot reports of every target merged so far, in `targets` order. */
-  reportsInOrder(): TargetMergeReport[] {
-    return this.input.targets.flatMap((name) => this.reports.get(name) ?? [])
   }
 
   private step(name: string): Promise<MergeStep> {
@@ -98,9 +92,8 @@ export class TargetMerger {
     imported.clear()
     for (const target of importedTargets) this.release(target)
     const target = mergedTarget(name, outcome, graph, walked)
-    const report = await this.input.record(target)
-    this.reports.set(name, report)
-    return {target, report}
+    // The report goes to whoever takes the target; nothing of it stays here (a streamed sync keeps no reports).
+    return {target, report: await this.input.record(target)}
   }
 
   private hold(name: string): void {
