@@ -115,8 +115,8 @@ class Utf8Writer {
  */
 export function snapshotBodyBytes(options: BuildSnapshotOptions): Buffer {
   const hashes = options.hashes ?? hashSecrets(options.secrets)
+  // `hashes` holds exactly the paths of `secrets` (it is hashSecrets(secrets)), so one sorted list serves both.
   const paths = inPropertyOrder(Object.keys(options.secrets).sort())
-  const hashPaths = inPropertyOrder(Object.keys(hashes).sort())
   const head = stringifyJson({
     format: SNAPSHOT_FORMAT,
     target: options.target,
@@ -132,7 +132,7 @@ export function snapshotBodyBytes(options: BuildSnapshotOptions): Buffer {
     out.write(`${index > 0 ? ',' : ''}${JSON.stringify(path)}:${stringifyJson(options.secrets[path])}`)
   })
   out.write('},"hashes":{')
-  hashPaths.forEach((path, index) => {
+  paths.forEach((path, index) => {
     out.write(`${index > 0 ? ',' : ''}${JSON.stringify(path)}:${JSON.stringify(hashes[path])}`)
   })
   out.write('}')
