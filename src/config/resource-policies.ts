@@ -1,6 +1,7 @@
 import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 import {isPlainObject, type JsonObject} from '../util/canonical-json.js'
+import {parseJson} from '../util/exact-json.js'
 import {MAX_POLICY_LENGTH, policyDocumentProblem, policyTemplateProblems} from '../sync/resource-policy.js'
 import type {KeyPath} from './locate.js'
 import type {Config} from './schema.js'
@@ -54,11 +55,13 @@ function readPolicyFile(path: string): {text: string} | {error: string} {
 }
 
 function parseDocument(text: string): {document: unknown} | {error: string} {
+  // parseJson's error names a position only: JSON.parse's quotes the text, which may hold an interpolated secret.
   try {
-    return {document: JSON.parse(text) as unknown}
+    parseJson(text)
   } catch (error) {
     return {error: `is not valid JSON (${(error as Error).message})`}
   }
+  return {document: JSON.parse(text) as unknown}
 }
 
 /** The document a `resource_policy` value stands for, or why there is none. */

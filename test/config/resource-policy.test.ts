@@ -76,4 +76,11 @@ describe('resource_policy', () => {
     expect(text).toContain(message)
     expect(text).toMatch(/secretsync\.yaml:8.*targets\[0\]\.resource_policy/)
   })
+
+  it('Given inline JSON that is not valid and holds a value, then the error names a position, never the text', () => {
+    const text = problem(`'{"Version": "2012-10-17", "Statement": [{"Sid": s3cr3t-token-value}]}'`)
+    expect(text).toContain('inline JSON is not valid JSON')
+    expect(text).toMatch(/at position \d+/)
+    expect(text).not.toContain('s3cr3t')
+  })
 })
