@@ -207,6 +207,82 @@ export async function runPipelineReportOnce(
   return {exitCode: report.exitCode, summary: report.summary, seconds: (performance.now() - started) / 1000}
 }
 
+/** What one CLI run measured of itself (bench/cli-peak.mjs) and what it printed, as seen from the bench. */
+export interface CliRun {
+  exitCode: number
+  seconds: number
+  peakRssMiB: number
+  /** Highest heapUsed sampled, and what was left after a full GC at exit, in MiB. */
+  heapPeakMiB: number
+  heapLiveMiB: number
+  /** With BENCH_LIVE_SAMPLE_MS: the most heap live after one of the periodic full GCs, in MiB. */
+  livePeakMiB?: number
+  stdoutBytes: number
+  /** The `summary` object of `-o json` output, when printed. */
+  summary: Record<string, number> | undefined
+}
+
+const STDOUT_HEAD_BYTES = 1 << 16
+const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10
+
+/**
+ * Runs the built CLI (`bin/run.js` over `dist/`, what users run: no TypeScript loader in the process) with
+ * `args` against the stack whose `stackEnv` is given, in a process of its own, and returns what it measured of
+ * itself. Stdout is counted, not kept: only its head, for the JSON summary (printed before any target).
+ */
+export function runCli(stackEnv: Record<string, string>, args: readonly string[]): Promise<CliRun> {
+  const root = join(import.meta.dirname, '..')
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...stackEnv,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    SECRETSYNC_LOG_LEVEL: 'warn',
+  }
+  // A shard setting in the bench's own environment would run a part of the targets.
+  delete env.SECRETSYNC_SHARDS
+  delete env.SECRETSYNC_SHARD
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', join(import.meta.dirname, 'cli-peak.mjs'), join(root, 'bin', 'run.js'), ...args],
+      {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
+      },
+    )
+    let head = ''
+    let stdoutBytes = 0
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (head.length < STDOUT_HEAD_BYTES) head += chunk.toString('utf8')
+      stdoutBytes += chunk.length
+    })
+    let measured = ''
+    child.stdio[3]?.on('data', (chunk: Buffer) => (measured += chunk.toString('utf8')))
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      const seconds = (performance.now() - started) / 1000
+      if (!measured) {
+        reject(new Error(`secretsync ${args.join(' ')} exited with ${signal ?? code} and measured nothing`))
+        return
+      }
+      const self = JSON.parse(measured) as {maxRssKiB: number; heapPeak: number; heapLive: number; livePeak?: number}
+      const summary = /"summary": (\{[^}]*\})/.exec(head)?.[1]
+      resolve({
+        exitCode: code ?? 128,
+        seconds,
+        peakRssMiB: Math.round((self.maxRssKiB / 1024) * 10) / 10,
+        heapPeakMiB: mib(self.heapPeak),
+        heapLiveMiB: mib(self.heapLive),
+        ...(self.livePeak === undefined ? {} : {livePeakMiB: mib(self.livePeak)}),
+        stdoutBytes,
+        summary: summary ? (JSON.parse(summary) as Record<string, number>) : undefined,
+      })
+    })
+  })
+}
+
 /** A one-line account of what a run did, for a result's notes. */
 export function outcomeNote(outcome: PipelineOutcome): string {
   return `exit ${outcome.exitCode}: ${JSON.stringify(outcome.result.summary)}`
@@ -224,7 +300,7 @@ export function runChild(file: string, env: Record<string, string> = {}): Promis
     })
     let out = ''
     child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk: string) => (out += chunk))
+    child.stdout?.on('data', (chunk: string) => (out += chunk))
     child.on('error', reject)
     child.on('close', (code, signal) => {
       const results = out

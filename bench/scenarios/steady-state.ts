@@ -4,8 +4,8 @@
  * sync in a process of its own and seeds the stack with what it would create (1,000,000 CreateSecret calls through
  * the API would take the better part of an hour here); then three rows, each in a fresh process with per-call
  * latency on every service: the first no-change `pipeline` (no applied record yet: it reads every value, and
- * records them), then the everyday `pipeline --dry-run` and no-change `pipeline`, each
- * rendering their JSON output as the command does. Goals: peak RSS below 300 MiB, and every plan unchanged (no
+ * records them), then the everyday `pipeline --dry-run` and no-change `pipeline`, each the built CLI as users run
+ * it (`bin/run.js`, `--output json`; `npm run build` first), measuring itself (bench/cli-peak.mjs). Goals: peak RSS below 300 MiB, and every plan unchanged (no
  * change listed, no write call).
  *
  *   BENCH_TARGETS=500 BENCH_TARGET_SECRETS=2000 BENCH_SYNC_CONCURRENCY=16 BENCH_SCENARIOS=steady-state npm run bench
@@ -29,11 +29,10 @@ import {
   peakRssMiB,
   regionLike,
   runChild,
-  runPipelineReportOnce,
+  runCli,
   startStackProcess,
   surroundingsFor,
   writeConfig,
-  type ScenarioResult,
 } from '../support.js'
 
 const TARGETS = envNumber('BENCH_TARGETS', 500)
@@ -46,8 +45,13 @@ const PHASES = {
   'dry-run': 'steady-state dry-run',
   apply: 'steady-state no-change apply',
 }
+// BENCH_STEADY_ROWS=first,dry-run,dry-run: which rows, in order (the first apply writes the applied records the
+// everyday rows rely on).
+const ROWS = (process.env.BENCH_STEADY_ROWS ?? 'first,dry-run,apply')
+  .split(',')
+  .map((row) => row.trim())
+  .filter((row): row is 'first' | 'dry-run' | 'apply' => row === 'first' || row === 'dry-run' || row === 'apply')
 const OWNERSHIP = {key: 'managed-by', value: 'secretsync'}
-type Phase = keyof typeof PHASES
 
 /**
  * In a child, set-up: what the first sync would create, from a `--dry-run --show-values` plan (the merged and
@@ -90,39 +94,10 @@ async function setup(): Promise<void> {
   })
 }
 
-/**
- * In a child: one run against the parent's stack (BENCH_STACK_ENV), printing its own peak RSS, and what of the
- * heap was live: the highest heapUsed seen (sampled) against what is left after a forced GC once the run is done.
- * A peak far above the live heap is garbage V8 had not collected yet, not state the run holds.
- */
-async function phase(which: Exclude<Phase, 'setup'>): Promise<void> {
-  const stackEnv = JSON.parse(process.env.BENCH_STACK_ENV ?? '{}') as Record<string, string>
-  let heapPeak = 0
-  const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 50)
-  const {exitCode, summary, seconds} = await runPipelineReportOnce(stackEnv, process.env.BENCH_CONFIG ?? '', {
-    dryRun: which === 'dry-run',
-  })
-  clearInterval(sampler)
-  ;(globalThis as {gc?: () => void}).gc?.()
-  const mib = (bytes: number): string => `${Math.round(bytes / 1048576)} MiB`
-  emit({
-    scenario: `${TARGETS} targets × ${SECRETS} secrets, ${PHASES[which]}`,
-    seconds,
-    peakRssMiB: peakRssMiB(),
-    calls: {},
-    notes: [
-      `exit ${exitCode}: ${JSON.stringify(summary)}`,
-      `heapUsed peak ${mib(heapPeak)}, live after the run and a GC ${mib(process.memoryUsage().heapUsed)}`,
-    ],
-  })
-}
-
-const changed = (row: ScenarioResult): number => {
-  const summary = JSON.parse(row.notes?.[0]?.replace(/^exit \d+: /, '') ?? '{}') as Record<string, number>
-  return ['created', 'updated', 'restored', 'deleted', 'conflicts', 'failed', 'failed_targets', 'drifted']
-    .map((key) => summary[key] ?? Number.NaN)
+const changed = (summary: Record<string, number> | undefined): number =>
+  ['created', 'updated', 'restored', 'deleted', 'conflicts', 'failed', 'failed_targets', 'drifted']
+    .map((key) => summary?.[key] ?? Number.NaN)
     .reduce((a, b) => a + b, 0)
-}
 
 async function scenario(): Promise<void> {
   const stack = await startStackProcess({aws: {buckets: ['bench-store']}}, [{root: 'fan/', secrets: SECRETS}])
@@ -138,20 +113,33 @@ async function scenario(): Promise<void> {
     await regionLike(stack, undefined, false)
     // No applied record yet: the first apply reads every value (BatchGetSecretValue) and records them; then the
     // everyday runs, where the applied record vouches for every secret and no value is read.
-    for (const which of ['first', 'dry-run', 'apply'] as const) {
+    for (const which of ROWS) {
       await stack.resetCounters()
-      const [row] = await runChild(import.meta.filename, {...env, BENCH_PHASE: which})
-      if (!row) throw new Error(`${which} printed no result`)
+      const run = await runCli(stack.env, [
+        'pipeline',
+        '--config',
+        config,
+        '--output',
+        'json',
+        ...(which === 'dry-run' ? ['--dry-run'] : []),
+      ])
       const calls = await stack.counters()
       const writes = SECRETS_MANAGER_WRITES.reduce((sum, op) => sum + (calls.secretsmanager?.[op] ?? 0), 0)
       emit({
-        ...row,
+        scenario: `${TARGETS} targets × ${SECRETS} secrets, ${PHASES[which]}`,
+        seconds: run.seconds,
+        peakRssMiB: run.peakRssMiB,
         calls,
-        ratios: {secrets_per_second: Math.round((TARGETS * SECRETS) / row.seconds)},
+        ratios: {secrets_per_second: Math.round((TARGETS * SECRETS) / run.seconds)},
         goals: [
-          goalBelow('peak RSS', row.peakRssMiB, RSS_LIMIT_MIB, 'MiB'),
-          goalAtMost('changes planned or failed', changed(row), 0),
+          goalBelow('peak RSS', run.peakRssMiB, RSS_LIMIT_MIB, 'MiB'),
+          goalAtMost('changes planned or failed', changed(run.summary), 0),
           goalAtMost('Secrets Manager writes', writes, 0),
+        ],
+        notes: [
+          `exit ${run.exitCode}: ${JSON.stringify(run.summary ?? null)}`,
+          `heapUsed peak ${run.heapPeakMiB} MiB, live after the run and a GC ${run.heapLiveMiB} MiB; ${run.stdoutBytes} bytes of JSON printed`,
+          ...(run.livePeakMiB === undefined ? [] : [`most heap live after a periodic GC ${run.livePeakMiB} MiB`]),
         ],
       })
     }
@@ -160,7 +148,5 @@ async function scenario(): Promise<void> {
   }
 }
 
-const which = process.env.BENCH_PHASE as Phase | undefined
-if (which === 'setup') await setup()
-else if (which) await phase(which)
+if (process.env.BENCH_PHASE === 'setup') await setup()
 else await scenario()

@@ -15,6 +15,7 @@ import {
 } from './run-lock.js'
 import {S3JsonObjects} from './s3-json-objects.js'
 import {
+  bodyHoldsContent,
   changedPaths,
   hashSecrets,
   hasChanges,
@@ -124,11 +125,19 @@ export class SnapshotStore {
 
   /** Snapshot `version` of `target`; a missing one is a SnapshotNotFoundError, a malformed one a StoreCorruptError. */
   async read(target: string, version: number): Promise<Snapshot> {
+    return this.parsed(target, version, await this.body(target, version))
+  }
+
+  private async body(target: string, version: number): Promise<string> {
     const key = this.keys.snapshot(target, version)
-    const location = this.objects.location(key)
     const stored = await this.objects.get(key)
-    if (stored === undefined) throw new SnapshotNotFoundError(target, version, location)
-    const snapshot = parseSnapshot(stored.body, location)
+    if (stored === undefined) throw new SnapshotNotFoundError(target, version, this.objects.location(key))
+    return stored.body
+  }
+
+  private parsed(target: string, version: number, body: string): Snapshot {
+    const location = this.objects.location(this.keys.snapshot(target, version))
+    const snapshot = parseSnapshot(body, location)
     if (snapshot.target !== target || snapshot.version !== version) {
       throw new StoreCorruptError(location, `holds snapshot ${snapshot.version} of target "${snapshot.target}"`)
     }
@@ -286,21 +295,29 @@ export class SnapshotStore {
     incomplete?: readonly string[],
   ): Promise<Prepared> {
     const latest = await this.latest(target)
-    const previous = latest && (await this.read(target, latest.version))
     const hashes = hashSecrets(secrets)
+    const body = latest && (await this.body(target, latest.version))
+    const unchanged = (version: number, changes: SnapshotChanges): Prepared => ({
+      status: 'unchanged',
+      version,
+      previousVersion: version,
+      changes,
+      latest,
+      versions: [],
+      hashes,
+    })
+    // The everyday run: the stored latest is byte for byte what this content would be stored as.
+    if (
+      latest &&
+      body !== undefined &&
+      bodyHoldsContent(body, {target, version: latest.version, secrets, hashes, incomplete})
+    )
+      return unchanged(latest.version, {added: [], removed: [], changed: []})
+    const previous = latest && body !== undefined ? this.parsed(target, latest.version, body) : undefined
     const changes = changedPaths(previous, secrets, hashes)
     // Same content from a walk that saw more (or less) is still a new version: completeness decides deletions.
-    if (previous && !hasChanges(changes) && sameIncomplete(previous.incomplete, incomplete)) {
-      return {
-        status: 'unchanged',
-        version: previous.version,
-        previousVersion: previous.version,
-        changes,
-        latest,
-        versions: [],
-        hashes,
-      }
-    }
+    if (previous && !hasChanges(changes) && sameIncomplete(previous.incomplete, incomplete))
+      return unchanged(previous.version, changes)
     // Next = above every stored version, not just latest + 1: a run that died between writing its snapshot and
     // moving latest.json leaves an orphan there, and If-None-Match would refuse that number forever.
     const versions = await this.listVersions(target)

@@ -1,4 +1,4 @@
-import {contentHash, inPropertyOrder, isPlainObject, type JsonObject} from '../util/canonical-json.js'
+import {contentHash, inPropertyOrder, isPlainObject, secretHash, type JsonObject} from '../util/canonical-json.js'
 import {isJsonObject, jsonObject, stringifyJson, type JsonValue} from '../util/exact-json.js'
 import {StoreCorruptError} from './store-errors.js'
 import {FieldReader, ownRecord, parseStoredObject} from './stored-json.js'
@@ -51,7 +51,7 @@ const sortedEntries = <T>(record: Readonly<Record<string, T>>): Array<[string, T
 /** Hash of every secret, by path: equal hashes mean equal content whatever the key order. */
 export function hashSecrets(secrets: Readonly<Record<string, JsonObject>>): Record<string, string> {
   const hashes = Object.create(null) as Record<string, string>
-  for (const path of Object.keys(secrets).sort()) hashes[path] = contentHash(secrets[path])
+  for (const path of Object.keys(secrets).sort()) hashes[path] = secretHash(secrets[path] as JsonObject)
   return hashes
 }
 
@@ -107,13 +107,12 @@ class Utf8Writer {
 }
 
 /**
- * `serializeSnapshot(buildSnapshot(options))` as UTF-8, byte for byte, written secret by secret into one Buffer:
- * no sorted copy of the secrets and hashes, no second tree to serialise and no snapshot-sized string, which is
- * most of what a snapshot write allocates (issue 12). Every string JSON.stringify writes is well-formed (lone
- * surrogates are escaped), so the UTF-8 is exact. Paths come in the order the built snapshot's records list them
+ * `serializeSnapshot(buildSnapshot(options))`, handed to `write` piece by piece, secret by secret: no sorted copy
+ * of the secrets and hashes, no second tree to serialise and no snapshot-sized string, which is most of what a
+ * snapshot write allocates (issue 12). Paths come in the order the built snapshot's records list them
  * (inPropertyOrder).
  */
-export function snapshotBodyBytes(options: BuildSnapshotOptions): Buffer {
+function writeSnapshotBody(options: BuildSnapshotOptions, write: (text: string) => void): void {
   const hashes = options.hashes ?? hashSecrets(options.secrets)
   // `hashes` holds exactly the paths of `secrets` (it is hashSecrets(secrets)), so one sorted list serves both.
   const paths = inPropertyOrder(Object.keys(options.secrets).sort())
@@ -125,22 +124,75 @@ export function snapshotBodyBytes(options: BuildSnapshotOptions): Buffer {
     run_id: options.runId,
     sources: [...options.sources],
   })
-  const out = new Utf8Writer()
-  out.write(head.slice(0, -1))
-  out.write(',"secrets":{')
+  write(head.slice(0, -1))
+  write(SECRETS_FIELD)
   paths.forEach((path, index) => {
-    out.write(`${index > 0 ? ',' : ''}${JSON.stringify(path)}:${stringifyJson(options.secrets[path])}`)
+    write(`${index > 0 ? ',' : ''}${JSON.stringify(path)}:${stringifyJson(options.secrets[path])}`)
   })
-  out.write('},"hashes":{')
+  write('},"hashes":{')
   paths.forEach((path, index) => {
-    out.write(`${index > 0 ? ',' : ''}${JSON.stringify(path)}:${JSON.stringify(hashes[path])}`)
+    write(`${index > 0 ? ',' : ''}${JSON.stringify(path)}:${JSON.stringify(hashes[path])}`)
   })
-  out.write('}')
+  write('}')
   if (options.incomplete && options.incomplete.length > 0)
-    out.write(`,"incomplete":${JSON.stringify([...options.incomplete])}`)
-  out.write('}')
+    write(`,"incomplete":${JSON.stringify([...options.incomplete])}`)
+  write('}')
+}
+
+// Where the head ends. JSON.stringify escapes every quote inside a string, so in a body secretsync wrote the first
+// occurrence is this field's.
+const SECRETS_FIELD = ',"secrets":{'
+
+/**
+ * The snapshot body as UTF-8 in one Buffer. Every string JSON.stringify writes is well-formed (lone surrogates
+ * are escaped), so the UTF-8 is exact.
+ */
+export function snapshotBodyBytes(options: BuildSnapshotOptions): Buffer {
+  const out = new Utf8Writer()
+  writeSnapshotBody(options, (text) => out.write(text))
   return out.toBuffer()
 }
+
+/**
+ * Whether `body`, the stored snapshot `version` of `target`, is exactly the snapshot secretsync would write for
+ * `content` with the stored head (created_at, run_id, sources): every secret, every hash and the incompleteness,
+ * character for character. The unchanged case of every everyday run is decided this way without parsing the
+ * stored secrets and re-hashing them, which was most of what a re-run allocated per target (issue 12); since
+ * every byte is compared, it checks more than the hash re-check it replaces. False whenever anything differs or
+ * the head is not what secretsync writes: the caller then parses and validates the body as before.
+ */
+export function bodyHoldsContent(
+  body: string,
+  content: Pick<BuildSnapshotOptions, 'target' | 'version' | 'secrets' | 'hashes' | 'incomplete'>,
+): boolean {
+  const headEnd = body.indexOf(SECRETS_FIELD)
+  if (headEnd < 0) return false
+  let head: unknown
+  try {
+    head = JSON.parse(`${body.slice(0, headEnd)}}`)
+  } catch {
+    return false
+  }
+  if (!isPlainObject(head)) return false
+  const {target, version, created_at: createdAt, run_id: runId, sources} = head
+  if (target !== content.target || version !== content.version || typeof runId !== 'string') return false
+  if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt))) return false
+  if (!Array.isArray(sources) || !sources.every((source) => typeof source === 'string')) return false
+  let offset = 0
+  try {
+    writeSnapshotBody({...content, createdAt: new Date(createdAt), runId, sources}, (text) => {
+      if (!body.startsWith(text, offset)) throw DIFFERS
+      offset += text.length
+    })
+  } catch (error) {
+    if (error === DIFFERS) return false
+    throw error
+  }
+  return offset === body.length
+}
+
+// Thrown from the comparing writer to stop at the first difference instead of serialising the rest.
+const DIFFERS = Symbol('differs')
 
 /** `serializeSnapshot(buildSnapshot(options))`, byte for byte: snapshotBodyBytes as text. */
 export const snapshotBody = (options: BuildSnapshotOptions): string => snapshotBodyBytes(options).toString('utf8')

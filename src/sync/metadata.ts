@@ -70,6 +70,8 @@ export function metadataDiff(
   desired: SecretMetadata,
   managedTagKeys: readonly string[] = [],
 ): MetadataDiff {
+  // Checked first without building anything: almost every secret of an everyday run is in step (issue 12).
+  if (sameMetadata(current, desired, managedTagKeys)) return NO_METADATA_CHANGE
   const has = (key: string): boolean => Object.hasOwn(current.tags, key)
   const wanted = Object.keys(desired.tags)
   return {
@@ -79,6 +81,21 @@ export function metadataDiff(
     kms_key_changed: kmsKeyRef(current.kmsKeyId) !== kmsKeyRef(desired.kmsKeyId),
     description_changed: (current.description ?? '') !== (desired.description ?? ''),
   }
+}
+
+function sameMetadata(current: SecretMetadata, desired: SecretMetadata, managedTagKeys: readonly string[]): boolean {
+  for (const key in desired.tags)
+    if (
+      Object.hasOwn(desired.tags, key) &&
+      (!Object.hasOwn(current.tags, key) || current.tags[key] !== desired.tags[key])
+    )
+      return false
+  for (const key of managedTagKeys)
+    if (!Object.hasOwn(desired.tags, key) && Object.hasOwn(current.tags, key)) return false
+  return (
+    kmsKeyRef(current.kmsKeyId) === kmsKeyRef(desired.kmsKeyId) &&
+    (current.description ?? '') === (desired.description ?? '')
+  )
 }
 
 export const hasMetadataChange = (diff: MetadataDiff): boolean =>

@@ -397,7 +397,9 @@ export function planTarget(
       })
       continue
     }
-    const problem = nameProblem(secret.name) ?? payloadSizeProblem(secret.value, secret.payload)
+    // Only a secret that is written needs it: measuring the size serialises the value.
+    const writeProblem = (): string | undefined =>
+      nameProblem(secret.name) ?? payloadSizeProblem(secret.value, secret.payload)
     if (!existing) {
       // CreateSecret sets every tag, the key and the description at once: no metadata change to list.
       changes.push({
@@ -406,7 +408,7 @@ export function planTarget(
         ...keyDiff(undefined, secret.value),
         ...NO_METADATA_CHANGE,
         ...regionFields(desiredRegions(options.replicaRegions), []),
-        error: problem ?? null,
+        error: writeProblem() ?? null,
         writeValue: true,
         ...(options.resourcePolicy === undefined
           ? {}
@@ -484,7 +486,7 @@ export function planTarget(
         ...keyDiff(undefined, secret.value),
         ...meta,
         ...replicas.fields,
-        ...withReplicaError(problem, replicas),
+        ...withReplicaError(writeProblem(), replicas),
         currentVersionId: existing.currentVersionId,
         writeValue: true,
         ...writes,
@@ -530,7 +532,7 @@ export function planTarget(
       ...(valueInSync ? NO_KEYS : secret.payload ? changedKeys(secret) : keyDiff(existing.value, secret.value)),
       ...meta,
       ...replicas.fields,
-      ...withReplicaError(problem, replicas),
+      ...withReplicaError(writeProblem(), replicas),
       currentVersionId: existing.currentVersionId,
       writeValue: !valueInSync,
       ...writes,

@@ -34,8 +34,11 @@ export interface ReadCurrentOptions {
   redactor: Redactor
 }
 
-const tagsOf = (tags: Tag[] | undefined): Record<string, string> =>
-  Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
+function tagsOf(tags: Tag[] | undefined): Record<string, string> {
+  const record: Record<string, string> = {}
+  for (const tag of tags ?? []) record[tag.Key ?? ''] = tag.Value ?? ''
+  return record
+}
 
 const currentVersionOf = (stages: Record<string, string[]> | undefined): string | undefined =>
   Object.entries(stages ?? {}).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0]
@@ -64,8 +67,7 @@ function describeOwnership(tags: Record<string, string>, ownership: OwnershipTag
 }
 
 /** A ListSecrets entry as the planner sees it: ownership, deletion state, AWSCURRENT version and metadata. */
-function currentOf(entry: SecretListEntry, ownership: OwnershipTag): CurrentSecret {
-  const tags = tagsOf(entry.Tags)
+function currentOf(entry: SecretListEntry, ownership: OwnershipTag, tags = tagsOf(entry.Tags)): CurrentSecret {
   return {
     name: entry.Name ?? '',
     ...describeOwnership(tags, ownership),
@@ -102,8 +104,9 @@ export async function listOwnedSecrets(
   )) {
     for (const entry of page.SecretList ?? []) {
       // Filters match by prefix: a target named "prod" also matches "production", so check exactly.
-      if (!entry.Name || tagsOf(entry.Tags)[TARGET_TAG] !== options.target) continue
-      found.set(entry.Name, currentOf(entry, options.ownership))
+      const tags = tagsOf(entry.Tags)
+      if (!entry.Name || tags[TARGET_TAG] !== options.target) continue
+      found.set(entry.Name, currentOf(entry, options.ownership, tags))
     }
   }
   return found

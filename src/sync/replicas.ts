@@ -44,7 +44,10 @@ export const desiredRegions = (desired: readonly ReplicaRegion[] | undefined): s
 export const replicasNeedDescribe = (
   tags: Readonly<Record<string, string>>,
   desired: readonly ReplicaRegion[] | undefined,
-): boolean => replicasTagValue(recordedReplicas(tags)) !== replicasTagValue(desiredRegions(desired))
+): boolean =>
+  // No tag and no replicas wanted, the everyday case, is decided without building the two sets.
+  (Object.hasOwn(tags, REPLICAS_TAG) || (desired ?? []).length > 0) &&
+  replicasTagValue(recordedReplicas(tags)) !== replicasTagValue(desiredRegions(desired))
 
 /** What brings one secret's replicas to the desired set, and what to record in the tag afterwards. */
 export interface ReplicaWrites {

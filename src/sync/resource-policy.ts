@@ -182,11 +182,12 @@ export function planPolicy(
   tag: string | undefined,
   adopt: boolean,
 ): PolicyPlan {
+  // The everyday case, first and without allocating: no policy wanted, none secretsync set.
+  if (desired === undefined && tag === undefined) return NO_POLICY_CHANGE
   const currentHash = typeof current === 'string' ? policyHash(parsePolicyText(current)) : undefined
   const tagChange = (hash: string): PolicyPlan['tag'] =>
     tag === undefined ? 'added' : tag === hash ? undefined : 'changed'
   if (desired === undefined) {
-    if (tag === undefined) return NO_POLICY_CHANGE
     if (current === null) return {drift: false, tag: 'removed', writes: {untag: true}}
     // Not read (a secret being restored): the tag alone says the policy is secretsync's to delete.
     const drift = current !== undefined && currentHash !== tag

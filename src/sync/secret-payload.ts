@@ -1,4 +1,4 @@
-import {contentHash, isPlainObject, jsonEqual, type JsonObject} from '../util/canonical-json.js'
+import {contentHash, isPlainObject, jsonEqual, secretHash, type JsonObject} from '../util/canonical-json.js'
 import {stringifyJson} from '../util/exact-json.js'
 import {MAX_SECRET_BYTES, sizeProblem} from './secret-rules.js'
 
@@ -20,7 +20,7 @@ const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base6
 /** The hash recorded as applied: the JSON object's canonical hash (as always), or one per payload kind. */
 export const payloadHash = (value: JsonObject, payload: SecretPayload | undefined): string =>
   payload === undefined
-    ? contentHash(value)
+    ? secretHash(value)
     : 'string' in payload
       ? contentHash(payload.string)
       : contentHash(['binary', base64(payload.binary)])

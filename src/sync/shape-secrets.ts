@@ -143,16 +143,14 @@ export function shapeSecrets(
   const secrets = paths.flatMap((path) =>
     unitsOf(path, desired.get(path) as JsonObject, shape).map((unit): DesiredSecret => {
       const {payload, problem: valueProblem} = unit.problem ? {problem: unit.problem} : payloadOf(unit, shape)
-      const base = {
-        path,
-        ...(unit.key === undefined ? {} : {key: unit.key}),
-        value: unit.value,
-        hash: payloadHash(unit.value, payload),
-        ...(payload === undefined ? {} : {payload}),
-      }
       const named = nameOf(unit, shape, fixed, context)
       const problem = named.problem ?? valueProblem
-      return {...base, name: named.name, ...(problem === undefined ? {} : {problem})}
+      // One object per secret, optional fields set only when present: a target has thousands (issue 12).
+      const secret: DesiredSecret = {path, name: named.name, value: unit.value, hash: payloadHash(unit.value, payload)}
+      if (unit.key !== undefined) secret.key = unit.key
+      if (payload !== undefined) secret.payload = payload
+      if (problem !== undefined) secret.problem = problem
+      return secret
     }),
   )
   return withCollisions(secrets)
@@ -188,7 +186,11 @@ const describeUnit = (secret: DesiredSecret): string =>
 /** Two secrets rendered to one name: both fail, each naming the other, and neither is written. */
 function withCollisions(secrets: DesiredSecret[]): DesiredSecret[] {
   const byName = new Map<string, DesiredSecret[]>()
-  for (const secret of secrets) byName.set(secret.name, [...(byName.get(secret.name) ?? []), secret])
+  for (const secret of secrets) {
+    const sharing = byName.get(secret.name)
+    if (sharing) sharing.push(secret)
+    else byName.set(secret.name, [secret])
+  }
   return secrets.map((secret) => {
     const sharing = byName.get(secret.name) ?? []
     if (sharing.length < 2) return secret

@@ -147,6 +147,21 @@ function writeCanonical(value: unknown, parts: string[]): boolean {
 // a merged target allocated (issue 12).
 export const contentHash = (value: unknown): string => hash('sha256', canonicalJson(value), 'hex')
 
+// Held secret data is never mutated once built (the merge shares unchanged subtrees between targets instead of
+// copying them), so an object's hash is its identity's: the merge store's snapshot and the plan both hash each
+// merged secret, and targets share the secrets no override touches (issue 12). Entries go with their objects.
+const secretHashes = new WeakMap<JsonObject, string>()
+
+/** `contentHash` of a secret object, computed once per object. */
+export function secretHash(secret: JsonObject): string {
+  let known = secretHashes.get(secret)
+  if (known === undefined) {
+    known = contentHash(secret)
+    secretHashes.set(secret, known)
+  }
+  return known
+}
+
 /**
  * Deep JSON equality (docs/design.md §4): key order does not matter, numbers are equal when their JSON text is
  * (`1` = `1`, `1.0` ≠ `1`), every own key counts.

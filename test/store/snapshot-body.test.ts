@@ -1,6 +1,12 @@
 import {describe, expect, it} from 'vitest'
-import {buildSnapshot, serializeSnapshot, snapshotBody} from '../../src/store/snapshot.js'
-import {canonicalJson} from '../../src/util/canonical-json.js'
+import {
+  bodyHoldsContent,
+  buildSnapshot,
+  hashSecrets,
+  serializeSnapshot,
+  snapshotBody,
+} from '../../src/store/snapshot.js'
+import {canonicalJson, contentHash, secretHash} from '../../src/util/canonical-json.js'
 import {
   ExactNumber,
   jsonObject,
@@ -67,6 +73,9 @@ describe('direct writers give the bytes of the general ones (seeded)', () => {
     forEachSeed((random) => {
       const secret = randomSecret(random)
       expect(canonicalJson(secret)).toBe(stringifyJson(sortedCopy(secret)))
+      // The per-object hash, computed once and then remembered, is the content hash.
+      expect(secretHash(secret)).toBe(contentHash(sortedCopy(secret)))
+      expect(secretHash(secret)).toBe(contentHash(secret))
     })
   })
 
@@ -108,6 +117,56 @@ describe('direct writers give the bytes of the general ones (seeded)', () => {
       const expected = serializeSnapshot(buildSnapshot(options))
       expect(snapshotBody(options)).toBe(expected)
       expect(snapshotBody({...options, hashes: buildSnapshot(options).hashes})).toBe(expected)
+    })
+  })
+})
+
+describe('bodyHoldsContent: the everyday unchanged check compares the stored bytes', () => {
+  const contentOf = (random: () => number) => {
+    const secrets = jsonObject(
+      KEYS.filter(() => random() < 0.6).map((path) => [path, randomSecret(random)] as const),
+    ) as Record<string, JsonObject>
+    return {
+      target: 'prod',
+      version: 7,
+      secrets,
+      hashes: hashSecrets(secrets),
+      ...(random() < 0.5 ? {incomplete: ['source "s": 1 folder unreadable']} : {}),
+    }
+  }
+  const stored = (content: ReturnType<typeof contentOf>, head = {createdAt: new Date(86_400_000), runId: 'old'}) =>
+    snapshotBody({...content, ...head, sources: ['s', 'ü"\\']})
+
+  it('holds what was written for it, whatever the stored head (time, run, sources)', () => {
+    forEachSeed((random) => {
+      const content = contentOf(random)
+      expect(bodyHoldsContent(stored(content), content)).toBe(true)
+    })
+  })
+
+  it('does not hold it when any one character past the head differs, or the incompleteness, target or version does', () => {
+    forEachSeed((random) => {
+      const content = contentOf(random)
+      const body = stored(content)
+      // Past the head: its time, run and sources are taken from the body itself.
+      const headEnd = body.indexOf(',"secrets":{')
+      const at = headEnd + Math.floor(random() * (body.length - headEnd))
+      const swapped = body[at] === 'x' ? 'y' : 'x'
+      expect(bodyHoldsContent(`${body.slice(0, at)}${swapped}${body.slice(at + 1)}`, content)).toBe(false)
+      expect(bodyHoldsContent(`${body} `, content)).toBe(false)
+      expect(bodyHoldsContent(body.slice(0, -1), content)).toBe(false)
+      const otherIncomplete = content.incomplete ? {incomplete: undefined} : {incomplete: ['x']}
+      expect(bodyHoldsContent(body, {...content, ...otherIncomplete})).toBe(false)
+      expect(bodyHoldsContent(body, {...content, target: 'prod2'})).toBe(false)
+      expect(bodyHoldsContent(body, {...content, version: 8})).toBe(false)
+    })
+  })
+
+  it('does not hold a body written another way (other indentation or key order), which is then parsed', () => {
+    forEachSeed((random) => {
+      const content = contentOf(random)
+      const body = stored(content)
+      expect(bodyHoldsContent(JSON.stringify(JSON.parse(body), null, 2), content)).toBe(false)
     })
   })
 })

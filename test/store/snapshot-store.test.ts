@@ -532,6 +532,38 @@ describe('reading stored objects that are not what secretsync wrote', () => {
     expect(error.message).not.toContain('edited')
   })
 
+  it('a snapshot edited by hand is corrupt to a commit of its original content too (the unchanged check reads every byte)', async () => {
+    // Given v1 with one value edited in place, its hashes still those of the content it was written with
+    const store = storeWith()
+    await commitOf(store, base)
+    const body = storedText(keyOf('v1.json'))
+    server.s3.putObject(BUCKET, keyOf('v1.json'), body.replace('"pw-one"', '"pw-two"'))
+
+    // When the original content is committed again
+    const error = await rejectionOf(commitOf(store, base, 'run-2'))
+
+    // Then that is corrupt, not unchanged, and nothing is written
+    expect(error).toBeInstanceOf(StoreCorruptError)
+    expect(error.message).toContain('"app/db"')
+    expect(putCount()).toBe(2) // v1 and latest.json, by the first commit
+  })
+
+  it('a snapshot written another way (indented, keys reordered) with the same content is unchanged', async () => {
+    // Given v1 re-serialised with indentation and its fields in another order
+    const store = storeWith()
+    await commitOf(store, base)
+    const {secrets, hashes, ...head} = storedJson(keyOf('v1.json'))
+    server.s3.putObject(BUCKET, keyOf('v1.json'), JSON.stringify({hashes, secrets, ...head}, null, 2))
+    const puts = putCount()
+
+    // When the same content is committed again, from other sources
+    const result = await store.commit(TARGET, {secrets: base, sources: ['other'], runId: 'run-2'})
+
+    // Then it is unchanged and nothing is written
+    expect(result).toMatchObject({status: 'unchanged', version: 1})
+    expect(putCount()).toBe(puts)
+  })
+
   it('a corrupt latest.json is an error naming it', async () => {
     server.s3.putObject(BUCKET, keyOf('latest.json'), '{"version": "three"}')
     const error = await rejectionOf(storeWith().latest(TARGET))

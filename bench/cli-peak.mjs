@@ -1,0 +1,50 @@
+// Imported first (`node --import`) into a `secretsync` CLI run by the bench: on exit it writes, as one JSON line
+// on file descriptor 3, the process's peak RSS (the kernel's maxrss), the highest heapUsed sampled every 50 ms,
+// and the heap still live after a full GC. Plain JavaScript on purpose: nothing is loaded beside what the CLI
+// loads. With BENCH_ALLOC_PROFILE=<file>, it also samples every allocation, garbage included (Node's `--heap-prof`
+// keeps only what is live at exit), and writes the profile there: open it in Chrome DevTools' Memory tab.
+import {writeFileSync, writeSync} from 'node:fs'
+import {Session} from 'node:inspector'
+import {setInterval} from 'node:timers'
+
+const profileFile = process.env.BENCH_ALLOC_PROFILE
+const session = profileFile ? new Session() : undefined
+if (session) {
+  session.connect()
+  session.post('HeapProfiler.startSampling', {
+    samplingInterval: 64 * 1024,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  })
+}
+
+let heapPeak = 0
+setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 50).unref()
+// With BENCH_LIVE_SAMPLE_MS=<ms>: a full GC that often, and the most heap found live after one. That is what the
+// run holds at once, garbage apart (the GCs change the peak, so use it to explain a figure, not to report one).
+let livePeak = 0
+const liveEvery = Number(process.env.BENCH_LIVE_SAMPLE_MS ?? 0)
+if (liveEvery > 0 && typeof globalThis.gc === 'function')
+  setInterval(() => {
+    globalThis.gc()
+    livePeak = Math.max(livePeak, process.memoryUsage().heapUsed)
+  }, liveEvery).unref()
+process.on('exit', () => {
+  heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)
+  // A same-thread inspector session answers synchronously, so this runs before the process ends.
+  session?.post('HeapProfiler.stopSampling', (error, result) => {
+    if (!error) writeFileSync(profileFile, JSON.stringify(result.profile))
+  })
+  if (typeof globalThis.gc === 'function') globalThis.gc()
+  const line = {
+    maxRssKiB: process.resourceUsage().maxRSS,
+    heapPeak,
+    heapLive: process.memoryUsage().heapUsed,
+    ...(liveEvery > 0 ? {livePeak} : {}),
+  }
+  try {
+    writeSync(3, `${JSON.stringify(line)}\n`)
+  } catch {
+    // No pipe on fd 3: run outside the bench.
+  }
+})
