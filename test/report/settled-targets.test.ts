@@ -94,6 +94,29 @@ describe('SettledTargets', () => {
     expect([...targets]).toEqual(result.targets)
   })
 
+  it('a target that settles after close() is dropped: no file is made, nothing is given back', () => {
+    // Given settled targets, closed before the last one settles (the run ended on an error), and no budget
+    const result = run(hostileTargets(11, 3))
+    const dir = tmp()
+    const targets = new SettledTargets({
+      order: result.targets.map((t) => t.name),
+      showValues: false,
+      budgetBytes: 0,
+      tmpDir: dir,
+    })
+    targets.add(result.targets[0] as TargetSyncResult)
+    targets.close()
+
+    // When another target settles
+    targets.add(result.targets[1] as TargetSyncResult)
+
+    // Then no spill file was made for it (only the exit hook would remove one), and it is not kept
+    expect(readdirSync(dir)).toEqual([])
+    expect(targets.spilled).toBe(false)
+    expect(targets.size).toBe(0)
+    expect([...targets]).toEqual([])
+  })
+
   it('with --show-values never writes a file, whatever the size: values stay in memory', () => {
     // Given results that carry values and a budget of nothing
     const result = sampleRunWithValues()
