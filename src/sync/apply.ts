@@ -19,6 +19,7 @@ import {formatOperationError} from '../errors.js'
 import {whileAllowed} from '../resilience/throttled-call.js'
 import type {AppliedRecord} from '../store/index.js'
 import {ownRecord} from '../store/stored-json.js'
+import {describeAwsError} from './aws-error.js'
 import {secretValueFields} from './secret-payload.js'
 import type {SecretMetadata} from './metadata.js'
 import type {MetadataWrites, PlannedChange} from './plan.js'
@@ -77,10 +78,7 @@ export function requestToken(name: string, hash: string, currentVersionId: strin
 export const awsRetries = (error: unknown): number =>
   Math.max(0, ((error as {$metadata?: {attempts?: number}}).$metadata?.attempts ?? 1) - 1)
 
-export const describeAwsError = (error: unknown): string => {
-  const e = error as {name?: string; message?: string}
-  return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`
-}
+export {describeAwsError}
 
 /**
  * Applies changes one by one, paced by the limiter. Conflicts, held deletions and changes that already carry an
