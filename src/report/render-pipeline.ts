@@ -93,10 +93,16 @@ export async function renderPipelineOutput(
   if (rendered.github) await writeGithubFiles(rendered.github, env)
   const chunks = rendered.chunks
   return output(
-    masks.length === 0 ? chunks : reiterable(() => [...masks, ...chunks][Symbol.iterator]()),
+    masks.length === 0 ? chunks : reiterable(() => maskedFirst(masks, chunks)),
     jsonChunks,
     json,
   )
+}
+
+/** The masks, then the output read one chunk at a time (never gathered: a large report is hundreds of MB). */
+function* maskedFirst(masks: readonly string[], chunks: Iterable<string>): Generator<string> {
+  yield* masks
+  yield* chunks
 }
 
 function* appliedLines(result: SyncRunResult): Generator<string> {

@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest'
+import {renderPipelineOutput} from '../../src/report/render-pipeline.js'
 import {renderSync, wantsColor} from '../../src/report/render-sync.js'
 import {renderSyncCompact} from '../../src/report/sync-compact.js'
 import {renderSyncGithub} from '../../src/report/sync-github.js'
@@ -67,5 +68,40 @@ describe('wantsColor', () => {
     expect(wantsColor(true, {NO_COLOR: '1'})).toBe(false)
     expect(wantsColor(false, {})).toBe(false)
     expect(wantsColor(undefined, {})).toBe(false)
+  })
+})
+
+describe('renderPipelineOutput with masked values (the Action)', () => {
+  it('prints the masks first, then reads the targets one at a time as it prints: the output is never gathered', async () => {
+    // Given a run with values whose targets count every time one is read
+    const sample = sampleRunWithValues()
+    let reads = 0
+    const targets = {
+      *[Symbol.iterator]() {
+        for (const target of sample.targets) {
+          reads += 1
+          yield target
+        }
+      },
+    }
+    const outcome = {kind: 'sync' as const, result: {...sample, targets}, exitCode: 0 as const}
+    const output = await renderPipelineOutput(outcome, {
+      format: 'text',
+      showValues: true,
+      diff: true,
+      env: {},
+      maskValues: true,
+    })
+
+    // When the first chunks are taken
+    const afterMasks = reads
+    const chunks = output.chunks[Symbol.iterator]()
+    const first = chunks.next().value as string
+    while (String(chunks.next().value).startsWith('::add-mask::'));
+
+    // Then the masks came first, and the text output has read only the first target so far
+    expect(first).toMatch(/^::add-mask::/)
+    expect(reads - afterMasks).toBe(1)
+    expect(output.stdout).toContain('VALUE-new-password')
   })
 })
