@@ -1,6 +1,7 @@
 import {createWriteStream} from 'node:fs'
 import {join} from 'node:path'
 import {chdir} from 'node:process'
+import {finished} from 'node:stream/promises'
 import type {Surroundings} from '../composition-root.js'
 import {ExitCode, InternalError, SecretSyncError, UsageError, mostSevere} from '../errors.js'
 import {stopOnSignals} from '../cli/stop-on-signals.js'
@@ -45,8 +46,17 @@ async function runAction(): Promise<ExitCode> {
       // The whole JSON report, for the `report-file` output (to upload as an artifact): a cut step summary points
       // there. Not with show-values: the file would hold the values, and an artifact outlives the log.
       if (env.RUNNER_TEMP && !inputs.request.showValues) {
-        reportFile = join(env.RUNNER_TEMP, `secretsync-report-${report.runId}.json`)
-        await writeReportFile(reportFile, report)
+        const file = join(env.RUNNER_TEMP, `secretsync-report-${report.runId}.json`)
+        try {
+          await writeReportFile(file, report)
+          reportFile = file
+        } catch (writeError) {
+          // The run itself is reported (stdout, summary); the step still gets its outputs, without `report-file`.
+          process.stderr.write(
+            `Error: could not write the report file ${escapeUntrusted(file)}: ${escapeUntrusted(String(writeError))}\n`,
+          )
+          exitCode = mostSevere(exitCode, ExitCode.failure)
+        }
       }
     } finally {
       report.close()
@@ -83,19 +93,21 @@ async function runAction(): Promise<ExitCode> {
   return exitCode
 }
 
-/** The JSON report written as it is read back, never as one string (a large plan's is hundreds of MB). */
+/**
+ * The JSON report written as it is read back, never as one string (a large plan's is hundreds of MB). The file's
+ * first error (it cannot be opened, the disk is full) ends the write and is thrown: the printer may be waiting for
+ * a `drain` that never comes, and an error no one awaited would end the process before the step's outputs.
+ */
 async function writeReportFile(file: string, report: PipelineReport): Promise<void> {
   const out = createWriteStream(file)
-  const closed = new Promise<void>((resolve, reject) => {
-    out.once('error', reject)
-    out.once('close', () => resolve())
-  })
+  const failed = new Promise<never>((_, reject) => out.once('error', reject))
   try {
-    await report.printJson(out)
-  } finally {
+    await Promise.race([report.printJson(out), failed])
     out.end()
+    await Promise.race([finished(out), failed])
+  } finally {
+    out.destroy()
   }
-  await closed
 }
 
 /** Hints that name the CLI's flags, told in the Action's words. */

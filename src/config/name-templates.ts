@@ -9,6 +9,7 @@ import {
 import {looksLikeArnSuffix, nameProblem} from '../sync/secret-rules.js'
 import {formatPath, type KeyPath} from './locate.js'
 import type {Config} from './schema.js'
+import {targetSites, type SemanticIssue} from './target-sites.js'
 
 /**
  * The config side of `name_template` (README "Secret names"): each template parsed, and checked against what its
@@ -27,29 +28,15 @@ interface TemplateSite {
   hasAccountName: boolean
 }
 
-export interface TemplateIssue {
-  path: KeyPath
-  message: string
-}
-
-const sites = (config: Config): TemplateSite[] => [
-  ...config.targets.map((target, index) => ({
-    at: ['targets', index] as KeyPath,
+const sites = (config: Config): TemplateSite[] =>
+  targetSites(config).map(({at, target, hasAccountName}) => ({
+    at,
     template: target.name_template,
     prefix: target.secret_prefix,
     imports: target.imports,
     granularity: target.granularity ?? 'path',
-    hasAccountName: target.account_name !== undefined,
-  })),
-  ...config.discovery.map((block, index) => ({
-    at: ['discovery', index, 'target'] as KeyPath,
-    template: block.target.name_template,
-    prefix: block.target.secret_prefix,
-    imports: block.target.imports,
-    granularity: block.target.granularity ?? 'path',
-    hasAccountName: true,
-  })),
-]
+    hasAccountName,
+  }))
 
 /** A name for every variable, as a stand-in to see what the template's literal text makes of names. */
 const SAMPLE: Required<NameVariables> = {
@@ -89,7 +76,7 @@ function checkSite(site: TemplateSite, template: NameTemplate): string[] {
 }
 
 /** Errors, each naming `…name_template`. */
-export function checkNameTemplates(config: Config): TemplateIssue[] {
+export function checkNameTemplates(config: Config): SemanticIssue[] {
   return sites(config).flatMap((site) => {
     if (site.template === undefined) return []
     const path = [...site.at, 'name_template']

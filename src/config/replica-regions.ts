@@ -1,21 +1,12 @@
-import type {KeyPath} from './locate.js'
 import type {Config} from './schema.js'
-
-export interface ReplicaRegionIssue {
-  path: KeyPath
-  message: string
-}
+import {targetSites, type SemanticIssue} from './target-sites.js'
 
 /**
  * `replica_regions` against the region the target itself lives in (README "Replica regions"): a secret cannot be
  * replicated into its own region, and the target's region may come from `aws.region`, so this spans sections.
  */
-export function checkReplicaRegions(config: Config): ReplicaRegionIssue[] {
-  const sites = [
-    ...config.targets.map((target, index) => ({at: ['targets', index] as KeyPath, target})),
-    ...config.discovery.map((block, index) => ({at: ['discovery', index, 'target'] as KeyPath, target: block.target})),
-  ]
-  return sites.flatMap(({at, target}) => {
+export function checkReplicaRegions(config: Config): SemanticIssue[] {
+  return targetSites(config).flatMap(({at, target}) => {
     const own = target.region ?? config.aws.region
     return (target.replica_regions ?? []).flatMap((entry, index) =>
       own !== undefined && entry.region === own

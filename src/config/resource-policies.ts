@@ -1,21 +1,16 @@
 import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
-import {isPlainObject, type JsonObject} from '../util/canonical-json.js'
+import {isPlainObject} from '../util/canonical-json.js'
 import {parseJson} from '../util/exact-json.js'
 import {MAX_POLICY_LENGTH, policyDocumentProblem, policyTemplateProblems} from '../sync/resource-policy.js'
-import type {KeyPath} from './locate.js'
 import type {Config} from './schema.js'
+import {targetSites, type SemanticIssue} from './target-sites.js'
 
 /**
  * `resource_policy` as written (README "Resource policy"): a mapping, inline JSON text, or a file path relative to
  * the config file. Loading turns each into the policy document and checks it, so every later stage sees a
  * document; problems name the key (the loader adds file and line) and, for a file, the file.
  */
-
-export interface PolicyIssue {
-  path: KeyPath
-  message: string
-}
 
 // Room for whitespace around a document AWS caps at 20,480 characters; more is not a policy file.
 const MAX_FILE_BYTES = 4 * MAX_POLICY_LENGTH
@@ -82,47 +77,27 @@ function documentOf(
   return problem === undefined ? parsed : {error: `policy file "${value}" (${path}) ${problem}`}
 }
 
-interface Site {
-  path: KeyPath
-  value: string | Record<string, unknown> | undefined
-  hasAccountName: boolean
-  set(document: JsonObject): void
-}
-
 /** Every `resource_policy` loaded into its document; the config is copied, never changed in place. */
-export function loadResourcePolicies(config: Config, configFile: string): {config: Config; issues: PolicyIssue[]} {
+export function loadResourcePolicies(config: Config, configFile: string): {config: Config; issues: SemanticIssue[]} {
   const targets = config.targets.map((target) => ({...target}))
   const discovery = config.discovery.map((block) => ({...block, target: {...block.target}}))
-  const sites: Site[] = [
-    ...targets.map((target, index) => ({
-      path: ['targets', index, 'resource_policy'] as KeyPath,
-      value: target.resource_policy,
-      hasAccountName: target.account_name !== undefined,
-      set: (document: JsonObject) => (target.resource_policy = document),
-    })),
-    ...discovery.map((block, index) => ({
-      path: ['discovery', index, 'target', 'resource_policy'] as KeyPath,
-      value: block.target.resource_policy,
-      hasAccountName: true,
-      set: (document: JsonObject) => (block.target.resource_policy = document),
-    })),
-  ]
-  const issues: PolicyIssue[] = []
-  for (const site of sites) {
-    if (site.value === undefined) continue
-    const loaded = documentOf(site.value, configFile)
+  const issues: SemanticIssue[] = []
+  // The sites of the copies: a loaded document is set on the copy.
+  for (const {at, target, hasAccountName} of targetSites({targets, discovery})) {
+    if (target.resource_policy === undefined) continue
+    const path = [...at, 'resource_policy']
+    const loaded = documentOf(target.resource_policy, configFile)
     if ('error' in loaded) {
-      issues.push({path: site.path, message: loaded.error})
+      issues.push({path, message: loaded.error})
       continue
     }
     const problem = policyDocumentProblem(loaded.document)
     if (problem !== undefined || !isPlainObject(loaded.document)) {
-      issues.push({path: site.path, message: problem ?? 'must be a policy document'})
+      issues.push({path, message: problem ?? 'must be a policy document'})
       continue
     }
-    for (const message of policyTemplateProblems(loaded.document, site.hasAccountName))
-      issues.push({path: site.path, message})
-    site.set(loaded.document)
+    for (const message of policyTemplateProblems(loaded.document, hasAccountName)) issues.push({path, message})
+    target.resource_policy = loaded.document
   }
   return {config: {...config, targets, discovery}, issues}
 }

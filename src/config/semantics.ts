@@ -3,11 +3,9 @@ import type {KeyPath} from './locate.js'
 import {checkNameTemplates} from './name-templates.js'
 import {checkReplicaRegions} from './replica-regions.js'
 import type {Config} from './schema.js'
+import type {SemanticIssue} from './target-sites.js'
 
-export interface SemanticIssue {
-  path: KeyPath
-  message: string
-}
+export type {SemanticIssue} from './target-sites.js'
 
 /**
  * Checks that span sections and cannot be expressed per field: unique source names, the target graph

@@ -7,7 +7,10 @@ import {isJsonObject, jsonObject, nullPrototypeObject, type JsonObject, type Jso
 // assigning `__proto__` changes the prototype instead of adding the key. Secret keys are data, so this merge
 // puts every own key into null-prototype objects and keeps the docs/design.md §4 rules deepmerge was used for.
 
-const appendUnique = (earlier: readonly JsonValue[], later: readonly JsonValue[]): JsonValue[] => {
+/** How a value of `later` goes into the result: copied, or (already copied once, see `ownCopy`) as it is. */
+type Take = (value: JsonValue) => JsonValue
+
+const appendUnique = (earlier: readonly JsonValue[], later: readonly JsonValue[], take: Take): JsonValue[] => {
   // Deep JSON equality by canonical text: key order does not matter, numbers compare by their exact text.
   const seen = new Set(earlier.map((item) => canonicalJson(item)))
   const out = [...earlier]
@@ -15,17 +18,19 @@ const appendUnique = (earlier: readonly JsonValue[], later: readonly JsonValue[]
     const text = canonicalJson(item)
     if (seen.has(text)) continue
     seen.add(text)
-    out.push(copy(item))
+    out.push(take(item))
   }
   return out
 }
 
-const listMergers: Record<ListMergeMode, (earlier: readonly JsonValue[], later: readonly JsonValue[]) => JsonValue[]> =
-  {
-    append: (earlier, later) => [...earlier, ...later.map(copy)],
-    append_unique: appendUnique,
-    replace: (_earlier, later) => later.map(copy),
-  }
+const listMergers: Record<
+  ListMergeMode,
+  (earlier: readonly JsonValue[], later: readonly JsonValue[], take: Take) => JsonValue[]
+> = {
+  append: (earlier, later, take) => [...earlier, ...later.map(take)],
+  append_unique: appendUnique,
+  replace: (_earlier, later, take) => later.map(take),
+}
 
 /** A copy with every object rebuilt null-prototype (YAML overrides arrive as ordinary objects). */
 function copy(value: JsonValue): JsonValue {
@@ -35,17 +40,19 @@ function copy(value: JsonValue): JsonValue {
   return value
 }
 
-function mergeValue(earlier: JsonValue | undefined, later: JsonValue, mode: ListMergeMode): JsonValue {
-  if (isJsonObject(earlier) && isJsonObject(later)) return mergeObjects(earlier, later, mode)
-  if (Array.isArray(earlier) && Array.isArray(later)) return listMergers[mode](earlier, later)
+const asItIs: Take = (value) => value
+
+function mergeValue(earlier: JsonValue | undefined, later: JsonValue, mode: ListMergeMode, take: Take): JsonValue {
+  if (isJsonObject(earlier) && isJsonObject(later)) return mergeObjects(earlier, later, mode, take)
+  if (Array.isArray(earlier) && Array.isArray(later)) return listMergers[mode](earlier, later, take)
   // Scalars and type conflicts: the later value wins.
-  return copy(later)
+  return take(later)
 }
 
 // Earlier's values are shared, not copied: held secret data is never mutated, so a subtree no later key touches
 // is the same in the result as in the input, and a 2,000-secret target costs one small object per secret per
 // level the overrides reach instead of a deep copy of every secret (issue 12).
-function mergeObjects(earlier: JsonObject, later: JsonObject, mode: ListMergeMode): JsonObject {
+function mergeObjects(earlier: JsonObject, later: JsonObject, mode: ListMergeMode, take: Take): JsonObject {
   const out = nullPrototypeObject()
   for (const key of Object.keys(earlier)) out[key] = earlier[key] as JsonValue
   for (const key of Object.keys(later)) {
@@ -53,7 +60,7 @@ function mergeObjects(earlier: JsonObject, later: JsonObject, mode: ListMergeMod
     const before = Object.hasOwn(earlier, key) ? earlier[key] : undefined
     // A later null keeps the earlier value; it only sets a key the earlier side does not have.
     if (value === null && before !== undefined) continue
-    out[key] = mergeValue(before, value, mode)
+    out[key] = mergeValue(before, value, mode, take)
   }
   return out
 }
@@ -66,5 +73,16 @@ function mergeObjects(earlier: JsonObject, later: JsonObject, mode: ListMergeMod
  * that `later` does not touch (secret data is immutable once held), while `later`'s values are copied.
  */
 export function mergeSecret(earlier: JsonObject, later: JsonObject, mode: ListMergeMode): JsonObject {
-  return mergeObjects(earlier, later, mode)
+  return mergeObjects(earlier, later, mode, copy)
+}
+
+/** `value` copied once into null-prototype objects, to be merged into many secrets with `mergeOwnCopy`. */
+export const ownCopy = (value: JsonObject): JsonObject => copy(value) as JsonObject
+
+/**
+ * `mergeSecret` for a `later` that `ownCopy` made: its values go into the result as they are, shared by every
+ * secret it is merged into (held data is never mutated), so a target's overrides are copied once, not per secret.
+ */
+export function mergeOwnCopy(earlier: JsonObject, later: JsonObject, mode: ListMergeMode): JsonObject {
+  return mergeObjects(earlier, later, mode, asItIs)
 }

@@ -1,7 +1,7 @@
 import type {ListMergeMode} from '../config/schema.js'
 import type {TargetGraph} from '../graph/target-graph.js'
 import type {JsonObject} from '../util/canonical-json.js'
-import {mergeSecret} from './deep-merge.js'
+import {mergeOwnCopy, mergeSecret, ownCopy} from './deep-merge.js'
 import {pathSelector, type PathSelection} from './select-paths.js'
 
 /** Relative secret path → the secret's JSON object. */
@@ -47,7 +47,9 @@ export function mergeTarget(
     }
   }
   if (Object.keys(target.overrides).length > 0) {
-    for (const [path, secret] of accumulator) accumulator.set(path, mergeSecret(secret, target.overrides, mode))
+    // Copied once for the target (YAML gives ordinary objects), then shared by every secret it is merged into.
+    const overrides = ownCopy(target.overrides)
+    for (const [path, secret] of accumulator) accumulator.set(path, mergeOwnCopy(secret, overrides, mode))
   }
   return accumulator
 }

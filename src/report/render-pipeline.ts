@@ -4,7 +4,7 @@ import {stringifyJsonSafely, untrusted, verbatim} from '../util/untrusted-text.j
 import type {FatalError} from './fatal-error.js'
 import {renderMergeGithub} from './merge-github.js'
 import {renderMergeText} from './merge-report.js'
-import {reiterable, renderSync, wantsColor, type SyncFormat} from './render-sync.js'
+import {printed, reiterable, renderSync, wantsColor, type SyncFormat} from './render-sync.js'
 import {maskCommands, renderGithubFailure, writeGithubFiles} from './sync-github.js'
 import {changeLine, syncSummaryLine, targetHeading} from './sync-text.js'
 import {renderSyncJson, syncJsonChunks} from './sync-json.js'
@@ -38,16 +38,13 @@ export interface PipelineOutput {
   readonly json: unknown
 }
 
-const output = (chunks: Iterable<string>, jsonChunks: Iterable<string>, json: () => unknown): PipelineOutput => ({
-  chunks,
-  get stdout() {
-    return [...chunks].join('')
-  },
-  jsonChunks,
-  get json() {
-    return json()
-  },
-})
+const output = (chunks: Iterable<string>, jsonChunks: Iterable<string>, json: () => unknown): PipelineOutput =>
+  printed(chunks, {
+    jsonChunks,
+    get json() {
+      return json()
+    },
+  })
 
 /**
  * Turns a pipeline outcome into what the command prints: `chunks` for stdout, and the JSON report. In `github`
@@ -92,11 +89,13 @@ export async function renderPipelineOutput(
   })
   if (rendered.github) await writeGithubFiles(rendered.github, env)
   const chunks = rendered.chunks
-  return output(
-    masks.length === 0 ? chunks : reiterable(() => [...masks, ...chunks][Symbol.iterator]()),
-    jsonChunks,
-    json,
-  )
+  return output(masks.length === 0 ? chunks : reiterable(() => maskedFirst(masks, chunks)), jsonChunks, json)
+}
+
+/** The masks, then the output read one chunk at a time (never gathered: a large report is hundreds of MB). */
+function* maskedFirst(masks: readonly string[], chunks: Iterable<string>): Generator<string> {
+  yield* masks
+  yield* chunks
 }
 
 function* appliedLines(result: SyncRunResult): Generator<string> {

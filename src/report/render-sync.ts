@@ -20,8 +20,8 @@ export interface RenderSyncResult {
   chunks: Iterable<string>
   /** `chunks` as one string (tests, small results). */
   readonly stdout: string
-  /** Only for `github`: the caller hands it to `writeGithubFiles`. */
-  github?: SyncGithubResult
+  /** Only for `github`: the step summary and outputs, for `writeGithubFiles` (the log is `chunks`). */
+  github?: Pick<SyncGithubResult, 'summaryMarkdown' | 'outputs'>
 }
 
 /** Renders a sync run in the requested format, so the command only writes `stdout` (and the GitHub files). */
@@ -30,18 +30,8 @@ export function renderSync(result: SyncRunResult, format: SyncFormat, options: R
     case 'json':
       return printed(reiterable(() => syncJsonChunks(result, options)))
     case 'github': {
-      // The log is printed from its chunks; `github.stdout` is the same text (one rendering: the fence tokens are
-      // random per rendering). Not spread: that would read `stdout`, the whole log as one string.
-      const log = printed(githubLogChunks(result, options))
       const {summaryMarkdown, outputs} = renderSyncGithub(result, options)
-      const github: SyncGithubResult = {
-        get stdout() {
-          return log.stdout
-        },
-        summaryMarkdown,
-        outputs,
-      }
-      return Object.assign(log, {github})
+      return printed(githubLogChunks(result, options), {github: {summaryMarkdown, outputs}})
     }
     case 'compact':
       return printed([renderSyncCompact(result)])
@@ -53,16 +43,24 @@ export function renderSync(result: SyncRunResult, format: SyncFormat, options: R
 /** A generator function as an iterable that can be read more than once. */
 export const reiterable = (chunks: () => Iterator<string>): Iterable<string> => ({[Symbol.iterator]: chunks})
 
-/** Chunks, and their text when asked for (joined once). */
-export function printed(chunks: Iterable<string>): RenderSyncResult {
+/**
+ * Chunks, and their text when asked for (joined once, so every read of `stdout` is one rendering: github's fence
+ * tokens are random per rendering), with the properties of `more` as they are: a getter stays a getter, read only
+ * when asked for (spreading would read it, and `stdout` with it, at once).
+ */
+export function printed<More extends object = object>(
+  chunks: Iterable<string>,
+  more?: More,
+): {chunks: Iterable<string>; readonly stdout: string} & More {
   let text: string | undefined
-  return {
+  const shown = {
     chunks,
     get stdout() {
       text ??= [...chunks].join('')
       return text
     },
   }
+  return Object.defineProperties(shown, Object.getOwnPropertyDescriptors(more ?? {})) as typeof shown & More
 }
 
 /** Colour only on a terminal, and never when NO_COLOR is set to anything but the empty string (no-color.org). */

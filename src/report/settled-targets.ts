@@ -88,6 +88,7 @@ export class SettledTargets implements Iterable<TargetSyncResult> {
   private readonly tmpDir: string
   private heldBytes = 0
   private spill: SpillFile | undefined
+  private closed = false
 
   constructor(options: SettledTargetsOptions) {
     this.order = options.order
@@ -106,7 +107,12 @@ export class SettledTargets implements Iterable<TargetSyncResult> {
     return this.spill !== undefined
   }
 
+  /**
+   * Keeps `result` until printing. After `close()` it is dropped: a target can still settle once the run has
+   * ended on an error, and nothing will print it; keeping it could make a spill file only the exit hook removes.
+   */
   add(result: TargetSyncResult): void {
+    if (this.closed) return
     if (this.showValues) {
       this.entries.set(result.name, {kind: 'object', result})
       return
@@ -132,8 +138,9 @@ export class SettledTargets implements Iterable<TargetSyncResult> {
     }
   }
 
-  /** Removes the temporary file, if any; the results are gone with it. */
+  /** Removes the temporary file, if any; the results are gone with it, and later ones are not kept. */
   close(): void {
+    this.closed = true
     this.spill?.remove()
     this.spill = undefined
     this.entries.clear()

@@ -19,6 +19,7 @@ import {formatOperationError} from '../errors.js'
 import {whileAllowed} from '../resilience/throttled-call.js'
 import type {AppliedRecord} from '../store/index.js'
 import {ownRecord} from '../store/stored-json.js'
+import {describeAwsError} from './aws-error.js'
 import {secretValueFields} from './secret-payload.js'
 import type {SecretMetadata} from './metadata.js'
 import type {MetadataWrites, PlannedChange} from './plan.js'
@@ -77,10 +78,7 @@ export function requestToken(name: string, hash: string, currentVersionId: strin
 export const awsRetries = (error: unknown): number =>
   Math.max(0, ((error as {$metadata?: {attempts?: number}}).$metadata?.attempts ?? 1) - 1)
 
-export const describeAwsError = (error: unknown): string => {
-  const e = error as {name?: string; message?: string}
-  return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`
-}
+export {describeAwsError}
 
 /**
  * Applies changes one by one, paced by the limiter. Conflicts, held deletions and changes that already carry an
@@ -95,17 +93,12 @@ export async function applyChanges(
   // Keyed by secret name, which is user data: no prototype, so a secret named `__proto__` is recorded too.
   const applied: AppliedRecord['secrets'] = ownRecord([])
   const createTags = Object.entries(options.metadata.tags).map(([Key, Value]) => ({Key, Value}))
-  const write = async <T>(operation: string, subject: string, fn: () => Promise<T>): Promise<T> => {
-    await options.limiter.acquire(options.limiterKey)
-    // After the wait, right before the call: a stop requested meanwhile starts no new write; calls already sent finish.
-    if (options.signal?.aborted)
-      throw new Error(`not applied: ${(options.signal.reason as Error | undefined)?.message ?? 'stopped'}`)
+  /** One call, its failure told as docs/design.md §4 asks: run, operation, secret, duration and retries; never a value. */
+  const call = async <T>(operation: string, subject: string, fn: () => Promise<T>): Promise<T> => {
     const started = options.now()
     try {
-      // A throttled write waiting for its next turn is not sent again once the lock is lost.
-      return await whileAllowed(options.signal, fn)
+      return await fn()
     } catch (error) {
-      // docs/design.md §4: every error says run, operation, secret, duration and retries; never a value.
       const context = {
         runId: options.runId,
         operation,
@@ -115,6 +108,14 @@ export async function applyChanges(
       }
       throw new Error(formatOperationError(context, describeAwsError(error)), {cause: error})
     }
+  }
+  const write = async <T>(operation: string, subject: string, fn: () => Promise<T>): Promise<T> => {
+    await options.limiter.acquire(options.limiterKey)
+    // After the wait, right before the call: a stop requested meanwhile starts no new write; calls already sent finish.
+    if (options.signal?.aborted)
+      throw new Error(`not applied: ${(options.signal.reason as Error | undefined)?.message ?? 'stopped'}`)
+    // A throttled write waiting for its next turn is not sent again once the lock is lost.
+    return call(operation, subject, () => whileAllowed(options.signal, fn))
   }
 
   // Tags first (an adopted secret may only be writable once it carries them), then key and description (so the
@@ -184,9 +185,8 @@ export async function applyChanges(
   }
   /** DeleteSecret fails on a primary with replicas: every replica AWS reports is removed first. */
   const removeAllReplicas = async (name: string): Promise<string[]> => {
-    const described = await write('DescribeSecret', name, () =>
-      client.send(new DescribeSecretCommand({SecretId: name})),
-    )
+    // A read: it takes no write turn.
+    const described = await call('DescribeSecret', name, () => client.send(new DescribeSecretCommand({SecretId: name})))
     const regions = replicaStatuses(described.ReplicationStatus).map((entry) => entry.region)
     if (regions.length > 0)
       await write('RemoveRegionsFromReplication', name, () =>
@@ -280,18 +280,29 @@ export async function applyChanges(
           if (failed.length > 0) return {...change, error: replicaFailure(failed)}
         }
       } else if (change.action === 'delete') {
-        const removed = change.removeReplicasFirst ? await removeAllReplicas(change.name) : []
-        await write('DeleteSecret', change.name, () =>
-          client.send(
-            new DeleteSecretCommand(
-              options.forceDelete
-                ? {SecretId: change.name, ForceDeleteWithoutRecovery: true}
-                : {SecretId: change.name, RecoveryWindowInDays: options.recoveryWindowDays},
+        const deleteSecret = () =>
+          write('DeleteSecret', change.name, () =>
+            client.send(
+              new DeleteSecretCommand(
+                options.forceDelete
+                  ? {SecretId: change.name, ForceDeleteWithoutRecovery: true}
+                  : {SecretId: change.name, RecoveryWindowInDays: options.recoveryWindowDays},
+              ),
             ),
-          ),
-        )
+          )
+        let removed = change.removeReplicasFirst ? await removeAllReplicas(change.name) : undefined
+        try {
+          await deleteSecret()
+        } catch (error) {
+          // Replicas no tag recorded (added outside secretsync): AWS refuses to delete their primary. They are
+          // looked for only then, so deleting an unreplicated secret costs no DescribeSecret.
+          if (removed !== undefined || !isInvalidRequest(error)) throw error
+          removed = await removeAllReplicas(change.name)
+          if (removed.length === 0) throw error
+          await deleteSecret()
+        }
         // What AWS held, which may be more than the tag recorded (replicas added outside secretsync).
-        if (change.removeReplicasFirst) {
+        if (removed !== undefined) {
           const {replicas_removed: _planned, ...rest} = change
           return removed.length > 0 ? {...rest, replicas_removed: removed} : rest
         }
@@ -305,3 +316,7 @@ export async function applyChanges(
   }
   return {changes: await Promise.all(changes.map((change) => inFlight(() => applyOne(change)))), applied}
 }
+
+/** A call AWS refused as not possible in the secret's state (InvalidRequestException), as `call` wraps it. */
+const isInvalidRequest = (error: unknown): boolean =>
+  (error as {cause?: {name?: string}} | undefined)?.cause?.name === 'InvalidRequestException'

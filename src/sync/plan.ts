@@ -579,8 +579,9 @@ export function planTarget(
       held: held !== null,
       error: held,
       currentVersionId: orphan.currentVersionId,
-      // A replicated primary: its tag says so, or ListSecrets names its own region as primary.
-      ...(replicas.length > 0 || orphan.primaryRegion !== undefined ? {removeReplicasFirst: true} : {}),
+      // A replicated primary, as its tag says. Not from PrimaryRegion: ListSecrets may name it for any secret (the
+      // region it originated in); replicas no tag recorded are found when AWS refuses the delete (apply.ts).
+      ...(replicas.length > 0 ? {removeReplicasFirst: true} : {}),
     })
   }
   return {changes, unchanged}

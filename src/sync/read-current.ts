@@ -12,6 +12,7 @@ import {
 import type {Redactor} from '../observability/redact.js'
 import {isPlainObject, type JsonObject} from '../util/canonical-json.js'
 import {parseJson} from '../util/exact-json.js'
+import {describeAwsError} from './aws-error.js'
 import {TARGET_TAG} from './metadata.js'
 import type {CurrentSecret} from './plan.js'
 import type {ReplicaStatus} from './replicas.js'
@@ -185,29 +186,48 @@ function collectNamed(
   return found
 }
 
+/** How many per-secret reads (GetResourcePolicy, DescribeSecret) one target has in flight at once, each. */
+const PER_SECRET_READS = 8
+
 /**
- * Reads the resource policies of the named secrets, one GetResourcePolicy each (the API has no batch form), a few
- * at a time. `null`: the secret has none. A secret whose policy cannot be read fails alone, with the reason.
+ * One call per named secret (the API has no batch form), a few at a time: `read` keeps what the call answered; a
+ * secret whose call fails fails alone, `failed` keeping the reason (`<operation>: <ErrorName>: <message>`).
  */
+async function eachSecret(
+  names: readonly string[],
+  operation: string,
+  read: (name: string) => Promise<void>,
+  failed: (name: string, reason: string) => void,
+): Promise<void> {
+  const limit = pLimit(PER_SECRET_READS)
+  await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        try {
+          await read(name)
+        } catch (error) {
+          failed(name, `${operation}: ${describeAwsError(error)}`)
+        }
+      }),
+    ),
+  )
+}
+
+/** Reads the resource policies of the named secrets (GetResourcePolicy each). `null`: the secret has none. */
 export async function readPolicies(
   client: SecretsManagerClient,
   names: readonly string[],
 ): Promise<{policies: Map<string, string | null>; errors: Map<string, string>}> {
   const policies = new Map<string, string | null>()
   const errors = new Map<string, string>()
-  const limit = pLimit(8)
-  await Promise.all(
-    names.map((name) =>
-      limit(async () => {
-        try {
-          const response = await client.send(new GetResourcePolicyCommand({SecretId: name}))
-          policies.set(name, response.ResourcePolicy ?? null)
-        } catch (error) {
-          const e = error as {name?: string; message?: string}
-          errors.set(name, `GetResourcePolicy: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`)
-        }
-      }),
-    ),
+  await eachSecret(
+    names,
+    'GetResourcePolicy',
+    async (name) => {
+      const response = await client.send(new GetResourcePolicyCommand({SecretId: name}))
+      policies.set(name, response.ResourcePolicy ?? null)
+    },
+    (name, reason) => errors.set(name, reason),
   )
   return {policies, errors}
 }
@@ -249,27 +269,21 @@ export const replicaStatuses = (statuses: readonly ReplicationStatusType[] | und
 
 /**
  * Describes the named secrets for their replicas (DescribeSecret's `ReplicationStatus`; ListSecrets does not report
- * it). Called only for secrets whose recorded replica set differs from the desired one. A secret that cannot be
- * described fails alone, with the reason.
+ * it). Called only for secrets whose recorded replica set differs from the desired one.
  */
 export async function describeReplicas(
   client: SecretsManagerClient,
   names: readonly string[],
 ): Promise<Map<string, Pick<CurrentSecret, 'replication' | 'describeError'>>> {
   const found = new Map<string, Pick<CurrentSecret, 'replication' | 'describeError'>>()
-  const limit = pLimit(8)
-  await Promise.all(
-    names.map((name) =>
-      limit(async () => {
-        try {
-          const described = await client.send(new DescribeSecretCommand({SecretId: name}))
-          found.set(name, {replication: replicaStatuses(described.ReplicationStatus)})
-        } catch (error) {
-          const e = error as {name?: string; message?: string}
-          found.set(name, {describeError: `DescribeSecret: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`})
-        }
-      }),
-    ),
+  await eachSecret(
+    names,
+    'DescribeSecret',
+    async (name) => {
+      const described = await client.send(new DescribeSecretCommand({SecretId: name}))
+      found.set(name, {replication: replicaStatuses(described.ReplicationStatus)})
+    },
+    (name, describeError) => found.set(name, {describeError}),
   )
   return found
 }

@@ -155,7 +155,10 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<void> {
       const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
       const redactor = input.runtime.redactor.scope()
       const runtime = {...input.runtime, redactor}
-      const desired = await taking(() => input.targets.take(name))
+      // Asked to stop: a target whose turn to be taken comes after it is not merged either (stageTarget reports it).
+      const desired = await taking(() =>
+        input.runtime.stop.aborted ? Promise.resolve(notTaken(name)) : input.targets.take(name),
+      )
       const target = await stageTarget(resolved, desired, {...input, runtime})
       if (target.deletions === 0) await settle(target, redactor, NOTHING_TO_DELETE)
       else staged.set(name, {target, redactor})
@@ -192,6 +195,9 @@ function stageTarget(resolved: ResolvedTarget, desired: DesiredTarget, input: Sy
     connect: input.connect,
   })
 }
+
+/** The desired state of a target the run stopped before taking: stageTarget reports it interrupted. */
+const notTaken = (name: string): DesiredTarget => ({name, ok: false, error: 'interrupted', snapshotVersion: null})
 
 /** A target that never reached AWS: nothing to stage, only its result. */
 function unstarted(

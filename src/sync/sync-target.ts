@@ -328,26 +328,17 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
         .map((secret) => secret.name)
       for (const [name, secret] of await findUnlistedSecrets(sm, unlisted, readOptions)) current.set(name, secret)
       const rotation = target.shape?.rotation
-      const read = await readValues(
-        sm,
-        namesToRead(desired, current, applied, {
-          adopt: settings.adopt,
-          target: target.name,
-          rotation,
-          region: target.region,
-        }),
-        runtime.redactor,
-      )
-      const policies = await readPolicies(
-        sm,
-        policyNamesToRead(desired, current, {
-          adopt: settings.adopt,
-          target: target.name,
-          rotation,
-          region: target.region,
-          resourcePolicy,
-        }),
-      )
+      const scope = {adopt: settings.adopt, target: target.name, rotation, region: target.region}
+      // Each read needs only the listing, so the three run at once; they are merged in this order afterwards.
+      const [read, policies, replicas] = await Promise.all([
+        readValues(sm, namesToRead(desired, current, applied, scope), runtime.redactor),
+        readPolicies(sm, policyNamesToRead(desired, current, {...scope, resourcePolicy})),
+        // Replicas: described only where the recorded set (the replicas tag) is not the desired one.
+        describeReplicas(
+          sm,
+          namesToDescribe(desired, current, {...scope, replicaRegions: target.shape?.replicaRegions}),
+        ),
+      ])
       for (const [name, secret] of current) {
         const value = read.values.get(name)
         const readError = read.errors.get(name)
@@ -362,15 +353,7 @@ export async function syncTarget(input: SyncTargetInput): Promise<StagedTarget> 
             ...(policyReadError !== undefined ? {policyReadError} : {}),
           })
       }
-      // Replicas: described only where the recorded set (the replicas tag) is not the desired one.
-      const replicaScope = {
-        adopt: settings.adopt,
-        target: target.name,
-        rotation,
-        region: target.region,
-        replicaRegions: target.shape?.replicaRegions,
-      }
-      for (const [name, described] of await describeReplicas(sm, namesToDescribe(desired, current, replicaScope))) {
+      for (const [name, described] of replicas) {
         const secret = current.get(name)
         if (secret) current.set(name, {...secret, ...described})
       }

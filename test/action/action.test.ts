@@ -173,6 +173,31 @@ describe('the workspace', () => {
   })
 })
 
+describe('the report file', () => {
+  it.each([
+    ['a small report', 2],
+    ['a report larger than one write', 400],
+  ])('%s that cannot be written is an error naming the file: exit 1, the other outputs written', async (_, count) => {
+    // Given enough secrets for the report's size, and a RUNNER_TEMP that does not exist
+    for (let i = 0; i < count; i++) stack.vault.putSecret('secret/', `base/s${i}`, {value: `VALUE-${i}`})
+    const missing = join(workspace, 'no-such-temp')
+
+    // When the action applies them
+    const run = await action('push', {}, {RUNNER_TEMP: missing})
+
+    // Then the secrets are applied, the failed write is named, and the step still has its outputs
+    expect(run.code, why(run)).toBe(1)
+    expect(awsValue('app/s1')).toEqual({value: 'VALUE-1'})
+    expect(run.stderr).toMatch(/^Error: could not write the report file .*no-such-temp.*: .*ENOENT/m)
+    expect(run.outputs['exit-code']).toBe('1')
+    expect(run.outputs['report-file']).toBeUndefined()
+    expect(run.outputs.created).toBe(String(count + 2))
+    // and the summary is the apply's, not a failed run's
+    expect(run.summary).toContain('## secretsync apply')
+    expect(run.summary).not.toContain('## secretsync failed')
+  })
+})
+
 describe('show-values in the Actions log', () => {
   it('registers every shown value with ::add-mask:: first, outside the stop-commands fences', async () => {
     // Given applied secrets and a new password in Vault

@@ -1,7 +1,9 @@
 import {describe, expect, it} from 'vitest'
 import {buildTargetGraph, type TargetGraph} from '../../src/graph/target-graph.js'
+import {mergeSecret} from '../../src/merge/deep-merge.js'
 import {mergeTargets, type MergeTargetInput, type SourceOutcome} from '../../src/merge/merge-targets.js'
 import type {JsonObject} from '../../src/util/canonical-json.js'
+import {stringifyJson} from '../../src/util/exact-json.js'
 
 const source = (entries: Record<string, JsonObject>): SourceOutcome => ({
   ok: true,
@@ -93,5 +95,44 @@ describe('mergeTargets', () => {
     const targets = [target('x', ['s']), target('y', ['x']), target('z', ['s'])]
     const merged = mergeTargets(graphOf(['s'], targets), targets, sources, 'append', ['y'])
     expect([...merged.keys()]).toEqual(['x', 'y'])
+  })
+})
+
+describe('a target with overrides', () => {
+  it('merges them into every secret as mergeSecret would, copying them once for the target', () => {
+    // Given secrets of every shape under a source, and overrides as YAML gives them (ordinary objects, a
+    // `__proto__` key, nested objects and lists)
+    const overrides = JSON.parse(
+      '{"__proto__": {"x": 1}, "db": {"port": 5432, "opts": ["ssl"]}, "flags": ["a", "b"], "n": null, "s": "v"}',
+    ) as JsonObject
+    const secrets: Record<string, JsonObject> = {
+      empty: {},
+      flat: {s: 'old', n: 1},
+      nested: {db: {host: 'h', port: 1, opts: ['ssl', 'gzip']}},
+      lists: {flags: ['b', 'c'], db: 'not an object'},
+      proto: JSON.parse('{"__proto__": {"y": 2}}') as JsonObject,
+    }
+    for (const mode of ['append', 'append_unique', 'replace'] as const) {
+      const graph = graphOf(['base'], [target('app', ['base'], overrides)])
+      const merged = mergeTargets(
+        graph,
+        [target('app', ['base'], overrides)],
+        new Map([['base', source(secrets)]]),
+        mode,
+      )
+
+      // Then each secret is what merging the overrides into it alone gives, in null-prototype objects
+      const result = secretsOf(merged, 'app')
+      for (const [path, secret] of Object.entries(secrets)) {
+        const expected = mergeSecret(secret, overrides, mode)
+        expect(stringifyJson(result[path] ?? null), `${mode} ${path}`).toBe(stringifyJson(expected))
+        expect(Object.getPrototypeOf(result[path]), `${mode} ${path}`).toBeNull()
+        expect(Object.getPrototypeOf(result[path]?.__proto__), `${mode} ${path}`).toBeNull()
+      }
+      // And what only the overrides set is one copy, shared by the secrets, not the YAML object itself
+      const protoOf = (path: string): unknown => (result[path] as Record<string, unknown>).__proto__
+      expect(protoOf('empty')).toBe(protoOf('flat'))
+      expect(protoOf('empty')).not.toBe((overrides as Record<string, unknown>).__proto__)
+    }
   })
 })

@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest'
+import {renderPipelineOutput} from '../../src/report/render-pipeline.js'
 import {renderSync, wantsColor} from '../../src/report/render-sync.js'
 import {renderSyncCompact} from '../../src/report/sync-compact.js'
 import {renderSyncGithub} from '../../src/report/sync-github.js'
@@ -34,11 +35,10 @@ describe('renderSync', () => {
     // (the stop-commands tokens are random per rendering)
     const untokened = (text: string | undefined): string | undefined => text?.replace(/[0-9a-f]{64}/g, '<token>')
     const expected = renderSyncGithub(result, options)
-    expect({...rendered.github, stdout: untokened(rendered.github?.stdout)}).toEqual({
-      ...expected,
-      stdout: untokened(expected.stdout),
-    })
-    expect(rendered.stdout).toBe(rendered.github?.stdout)
+    expect(untokened(rendered.stdout)).toBe(untokened(expected.stdout))
+    expect(rendered.github).toEqual({summaryMarkdown: expected.summaryMarkdown, outputs: expected.outputs})
+    // and the text is one rendering, however often it is read
+    expect(rendered.stdout).toBe(rendered.stdout)
   })
 
   it('text and compact pass their options through', () => {
@@ -67,5 +67,40 @@ describe('wantsColor', () => {
     expect(wantsColor(true, {NO_COLOR: '1'})).toBe(false)
     expect(wantsColor(false, {})).toBe(false)
     expect(wantsColor(undefined, {})).toBe(false)
+  })
+})
+
+describe('renderPipelineOutput with masked values (the Action)', () => {
+  it('prints the masks first, then reads the targets one at a time as it prints: the output is never gathered', async () => {
+    // Given a run with values whose targets count every time one is read
+    const sample = sampleRunWithValues()
+    let reads = 0
+    const targets = {
+      *[Symbol.iterator]() {
+        for (const target of sample.targets) {
+          reads += 1
+          yield target
+        }
+      },
+    }
+    const outcome = {kind: 'sync' as const, result: {...sample, targets}, exitCode: 0 as const}
+    const output = await renderPipelineOutput(outcome, {
+      format: 'text',
+      showValues: true,
+      diff: true,
+      env: {},
+      maskValues: true,
+    })
+
+    // When the first chunks are taken
+    const afterMasks = reads
+    const chunks = output.chunks[Symbol.iterator]()
+    const first = chunks.next().value as string
+    while (String(chunks.next().value).startsWith('::add-mask::'));
+
+    // Then the masks came first, and the text output has read only the first target so far
+    expect(first).toMatch(/^::add-mask::/)
+    expect(reads - afterMasks).toBe(1)
+    expect(output.stdout).toContain('VALUE-new-password')
   })
 })

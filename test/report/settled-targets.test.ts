@@ -94,6 +94,29 @@ describe('SettledTargets', () => {
     expect([...targets]).toEqual(result.targets)
   })
 
+  it('a target that settles after close() is dropped: no file is made, nothing is given back', () => {
+    // Given settled targets, closed before the last one settles (the run ended on an error), and no budget
+    const result = run(hostileTargets(11, 3))
+    const dir = tmp()
+    const targets = new SettledTargets({
+      order: result.targets.map((t) => t.name),
+      showValues: false,
+      budgetBytes: 0,
+      tmpDir: dir,
+    })
+    targets.add(result.targets[0] as TargetSyncResult)
+    targets.close()
+
+    // When another target settles
+    targets.add(result.targets[1] as TargetSyncResult)
+
+    // Then no spill file was made for it (only the exit hook would remove one), and it is not kept
+    expect(readdirSync(dir)).toEqual([])
+    expect(targets.spilled).toBe(false)
+    expect(targets.size).toBe(0)
+    expect([...targets]).toEqual([])
+  })
+
   it('with --show-values never writes a file, whatever the size: values stay in memory', () => {
     // Given results that carry values and a budget of nothing
     const result = sampleRunWithValues()
@@ -117,6 +140,8 @@ describe('SettledTargets', () => {
 
 describe('printing from settled targets', () => {
   const formats: SyncFormat[] = ['json', 'text', 'compact']
+  // `github` fences each target with a fresh random stop-commands token: the same output has other tokens.
+  const unfenced = (text: string): string => text.replace(/\b[0-9a-f]{64}\b/g, '<token>')
 
   it('every format prints the same bytes from spilled targets as from the results themselves', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
@@ -164,13 +189,31 @@ describe('printing from settled targets', () => {
     }
   })
 
-  it('the JSON report (the Action report-file) is the --output json text whatever the format printed', async () => {
-    const result = settled(run(hostileTargets(9, 10)), {budget: 300, dir: tmp()})
-    const outcome = {kind: 'sync' as const, result, exitCode: 0 as const}
-    const json = await renderPipelineOutput(outcome, {format: 'json', showValues: false, diff: false, env: {}})
-    const text = await renderPipelineOutput(outcome, {format: 'text', showValues: false, diff: false, env: {}})
-    expect([...text.jsonChunks].join('')).toBe([...json.chunks].join(''))
-    expect(JSON.parse([...json.jsonChunks].join(''))).toEqual(json.json)
-    result.targets.close()
+  it('the pipeline output and the JSON report (the Action report-file) from spilled targets are the in-memory ones', async () => {
+    for (const seed of [9, 10, 11]) {
+      // Given a hostile run, once as objects and once spilled
+      const result = run(hostileTargets(seed, 10), {dry_run: seed % 2 === 0})
+      const spilled = settled(result, {budget: 300, dir: tmp()})
+      expect(spilled.targets.spilled, `seed ${seed}`).toBe(true)
+      const inMemory = {kind: 'sync' as const, result, exitCode: 0 as const}
+      const fromSpill = {kind: 'sync' as const, result: spilled, exitCode: 0 as const}
+      // The oracle for the JSON report: the whole object through the one safe serialiser
+      const contract = `${stringifyJsonSafely(renderSyncJson(result, {showValues: false}))}\n`
+      for (const format of [...formats, 'github'] as const) {
+        for (const diff of [false, true]) {
+          // When each is rendered for the pipeline
+          const options = {format, showValues: false, diff, env: {}}
+          const expected = await renderPipelineOutput(inMemory, options)
+          const printed = await renderPipelineOutput(fromSpill, options)
+
+          // Then the spilled run prints what the in-memory one prints, and its JSON report is the contract's
+          const what = `seed ${seed} ${format} diff=${diff}`
+          expect(unfenced([...printed.chunks].join('')), what).toBe(unfenced([...expected.chunks].join('')))
+          expect([...printed.jsonChunks].join(''), what).toBe(contract)
+          expect(printed.json, what).toEqual(JSON.parse(contract))
+        }
+      }
+      spilled.targets.close()
+    }
   })
 })

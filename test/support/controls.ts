@@ -86,10 +86,19 @@ export function seededRandom(seed: number): () => number {
   }
 }
 
-export type Decision =
+export type Decision = (
   | {kind: 'pass'; latencyMs: number}
   | {kind: 'throttle'; latencyMs: number; quota: QuotaSpec; retryAfterMs: number}
   | {kind: 'fault'; fault: FaultKind; status: number; latencyMs: number; code?: string; message?: string}
+) & {
+  /** Set while a `hold` matches the call: it is answered only once this settles. */
+  held?: Promise<void>
+}
+
+export interface HoldSpec {
+  service: string
+  operation?: string
+}
 
 interface Bucket {
   tokens: number
@@ -112,6 +121,7 @@ export class Controls {
   private readonly quotas: QuotaSpec[] = []
   private readonly latencies: LatencySpec[] = []
   private readonly jitters: Array<JitterSpec & {random: () => number}> = []
+  private readonly holds: Array<HoldSpec & {released: Promise<void>}> = []
   private readonly buckets = new Map<string, Bucket>()
   private readonly calls = new Map<string, number>()
   private readonly throttles = new Map<string, number>()
@@ -133,6 +143,25 @@ export class Controls {
   /** Random extra latency per call, reproducible from the seed (the order of calls still varies). */
   setJitter(spec: JitterSpec): void {
     this.jitters.push({...spec, random: seededRandom(spec.seed)})
+  }
+
+  /**
+   * Matching calls are counted as they arrive, then wait unanswered until `release()` (also for calls that arrive
+   * later): a test can see what else a client sends while such a call is in flight, with no clock involved.
+   */
+  hold(spec: HoldSpec): {release: () => void} {
+    let release = (): void => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const hold = {...spec, released}
+    this.holds.push(hold)
+    return {
+      release: () => {
+        this.holds.splice(this.holds.indexOf(hold), 1)
+        release()
+      },
+    }
   }
 
   /** Removes faults, quotas, latencies and jitter (counters stay; see `resetCounters`). */
@@ -160,6 +189,12 @@ export class Controls {
       this.latencies.filter((l) => matches(l, key)).reduce((sum, l) => sum + l.ms, 0) +
       this.jitters.filter((j) => matches(j, key)).reduce((sum, j) => sum + Math.floor(j.random() * (j.maxMs + 1)), 0)
 
+    const held = this.holds.find((h) => matches(h, key))?.released
+    const decision = this.fate(id, key, latencyMs, resource)
+    return held ? {...decision, held} : decision
+  }
+
+  private fate(id: string, key: CallKey, latencyMs: number, resource: string | undefined): Decision {
     const fault = this.faults.find((f) => f.remaining > 0 && matches(f, key, resource))
     if (fault) {
       fault.remaining--

@@ -22,6 +22,7 @@ export async function applyTransportDecision(
   res: ServerResponse,
 ): Promise<boolean> {
   if (decision.latencyMs > 0) await sleep(decision.latencyMs)
+  if (decision.held) await decision.held
   if (decision.kind === 'fault' && decision.fault === 'hang') {
     // Hold the socket open without answering; it is destroyed when the server closes.
     return false

@@ -146,3 +146,40 @@ describe('sync phase: one deletion budget for the run', () => {
     expect(allowed.exitCode).toBe(ExitCode.success)
   })
 })
+
+describe('sync phase: asked to stop', () => {
+  it('a target whose turn comes after the stop is reported interrupted without being taken (merged)', async () => {
+    // Given three targets synced one at a time, and a stop (SIGTERM) that arrives while the first is taken
+    const {config, graph} = await project('{concurrency: 1}', ['one', 'two', 'three'])
+    const stop = new AbortController()
+    const runtime = recordingRuntime('info', stop.signal)
+    const adapters = buildAdapters(config, runtime, {})
+    const taken: string[] = []
+    const states = {
+      names: ['one', 'two', 'three'],
+      take: (name: string) => {
+        taken.push(name)
+        stop.abort()
+        return Promise.resolve(desired(name, ['k']))
+      },
+    }
+
+    // When the sync phase runs
+    try {
+      const staged = await syncStage({config, graph, runtime, adapters, desired: states, dryRun: false})
+      const targets = [...staged.targets]
+      staged.targets.close()
+
+      // Then only the first was taken; every target is reported interrupted, and nothing was written
+      expect(taken).toEqual(['one'])
+      expect(targets.map((t) => [t.name, t.status, t.error])).toEqual([
+        ['one', 'skipped', 'interrupted'],
+        ['two', 'skipped', 'interrupted'],
+        ['three', 'skipped', 'interrupted'],
+      ])
+      expect(secretsManagerWrites(stack.controls)).toBe(0)
+    } finally {
+      adapters.breakers.shutdown()
+    }
+  })
+})

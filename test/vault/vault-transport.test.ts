@@ -1,7 +1,11 @@
+import {readFileSync} from 'node:fs'
 import {createServer, Agent, type Server} from 'node:http'
+import {Agent as HttpsAgent} from 'node:https'
 import type {AddressInfo} from 'node:net'
+import {join, resolve} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {createVaultTransport} from '../../src/vault/vault-transport.js'
+import {listen, type RunningServer, type ServerTls} from '../support/http-server.js'
 
 // The transport addresses requests from a per-origin cache instead of parsing a URL per request (issue 12): what
 // reaches the server must be what `new URL` would have sent, for every path the client can build and some it
@@ -101,5 +105,143 @@ describe('vault transport addressing', () => {
     expect(seen.map((request) => request.url)).toEqual(['/v1/moved', '/v1/secret/data/landed?x=1'])
     expect(response.request.path).toBe('/v1/secret/data/landed')
     expect(response.body).toEqual({data: {path: '/v1/secret/data/landed?x=1'}})
+  })
+})
+
+// Redirects, their limit and the timeout, against real servers. Vault answers 307 from a standby that does not
+// forward a request; Vault's own Go client follows one redirect, refusing one from https to http.
+
+interface Heard {
+  origin: string
+  url: string
+  token: string | undefined
+}
+
+const TLS_DIR = resolve(import.meta.dirname, '../support/fixtures/tls')
+const running: RunningServer[] = []
+afterEach(async () => {
+  for (const one of running.splice(0)) await one.close()
+})
+
+/** A server that records what reaches it and answers with `answer` (a status and headers, or nothing: it hangs). */
+async function serve(
+  heard: Heard[],
+  answer: (url: string) => {status: number; headers?: Record<string, string>} | 'hang',
+  tls?: ServerTls,
+): Promise<RunningServer> {
+  const started = await listen(
+    (req, res) => {
+      heard.push({
+        origin: `${tls ? 'https' : 'http'}://${req.headers.host ?? ''}`,
+        url: req.url ?? '',
+        token: req.headers['x-vault-token'] as string | undefined,
+      })
+      const decided = answer(req.url ?? '')
+      if (decided === 'hang') return
+      res.writeHead(decided.status, {'content-type': 'application/json', ...decided.headers}).end('{"data":{}}')
+    },
+    0,
+    tls,
+  )
+  running.push(started)
+  return started
+}
+
+describe('vault transport redirects', () => {
+  it('a redirect on the same origin is followed with the token', async () => {
+    const heard: Heard[] = []
+    const vault = await serve(heard, (url) =>
+      url === '/v1/standby' ? {status: 307, headers: {location: '/v1/active'}} : {status: 200},
+    )
+    const response = await createVaultTransport().get(
+      {endpoint: vault.url, apiVersion: 'v1', token: 'tok-same'},
+      'standby',
+      {},
+    )
+    expect(response.statusCode).toBe(200)
+    expect(heard.map(({url, token}) => [url, token])).toEqual([
+      ['/v1/standby', 'tok-same'],
+      ['/v1/active', 'tok-same'],
+    ])
+  })
+
+  // BUG (reported, src/vault is walk's): the token goes to whatever origin a Location names. Remove `.fails`
+  // once the transport keeps X-Vault-Token to the configured origin.
+  it.fails('a redirect to another origin never carries the token there', async () => {
+    // Given a Vault whose answer redirects to another server (another host and port)
+    const heard: Heard[] = []
+    const elsewhere = await serve(heard, () => ({status: 200}))
+    const vault = await serve(heard, () => ({status: 307, headers: {location: `${elsewhere.url}/v1/secret/data/x`}}))
+
+    // When the client reads through it (followed or refused, either may be right)
+    await createVaultTransport()
+      .get({endpoint: vault.url, apiVersion: 'v1', token: 'tok-cross'}, 'secret/data/x', {})
+      .catch(() => undefined)
+
+    // Then the other origin never saw the token
+    expect(heard.filter((request) => request.origin !== vault.url && request.token !== undefined)).toEqual([])
+  })
+
+  // BUG (reported): Vault's Go client refuses a redirect from https to http ("would cause protocol downgrade");
+  // this transport follows it and sends the token in clear text. Remove `.fails` once refused.
+  it.fails('a redirect from https to http is not followed with the token', async () => {
+    const heard: Heard[] = []
+    const tls = {
+      cert: readFileSync(join(TLS_DIR, 'server.pem'), 'utf8'),
+      key: readFileSync(join(TLS_DIR, 'server.key'), 'utf8'),
+    }
+    const plain = await serve(heard, () => ({status: 200}))
+    const vault = await serve(heard, () => ({status: 307, headers: {location: `${plain.url}/v1/secret/data/x`}}), tls)
+    const httpsAgent = new HttpsAgent({ca: readFileSync(join(TLS_DIR, 'ca.pem'), 'utf8')})
+
+    await createVaultTransport()
+      .get({endpoint: vault.url, apiVersion: 'v1', token: 'tok-tls'}, 'secret/data/x', {httpsAgent})
+      .catch(() => undefined)
+    httpsAgent.destroy()
+
+    expect(heard[0]).toMatchObject({origin: vault.url, token: 'tok-tls'})
+    expect(heard.filter((request) => request.origin.startsWith('http:') && request.token !== undefined)).toEqual([])
+  })
+
+  it('follows at most 5 redirects, then hands back the last redirect response', async () => {
+    // Given a Vault that redirects every request to the next one
+    const heard: Heard[] = []
+    const vault = await serve(heard, (url) => ({
+      status: 307,
+      headers: {location: `/v1/hop/${Number(/(\d+)$/.exec(url)?.[1] ?? 0) + 1}`},
+    }))
+
+    // When the client reads
+    const response = await createVaultTransport().get({endpoint: vault.url, apiVersion: 'v1'}, 'hop/0', {})
+
+    // Then the first request and five redirects were sent, no more, and the 307 is the answer (an error to node-vault)
+    expect(heard.map((request) => request.url)).toEqual([0, 1, 2, 3, 4, 5].map((n) => `/v1/hop/${n}`))
+    expect(response.statusCode).toBe(307)
+    expect(response.request.path).toBe('/v1/hop/5')
+  })
+})
+
+describe('vault transport timeout', () => {
+  it('a request unanswered for `timeout` fails with ECONNABORTED, and the next request on the agent still works', async () => {
+    // Given a Vault that never answers one path
+    const heard: Heard[] = []
+    const vault = await serve(heard, (url) => (url === '/v1/hung' ? 'hang' : {status: 200}))
+    const transport = createVaultTransport()
+    const agent = new Agent({keepAlive: true, maxSockets: 1})
+    const client = {endpoint: vault.url, apiVersion: 'v1', token: 'tok-t'}
+
+    // When it is read with a timeout
+    const failed = await transport.get(client, 'hung', {timeout: 200, httpAgent: agent}).then(
+      () => undefined,
+      (error: unknown) => error as NodeJS.ErrnoException,
+    )
+
+    // Then it fails as axios did (node-vault and the retry policy read the code), and the agent is not left stuck
+    expect(failed?.code).toBe('ECONNABORTED')
+    expect(failed?.message).toBe('timeout of 200ms exceeded')
+    const next = await transport.get(client, 'secret/data/x', {timeout: 5000, httpAgent: agent})
+    expect(next.statusCode).toBe(200)
+    expect(heard.map((request) => request.url)).toEqual(['/v1/hung', '/v1/secret/data/x'])
+    agent.destroy()
   })
 })
