@@ -5,7 +5,8 @@
 // keeps only what is live at exit), and writes the profile there: open it in Chrome DevTools' Memory tab.
 import {writeFileSync, writeSync} from 'node:fs'
 import {Session} from 'node:inspector'
-import {setInterval} from 'node:timers'
+import {setInterval, setTimeout} from 'node:timers'
+import {writeHeapSnapshot} from 'node:v8'
 
 const profileFile = process.env.BENCH_ALLOC_PROFILE
 const session = profileFile ? new Session() : undefined
@@ -17,6 +18,14 @@ if (session) {
     includeObjectsCollectedByMinorGC: true,
   })
 }
+
+// With BENCH_HEAP_SNAPSHOT=<file> and BENCH_HEAP_SNAPSHOT_AFTER_MS=<ms>: a heap snapshot (live objects only) that
+// far into the run, to see what it holds mid-run; open it in Chrome DevTools' Memory tab.
+if (process.env.BENCH_HEAP_SNAPSHOT)
+  setTimeout(
+    () => writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT),
+    Number(process.env.BENCH_HEAP_SNAPSHOT_AFTER_MS ?? 10_000),
+  ).unref()
 
 let heapPeak = 0
 setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 50).unref()

@@ -207,6 +207,28 @@ export async function runPipelineReportOnce(
   return {exitCode: report.exitCode, summary: report.summary, seconds: (performance.now() - started) / 1000}
 }
 
+/**
+ * Node flags that give the CLI the heap Node gives itself in the examples' 512 MiB container (examples/kubernetes):
+ * under a memory cgroup limit Node sizes V8's heap from the limit instead of the machine's memory. Measured with
+ * Node 20 in a 512 MiB memory cgroup on this machine: heap_size_limit 259 MiB, 1 MiB semi-spaces, which these flags
+ * reproduce exactly. On this 24 GiB host the limit is 4 GiB instead, and V8 then lets garbage grow to about four
+ * times the live heap before a full collection (its heap growing factor rises with the heap limit).
+ */
+export const CONTAINER_512_MIB_FLAGS = '--max-old-space-size=256 --max-semi-space-size=1'
+
+/**
+ * The processes a memory row runs in, by name: `BENCH_RUNTIMES=host,container` (the default: both), or
+ * `cgroup:<dir>` to run the CLI inside an existing memory cgroup (its pid is written to `<dir>/cgroup.procs`
+ * before it starts; needs the rights to), which checks `container` against a real limit.
+ */
+export const RUNTIMES = (process.env.BENCH_RUNTIMES ?? 'host,container').split(',').map((name) => {
+  if (name === 'host') return {name, label: '', flags: ''}
+  if (name === 'container') return {name, label: ', in a 512 MiB container', flags: CONTAINER_512_MIB_FLAGS}
+  if (name.startsWith('cgroup:'))
+    return {name, label: `, in memory cgroup ${name.slice(7)}`, flags: '', cgroup: name.slice(7)}
+  throw new Error(`BENCH_RUNTIMES: unknown runtime "${name}" (host, container, cgroup:<dir>)`)
+})
+
 /** What one CLI run measured of itself (bench/cli-peak.mjs) and what it printed, as seen from the bench. */
 export interface CliRun {
   exitCode: number
@@ -230,7 +252,12 @@ const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10
  * `args` against the stack whose `stackEnv` is given, in a process of its own, and returns what it measured of
  * itself. Stdout is counted, not kept: only its head, for the JSON summary (printed before any target).
  */
-export function runCli(stackEnv: Record<string, string>, args: readonly string[]): Promise<CliRun> {
+export function runCli(
+  stackEnv: Record<string, string>,
+  args: readonly string[],
+  nodeFlags = '',
+  cgroup?: string,
+): Promise<CliRun> {
   const root = join(import.meta.dirname, '..')
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -243,15 +270,20 @@ export function runCli(stackEnv: Record<string, string>, args: readonly string[]
   delete env.SECRETSYNC_SHARD
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(
+    const command = [
       process.execPath,
-      ['--expose-gc', '--import', join(import.meta.dirname, 'cli-peak.mjs'), join(root, 'bin', 'run.js'), ...args],
-      {
-        cwd: root,
-        env,
-        stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
-      },
-    )
+      '--expose-gc',
+      ...nodeFlags.split(' ').filter(Boolean),
+      '--import',
+      join(import.meta.dirname, 'cli-peak.mjs'),
+      join(root, 'bin', 'run.js'),
+      ...args,
+    ]
+    // In a cgroup: a shell joins it, then becomes the CLI (exec), so the CLI's whole life is inside it.
+    const [file, ...argv] = cgroup
+      ? ['/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, ...command]
+      : command
+    const child = spawn(file as string, argv, {cwd: root, env, stdio: ['ignore', 'pipe', 'inherit', 'pipe']})
     let head = ''
     let stdoutBytes = 0
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -282,6 +314,11 @@ export function runCli(stackEnv: Record<string, string>, args: readonly string[]
     })
   })
 }
+
+/** A CLI run's heap figures, for a result's notes. */
+export const cliNote = (run: CliRun): string =>
+  `heapUsed peak ${run.heapPeakMiB} MiB, live after the run and a GC ${run.heapLiveMiB} MiB; ${run.stdoutBytes} bytes printed` +
+  (run.livePeakMiB === undefined ? '' : `; most heap live after a periodic GC ${run.livePeakMiB} MiB`)
 
 /** A one-line account of what a run did, for a result's notes. */
 export function outcomeNote(outcome: PipelineOutcome): string {

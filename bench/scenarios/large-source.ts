@@ -1,21 +1,20 @@
 /**
  * One large source into a few targets, merge only: BENCH_LARGE_SECRETS (default "10000,100000", a list of sizes)
  * secrets in one source, imported by BENCH_LARGE_TARGETS targets (default 4), each with overrides of its own.
- * Each size runs in its own process. Goals (issue 12): peak RSS below 450 MiB at 100,000 secrets, and the wall
+ * Each size runs as the built CLI in its own process, on this host and as in a 512 MiB container (RUNTIMES). Goals (issue 12): peak RSS below 450 MiB at 100,000 secrets, and the wall
  * time per secret at the largest size at most 1.5 times that at the smallest.
  *
  *   BENCH_LARGE_SECRETS=10000,100000 BENCH_LARGE_TARGETS=4 BENCH_SCENARIOS=large-source npm run bench
  */
 import {
+  cliNote,
   emit,
   envNumber,
   goalAtMost,
   goalBelow,
-  outcomeNote,
-  peakRssMiB,
   regionLike,
-  runChild,
-  runPipelineOnce,
+  runCli,
+  RUNTIMES,
   startStackProcess,
   writeConfig,
   type ScenarioResult,
@@ -27,7 +26,7 @@ const RSS_LIMIT_MIB = 450
 const RSS_GOAL_AT = 100_000
 const GROWTH_LIMIT = 1.5
 
-async function row(secrets: number): Promise<void> {
+async function row(secrets: number, runtime: (typeof RUNTIMES)[number]): Promise<ScenarioResult> {
   const stack = await startStackProcess({aws: {buckets: ['bench-store']}}, [{root: 'large/', secrets}])
   await regionLike(stack, undefined, false)
   const targets = Array.from(
@@ -49,26 +48,28 @@ aws:
   role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
 targets:
 ${targets.join('')}`)
-  const {outcome, seconds} = await runPipelineOnce(stack, file, {mergeOnly: true})
-  const peak = peakRssMiB()
+  const run = await runCli(
+    stack.env,
+    ['pipeline', '--config', file, '--merge-only', '--output', 'json'],
+    runtime.flags,
+    runtime.cgroup,
+  )
   const calls = await stack.counters()
   await stack.close()
-  emit({
-    scenario: `${secrets} secrets × ${TARGETS} targets, merge only`,
-    seconds,
-    peakRssMiB: peak,
+  return {
+    scenario: `${secrets} secrets × ${TARGETS} targets, merge only${runtime.label}`,
+    seconds: run.seconds,
+    peakRssMiB: run.peakRssMiB,
     calls,
-    ratios: {ms_per_secret: Math.round((seconds * 1000 * 1000) / secrets) / 1000},
-    goals: secrets === RSS_GOAL_AT ? [goalBelow('peak RSS', peak, RSS_LIMIT_MIB, 'MiB')] : [],
-    notes: [outcomeNote(outcome)],
-  })
+    ratios: {ms_per_secret: Math.round((run.seconds * 1000 * 1000) / secrets) / 1000},
+    goals: secrets === RSS_GOAL_AT ? [goalBelow('peak RSS', run.peakRssMiB, RSS_LIMIT_MIB, 'MiB')] : [],
+    notes: [`exit ${run.exitCode}`, cliNote(run)],
+  }
 }
 
-const size = process.env.BENCH_ROW
-if (size) await row(Number(size))
-else {
+for (const runtime of RUNTIMES) {
   const results: ScenarioResult[] = []
-  for (const secrets of SIZES) results.push(...(await runChild(import.meta.filename, {BENCH_ROW: String(secrets)})))
+  for (const secrets of SIZES) results.push(await row(secrets, runtime))
   const first = results[0]
   const last = results.at(-1)
   if (first && last && last !== first) {

@@ -30,6 +30,8 @@ import {
   regionLike,
   runChild,
   runCli,
+  cliNote,
+  CONTAINER_512_MIB_FLAGS,
   startStackProcess,
   surroundingsFor,
   writeConfig,
@@ -45,12 +47,22 @@ const PHASES = {
   'dry-run': 'steady-state dry-run',
   apply: 'steady-state no-change apply',
 }
-// BENCH_STEADY_ROWS=first,dry-run,dry-run: which rows, in order (the first apply writes the applied records the
-// everyday rows rely on).
-const ROWS = (process.env.BENCH_STEADY_ROWS ?? 'first,dry-run,apply')
+// BENCH_STEADY_ROWS=first,dry-run,dry-run@--max-semi-space-size=32: which rows, in order (the first apply writes
+// the applied records the everyday rows rely on), each optionally with Node flags for its process (space-separated;
+// `@container`: as in a 512 MiB container, CONTAINER_512_MIB_FLAGS), to compare V8 settings on one seeded stack.
+const ROWS = (process.env.BENCH_STEADY_ROWS ?? 'first,dry-run,apply,dry-run@container,apply@container')
   .split(',')
-  .map((row) => row.trim())
-  .filter((row): row is 'first' | 'dry-run' | 'apply' => row === 'first' || row === 'dry-run' || row === 'apply')
+  .map((spec) => {
+    const [which = '', flags = ''] = spec.trim().split('@')
+    if (which !== 'first' && which !== 'dry-run' && which !== 'apply')
+      throw new Error(`BENCH_STEADY_ROWS: unknown row "${which}" (first, dry-run, apply)`)
+    const container = flags === 'container'
+    return {
+      which,
+      nodeFlags: container ? CONTAINER_512_MIB_FLAGS : flags,
+      label: container ? ', in a 512 MiB container' : flags ? ` (node ${flags})` : '',
+    } as const
+  })
 const OWNERSHIP = {key: 'managed-by', value: 'secretsync'}
 
 /**
@@ -113,20 +125,17 @@ async function scenario(): Promise<void> {
     await regionLike(stack, undefined, false)
     // No applied record yet: the first apply reads every value (BatchGetSecretValue) and records them; then the
     // everyday runs, where the applied record vouches for every secret and no value is read.
-    for (const which of ROWS) {
+    for (const {which, nodeFlags, label} of ROWS) {
       await stack.resetCounters()
-      const run = await runCli(stack.env, [
-        'pipeline',
-        '--config',
-        config,
-        '--output',
-        'json',
-        ...(which === 'dry-run' ? ['--dry-run'] : []),
-      ])
+      const run = await runCli(
+        stack.env,
+        ['pipeline', '--config', config, '--output', 'json', ...(which === 'dry-run' ? ['--dry-run'] : [])],
+        nodeFlags,
+      )
       const calls = await stack.counters()
       const writes = SECRETS_MANAGER_WRITES.reduce((sum, op) => sum + (calls.secretsmanager?.[op] ?? 0), 0)
       emit({
-        scenario: `${TARGETS} targets × ${SECRETS} secrets, ${PHASES[which]}`,
+        scenario: `${TARGETS} targets × ${SECRETS} secrets, ${PHASES[which]}${label}`,
         seconds: run.seconds,
         peakRssMiB: run.peakRssMiB,
         calls,
@@ -136,11 +145,7 @@ async function scenario(): Promise<void> {
           goalAtMost('changes planned or failed', changed(run.summary), 0),
           goalAtMost('Secrets Manager writes', writes, 0),
         ],
-        notes: [
-          `exit ${run.exitCode}: ${JSON.stringify(run.summary ?? null)}`,
-          `heapUsed peak ${run.heapPeakMiB} MiB, live after the run and a GC ${run.heapLiveMiB} MiB; ${run.stdoutBytes} bytes of JSON printed`,
-          ...(run.livePeakMiB === undefined ? [] : [`most heap live after a periodic GC ${run.livePeakMiB} MiB`]),
-        ],
+        notes: [`exit ${run.exitCode}: ${JSON.stringify(run.summary ?? null)}`, cliNote(run)],
       })
     }
   } finally {
