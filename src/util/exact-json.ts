@@ -70,7 +70,10 @@ function withoutPrototypes(value: unknown): JsonValue {
   if (Array.isArray(value)) for (const item of value) withoutPrototypes(item)
   else if (value !== null && typeof value === 'object') {
     Object.setPrototypeOf(value, null)
-    for (const item of Object.values(value)) withoutPrototypes(item)
+    // for-in, not Object.values: no array per object (every Vault read passes through here). A fresh JSON.parse
+    // result has only own enumerable keys, and with the prototype gone there is nothing inherited to visit.
+    const object = value as Record<string, unknown>
+    for (const key in object) withoutPrototypes(object[key])
   }
   return value as JsonValue
 }

@@ -14,7 +14,7 @@ import {createGuarded, type VaultQuota} from './vault-guarded.js'
 import {logIn} from './vault-login.js'
 import {createVaultSession} from './vault-session.js'
 import {readVaultCa} from './vault-tls.js'
-import {createVaultTransport} from './vault-transport.js'
+import {createVaultTransport, type TransportResponse} from './vault-transport.js'
 
 export type ListResult = {kind: 'ok'; keys: string[]} | {kind: 'missing'} | {kind: 'forbidden'}
 export type ReadResult =
@@ -40,6 +40,12 @@ export interface VaultClientOptions {
   /** $VAULT_TOKEN for the token method without a configured token; from the composition root. */
   env: Readonly<Record<string, string | undefined>>
   now?: () => number
+}
+
+/** A Vault answer: its parsed body and the text it was parsed from. */
+interface Answer {
+  body: Record<string, unknown>
+  text: string
 }
 
 /** The vault CLI's rule: VAULT_NAMESPACE is the default, the setting (even "") wins; "" is the root namespace. */
@@ -83,15 +89,17 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
   // comes from logIn only (so a login request never carries a stray $VAULT_TOKEN).
   ;(client as vault.client & {namespace?: string}).namespace = vaultNamespace(config, env)
   client.token = ''
-  // What node-vault's `client.read(path)` does, minus its per-request pipeline (see VaultTransport.get).
-  const read = async (path: string): Promise<Record<string, unknown>> => (await readWithText(path)).body
-  // The same, with the response text (what a secret's data is read from exactly).
-  const readWithText = async (path: string): Promise<{body: Record<string, unknown>; text: string}> => {
-    const response = await transport.get(client, path, requestOptions)
-    // A 200 is node-vault's body as is; anything else goes through its handling (errors, sys/health).
-    const body = response.statusCode === 200 ? response.body : await client.handleVaultResponse(response)
-    return {body: body as Record<string, unknown>, text: response.text}
-  }
+  // What node-vault's `client.read(path)` does, minus its per-request pipeline (see VaultTransport.get), with the
+  // response text (what a secret's data is read from exactly). A 200 is node-vault's body as is, and the response
+  // itself is the answer (no further promise or object per request); anything else goes through node-vault's
+  // handling (errors, sys/health).
+  const answered = (response: TransportResponse): Answer | Promise<Answer> =>
+    response.statusCode === 200
+      ? (response as Answer)
+      : client
+          .handleVaultResponse(response)
+          .then((body: unknown) => ({body: body as Record<string, unknown>, text: response.text}))
+  const read = (path: string): Promise<Answer> => transport.get(client, path, requestOptions).then(answered)
 
   const guarded = createGuarded({
     breakers: options.breakers,
@@ -122,7 +130,7 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
     async resolveMount(path) {
       const clean = path.replace(/^\/+/, '')
       try {
-        const response = await call('mounts', clean, () => read(`sys/internal/ui/mounts/${encodePath(clean)}`))
+        const {body: response} = await call('mounts', clean, () => read(`sys/internal/ui/mounts/${encodePath(clean)}`))
         const data = response.data as {path?: string; type?: string; options?: {version?: string} | null}
         const mount = (data.path ?? '').replace(/^\/+/, '')
         if (data.type !== 'kv' || data.options?.version !== '2') {
@@ -148,7 +156,7 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
     async list(mount, folder) {
       try {
         // `GET ?list=true` is Vault's documented alternative to the LIST verb (node-vault's own fallback sends list=1).
-        const response = await call('list', `${mount}${folder}`, () =>
+        const {body: response} = await call('list', `${mount}${folder}`, () =>
           read(`${`${mount}metadata/${encodePath(folder)}`.replace(/\/$/, '')}?list=true`),
         )
         const keys = (response.data as {keys?: unknown} | undefined)?.keys
@@ -164,7 +172,7 @@ export async function connectVault(options: VaultClientOptions): Promise<VaultRe
     async read(mount, key) {
       try {
         const {body: response, text} = await call('read', `${mount}${key}`, () =>
-          readWithText(`${mount}data/${encodePath(key)}`),
+          read(`${mount}data/${encodePath(key)}`),
         )
         const body = response.data as
           | {

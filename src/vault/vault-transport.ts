@@ -66,67 +66,100 @@ const MAX_REDIRECTS = 5
 export function createVaultTransport(): VaultTransport {
   const retryAfters = new WeakMap<object, string>()
 
-  const send = async (request: TransportRequest): Promise<TransportResponse> => {
+  const send = (request: TransportRequest): Promise<TransportResponse> => {
     const payload = request.json !== null && typeof request.json === 'object' ? JSON.stringify(request.json) : undefined
-    return sendTo(request.uri, request.method.toUpperCase(), request, payload)
+    const headers: Record<string, string | number> = Object.assign({Accept: ACCEPT}, request.headers)
+    if (payload !== undefined) {
+      headers['Content-Type'] ??= 'application/json'
+      headers['Content-Length'] = Buffer.byteLength(payload)
+    }
+    return sendTo(request.uri, request.method.toUpperCase(), headers, request, payload, 0)
   }
 
-  const sendTo = async (
-    uri: string,
-    firstMethod: string,
-    request: TransportRequest,
-    payload: string | undefined,
-  ): Promise<TransportResponse> => {
-    let url = uri
-    let method = firstMethod
-    let body = payload
-    for (let hop = 0; ; hop++) {
-      const response = await exchange(url, method, request, body)
+  /** What an answer that is not a redirect to follow becomes: the body parsed as node-vault expects, and its text. */
+  const answer = (response: Exchanged): TransportResponse => {
+    const text = response.text
+    let parsed: unknown = text
+    try {
+      // JSON when it parses, the text otherwise (an empty 204 stays ''), as node-vault's transport gives it.
+      if (text.trim() !== '') parsed = JSON.parse(text)
+    } catch {
+      parsed = text
+    }
+    const retryAfter = response.headers['retry-after']
+    if (typeof retryAfter === 'string' && parsed !== null && typeof parsed === 'object')
+      retryAfters.set(parsed, retryAfter)
+    return {statusCode: response.statusCode, body: parsed, request: {path: response.path}, text}
+  }
+
+  // Not an async loop: the answer is made in the exchange's own promise, so a request without a redirect (every one
+  // of a walk) settles one promise, and a redirect hands on to the next hop's.
+  const sendTo = (
+    url: string,
+    method: string,
+    headers: Readonly<Record<string, string | number>>,
+    request: Exchange,
+    body: string | undefined,
+    hop: number,
+  ): Promise<TransportResponse> =>
+    exchange(url, method, headers, request, body, (response) => {
       const location = response.headers.location
-      if (!REDIRECTS.has(response.statusCode) || location === undefined || hop >= MAX_REDIRECTS) {
-        const text = response.text
-        let parsed: unknown = text
-        try {
-          // JSON when it parses, the text otherwise (an empty 204 stays ''), as node-vault's transport gives it.
-          if (text.trim() !== '') parsed = JSON.parse(text)
-        } catch {
-          parsed = text
-        }
-        const retryAfter = response.headers['retry-after']
-        if (typeof retryAfter === 'string' && parsed !== null && typeof parsed === 'object')
-          retryAfters.set(parsed, retryAfter)
-        return {statusCode: response.statusCode, body: parsed, request: {path: response.path}, text}
-      }
-      url = new URL(location, url).href
+      if (!REDIRECTS.has(response.statusCode) || location === undefined || hop >= MAX_REDIRECTS) return answer(response)
       // 303 (and 301/302 for anything but GET, as clients do) continue as a GET without a body.
-      if (
+      const asGet =
         response.statusCode === 303 ||
         ((response.statusCode === 301 || response.statusCode === 302) && method !== 'GET')
-      ) {
-        method = 'GET'
-        body = undefined
-      }
-    }
+      return sendTo(
+        new URL(location, url).href,
+        asGet ? 'GET' : method,
+        asGet ? withoutBodyHeaders(headers) : headers,
+        request,
+        asGet ? undefined : body,
+        hop + 1,
+      )
+    })
+
+  // A walk's GETs all carry the same headers: built once per token and namespace, not per request (node:http copies
+  // them into the request, it never changes the object given).
+  let getHeaders: {token: unknown; namespace: unknown; headers: Readonly<Record<string, string>>} | undefined
+  const headersFor = (client: VaultAddressing): Readonly<Record<string, string>> => {
+    if (getHeaders !== undefined && getHeaders.token === client.token && getHeaders.namespace === client.namespace)
+      return getHeaders.headers
+    const headers: Record<string, string> = {Accept: ACCEPT}
+    if (typeof client.token === 'string' && client.token.length > 0) headers['X-Vault-Token'] = client.token
+    if (typeof client.namespace === 'string' && client.namespace.length > 0)
+      headers['X-Vault-Namespace'] = client.namespace
+    getHeaders = {token: client.token, namespace: client.namespace, headers}
+    return headers
   }
 
   return {
     requestPromise: {defaults: () => send},
     get: (client, path, options) => {
-      const headers: Record<string, string> = {}
-      if (typeof client.token === 'string' && client.token.length > 0) headers['X-Vault-Token'] = client.token
-      if (typeof client.namespace === 'string' && client.namespace.length > 0)
-        headers['X-Vault-Namespace'] = client.namespace
       const prefix = (client as {pathPrefix?: unknown}).pathPrefix
       return sendTo(
         `${client.endpoint}/${client.apiVersion}${typeof prefix === 'string' ? prefix : ''}/${path}`,
         'GET',
-        {method: 'GET', uri: '', headers, ...options},
+        headersFor(client),
+        options,
         undefined,
+        0,
       )
     },
     retryAfterOf: (body) => (body !== null && typeof body === 'object' ? retryAfters.get(body) : undefined),
   }
 }
+
+/** A redirected request's headers once it goes on as a GET without its body. */
+const withoutBodyHeaders = (headers: Readonly<Record<string, string | number>>): Record<string, string | number> => {
+  const rest: Record<string, string | number> = {}
+  for (const [name, value] of Object.entries(headers))
+    if (name !== 'Content-Type' && name !== 'Content-Length') rest[name] = value
+  return rest
+}
+
+/** What an exchange takes from a request besides method, headers and body. */
+type Exchange = Pick<TransportRequest, 'timeout' | 'httpAgent' | 'httpsAgent'>
 
 interface Exchanged {
   statusCode: number
@@ -195,26 +228,26 @@ const DOT_SEGMENT = /\/\.{1,2}(?:[/?]|$)/
 // What node-vault's axios transport asked for.
 const ACCEPT = 'application/json, text/plain, */*'
 
-/** One HTTP exchange: the whole response body as text, whatever the status. */
-function exchange(
+/**
+ * One HTTP exchange: the whole response body as text, whatever the status, handed to `then` inside the exchange's
+ * own promise (what `then` returns, a value or the next hop's promise, is what the promise settles with).
+ */
+function exchange<T>(
   url: string,
   method: string,
-  request: TransportRequest,
+  headers: Readonly<Record<string, string | number>>,
+  request: Exchange,
   body: string | undefined,
-): Promise<Exchanged> {
+  then: (response: Exchanged) => T | Promise<T>,
+): Promise<T> {
   const {origin, path} = target(url)
   const https = origin.https
-  const headers: Record<string, string | number> = Object.assign({Accept: ACCEPT}, request.headers)
-  if (body !== undefined) {
-    headers['Content-Type'] ??= 'application/json'
-    headers['Content-Length'] = Buffer.byteLength(body)
-  }
-  return new Promise<Exchanged>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     const req = (https ? httpsRequest : httpRequest)(
       {
         hostname: origin.hostname,
         port: origin.port,
-        ...(origin.auth === undefined ? {} : {auth: origin.auth}),
+        auth: origin.auth,
         path,
         method,
         headers,
@@ -223,14 +256,21 @@ function exchange(
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('end', () =>
-          resolve({
-            statusCode: res.statusCode ?? 0,
-            headers: res.headers,
-            path: path.includes('?') ? path.slice(0, path.indexOf('?')) : path,
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        )
+        res.on('end', () => {
+          try {
+            resolve(
+              then({
+                statusCode: res.statusCode ?? 0,
+                headers: res.headers,
+                path: path.includes('?') ? path.slice(0, path.indexOf('?')) : path,
+                // Most answers arrive in one chunk: decoded as it is, without a concatenated copy first.
+                text: (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8'),
+              }),
+            )
+          } catch (error) {
+            reject(error as Error)
+          }
+        })
         res.on('error', reject)
       },
     )

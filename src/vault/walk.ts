@@ -82,8 +82,6 @@ interface FolderEntry {
   depth: number
 }
 
-type Task = {kind: 'list'; entry: FolderEntry} | {kind: 'read'; key: string}
-
 // A key is refused when it could escape or alias its folder: `..` segments, NUL, `//`, or a leading `/`.
 export const isUnsafeKey = (key: string): boolean =>
   /(^|\/)\.\.(\/|$)/.test(key) || key.includes('\0') || key.includes('//') || key.startsWith('/')
@@ -132,7 +130,6 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
   const visited = new Set<string>([normalise(root)])
   // In-flight work is counted, not kept: racing thousands of pending promises on every turn made the walk quadratic.
   let inFlight = 0
-  let wake: (() => void) | undefined
   let failure: unknown
 
   const warn = (message: string): void => {
@@ -147,8 +144,8 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
 
   const readSecret = async (key: string): Promise<void> => {
     stats.reads++
-    const path = `${mount}${root}${key}`
     const result = await reader.read(mount, `${root}${key}`)
+    const path = result.kind === 'ok' ? '' : `${mount}${root}${key}`
     if (result.kind === 'ok') {
       secrets.set(key, result.data as JsonObject)
       stats.secrets++
@@ -221,39 +218,41 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
     }
   }
 
-  const start = (task: Task): void => {
-    inFlight++
-    const run = task.kind === 'list' ? () => listFolder(task.entry) : () => readSecret(task.key)
-    void limit(run)
-      .catch((error: unknown) => {
-        books[task.kind === 'list' ? 'folders' : 'secrets'].failed++
-        failure ??= error
-      })
-      .finally(() => {
-        inFlight--
-        wake?.()
-      })
-  }
-
-  // Reads go first: they are leaves, so the queues of found-but-unread work stay short.
-  const next = (): Task | undefined => {
-    const key = reads.shift()
-    if (key !== undefined) return {kind: 'read', key}
-    const entry = folders.shift()
-    return entry && {kind: 'list', entry}
-  }
-
-  for (;;) {
-    while (failure === undefined && inFlight < window) {
-      const task = next()
-      if (!task) break
-      start(task)
+  // The walk is driven from its completions: each finished request starts the next tasks at once (no loop woken
+  // through a fresh promise per completion), and a task is its function and argument (p-limit passes the
+  // argument on), so a request allocates no closure or task object of its own. `fill` is the only place work starts.
+  await new Promise<void>((resolve) => {
+    const fill = (): void => {
+      while (failure === undefined && inFlight < window) {
+        // Reads go first: they are leaves, so the queues of found-but-unread work stay short.
+        const key = reads.shift()
+        if (key !== undefined) {
+          inFlight++
+          void limit(readSecret, key).then(settled, readFailed)
+          continue
+        }
+        const entry = folders.shift()
+        if (entry === undefined) break
+        inFlight++
+        void limit(listFolder, entry).then(settled, listFailed)
+      }
+      if (inFlight === 0) resolve()
     }
-    if (inFlight === 0) break
-    // Set before yielding, so no completion can slip between the check and the wait.
-    await new Promise<void>((resolve) => (wake = resolve))
-    wake = undefined
-  }
+    const settled = (): void => {
+      inFlight--
+      fill()
+    }
+    const failed =
+      (kind: 'folders' | 'secrets') =>
+      (error: unknown): void => {
+        books[kind].failed++
+        failure ??= error
+        settled()
+      }
+    const listFailed = failed('folders')
+    const readFailed = failed('secrets')
+    fill()
+  })
   // After a failure the source is lost anyway: what is still queued is never requested.
   if (failure !== undefined) throw failure
   stats.compactions = folders.compactions
