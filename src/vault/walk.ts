@@ -145,13 +145,15 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
   const readSecret = async (key: string): Promise<void> => {
     stats.reads++
     const result = await reader.read(mount, `${root}${key}`)
-    const path = result.kind === 'ok' ? '' : `${mount}${root}${key}`
     if (result.kind === 'ok') {
       secrets.set(key, result.data as JsonObject)
       stats.secrets++
       books.secrets.read++
       options.onProgress?.({folders: stats.folders, secrets: stats.secrets})
-    } else if (result.kind === 'deleted') {
+      return
+    }
+    const path = `${mount}${root}${key}`
+    if (result.kind === 'deleted') {
       stats.skippedDeleted++
       skip({kind: 'secret', path, reason: 'deleted'})
       logger.debug('skipped a secret whose latest version is deleted', {mount, path: `${root}${key}`})
