@@ -31,6 +31,9 @@ export interface Metrics {
 
 export const METRIC_PREFIX = 'secretsync_'
 
+// Vault requests gathered before they are handed to prom-client (see observeVault).
+const VAULT_BATCH = 256
+
 // Remote calls run from milliseconds up to the 30 s default timeout.
 const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
@@ -54,6 +57,7 @@ export function createMetrics(): Metrics {
     help: 'Vault HTTP requests by operation and status (HTTP code, timeout or error).',
     labelNames: ['operation', 'status'] as const,
     registers,
+    collect: () => flushVault(),
   })
   const vaultDuration = new Histogram({
     name: name('vault_request_duration_seconds'),
@@ -61,6 +65,7 @@ export function createMetrics(): Metrics {
     labelNames: ['operation'] as const,
     buckets: REQUEST_BUCKETS,
     registers,
+    collect: () => flushVault(),
   })
   const awsRequests = new Counter({
     name: name('aws_requests_total'),
@@ -113,18 +118,40 @@ export function createMetrics(): Metrics {
     registers,
   })
 
-  // Every Vault request lands here (a walk makes one per folder and per secret): each operation's and status's
-  // series is looked up once (label checks, prom-client's label hashing) and kept. Few keys: operations × statuses.
-  const vaultSeries = new Map<string, {requests: {inc(): void}; duration: {observe(seconds: number): void}}>()
-  const vaultSeriesOf = (operation: string, status: RequestStatus) => {
-    const key = `${operation}\n${status}`
-    let series = vaultSeries.get(key)
-    if (series === undefined) {
-      series = {
-        requests: vaultRequests.labels({operation: safeLabel(operation), status: safeLabel(status)}),
-        duration: vaultDuration.labels({operation: safeLabel(operation)}),
+  // Every Vault request lands here (a walk makes one per folder and per secret), and prom-client checks and hashes
+  // the labels on every inc and observe: in a walk that cost more than the rest of a request's bookkeeping. So each
+  // operation's and status's series gathers its count and durations here, and hands them to prom-client in one
+  // go every VAULT_BATCH requests and whenever the registry is read (prom-client calls a metric's `collect` before
+  // every read), so whatever reads the registry sees every request.
+  interface VaultSeries {
+    operation: string
+    status: string
+    count: number
+    durations: number[]
+  }
+  const vaultSeries = new Map<string, Map<RequestStatus, VaultSeries>>()
+  let vaultPending = 0
+  const flushVault = (): void => {
+    if (vaultPending === 0) return
+    vaultPending = 0
+    for (const byStatus of vaultSeries.values()) {
+      for (const series of byStatus.values()) {
+        if (series.count === 0) continue
+        vaultRequests.inc({operation: series.operation, status: series.status}, series.count)
+        const labels = {operation: series.operation}
+        for (const seconds of series.durations) vaultDuration.observe(labels, seconds)
+        series.count = 0
+        series.durations.length = 0
       }
-      vaultSeries.set(key, series)
+    }
+  }
+  const vaultSeriesOf = (operation: string, status: RequestStatus): VaultSeries => {
+    let byStatus = vaultSeries.get(operation)
+    if (byStatus === undefined) vaultSeries.set(operation, (byStatus = new Map()))
+    let series = byStatus.get(status)
+    if (series === undefined) {
+      series = {operation: safeLabel(operation), status: safeLabel(status), count: 0, durations: []}
+      byStatus.set(status, series)
     }
     return series
   }
@@ -133,8 +160,9 @@ export function createMetrics(): Metrics {
     registry,
     observeVault(operation, status, seconds) {
       const series = vaultSeriesOf(operation, status)
-      series.requests.inc()
-      series.duration.observe(seconds)
+      series.count++
+      series.durations.push(seconds)
+      if (++vaultPending >= VAULT_BATCH) flushVault()
     },
     observeAws(service, operation, status, seconds) {
       awsRequests.inc({service: safeLabel(service), operation: safeLabel(operation), status: safeLabel(status)})

@@ -113,6 +113,15 @@ interface Entry {
   state: BreakerState
 }
 
+/** `fn()` as a promise, even when it throws before returning one (as when it ran inside an async function). */
+const passThrough = <T>(fn: () => Promise<T>): Promise<T> => {
+  try {
+    return fn()
+  } catch (error) {
+    return Promise.reject(error as Error)
+  }
+}
+
 const isOpenRejection = (error: unknown): boolean =>
   error instanceof Error && CircuitBreaker.isOurError(error) && (error as {code?: unknown}).code === 'EOPENBREAKER'
 
@@ -256,31 +265,39 @@ export function createBreakers(config: CircuitBreakerConfig, deps: BreakersDeps)
         )
 
   return {
-    async fire<T>(scope: BreakerScope, operation: string, fn: () => Promise<T>): Promise<T> {
+    fire<T>(scope: BreakerScope, operation: string, fn: () => Promise<T>): Promise<T> {
       const entry = entryFor(scope)
-      if (!entry) return fn()
-      const trial = entry.trial
-      if (trial) {
-        // While opossum's own trial call is out it admits nothing else; after it, up to max_requests in total.
-        const opossumTrialOut = entry.breaker.halfOpen && !entry.breaker.pendingClose
-        if (opossumTrialOut || trial.admitted >= config.max_requests) throw refuse(entry, operation)
-        trial.admitted++
-      }
-      try {
-        const value = (await entry.breaker.fire(fn)) as T
-        if (trial) trialPassed(entry, trial)
-        return value
-      } catch (error) {
-        if (isOpenRejection(error)) throw refuse(entry, operation)
-        // A client error on trial still shows the service answering: it passes the trial.
-        if (trial) (isBreakerFailure(error) ? trialFailed : trialPassed)(entry, trial)
-        throw error
-      }
+      if (!entry) return passThrough(fn)
+      // Closed (nearly every call): opossum runs the call and cannot refuse it, so its own promise is the answer,
+      // with no wrapper of ours around it (a Vault walk sends one call per folder and per secret through here).
+      if (!entry.trial && entry.breaker.closed) return entry.breaker.fire(fn) as Promise<T>
+      return fireGuarded(entry, operation, fn)
     },
     state: (scope) => entries.get(scopeKey(scope))?.state ?? 'closed',
     shutdown() {
       shutDown = true
       for (const entry of entries.values()) entry.breaker.shutdown()
     },
+  }
+
+  /** A call while the breaker is open, half-open or on trial: refusals become CircuitOpenError, trial calls count. */
+  async function fireGuarded<T>(entry: Entry, operation: string, fn: () => Promise<T>): Promise<T> {
+    const trial = entry.trial
+    if (trial) {
+      // While opossum's own trial call is out it admits nothing else; after it, up to max_requests in total.
+      const opossumTrialOut = entry.breaker.halfOpen && !entry.breaker.pendingClose
+      if (opossumTrialOut || trial.admitted >= config.max_requests) throw refuse(entry, operation)
+      trial.admitted++
+    }
+    try {
+      const value = (await entry.breaker.fire(fn)) as T
+      if (trial) trialPassed(entry, trial)
+      return value
+    } catch (error) {
+      if (isOpenRejection(error)) throw refuse(entry, operation)
+      // A client error on trial still shows the service answering: it passes the trial.
+      if (trial) (isBreakerFailure(error) ? trialFailed : trialPassed)(entry, trial)
+      throw error
+    }
   }
 }

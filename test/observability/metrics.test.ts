@@ -155,6 +155,38 @@ describe('createMetrics', () => {
     )
   })
 
+  it('counts every Vault request whenever the registry is read, mid-batch and past many batches alike', async () => {
+    // Vault requests are handed to prom-client in batches (observeVault); every read must still see each one.
+    const metrics = createMetrics()
+    const sample = async (name: string, labels: Record<string, string>) =>
+      samples(await metrics.registry.metrics()).find(
+        (s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value),
+      )?.value
+    const observe = (from: number, to: number) => {
+      for (let i = from; i < to; i++) metrics.observeVault('read', i % 10 === 0 ? 503 : 200, i % 2 === 0 ? 0.004 : 0.2)
+    }
+
+    observe(0, 3)
+    expect(await sample('secretsync_vault_requests_total', {operation: 'read', status: '200'})).toBe(2)
+    expect(await sample('secretsync_vault_requests_total', {operation: 'read', status: '503'})).toBe(1)
+
+    observe(3, 1001)
+    metrics.observeVault('list', 200, 0.03)
+    expect(await sample('secretsync_vault_requests_total', {operation: 'read', status: '200'})).toBe(900)
+    expect(await sample('secretsync_vault_requests_total', {operation: 'read', status: '503'})).toBe(101)
+    expect(await sample('secretsync_vault_requests_total', {operation: 'list', status: '200'})).toBe(1)
+    expect(await sample('secretsync_vault_request_duration_seconds_count', {operation: 'read'})).toBe(1001)
+    // 501 fast (0.004 s, bucket le=0.005) and 500 slow (0.2 s) reads.
+    expect(await sample('secretsync_vault_request_duration_seconds_bucket', {operation: 'read', le: '0.005'})).toBe(501)
+    expect(await sample('secretsync_vault_request_duration_seconds_sum', {operation: 'read'})).toBeCloseTo(
+      501 * 0.004 + 500 * 0.2,
+      6,
+    )
+    expect(await sample('secretsync_vault_request_duration_seconds_count', {operation: 'list'})).toBe(1)
+    // Reading again adds nothing: what was handed over is not handed over twice.
+    expect(await sample('secretsync_vault_request_duration_seconds_count', {operation: 'read'})).toBe(1001)
+  })
+
   it('never lets a path into a label: anything that is not a plain name or code becomes "invalid"', async () => {
     const metrics = createMetrics()
 

@@ -275,6 +275,24 @@ describe('opening', () => {
   })
 })
 
+describe('answers', () => {
+  it("a closed breaker answers with the call's own value and failure, and a call that throws before returning a promise is a rejection, the breaker on or off", async () => {
+    for (const enabled of [true, false]) {
+      const {breakers} = setup({enabled})
+      const thrown = vaultError(503)
+      const throwing = () => {
+        throw thrown
+      }
+
+      await expect(breakers.fire('vault', 'read', () => Promise.resolve({value: 42}))).resolves.toEqual({value: 42})
+      const fired = breakers.fire('vault', 'read', throwing as () => Promise<never>)
+      expect(fired).toBeInstanceOf(Promise)
+      await expect(fired).rejects.toBe(thrown)
+      breakers.shutdown()
+    }
+  })
+})
+
 describe('half-open', () => {
   const waitForState = (b: Breakers, state: BreakerState) =>
     vi.waitFor(() => expect(b.state('vault')).toBe(state), {timeout: 5000, interval: 5})
