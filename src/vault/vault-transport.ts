@@ -1,5 +1,6 @@
 import {request as httpRequest, type Agent as HttpAgent, type IncomingMessage} from 'node:http'
 import {request as httpsRequest, type Agent as HttpsAgent} from 'node:https'
+import {escapeUntrusted} from '../util/untrusted-text.js'
 
 /** The request node-vault hands its transport (the request-promise options it was written for). */
 interface TransportRequest {
@@ -50,6 +51,25 @@ export interface VaultTransport {
 // Vault redirects a request to the active node (307) when a standby does not forward it; a few hops at most.
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 const MAX_REDIRECTS = 5
+
+/** The code of a redirect the transport will not follow (not retried: the same answer would refuse it again). */
+export const REDIRECT_REFUSED = 'ERR_REDIRECT_REFUSED'
+
+/**
+ * Why a redirect from `from` to `to` is not followed, or undefined when it is. A redirect carries the request's
+ * headers, the Vault token among them, as Vault's own client does (a standby names the active node, another
+ * origin), so it is followed only where the token stays as protected as it was: to https, or within the same
+ * origin. From https to http (a downgrade, which Vault's client refuses too), or to another server over plain
+ * http, the token would cross the network unencrypted or reach a server the config never named in clear text.
+ */
+export function redirectRefusal(from: string, to: URL): string | undefined {
+  const source = new URL(from)
+  if (to.protocol === 'https:' || to.origin === source.origin) return undefined
+  const where = `Vault at ${escapeUntrusted(source.origin)} redirected the request to ${escapeUntrusted(to.protocol === 'http:' ? to.origin : `a ${to.protocol} URL`)}`
+  return source.protocol === 'https:'
+    ? `${where}, from https to plain http: not followed, it would send the token unencrypted (set vault.address to the node that answers)`
+    : `${where}, another server over plain http: not followed, it would send the token there unencrypted (set vault.address to the node that answers)`
+}
 
 /**
  * node-vault's HTTP transport, as its `request-promise` hook allows, straight on node:http/https with the
@@ -109,8 +129,11 @@ export function createVaultTransport(): VaultTransport {
       const asGet =
         response.statusCode === 303 ||
         ((response.statusCode === 301 || response.statusCode === 302) && method !== 'GET')
+      const next = new URL(location, url)
+      const refusal = redirectRefusal(url, next)
+      if (refusal !== undefined) throw Object.assign(new Error(refusal), {code: REDIRECT_REFUSED})
       return sendTo(
-        new URL(location, url).href,
+        next.href,
         asGet ? 'GET' : method,
         asGet ? withoutBodyHeaders(headers) : headers,
         request,

@@ -4,7 +4,8 @@ import {Agent as HttpsAgent} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {join, resolve} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {createVaultTransport} from '../../src/vault/vault-transport.js'
+import {isRetryableVaultError} from '../../src/vault/vault-errors.js'
+import {createVaultTransport, REDIRECT_REFUSED} from '../../src/vault/vault-transport.js'
 import {listen, type RunningServer, type ServerTls} from '../support/http-server.js'
 
 // The transport addresses requests from a per-origin cache instead of parsing a URL per request (issue 12): what
@@ -165,42 +166,81 @@ describe('vault transport redirects', () => {
     ])
   })
 
-  // BUG (reported, src/vault is walk's): the token goes to whatever origin a Location names. Remove `.fails`
-  // once the transport keeps X-Vault-Token to the configured origin.
-  it.fails('a redirect to another origin never carries the token there', async () => {
-    // Given a Vault whose answer redirects to another server (another host and port)
+  const tlsFiles = () => ({
+    cert: readFileSync(join(TLS_DIR, 'server.pem'), 'utf8'),
+    key: readFileSync(join(TLS_DIR, 'server.key'), 'utf8'),
+  })
+
+  /** The transport's rejection of a read through `vault`, which must fail. */
+  async function refusedRead(vault: {url: string}, token: string, options = {}): Promise<Error & {code?: string}> {
+    try {
+      await createVaultTransport().get({endpoint: vault.url, apiVersion: 'v1', token}, 'secret/data/x', options)
+    } catch (error) {
+      return error as Error & {code?: string}
+    }
+    throw new Error('expected the read to be refused, it was answered')
+  }
+
+  it('a redirect to another server over plain http is refused: the token never goes there', async () => {
+    // Given a Vault over http whose answer redirects to another server (another port), also over http
     const heard: Heard[] = []
     const elsewhere = await serve(heard, () => ({status: 200}))
     const vault = await serve(heard, () => ({status: 307, headers: {location: `${elsewhere.url}/v1/secret/data/x`}}))
 
-    // When the client reads through it (followed or refused, either may be right)
-    await createVaultTransport()
-      .get({endpoint: vault.url, apiVersion: 'v1', token: 'tok-cross'}, 'secret/data/x', {})
-      .catch(() => undefined)
+    // When the client reads through it
+    const error = await refusedRead(vault, 'tok-cross')
 
-    // Then the other origin never saw the token
-    expect(heard.filter((request) => request.origin !== vault.url && request.token !== undefined)).toEqual([])
+    // Then the read fails naming both servers, is not retried, and the other server heard nothing
+    expect(error.code).toBe(REDIRECT_REFUSED)
+    expect(error.message).toContain(`Vault at ${vault.url} redirected the request to ${elsewhere.url}`)
+    expect(error.message).toContain('not followed')
+    expect(isRetryableVaultError(error)).toBe(false)
+    expect(heard.map((request) => request.origin)).toEqual([vault.url])
   })
 
-  // BUG (reported): Vault's Go client refuses a redirect from https to http ("would cause protocol downgrade");
-  // this transport follows it and sends the token in clear text. Remove `.fails` once refused.
-  it.fails('a redirect from https to http is not followed with the token', async () => {
+  it("a redirect from https to http is refused, as Vault's own client refuses a downgrade", async () => {
     const heard: Heard[] = []
-    const tls = {
-      cert: readFileSync(join(TLS_DIR, 'server.pem'), 'utf8'),
-      key: readFileSync(join(TLS_DIR, 'server.key'), 'utf8'),
-    }
     const plain = await serve(heard, () => ({status: 200}))
-    const vault = await serve(heard, () => ({status: 307, headers: {location: `${plain.url}/v1/secret/data/x`}}), tls)
+    const vault = await serve(
+      heard,
+      () => ({status: 307, headers: {location: `${plain.url}/v1/secret/data/x`}}),
+      tlsFiles(),
+    )
     const httpsAgent = new HttpsAgent({ca: readFileSync(join(TLS_DIR, 'ca.pem'), 'utf8')})
 
-    await createVaultTransport()
-      .get({endpoint: vault.url, apiVersion: 'v1', token: 'tok-tls'}, 'secret/data/x', {httpsAgent})
-      .catch(() => undefined)
+    const error = await refusedRead(vault, 'tok-tls', {httpsAgent})
     httpsAgent.destroy()
 
-    expect(heard[0]).toMatchObject({origin: vault.url, token: 'tok-tls'})
-    expect(heard.filter((request) => request.origin.startsWith('http:') && request.token !== undefined)).toEqual([])
+    expect(error.code).toBe(REDIRECT_REFUSED)
+    expect(error.message).toContain('from https to plain http')
+    expect(heard).toEqual([expect.objectContaining({origin: vault.url, token: 'tok-tls'})])
+  })
+
+  it('a redirect to another server over https is followed with the token (a standby naming the active node)', async () => {
+    // Given a standby over https whose answer names the active node, another origin, also over https
+    const heard: Heard[] = []
+    const active = await serve(heard, () => ({status: 200}), tlsFiles())
+    const standby = await serve(
+      heard,
+      () => ({status: 307, headers: {location: `${active.url}/v1/secret/data/x`}}),
+      tlsFiles(),
+    )
+    const httpsAgent = new HttpsAgent({ca: readFileSync(join(TLS_DIR, 'ca.pem'), 'utf8')})
+
+    // When the client reads through the standby
+    const response = await createVaultTransport().get(
+      {endpoint: standby.url, apiVersion: 'v1', token: 'tok-ha'},
+      'secret/data/x',
+      {httpsAgent},
+    )
+    httpsAgent.destroy()
+
+    // Then the active node answered, and heard the token over TLS
+    expect(response.statusCode).toBe(200)
+    expect(heard.map(({origin, token}) => [origin, token])).toEqual([
+      [standby.url, 'tok-ha'],
+      [active.url, 'tok-ha'],
+    ])
   })
 
   it('follows at most 5 redirects, then hands back the last redirect response', async () => {
