@@ -5,6 +5,7 @@
 import {fork, spawn} from 'node:child_process'
 import {createWriteStream} from 'node:fs'
 import {join} from 'node:path'
+import {getHeapStatistics} from 'node:v8'
 import type {Surroundings} from '../src/composition-root.js'
 import {runPipeline, type PipelineOutcome} from '../src/pipeline/run-pipeline.js'
 import {runPipelineReport} from '../src/pipeline/run-pipeline-report.js'
@@ -215,6 +216,15 @@ export async function runPipelineReportOnce(
  * times the live heap before a full collection (its heap growing factor rises with the heap limit).
  */
 export const CONTAINER_512_MIB_FLAGS = '--max-old-space-size=256 --max-semi-space-size=1'
+
+/**
+ * The peak RSS goal's name for a row run with `flags`: with none, the heap limit V8 took from this machine's memory
+ * is named, since the peak there is mostly garbage V8 lets grow in proportion to that limit (README, Benchmark).
+ */
+export const peakRssGoalName = (flags: string): string =>
+  flags === ''
+    ? `peak RSS (V8 heap limit ${Math.round(getHeapStatistics().heap_size_limit / 1048576)} MiB)`
+    : 'peak RSS'
 
 /**
  * The processes a memory row runs in, by name: `BENCH_RUNTIMES=host,container` (the default: both), or

@@ -14,6 +14,7 @@ import {
   goalBelow,
   regionLike,
   runCli,
+  peakRssGoalName,
   RUNTIMES,
   startStackProcess,
   writeConfig,
@@ -62,7 +63,8 @@ ${targets.join('')}`)
     peakRssMiB: run.peakRssMiB,
     calls,
     ratios: {ms_per_secret: Math.round((run.seconds * 1000 * 1000) / secrets) / 1000},
-    goals: secrets === RSS_GOAL_AT ? [goalBelow('peak RSS', run.peakRssMiB, RSS_LIMIT_MIB, 'MiB')] : [],
+    goals:
+      secrets === RSS_GOAL_AT ? [goalBelow(peakRssGoalName(runtime.flags), run.peakRssMiB, RSS_LIMIT_MIB, 'MiB')] : [],
     notes: [`exit ${run.exitCode}`, cliNote(run)],
   }
 }

@@ -13,6 +13,7 @@ import {
   goalBelow,
   regionLike,
   runCli,
+  peakRssGoalName,
   RUNTIMES,
   startStackProcess,
   writeConfig,
@@ -47,7 +48,7 @@ async function row(which: Row, runtime: (typeof RUNTIMES)[number]): Promise<Scen
     peakRssMiB: run.peakRssMiB,
     calls,
     ratios: {secrets_per_second: Math.round((TARGETS * SECRETS) / run.seconds)},
-    goals: [goalBelow('peak RSS', run.peakRssMiB, RSS_LIMIT_MIB, 'MiB')],
+    goals: [goalBelow(peakRssGoalName(runtime.flags), run.peakRssMiB, RSS_LIMIT_MIB, 'MiB')],
     notes: [`exit ${run.exitCode}: ${JSON.stringify(run.summary ?? null)}`, cliNote(run)],
   }
 }
