@@ -3,6 +3,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../test/support/cli.js'
 import {awsState, type SecretState} from './support/aws-state.js'
 import {itConfigText, startItStack, uniqueName, type ItStack} from './support/harness.js'
+import type {SyncJson} from '../src/report/sync-json.js'
 
 // Story: a team keeps its secrets in us-east-1 and wants read-only replicas in eu-west-1, later also in us-west-2,
 // then drops eu-west-1; an orphan with replicas is deleted; a replica region that already holds the name fails.
@@ -12,18 +13,6 @@ import {itConfigText, startItStack, uniqueName, type ItStack} from './support/ha
 const A = '111111111111'
 const EU = 'eu-west-1'
 const US_WEST = 'us-west-2'
-
-interface Change {
-  action: string
-  name: string
-  replicas_added?: string[]
-  replicas_removed?: string[]
-  error: string | null
-}
-interface SyncJson {
-  summary: Record<string, number>
-  targets: Array<{name: string; status: string; error: string | null; changes: Change[]}>
-}
 
 let stack: ItStack
 let aws: ReturnType<typeof awsState>

@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../test/support/cli.js'
 import {awsState, type SecretState} from './support/aws-state.js'
 import {itConfigText, startItStack, uniqueName, type ItStack} from './support/harness.js'
+import type {SyncJson} from '../src/report/sync-json.js'
 
 // Story: a platform team lets one other account read its secrets through a resource policy secretsync puts on every
 // secret of the target. Each step is one `secretsync pipeline` run of the built CLI; state is checked through the
@@ -17,11 +18,6 @@ import {itConfigText, startItStack, uniqueName, type ItStack} from './support/ha
 
 const A = '111111111111'
 const POLICY_TAG = 'secretsync:resource-policy'
-
-interface SyncJson {
-  summary: Record<string, number>
-  targets: Array<{name: string; changes: Array<{action: string; name: string; policy?: string; drift: boolean}>}>
-}
 
 const readers = (account: string) => ({
   Version: '2012-10-17',

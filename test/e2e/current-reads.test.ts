@@ -4,6 +4,7 @@ import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {writeTempConfig} from '../support/cli.js'
 import {quietPipelineConfigText, runPipelineJson, THREE_SECRETS_STACK} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
+import type {SyncJson} from '../../src/report/sync-json.js'
 
 // Before planning, a target reads the current values (BatchGetSecretValue), resource policies (GetResourcePolicy)
 // and replicas (DescribeSecret) of the secrets its listing names: each needs only the listing, so they are sent
@@ -13,11 +14,6 @@ const ACCOUNT = '111111111111'
 const REGION = 'us-east-1'
 const EU = 'eu-west-1'
 const US_WEST = 'us-west-2'
-
-interface SyncJson {
-  summary: Record<string, number>
-  targets: Array<{name: string; status: string; error: string | null; changes: Array<{action: string; name: string}>}>
-}
 
 let stack: TestStack
 let config: string

@@ -2,6 +2,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
 import {quietPipelineConfigText, runPipelineJson, secretsManagerWrites, THREE_SECRETS_STACK} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
+import type {SyncJson} from '../../src/report/sync-json.js'
 
 // Issue 16 item 3, replica regions: stories of `secretsync pipeline` against the test stack, whose Secrets Manager
 // keeps replicas per the API reference (read-only in their region, following the primary, listed with PrimaryRegion).
@@ -10,19 +11,6 @@ const ACCOUNT = '111111111111'
 const REGION = 'us-east-1'
 const EU = 'eu-west-1'
 const US_WEST = 'us-west-2'
-
-interface Change {
-  action: string
-  name: string
-  reason?: string
-  replicas_added?: string[]
-  replicas_removed?: string[]
-  error: string | null
-}
-interface SyncJson {
-  summary: Record<string, number>
-  targets: Array<{name: string; status: string; error: string | null; changes: Change[]}>
-}
 
 let stack: TestStack
 let config: string

@@ -4,6 +4,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {runCli, writeTempConfig} from '../support/cli.js'
 import {pipelineConfigText, runPipelineJson, secretsManagerWrites, THREE_SECRETS_STACK} from '../support/e2e.js'
 import {startTestStack, type TestStack} from '../support/stack.js'
+import type {SyncJson} from '../../src/report/sync-json.js'
 
 // Issue 16 item 5 stories of `secretsync pipeline`: `resource_policy` put on every secret of the target with
 // BlockPublicPolicy, compared by meaning, drift put back, foreign policies left alone unless --adopt, removed when
@@ -12,20 +13,6 @@ import {startTestStack, type TestStack} from '../support/stack.js'
 const ACCOUNT = '111111111111'
 const REGION = 'us-east-1'
 const POLICY_TAG = 'secretsync:resource-policy'
-
-interface Change {
-  action: string
-  name: string
-  drift: boolean
-  policy?: string
-  tags_added: string[]
-  tags_removed: string[]
-  error: string | null
-}
-interface SyncJson {
-  summary: Record<string, number>
-  targets: Array<{name: string; status: string; error: string | null; changes: Change[]}>
-}
 
 const readerPolicy = (principal: string) => ({
   Version: '2012-10-17',
