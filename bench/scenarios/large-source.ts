@@ -20,6 +20,7 @@ import {
   writeConfig,
   type ScenarioResult,
 } from '../support.js'
+import {benchConfig} from '../bench-config.js'
 
 const TARGETS = envNumber('BENCH_LARGE_TARGETS', 4)
 const SIZES = (process.env.BENCH_LARGE_SECRETS ?? '10000,100000').split(',').map(Number)
@@ -34,21 +35,7 @@ async function row(secrets: number, runtime: (typeof RUNTIMES)[number]): Promise
     {length: TARGETS},
     (_, i) => `  - {name: large-${i}, account_id: "${200000000000 + i}", imports: [large], overrides: {env: e${i}}}\n`,
   )
-  const file = await writeConfig(`vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-  concurrency: 32
-vault_sources:
-  - {name: large, mount: secret/large/, max_secrets: ${secrets + 1}}
-merge_store:
-  bucket: bench-store
-  endpoint: \${AWS_ENDPOINT_URL}
-aws:
-  region: us-east-1
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-${targets.join('')}`)
+  const file = await writeConfig(benchConfig('large', secrets, targets))
   const run = await runCli(
     stack.env,
     ['pipeline', '--config', file, '--merge-only', '--output', 'json'],

@@ -20,7 +20,7 @@ import {desiredMetadata} from '../../src/sync/metadata.js'
 import {stringifyJson} from '../../src/util/exact-json.js'
 import {SECRETS_MANAGER_WRITES} from '../../test/support/e2e.js'
 import type {SeedLine} from '../stack-process.js'
-import {fanoutConfig} from '../fanout-config.js'
+import {fanoutConfig} from '../bench-config.js'
 import {
   emit,
   envNumber,

@@ -18,6 +18,7 @@ import {
   writeConfig,
   type PipelineFlags,
 } from '../support.js'
+import {benchConfig} from '../bench-config.js'
 
 const SECRETS = envNumber('BENCH_SECRETS', 5000)
 const WRITE_RATE = envNumber('BENCH_WRITE_RATE', 40)
@@ -25,24 +26,16 @@ const tree = {root: 'bench/', secrets: SECRETS}
 
 const stack = await startStackProcess({aws: {buckets: ['bench-store']}}, [tree])
 await regionLike(stack)
-const config = await writeConfig(`vault:
-  address: \${VAULT_ADDR}
-  auth: {method: token}
-  concurrency: 32
-vault_sources:
-  - {name: bench, mount: secret/bench/, max_secrets: ${SECRETS + 1}}
-merge_store:
-  bucket: bench-store
-  endpoint: \${AWS_ENDPOINT_URL}
-aws:
-  region: us-east-1
-  endpoint: \${AWS_ENDPOINT_URL}
-  role_pattern: arn:aws:iam::{{account_id}}:role/SecretSync
-targets:
-  - {name: bench-target, account_id: "111111111111", imports: [bench], overrides: {env: bench}}
-sync: {write_rate: ${WRITE_RATE}}
+const config = await writeConfig(
+  benchConfig(
+    'bench',
+    SECRETS,
+    ['  - {name: bench-target, account_id: "111111111111", imports: [bench], overrides: {env: bench}}\n'],
+    `sync: {write_rate: ${WRITE_RATE}}
 retry: {max_attempts: 8, base_delay: 100ms, max_delay: 5s}
-`)
+`,
+  ),
+)
 
 async function row(name: string, flags: PipelineFlags = {}): Promise<void> {
   await stack.resetCounters()

@@ -19,7 +19,7 @@ import {
   writeConfig,
   type ScenarioResult,
 } from '../support.js'
-import {fanoutConfig} from '../fanout-config.js'
+import {fanoutConfig} from '../bench-config.js'
 
 const TARGETS = envNumber('BENCH_TARGETS', 500)
 const SECRETS = envNumber('BENCH_TARGET_SECRETS', 2000)
