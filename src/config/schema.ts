@@ -82,9 +82,15 @@ const inKeySpace = (options: {leadingSlash?: boolean}) => (prefix: string, ctx: 
   if (problem !== undefined) ctx.addIssue({code: 'custom', message: problem})
 }
 
-const stringMap = z.record(z.string(), z.string({error: 'expected a string value'}), {
-  error: 'expected a map of strings',
-})
+// Kept as parsed, not rebuilt, like jsonObject below: z.record would drop a `__proto__` key (a tag AWS accepts).
+const stringMap = z
+  .custom<Record<string, string>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), {
+    error: 'expected a map of strings',
+  })
+  .superRefine((value, ctx) => {
+    for (const [key, item] of Object.entries(value))
+      if (typeof item !== 'string') ctx.addIssue({code: 'custom', message: 'expected a string value', path: [key]})
+  })
 const hasNonFiniteNumber = (value: unknown): boolean =>
   typeof value === 'number'
     ? !Number.isFinite(value)

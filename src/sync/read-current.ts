@@ -36,7 +36,8 @@ export interface ReadCurrentOptions {
 }
 
 function tagsOf(tags: Tag[] | undefined): Record<string, string> {
-  const record: Record<string, string> = {}
+  // No prototype: a tag named `__proto__` (or `constructor`) is a key like any other.
+  const record = Object.create(null) as Record<string, string>
   for (const tag of tags ?? []) record[tag.Key ?? ''] = tag.Value ?? ''
   return record
 }

@@ -107,6 +107,28 @@ describe('one sync.max_deletions budget for the whole run', () => {
 })
 
 describe('tags, KMS key and description are desired state', () => {
+  it('tag keys that name Object.prototype members (__proto__, constructor) are set once and then unchanged', async () => {
+    // Given a target whose tags use keys a plain JavaScript object treats specially
+    config = await writeConfig({targets: target('app', `, tags: {"__proto__": p, "constructor": c, team: a}`)})
+
+    // When it is synced, then synced again with nothing changed
+    const first = await pipeline()
+    const again = await pipeline('--dry-run')
+
+    // Then AWS holds those tags, and the second plan lists no change at all (no tag seen as missing)
+    expect(first.code).toBe(0)
+    expect(Object.entries(secretIn('app/db')?.tags ?? {})).toEqual(
+      expect.arrayContaining([
+        ['__proto__', 'p'],
+        ['constructor', 'c'],
+        ['team', 'a'],
+      ]),
+    )
+    expect(again.code).toBe(0)
+    expect(again.json.targets.flatMap((t) => t.changes)).toEqual([])
+    expect(again.json.summary).toMatchObject({unchanged: 3, updated: 0})
+  })
+
   it('a changed tag and kms_key_id are planned, applied without new value versions, and then cost only ListSecrets', async () => {
     config = await writeConfig({targets: target('app', ', tags: {team: a, old: x}')})
     await pipeline()
