@@ -120,9 +120,10 @@ export function createMetrics(): Metrics {
 
   // Every Vault request lands here (a walk makes one per folder and per secret), and prom-client checks and hashes
   // the labels on every inc and observe: in a walk that cost more than the rest of a request's bookkeeping. So each
-  // operation's and status's series gathers its count and durations here, and hands them to prom-client in one
-  // go every VAULT_BATCH requests and whenever the registry is read (prom-client calls a metric's `collect` before
-  // every read), so whatever reads the registry sees every request.
+  // operation's and status's series gathers its count and durations here and hands them on every VAULT_BATCH
+  // requests and whenever the registry is read (prom-client calls a metric's `collect` before every read), so
+  // whatever reads the registry sees every request. The count goes in one inc; each duration is still observed on
+  // its own (a histogram takes one value per call).
   interface VaultSeries {
     operation: string
     status: string
@@ -133,7 +134,6 @@ export function createMetrics(): Metrics {
   let vaultPending = 0
   const flushVault = (): void => {
     if (vaultPending === 0) return
-    vaultPending = 0
     for (const byStatus of vaultSeries.values()) {
       for (const series of byStatus.values()) {
         if (series.count === 0) continue
@@ -144,6 +144,8 @@ export function createMetrics(): Metrics {
         series.durations.length = 0
       }
     }
+    // Only once all are handed on: had one observe thrown, the rest still count as pending for the next flush.
+    vaultPending = 0
   }
   const vaultSeriesOf = (operation: string, status: RequestStatus): VaultSeries => {
     let byStatus = vaultSeries.get(operation)

@@ -78,8 +78,6 @@ export function requestToken(name: string, hash: string, currentVersionId: strin
 export const awsRetries = (error: unknown): number =>
   Math.max(0, ((error as {$metadata?: {attempts?: number}}).$metadata?.attempts ?? 1) - 1)
 
-export {describeAwsError}
-
 /**
  * Applies changes one by one, paced by the limiter. Conflicts, held deletions and changes that already carry an
  * error are left as they are; a failed write marks that change's `error` and the rest go on. The result says

@@ -532,7 +532,8 @@ export function planTarget(
       ...(valueInSync ? NO_KEYS : secret.payload ? changedKeys(secret) : keyDiff(existing.value, secret.value)),
       ...meta,
       ...replicas.fields,
-      ...withReplicaError(writeProblem(), replicas),
+      // A metadata-only update writes no value: only its name is checked.
+      ...withReplicaError(valueInSync ? nameProblem(secret.name) : writeProblem(), replicas),
       currentVersionId: existing.currentVersionId,
       writeValue: !valueInSync,
       ...writes,

@@ -155,11 +155,11 @@ export async function runSyncPhase(input: SyncPhaseInput): Promise<void> {
       const resolved = resolveTarget(config, configs.get(name) as TargetConfig)
       const redactor = input.runtime.redactor.scope()
       const runtime = {...input.runtime, redactor}
-      // Asked to stop: a target whose turn to be taken comes after it is not merged either (stageTarget reports it).
-      const desired = await taking(() =>
-        input.runtime.stop.aborted ? Promise.resolve(notTaken(name)) : input.targets.take(name),
-      )
-      const target = await stageTarget(resolved, desired, {...input, runtime})
+      // Asked to stop: a target whose turn to be taken comes after it is not merged either.
+      const desired = await taking(() => (input.runtime.stop.aborted ? undefined : input.targets.take(name)))
+      const target = desired
+        ? await stageTarget(resolved, desired, {...input, runtime})
+        : unstarted(resolved, {name, snapshotVersion: null}, 'skipped', 'interrupted')
       if (target.deletions === 0) await settle(target, redactor, NOTHING_TO_DELETE)
       else staged.set(name, {target, redactor})
     }),
@@ -196,13 +196,10 @@ function stageTarget(resolved: ResolvedTarget, desired: DesiredTarget, input: Sy
   })
 }
 
-/** The desired state of a target the run stopped before taking: stageTarget reports it interrupted. */
-const notTaken = (name: string): DesiredTarget => ({name, ok: false, error: 'interrupted', snapshotVersion: null})
-
 /** A target that never reached AWS: nothing to stage, only its result. */
 function unstarted(
   resolved: ResolvedTarget,
-  desired: DesiredTarget,
+  desired: Pick<DesiredTarget, 'name' | 'snapshotVersion'>,
   status: TargetSyncResult['status'],
   error: string,
 ): StagedTarget {

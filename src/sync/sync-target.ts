@@ -11,7 +11,8 @@ import {
 } from '../store/index.js'
 import {ownRecord} from '../store/stored-json.js'
 import type {JsonObject} from '../util/canonical-json.js'
-import {applyChanges, awsRetries, describeAwsError, type ApplyOptions, type WriteLimiter} from './apply.js'
+import {applyChanges, awsRetries, type ApplyOptions, type WriteLimiter} from './apply.js'
+import {describeAwsError} from './aws-error.js'
 import {readPlanBasis, revalidateBasis, type BasisQuery, type PlanBasis} from './fresh-plan.js'
 import {desiredMetadata, type SecretMetadata} from './metadata.js'
 import {

@@ -1,5 +1,5 @@
 import {ExitCode, SecretSyncError} from '../errors.js'
-import {REDIRECT_REFUSED} from './vault-transport.js'
+import {isNetworkCode} from '../resilience/failure-classification.js'
 
 /** What a failed Vault call looked like, reduced to what is safe to print: never headers, tokens or bodies. */
 export interface VaultFailure {
@@ -29,11 +29,9 @@ export function isRetryableVaultError(error: unknown): boolean {
   const failure = describeVaultFailure(error)
   if (failure.status !== undefined)
     return failure.status === 429 || failure.status === 412 || (failure.status >= 500 && failure.status !== 501)
-  return failure.networkCode !== undefined && !NOT_RETRYABLE_CODES.has(failure.networkCode)
+  // The network failing is; a request that cannot be sent as asked (ERR_INVALID_URL, ERR_REDIRECT_REFUSED) is not.
+  return isNetworkCode(failure.networkCode)
 }
-
-// A request that cannot be sent as asked fails the same way every time.
-const NOT_RETRYABLE_CODES = new Set(['ERR_INVALID_URL', REDIRECT_REFUSED])
 
 export class VaultError extends SecretSyncError {
   constructor(

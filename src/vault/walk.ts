@@ -225,6 +225,15 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
   // argument on), so a request allocates no closure or task object of its own. `fill` is the only place work starts.
   await new Promise<void>((resolve) => {
     const fill = (): void => {
+      // Called from completions: a throw here would be an unhandled rejection and the walk would never end.
+      try {
+        startMore()
+      } catch (error) {
+        failure ??= error
+      }
+      if (inFlight === 0) resolve()
+    }
+    const startMore = (): void => {
       while (failure === undefined && inFlight < window) {
         // Reads go first: they are leaves, so the queues of found-but-unread work stay short.
         const key = reads.shift()
@@ -238,7 +247,6 @@ export async function walkVaultTree(reader: VaultReader, options: WalkOptions): 
         inFlight++
         void limit(listFolder, entry).then(settled, listFailed)
       }
-      if (inFlight === 0) resolve()
     }
     const settled = (): void => {
       inFlight--

@@ -9,6 +9,7 @@ import {
 } from '../../src/resilience/breakers.js'
 import {isBreakerFailure, statusOf} from '../../src/resilience/failure-classification.js'
 import {recordingRuntime} from '../support/runtime.js'
+import {isRetryableVaultError} from '../../src/vault/vault-errors.js'
 
 /**
  * The per-service breakers on plain async functions. The failure window runs on a clock the tests move; the
@@ -383,7 +384,9 @@ describe('isBreakerFailure', () => {
     ['connection refused', networkError('ECONNREFUSED'), true],
     ['node-vault timeout', networkError('ECONNABORTED'), true],
     ['DNS failure', networkError('ENOTFOUND'), true],
+    ['DNS temporary failure', networkError('EAI_AGAIN'), true],
     ['invalid URL', networkError('ERR_INVALID_URL'), false],
+    ['redirect refused', networkError('ERR_REDIRECT_REFUSED'), false],
     ['AWS ThrottlingException', awsError('ThrottlingException', 400), false],
     ['AWS TooManyRequestsException', awsError('TooManyRequestsException', 429), false],
     ['EC2-style RequestLimitExceeded', awsError('RequestLimitExceeded', 503), false],
@@ -411,6 +414,21 @@ describe('isBreakerFailure', () => {
     ['an unknown error', new Error('something odd'), true],
   ])('%s → %s', (_name, error, expected) => {
     expect(isBreakerFailure(error)).toBe(expected)
+  })
+})
+
+describe('isRetryableVaultError: a Vault request is retried when the network failed, not when it could not be sent', () => {
+  it.each([
+    ['connection reset', networkError('ECONNRESET'), true],
+    ['timeout', networkError('ECONNABORTED'), true],
+    ['DNS temporary failure', networkError('EAI_AGAIN'), true],
+    ['socket error', networkError('ERR_SOCKET_CLOSED'), true],
+    ['invalid URL', networkError('ERR_INVALID_URL'), false],
+    ['redirect refused', networkError('ERR_REDIRECT_REFUSED'), false],
+    ['Vault 503', vaultError(503), true],
+    ['Vault 403', vaultError(403), false],
+  ])('%s → %s', (_name, error, expected) => {
+    expect(isRetryableVaultError(error)).toBe(expected)
   })
 })
 
