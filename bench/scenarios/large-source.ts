@@ -50,8 +50,13 @@ async function row(secrets: number, runtime: (typeof RUNTIMES)[number]): Promise
     peakRssMiB: run.peakRssMiB,
     calls,
     ratios: {ms_per_secret: Math.round((run.seconds * 1000 * 1000) / secrets) / 1000},
-    goals:
-      secrets === RSS_GOAL_AT ? [goalBelow(peakRssGoalName(runtime.flags), run.peakRssMiB, RSS_LIMIT_MIB, 'MiB')] : [],
+    goals: [
+      ...(secrets === RSS_GOAL_AT
+        ? [goalBelow(peakRssGoalName(runtime.flags), run.peakRssMiB, RSS_LIMIT_MIB, 'MiB')]
+        : []),
+      // A run that failed early would report a low peak and a short time.
+      goalAtMost('exit code', run.exitCode, 0),
+    ],
     notes: [`exit ${run.exitCode}`, cliNote(run)],
   }
 }

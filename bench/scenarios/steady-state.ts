@@ -61,7 +61,7 @@ const ROWS = (process.env.BENCH_STEADY_ROWS ?? 'first,dry-run,apply,dry-run@cont
     return {
       which,
       nodeFlags: container ? CONTAINER_512_MIB_FLAGS : flags,
-      label: container ? ', in a 512 MiB container' : flags ? ` (node ${flags})` : '',
+      label: container ? ', V8 heap as in a 512 MiB container' : flags ? ` (node ${flags})` : '',
     } as const
   })
 const OWNERSHIP = {key: 'managed-by', value: 'secretsync'}

@@ -44,7 +44,8 @@ function httpStatusOf(error: ErrorShape): number | undefined {
 
 // errno-style codes (ECONNRESET, ENOTFOUND, EAI_AGAIN...), undici's and Node's socket and stream errors are the network
 // failing; Node's other ERR_* codes (ERR_INVALID_URL...) are mistakes in the request, not the service's.
-const NETWORK_CODE = /^(E[A-Z]+|EAI_[A-Z]+|UND_ERR_[A-Z_]+|ERR_SOCKET_[A-Z_]+|ERR_HTTP2_[A-Z_]+|ERR_STREAM_PREMATURE_CLOSE)$/
+const NETWORK_CODE =
+  /^(E[A-Z]+|EAI_[A-Z]+|UND_ERR_[A-Z_]+|ERR_SOCKET_[A-Z_]+|ERR_HTTP2_[A-Z_]+|ERR_STREAM_PREMATURE_CLOSE)$/
 export const isNetworkCode = (code: unknown): boolean => typeof code === 'string' && NETWORK_CODE.test(code)
 const isLocalCode = (code: unknown): boolean =>
   typeof code === 'string' && code.startsWith('ERR_') && !NETWORK_CODE.test(code)

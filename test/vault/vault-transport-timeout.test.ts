@@ -51,18 +51,19 @@ describe('vault transport timeout', () => {
     const endpoint = await start((_url, res) => {
       res.writeHead(200, {'content-type': 'application/json'})
       let sent = 0
-      // Ten gaps of 60 ms: 600 ms in all against a 400 ms timeout.
+      // Ten gaps of 100 ms: 1 s in all against a 700 ms timeout, and each gap a seventh of it, so a loaded machine
+      // has room before a gap looks idle.
       const tick = setInterval(() => {
         res.write(pieces[sent++])
         if (sent === pieces.length) {
           clearInterval(tick)
           res.end()
         }
-      }, 60)
+      }, 100)
     })
     const transport = createVaultTransport()
 
-    const response = await transport.get({endpoint, apiVersion: 'v1'}, 'slow', {timeout: 400})
+    const response = await transport.get({endpoint, apiVersion: 'v1'}, 'slow', {timeout: 700})
 
     expect(response.body).toEqual({data: {slow: 'but steady all along'}})
   })
